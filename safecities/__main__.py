@@ -1,0 +1,3 @@
+from safecities.cli import main
+
+main()
