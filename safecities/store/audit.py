@@ -22,7 +22,9 @@ GENESIS = "0" * 64
 
 
 def _canonical(payload: Any) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=True)
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=True
+    )
 
 
 def _digest(prev_hash: str, at: datetime, actor: str, action: str, entity: str,
@@ -92,7 +94,9 @@ def verify(session: Session) -> ChainReport:
     for ev in session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars():
         n += 1
         if ev.prev_hash != prev:
-            return ChainReport(False, n, ev.id, "chain broken: an entry before it was deleted or edited")
+            return ChainReport(
+                False, n, ev.id, "chain broken: an entry before it was deleted or edited"
+            )
         expected = _digest(prev, ev.at, ev.actor, ev.action, ev.entity, ev.entity_id,
                            ev.before, ev.after)  # fmt: skip
         if expected != ev.hash:

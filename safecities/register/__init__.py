@@ -1,0 +1,1 @@
+"""The incident register: reference data, imports, the demo scenario and trend summaries."""
