@@ -91,8 +91,21 @@ class ImportReport:
     rows_read: int = 0
     inserted: int = 0
     unchanged: int = 0
+    updated: int = 0
+    collapsed: int = 0  # victim rows merged into their incident (one row per victim files)
     errors: list[RowError] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file, "rows_read": self.rows_read, "inserted": self.inserted,
+            "unchanged": self.unchanged, "updated": self.updated, "collapsed": self.collapsed,
+            "errors": [
+                {"file": e.file, "row": e.row, "field": e.field, "reason": e.reason,
+                 "value": e.value}
+                for e in self.errors
+            ],
+        }  # fmt: skip

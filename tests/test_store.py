@@ -23,6 +23,9 @@ def test_audit_chain_detects_edit_and_delete(engine) -> None:
         rep = audit.verify(s)
         assert rep.ok and rep.entries == 3
     # The database itself refuses edits and deletions of the audit log.
-    for stmt in ("UPDATE audit_event SET actor='x' WHERE id=2", "DELETE FROM audit_event WHERE id=2"):
+    for stmt in (
+        "UPDATE audit_event SET actor='x' WHERE id=2",
+        "DELETE FROM audit_event WHERE id=2",
+    ):
         with pytest.raises(DBAPIError), engine.begin() as conn:
             conn.execute(text(stmt))
