@@ -1,0 +1,383 @@
+r"""The camera budget planner: budgeted maximal covering, solved exactly with HiGHS.
+
+Formulation (the MCLP of Church and ReVelle with a budget instead of a facility count)::
+
+    maximise    sum_i w_i y_i                       (covered demand weight)
+    subject to  y_i <= sum_{j in N_i} x_j           for every demand point i
+                sum_j c_j x_j <= B                  (budget, euros)
+                x_j in {0, 1},  0 <= y_i <= 1
+
+where N_i are the candidate sites that cover point i (within the radius, or the sector when a
+site has a direction), c_j the cost of site j (installation for a new camera, connection for an
+existing municipal camera that is not yet connected to the national register) and w_i the
+demand weight. Cameras already in the national register are fixed: the points they cover count
+as covered and leave the model. Before solving, points covered by the same set of sites are
+merged (their weights added), and points that only one site covers move into that site's
+objective coefficient, which shrinks the model several-fold without changing its optimum.
+
+Like spopt's `MCLP`, the model is built first (`BudgetedMaxCover.from_coverage`) and solved with
+a solver passed in (`solve(HighsSolver(...))`); the result is left on the object.
+Near-optimal alternatives are found with no-good cuts: each new layout must drop at least
+`min_difference` sites of every earlier layout and keep at least `share` of the optimum.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from safecities.errors import SafecitiesError
+
+_EPS = 1e-9
+
+
+def new_highs():
+    """A silent highspy.Highs (HiGHS prints a banner on stdout at first use: keep --json clean)."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    return h
+
+
+@dataclass(frozen=True)
+class HighsSolver:
+    """HiGHS through highspy. `mip_rel_gap=0` proves optimality (the default)."""
+
+    time_limit: float = 300.0
+    mip_rel_gap: float = 0.0
+    threads: int = 1
+    name: str = "highs"
+
+    def version(self) -> str:
+        h = new_highs()
+        return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+@dataclass
+class SolveResult:
+    status: str
+    optimal: bool
+    objective: float  # total covered weight (existing coverage included)
+    bound: float  # proven upper bound on the total covered weight
+    gap: float  # (bound - objective) / max(|objective|, 1e-9)
+    seconds: float
+    chosen: np.ndarray  # indices (into the candidate list) of chosen sites
+    cost: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "optimal": self.optimal,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "seconds": round(self.seconds, 4),
+            "cost": self.cost,
+            "n_chosen": int(len(self.chosen)),
+        }
+
+
+@dataclass
+class _Model:
+    """The reduced model handed to HiGHS."""
+
+    site_idx: np.ndarray  # candidate index of each model column x_j
+    site_obj: np.ndarray  # objective coefficient of x_j (weight only j covers)
+    costs: np.ndarray
+    group_w: np.ndarray  # weight of each merged demand group with >= 2 covering sites
+    group_matrix: sp.csr_matrix  # groups x model sites
+    constant: float  # weight covered by fixed (existing) cameras
+
+
+@dataclass
+class BudgetedMaxCover:
+    """Budgeted maximal covering location problem (see module docstring for the formulation)."""
+
+    coverage: sp.csr_matrix  # n_demand x n_sites, bool
+    weights: np.ndarray
+    costs: np.ndarray
+    budget: float
+    fixed: np.ndarray  # bool per site: already in the register, covers for free
+    model: _Model | None = None
+    result: SolveResult | None = None
+    alternatives: list[SolveResult] = field(default_factory=list)
+    build_seconds: float = 0.0
+    _highs: Any = None
+    _csc_cache: Any = None
+    _n_base_rows: int = 0
+
+    # -- construction -------------------------------------------------------------------------
+    @classmethod
+    def from_coverage(
+        cls,
+        coverage: sp.spmatrix,
+        weights: np.ndarray,
+        costs: np.ndarray,
+        budget: float,
+        fixed: np.ndarray | None = None,
+    ) -> BudgetedMaxCover:
+        t0 = time.perf_counter()
+        a = sp.csr_matrix(coverage, dtype=bool)
+        w = np.asarray(weights, float)
+        c = np.asarray(costs, float)
+        n_dem, n_sites = a.shape
+        if len(w) != n_dem or len(c) != n_sites:
+            raise SafecitiesError("coverage, weights and costs do not have matching sizes")
+        if budget < 0 or not np.isfinite(budget):
+            raise SafecitiesError(f"budget must be a non-negative number, got {budget}")
+        fx = np.zeros(n_sites, bool) if fixed is None else np.asarray(fixed, bool)
+        self = cls(a, w, c, float(budget), fx)
+        self.model = self._reduce()
+        self.build_seconds = time.perf_counter() - t0
+        return self
+
+    def _reduce(self) -> _Model:
+        a, w, c, fx = self.coverage, self.weights, self.costs, self.fixed
+        covered_fixed = np.asarray(a[:, np.flatnonzero(fx)].sum(axis=1)).ravel() > 0
+        constant = float(w[covered_fixed].sum())
+        usable = (~fx) & (c <= self.budget + _EPS)
+        site_idx = np.flatnonzero(usable)
+        sub = a[:, site_idx].tocsr()
+        live = (~covered_fixed) & (np.diff(sub.indptr) > 0) & (w > 0)
+        sub = sub[np.flatnonzero(live)].tocsr()
+        sub.sort_indices()
+        wl = w[live]
+        # Merge points covered by the same set of sites.
+        groups: dict[bytes, int] = {}
+        gid = np.empty(sub.shape[0], np.int64)
+        ind, ptr = sub.indices, sub.indptr
+        for r in range(sub.shape[0]):
+            key = ind[ptr[r] : ptr[r + 1]].tobytes()
+            gid[r] = groups.setdefault(key, len(groups))
+        gw = np.bincount(gid, weights=wl, minlength=len(groups))
+        first = np.zeros(len(groups), np.int64)
+        first[gid[::-1]] = np.arange(sub.shape[0])[::-1]
+        gm = sub[first].tocsr()
+        deg = np.diff(gm.indptr)
+        single = deg == 1
+        site_obj = np.bincount(
+            gm.indices[gm.indptr[:-1][single]], weights=gw[single], minlength=len(site_idx)
+        )
+        multi = np.flatnonzero(~single)
+        gm = gm[multi].tocsr()
+        gw = gw[multi]
+        # Drop sites that cover nothing in the reduced model.
+        useful = (site_obj > 0) | (np.bincount(gm.indices, minlength=len(site_idx)) > 0)
+        keep = np.flatnonzero(useful)
+        gm = gm[:, keep].tocsr()
+        return _Model(site_idx[keep], site_obj[keep], c[site_idx[keep]], gw, gm, constant)
+
+    # -- solving ------------------------------------------------------------------------------
+    def _build_highs(self, solver: HighsSolver):
+        import highspy
+
+        m = self.model
+        n_x, n_g = len(m.site_idx), len(m.group_w)
+        h = new_highs()
+        h.setOptionValue("time_limit", float(solver.time_limit))
+        h.setOptionValue("mip_rel_gap", float(solver.mip_rel_gap))
+        h.setOptionValue("mip_abs_gap", 1e-7)
+        h.setOptionValue("threads", int(solver.threads))
+        h.setOptionValue("random_seed", 0)
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_x + n_g
+        lp.col_cost_ = np.concatenate([m.site_obj, m.group_w])
+        lp.col_lower_ = np.zeros(n_x + n_g)
+        lp.col_upper_ = np.ones(n_x + n_g)
+        # Rows: y_g - sum_{j in g} x_j <= 0 for each group; then the budget row.
+        gm = m.group_matrix.tocoo()
+        rows = np.concatenate([gm.row, np.arange(n_g), np.full(n_x, n_g)])
+        cols = np.concatenate([gm.col, n_x + np.arange(n_g), np.arange(n_x)])
+        vals = np.concatenate([-np.ones(gm.nnz), np.ones(n_g), m.costs])
+        amat = sp.csc_matrix((vals, (rows, cols)), shape=(n_g + 1, n_x + n_g))
+        lp.num_row_ = n_g + 1
+        lp.row_lower_ = np.full(n_g + 1, -highspy.kHighsInf)
+        lp.row_upper_ = np.concatenate([np.zeros(n_g), [self.budget]])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = amat.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = amat.indices.astype(np.int32)
+        lp.a_matrix_.value_ = amat.data
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_x + [
+            highspy.HighsVarType.kContinuous
+        ] * n_g
+        h.passModel(lp)
+        self._highs = h
+        self._n_base_rows = n_g + 1
+        return h
+
+    def _run(self, solver: HighsSolver) -> SolveResult:
+        import highspy
+
+        h = self._highs
+        m = self.model
+        n_x = len(m.site_idx)
+        t0 = time.perf_counter()
+        if n_x == 0:
+            return SolveResult(
+                "optimal", True, m.constant, m.constant, 0.0, 0.0, np.zeros(0, int), 0.0
+            )
+        h.run()
+        secs = time.perf_counter() - t0
+        status = h.getModelStatus()
+        text = h.modelStatusToString(status)
+        info = h.getInfo()
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return SolveResult("infeasible", False, float("nan"), float("nan"), float("nan"),
+                               secs, np.zeros(0, int), 0.0)  # fmt: skip
+        sol = np.asarray(h.getSolution().col_value)
+        if sol.size < n_x:
+            raise SafecitiesError(f"solver found no feasible layout ({text})")
+        x = sol[:n_x] > 0.5
+        chosen = self._prune(m.site_idx[x])
+        objective = self.covered_weight(chosen)
+        bound = m.constant + float(info.mip_dual_bound)
+        bound = max(bound, objective)
+        gap = (bound - objective) / max(abs(objective), _EPS)
+        optimal = status == highspy.HighsModelStatus.kOptimal
+        return SolveResult(
+            status="optimal" if optimal else text.lower().replace(" ", "_"),
+            optimal=optimal,
+            objective=objective,
+            bound=bound,
+            gap=0.0 if optimal and gap < 1e-6 else gap,
+            seconds=secs,
+            chosen=np.sort(chosen),
+            cost=float(self.costs[chosen].sum()),
+        )
+
+    def solve(self, solver: HighsSolver | None = None) -> BudgetedMaxCover:
+        solver = solver or HighsSolver()
+        self._build_highs(solver)
+        self.result = self._run(solver)
+        return self
+
+    def _prune(self, chosen: np.ndarray) -> np.ndarray:
+        """Drop chosen sites that add nothing (ties the solver leaves in), dearest first."""
+        chosen = np.asarray(chosen, int)
+        counts = self._counts(chosen)
+        csc = self._csc()
+        keep = np.ones(len(chosen), bool)
+        for k in np.argsort(-self.costs[chosen], kind="stable"):
+            j = chosen[k]
+            rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+            if self.weights[rows[counts[rows] == 1]].sum() <= _EPS:
+                keep[k] = False
+                counts[rows] -= 1
+        return chosen[keep]
+
+    def _csc(self) -> sp.csc_matrix:
+        if getattr(self, "_csc_cache", None) is None:
+            self._csc_cache = self.coverage.tocsc()
+            self._csc_cache.sort_indices()
+        return self._csc_cache
+
+    def _counts(self, chosen: np.ndarray) -> np.ndarray:
+        sel = np.zeros(self.coverage.shape[1], bool)
+        sel[np.asarray(chosen, int)] = True
+        sel |= self.fixed
+        return np.asarray(self.coverage[:, np.flatnonzero(sel)].sum(axis=1)).ravel().astype(int)
+
+    # -- reporting ----------------------------------------------------------------------------
+    def covered_mask(self, chosen: np.ndarray) -> np.ndarray:
+        return self._counts(chosen) > 0
+
+    def covered_weight(self, chosen: np.ndarray) -> float:
+        return float(self.weights[self.covered_mask(chosen)].sum())
+
+    def marginal(self, chosen: np.ndarray, sites=None) -> np.ndarray:
+        """Weight each site covers that no other chosen or existing camera covers."""
+        counts = self._counts(chosen)
+        csc = self._csc()
+        sites = np.asarray(chosen if sites is None else sites, int)
+        out = np.empty(len(sites))
+        for k, j in enumerate(sites):
+            rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+            out[k] = self.weights[rows[counts[rows] == 1]].sum()
+        return out
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.weights.sum())
+
+    @property
+    def existing_weight(self) -> float:
+        return self.model.constant if self.model else 0.0
+
+    # -- alternatives and the coverage curve ----------------------------------------------------
+    def find_alternatives(
+        self, k: int, *, share: float = 0.95, min_difference: int = 1,
+        solver: HighsSolver | None = None,
+    ) -> list[SolveResult]:  # fmt: skip
+        """Up to k further layouts, each >= share x optimum and dropping >= min_difference
+        sites of every earlier layout (no-good cuts). Stops early when none is left."""
+        import highspy
+
+        if self.result is None:
+            self.solve(solver)
+        if not self.result.optimal and not np.isfinite(self.result.objective):
+            return []
+        solver = solver or HighsSolver()
+        h = self._highs
+        m = self.model
+        pos = {int(s): i for i, s in enumerate(m.site_idx)}
+        # Objective floor: model objective >= share * optimum - constant.
+        floor = share * self.result.objective - m.constant
+        n_x, n_g = len(m.site_idx), len(m.group_w)
+        obj_cols = np.arange(n_x + n_g, dtype=np.int32)
+        obj_vals = np.concatenate([m.site_obj, m.group_w])
+        nz = obj_vals != 0
+        h.addRow(floor - 1e-7, highspy.kHighsInf, int(nz.sum()), obj_cols[nz], obj_vals[nz])
+        layouts = [self.result.chosen]
+        self.alternatives = []
+        for _ in range(int(k)):
+            prev = [pos[int(s)] for s in layouts[-1] if int(s) in pos]
+            if len(prev) < min_difference:
+                break
+            idx = np.array(prev, np.int32)
+            h.addRow(-highspy.kHighsInf, float(len(prev) - min_difference), len(idx), idx,
+                     np.ones(len(idx)))  # fmt: skip
+            res = self._run(solver)
+            if res.status == "infeasible" or not np.isfinite(res.objective):
+                break
+            self.alternatives.append(res)
+            layouts.append(res.chosen)
+        return self.alternatives
+
+    def curve(self, budgets, solver: HighsSolver | None = None) -> list[dict[str, Any]]:
+        """Coverage against budget: the optimum for each budget (same model, new budget row)."""
+        solver = solver or HighsSolver()
+        out = []
+        for b in budgets:
+            sub = BudgetedMaxCover.from_coverage(
+                self.coverage, self.weights, self.costs, float(b), self.fixed
+            ).solve(solver)
+            r = sub.result
+            out.append(
+                {
+                    "budget": float(b),
+                    "covered_weight": r.objective,
+                    "coverage_share": r.objective / self.total_weight if self.total_weight else 0.0,
+                    "cost": r.cost,
+                    "n_sites": int(len(r.chosen)),
+                    "status": r.status,
+                    "gap": r.gap,
+                }
+            )
+        return out
