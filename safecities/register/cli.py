@@ -1,0 +1,259 @@
+"""`safecities db|reference|incidents ...` and `safecities demo` commands."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from safecities.clitools import console, echo_json
+from safecities.domain import RowError
+from safecities.errors import InputError
+from safecities.manifest import RunManifest, sha256_bytes
+
+db_app = typer.Typer(help="The store: create or upgrade the database schema.", no_args_is_help=True)
+ref_app = typer.Typer(help="Reference data: municipalities, stations, zones.", no_args_is_help=True)
+inc_app = typer.Typer(help="The incident register: import, summarise.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON document (see README).")]
+ActorOpt = Annotated[
+    str, typer.Option("--actor", help="Who is writing (recorded in the audit log).")
+]
+
+
+def _engine():
+    from safecities.store.db import get_engine, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(as_json: JsonOpt = False) -> None:
+    """Create the database or bring it to the newest schema (SQLite under ./var by default)."""
+    from safecities.config import get_settings
+
+    _engine()
+    url = get_settings().resolved_database_url()
+    safe = url.split("@")[-1] if "@" in url else url
+    if as_json:
+        echo_json({"database": safe, "status": "up to date"})
+    else:
+        console.print(f"database up to date: {safe}")
+
+
+@ref_app.command("load")
+def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None:
+    """Load the bundled reference data (idempotent)."""
+    from safecities.register.service import load_reference
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as s:
+        counts = load_reference(s, actor)
+    if as_json:
+        echo_json(counts)
+    else:
+        console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@inc_app.command("import")
+def incidents_import(
+    file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or Parquet file.")],
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="YAML column mapping file, or a built-in name (nypd)."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Source name; re-imports with the same source are idempotent."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write every problem (file,row,field,reason,value) to CSV.")
+    ] = None,
+    actor: ActorOpt = "cli",
+    as_json: JsonOpt = False,
+) -> None:
+    """Import incidents: all rows or none; every bad row is named by row and field."""
+    from safecities.register.service import import_incidents
+
+    try:
+        rep = import_incidents(_engine(), file, mapping=mapping, source=source, actor=actor,
+                               report=report)  # fmt: skip
+    except InputError as exc:
+        _print_errors(exc.errors)
+        raise
+    payload = rep.to_dict()
+    if as_json:
+        echo_json(payload)
+    else:
+        console.print(
+            f"{file}: {rep.rows_read} rows read, {rep.inserted} inserted, {rep.unchanged} "
+            f"unchanged, {rep.updated} updated, {rep.collapsed} victim rows collapsed"
+        )
+
+
+def _print_errors(errors: list[RowError], limit: int = 20) -> None:
+    if not errors:
+        return
+    t = Table(
+        "row", "field", "reason", "value", title=f"{len(errors)} problem(s), nothing imported"
+    )
+    for e in errors[:limit]:
+        t.add_row(str(e.row), e.field, e.reason, e.value or "")
+    Console(stderr=True).print(t)
+    if len(errors) > limit:
+        console.print(f"... and {len(errors) - limit} more (use --report FILE for all)")
+
+
+@inc_app.command("summary")
+def incidents_summary(
+    since: Annotated[
+        str | None, typer.Option(help="Only incidents on or after this date (YYYY-MM-DD).")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option(help="Dutch or French name, or NIS code.")
+    ] = None,
+    city: Annotated[str, typer.Option(help="City id.")] = "brussels",
+    plot: Annotated[Path | None, typer.Option(help="Write a monthly trend chart (PNG).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts, injured and killed by month and municipality; since 1 January and since summer."""
+    from safecities.register.summary import plot_monthly, summarise
+
+    since_d = _date(since, "--since") if since else None
+    engine = _engine()
+    summary = summarise(engine, city=city, since=since_d, municipality=municipality)
+    manifest = RunManifest(
+        command="incidents summary",
+        parameters={"since": since, "municipality": municipality, "city": city},
+    )
+    manifest.add_input_bytes("incidents", _digest_incidents(engine, city))
+    if plot:
+        plot_monthly(summary, plot)
+        summary["plot"] = str(plot)
+    summary["manifest"] = manifest.to_dict()
+    if as_json:
+        echo_json(summary)
+    else:
+        print_summary(summary)
+
+
+def _digest_incidents(engine, city: str) -> bytes:
+    """A stable fingerprint of the incident rows the figures were computed from."""
+    from safecities.register.service import incidents_frame
+
+    df = incidents_frame(engine, city)
+    return sha256_bytes(df.drop(columns=["x", "y"]).to_csv(index=False).encode()).encode()
+
+
+def print_summary(s: dict) -> None:
+    out = Console()
+    if s["synthetic"]:
+        out.print(f"[bold red]{s['note']}[/]")
+    tot = s["totals"]
+    out.print(
+        f"[bold]{s['city']}[/]: {tot['incidents']} incidents to {s['as_of']} "
+        f"({tot['injured']} injured, {tot['killed']} killed, {tot['metro_disruptions']} metro "
+        f"disruptions)"
+    )
+    j = s["since_1_january"]
+    out.print(
+        f"since {j['from']}: {j['incidents']} incidents, {j['injured']} injured, {j['killed']} killed"
+    )
+    if s["since_summer"]:
+        su = s["since_summer"]
+        out.print(f"since {su['from']} (summer): {su['incidents']} incidents")
+    t = Table("month", "incidents", "injured", "killed", title="By month")
+    for m in s["by_month"]:
+        t.add_row(m["month"], str(m["incidents"]), str(m["injured"]), str(m["killed"]))
+    out.print(t)
+    t = Table("municipality", "incidents", "injured", "killed", title="By municipality")
+    for m in s["by_municipality"]:
+        t.add_row(f"{m['name_fr']} / {m['name_nl']}", str(m["incidents"]), str(m["injured"]),
+                  str(m["killed"]))  # fmt: skip
+    out.print(t)
+
+
+def _date(text: str, opt: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{opt}: not a date (YYYY-MM-DD): {text!r}") from None
+
+
+@inc_app.command("demo-data")
+def incidents_demo_data(
+    out: Annotated[Path, typer.Option(help="CSV file to write (standard columns).")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 2025,
+    from_: Annotated[str, typer.Option("--from", help="First day.")] = "2025-01-01",
+    to: Annotated[str, typer.Option("--to", help="Last day.")] = "2025-08-12",
+) -> None:
+    """Write the SYNTHETIC demonstration scenario to a CSV file (nothing is imported)."""
+    from safecities.register.demo import generate
+
+    generate(seed=seed, start=_date(from_, "--from"), end=_date(to, "--to")).to_csv(
+        out, index=False
+    )
+    console.print(f"wrote {out} (SYNTHETIC demo data)")
+
+
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic scenario.")] = 2025,
+    from_: Annotated[str, typer.Option("--from", help="First day of the scenario.")] = "2025-01-01",
+    to: Annotated[str, typer.Option("--to", help="Last day of the scenario.")] = "2025-08-12",
+    serve: Annotated[
+        bool, typer.Option(help="End by serving the dashboard (when the web app is installed).")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set up the store, load Brussels reference data and the SYNTHETIC scenario, print the trend."""
+    from safecities.config import get_settings
+    from safecities.register.demo import SOURCE, generate
+    from safecities.register.service import import_incidents, load_reference
+    from safecities.register.summary import plot_monthly, summarise
+    from safecities.store.db import session_scope
+
+    engine = _engine()
+    with session_scope(engine) as s:
+        load_reference(s, "demo")
+    var = get_settings().var_dir
+    var.mkdir(parents=True, exist_ok=True)
+    csv_path = var / "demo_incidents.csv"
+    df = generate(seed=seed, start=_date(from_, "--from"), end=_date(to, "--to"))
+    df.to_csv(csv_path, index=False)
+    rep = import_incidents(engine, csv_path, source=SOURCE, actor="demo", synthetic=True)
+    summary = summarise(engine)
+    plot_monthly(summary, var / "trend.png")
+    manifest = RunManifest(command="demo", parameters={"from": from_, "to": to}, seed=seed)
+    manifest.add_input_file("demo_incidents.csv", csv_path)
+    summary["import"] = rep.to_dict()
+    summary["plot"] = str(var / "trend.png")
+    summary["manifest"] = manifest.to_dict()
+    if as_json:
+        echo_json(summary)
+    else:
+        print_summary(summary)
+        console.print(f"trend chart: {var / 'trend.png'}")
+    if serve:
+        _serve_if_available()
+
+
+def _serve_if_available() -> None:
+    try:
+        from safecities.api.cli import serve_demo  # type: ignore[attr-defined]
+    except ImportError:
+        console.print("web application not installed yet: nothing to serve")
+        return
+    serve_demo()
+
+
+def mount(root: typer.Typer) -> None:
+    root.add_typer(db_app, name="db")
+    root.add_typer(ref_app, name="reference")
+    root.add_typer(inc_app, name="incidents")
+    root.command("demo")(demo)
