@@ -7,6 +7,7 @@ and seed can be shown to give the same output.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import platform
 from dataclasses import asdict, dataclass, field
@@ -38,10 +39,8 @@ def sha256_bytes(data: bytes) -> str:
 def package_versions() -> dict[str, str]:
     out = {"safecities": safecities.__version__, "python": platform.python_version()}
     for name in _TRACKED:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

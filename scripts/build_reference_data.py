@@ -33,7 +33,7 @@ BRUSSELS_FR = {
 }  # fmt: skip
 OTHER_CITY_MUNICIPALITIES = {"11002": ("antwerp", "Anvers"), "44021": ("ghent", "Gand")}
 
-# Local police zones (command posts) of Brussels, keyed by the ipz code of gemeente_politiezone.xlsx.
+# Brussels local police zones (command posts), keyed by the ipz code of gemeente_politiezone.xlsx
 POLICE_ZONES = {
     "ipz25": "ZP Midi / PZ Zuid (5341)",
     "ipz26": "ZP Uccle/W-B/Auderghem / PZ Ukkel/W-B/Oudergem (5343)",
@@ -82,7 +82,7 @@ METRO_LINES = {"1", "2", "5", "6"}
 # (id, name, kind, centre: ("station", id) or ("point", lat, lon), radius m, how)
 NAMED_ZONES = [
     ("clemenceau", "Clemenceau", "hotspot", ("station", "stib:39"), 350,
-     "350 m buffer around Clemenceau metro station (Anderlecht), where the 2025 shootings clustered"),
+     "350 m buffer around Clemenceau metro station (Anderlecht), where 2025 shootings clustered"),
     ("peterbos", "Peterbos", "hotspot", ("point", 50.8418, 4.2848), 350,
      "350 m buffer around the centre of the Peterbos housing estate (Anderlecht); replace with the "
      "estate outline from the municipality's cadastre when available"),
@@ -94,7 +94,7 @@ NAMED_ZONES = [
      "300 m buffer around the Matonge district centre (Chaussee de Wavre, Ixelles)"),
     ("railway-north", "Brussels-North priority terrain", "railway_priority",
      ("station", "nmbs:008812005"), 600,
-     "600 m buffer around Brussels-North: railway police priority terrain (station and surroundings)"),
+     "600 m buffer around Brussels-North: railway police priority terrain (station and around)"),
     ("railway-central", "Brussels-Central priority terrain", "railway_priority",
      ("station", "nmbs:008813003"), 500,
      "500 m buffer around Brussels-Central: railway police priority terrain"),

@@ -163,7 +163,8 @@ def print_summary(s: dict) -> None:
     )
     j = s["since_1_january"]
     out.print(
-        f"since {j['from']}: {j['incidents']} incidents, {j['injured']} injured, {j['killed']} killed"
+        f"since {j['from']}: {j['incidents']} incidents, {j['injured']} injured, "
+        f"{j['killed']} killed"
     )
     if s["since_summer"]:
         su = s["since_summer"]
@@ -211,7 +212,7 @@ def demo(
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Set up the store, load Brussels reference data and the SYNTHETIC scenario, print the trend."""
+    """Set up the store, load Brussels reference data and the SYNTHETIC scenario, print trend."""
     from safecities.config import get_settings
     from safecities.register.demo import SOURCE, generate
     from safecities.register.service import import_incidents, load_reference

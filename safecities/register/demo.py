@@ -54,8 +54,11 @@ def _centres() -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, np.asarray(cx), np.asarray(cy)
 
 
+Event = tuple[float, float, float, str]  # day offset, x, y (metres), cluster centre
+
+
 def _hawkes(rng: np.random.Generator, t0: float, t1: float, rate_per_day: float,
-            names: list[str], cx: np.ndarray, cy: np.ndarray) -> list[tuple[float, float, float, str]]:  # fmt: skip
+            names: list[str], cx: np.ndarray, cy: np.ndarray) -> list[Event]:  # fmt: skip
     """Cluster representation: Poisson background, then generations of offspring."""
     w = np.array([CENTRES[n] for n in names])
     w = w / w.sum()
@@ -141,13 +144,12 @@ def _row(
     injured = 0 if killed else int(rng.choice([0, 1, 1, 1, 2]))
     kind = "shooting" if killed or injured else "shots_fired"
     lines, minutes = [], 0
-    if near.startswith("metro-") or near == "clemenceau":
-        if rng.random() < 0.25:
-            st = reference.stations("brussels", "metro")
-            sid = near.removeprefix("metro-")
-            match = st[st["name"].str.lower().str.replace(" ", "-").str.replace("'", "-") == sid]
-            lines = list(match["lines"].iloc[0]) if len(match) else []
-            minutes = int(rng.integers(30, 150)) if lines else 0
+    if (near.startswith("metro-") or near == "clemenceau") and rng.random() < 0.25:
+        st = reference.stations("brussels", "metro")
+        sid = near.removeprefix("metro-")
+        match = st[st["name"].str.lower().str.replace(" ", "-").str.replace("'", "-") == sid]
+        lines = list(match["lines"].iloc[0]) if len(match) else []
+        minutes = int(rng.integers(30, 150)) if lines else 0
     return {"occurred_at": _local(start, t, rng=rng), "lat": round(float(lat), 6),
             "lon": round(float(lon), 6), "kind": kind, "injured": injured, "killed": killed,
             "lines_closed": ";".join(lines), "disruption_minutes": minutes,

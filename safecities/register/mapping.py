@@ -6,7 +6,7 @@ layout; see safecities/register/mappings/nypd.yaml for the NYPD open-data layout
 
     source: nypd                      # default source name for idempotent re-imports
     timezone: America/New_York        # local time zone of naive timestamps
-    bounds: none                      # or brussels (default) / belgium / [minlon,minlat,maxlon,maxlat]
+    bounds: none                      # or brussels (default), belgium, [x0,y0,x1,y1]
     one_row_per_victim: true          # rows sharing an id are one incident (counts are summed)
     columns:
       id: INCIDENT_KEY

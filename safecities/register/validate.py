@@ -111,10 +111,8 @@ def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = Tru
     for i, row in enumerate(rows, start=1):
         row_errors: list[RowError] = []
 
-        def err(fld: str, reason: str, value: object = None, _i: int = i) -> None:
-            row_errors.append(
-                RowError(file, _i, fld, reason, None if value is None else str(value))
-            )
+        def err(fld: str, reason: str, value: object = None, _i: int = i, _e=row_errors) -> None:
+            _e.append(RowError(file, _i, fld, reason, None if value is None else str(value)))
 
         rec: dict = {"row": i}
         idcol = m.column("id")

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-25 12:44:56.682433
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import safecities.store.types
-
 
 revision = "0001_foundation"
 down_revision = None
