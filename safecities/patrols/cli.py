@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from safecities.clitools import echo_json
-from safecities.errors import InputError
 from safecities.manifest import RunManifest
 
 protocol_app = typer.Typer(
@@ -46,5 +45,28 @@ def protocol_validate(
         raise typer.Exit(1)
 
 
-def _unused(_: InputError) -> None:  # keep the import for later commands
-    return None
+@plan_app.command("check")
+def plan_check(
+    plan: Path = typer.Argument(
+        ..., help="Plan CSV (start,end,zone_id,patrol_id,police,soldiers,...)."
+    ),
+    protocol: Path = typer.Option(..., "--protocol", "-p", help="Protocol document (YAML/JSON)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Independently check any plan against a protocol; list every violation (exit 1 if any)."""
+    from safecities.patrols.check import check_plan, summary_line
+
+    report = check_plan(plan, protocol)
+    if as_json:
+        manifest = RunManifest(
+            command="plan check", parameters={"plan": str(plan), "protocol": str(protocol)}
+        )
+        manifest.add_input_file("plan", plan)
+        manifest.add_input_file("protocol", protocol)
+        echo_json({**report.to_dict(), "protocol": str(protocol), "manifest": manifest.to_dict()})
+    else:
+        for v in report.violations:
+            typer.echo(f"{v.rule}: {v.message}")
+        typer.echo(summary_line(report))
+    if not report.ok:
+        raise typer.Exit(1)

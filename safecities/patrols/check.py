@@ -1,0 +1,664 @@
+# ruff: noqa: E501  (violation messages are built inline, one rule per block)
+"""The independent plan checker: `safecities plan check plan.csv --protocol FILE`.
+
+It reads any plan CSV (from the planner or from anywhere else) and the protocol document, and lists
+every violation with its rule, time, zone, units and numbers. On purpose it shares NO code with the
+model (`model.py`, `planner.py`): it re-reads the protocol as a plain validated document and
+re-derives every rule here, so a model bug cannot vouch for itself.
+
+Plan CSV columns: `start,end,zone_id,patrol_id,police,soldiers,command_post,kind` (kind = patrol or
+fipa), optionally followed by `police_units,soldier_units` (unit codes separated by `;`) and
+`liaison` (the Defence liaison on duty at the post). Times are ISO 8601; without a UTC offset they
+are read in the protocol's time zone.
+
+Rule semantics (documented in docs/patrols.md):
+- moments are 15-minute slots; a row occupies every slot it overlaps;
+- a unit's duty periods are its rows merged where they touch; a period is a shift: its length must
+  lie in [shift_min, shift_max], the gap between periods must be at least min_rest, and the duty
+  hours falling in each ISO week (Monday 00:00 local) at most max_hours_per_week.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from safecities.errors import InputError
+from safecities.patrols.protocol import read_document, validate_document
+
+REQUIRED = ["start", "end", "zone_id", "patrol_id", "police", "soldiers", "command_post", "kind"]
+OPTIONAL = ["police_units", "soldier_units", "liaison"]
+SLOT = pd.Timedelta(minutes=15)
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+
+# User-facing message templates (one place, for later NL/FR translation).
+MSG = {
+    "soldier_cap": "{n} soldiers deployed {when}, cap {cap}",
+    "mixed_police_min": "mixed patrol {patrol} in {zone} {when} has {police} police, minimum {min}",
+    "soldiers_max": "patrol {patrol} in {zone} {when} has {soldiers} soldiers, maximum {max}",
+    "police_only_min": "police-only patrol {patrol} in {zone} {when} has {police} police, min {min}",
+    "approved_area": "{soldiers} soldiers in {zone} {when}: not an approved area for soldiers",
+    "period": "row {when} is outside the protocol period {start} - {end}",
+    "zone": "unknown zone {zone!r}",
+    "command_post": "zone {zone} belongs to command post {expected}, row says {got!r}",
+    "fipa_unknown": "FIPA row {patrol} in {zone} {when} matches no FIPA of the protocol",
+    "fipa_soldiers": "FIPA {fipa} in {zone} {when}: {n} soldiers, {required} required",
+    "zone_min_mixed": "{zone} {when}: {n} mixed patrols, protocol minimum {min}",
+    "liaison": "{soldiers} soldiers in {zone} ({post}) {when} with no Defence liaison of that post",
+    "liaison_double": "liaison {unit} on duty at {posts} at the same time {when}",
+    "unit_unknown": "unit {unit} in {col} {when} is not a {force} unit of the protocol",
+    "unit_count": "patrol {patrol} {when}: {col} says {n} but its units total {total}",
+    "unit_double_booked": "unit {unit} is in {k} rows at the same time {when}",
+    "shift_length": "unit {unit} works {hours:g} h {when}, allowed {lo:g}-{hi:g} h",
+    "rest": "unit {unit} rests {hours:g} h before the shift starting {at}, minimum {min:g} h",
+    "weekly_hours": "unit {unit} works {hours:g} h in the week of {week}, maximum {max:g} h",
+    "format": "row {row}: {reason}",
+}
+
+
+@dataclass
+class Violation:
+    rule: str
+    message: str
+    start: str | None = None
+    end: str | None = None
+    zone: str | None = None
+    units: list[str] = field(default_factory=list)
+    numbers: dict[str, Any] = field(default_factory=dict)
+    rows: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CheckReport:
+    file: str
+    rows: int
+    violations: list[Violation]
+    horizon: tuple[str | None, str | None] = (None, None)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for v in self.violations:
+            out[v.rule] += 1
+        return dict(sorted(out.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "rows": self.rows,
+            "ok": self.ok,
+            "horizon": {"start": self.horizon[0], "end": self.horizon[1]},
+            "violation_count": len(self.violations),
+            "counts_by_rule": self.counts(),
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+# --------------------------------------------------------------------------- protocol, read raw
+class _Rules:
+    """The protocol document as the checker reads it (plain dicts, no model types)."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.tz = ZoneInfo(doc["timezone"])
+        self.start = pd.Timestamp(datetime.fromisoformat(doc["period"]["start"]), tz=self.tz)
+        self.end = pd.Timestamp(datetime.fromisoformat(doc["period"]["end"]), tz=self.tz)
+        self.cap = int(doc["soldier_cap"])
+        pat = doc["patrol"]
+        self.police_min_mixed = int(pat["police_min_per_mixed_patrol"])
+        self.soldiers_max = int(pat["soldiers_max_per_patrol"])
+        self.police_min_only = int(pat.get("police_min_per_police_only_patrol", 2))
+        self.liaison_required = bool(doc["defence_liaison"]["required"])
+        self.posts = {p["id"]: set(p.get("liaisons", [])) for p in doc["command_posts"]}
+        self.zones = {z["id"]: z for z in doc["zones"]}
+        self.fipa = {}
+        for f in doc.get("fipa", []):
+            day = pd.Timestamp(datetime.fromisoformat(f["date"]))
+            h0, m0 = map(int, f["start"].split(":"))
+            h1, m1 = map(int, f["end"].split(":"))
+            s = (day + pd.Timedelta(hours=h0, minutes=m0)).tz_localize(self.tz)
+            e = (day + pd.Timedelta(hours=h1, minutes=m1)).tz_localize(self.tz)
+            self.fipa[f["id"]] = (s, e, f["zone"], int(f["soldiers"]))
+        self.work = doc["working_time"]
+        self.units: dict[str, tuple[str, int]] = {}
+        for u in doc.get("units", []):
+            self.units[u["code"]] = (u["force"], int(u["size"]))
+        for s in doc.get("unit_series", []):
+            width = max(3, len(str(s["count"])))
+            for i in range(1, s["count"] + 1):
+                self.units[f"{s['prefix']}-{i:0{width}d}"] = (s["force"], int(s["size"]))
+
+
+def load_rules(protocol_path: str | Path) -> _Rules:
+    doc, _ = read_document(protocol_path)
+    issues = validate_document(doc)
+    if issues:
+        raise InputError(f"{protocol_path}: invalid protocol: {issues[0]} ({len(issues)} problems)")
+    return _Rules(doc)
+
+
+# --------------------------------------------------------------------------- reading the plan
+def _parse_times(values: pd.Series, tz: ZoneInfo) -> pd.Series:
+    values = values.astype(str).str.strip()
+    has_offset = values.str.contains(_OFFSET)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if has_offset.any():
+        out[has_offset] = pd.to_datetime(
+            values[has_offset], utc=True, errors="coerce", format="ISO8601"
+        )
+    if (~has_offset).any():
+        naive = pd.to_datetime(values[~has_offset], errors="coerce", format="ISO8601")
+        out[~has_offset] = naive.dt.tz_localize(
+            tz, ambiguous="NaT", nonexistent="NaT"
+        ).dt.tz_convert(UTC)
+    return out
+
+
+def read_plan(path: str | Path, rules: _Rules) -> tuple[pd.DataFrame, list[Violation]]:
+    p = Path(path)
+    try:
+        df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{p}: cannot read plan CSV: {exc}") from exc
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError(f"{p}: missing column(s) {', '.join(missing)} (need {','.join(REQUIRED)})")
+    if list(df.columns[: len(REQUIRED)]) != REQUIRED:
+        raise InputError(f"{p}: the first columns must be exactly {','.join(REQUIRED)}")
+    for c in OPTIONAL:
+        if c not in df.columns:
+            df[c] = ""
+    df["row"] = np.arange(1, len(df) + 1)
+    bad: list[Violation] = []
+    df["s"] = _parse_times(df["start"], rules.tz)
+    df["e"] = _parse_times(df["end"], rules.tz)
+    for col in ("police", "soldiers"):
+        df[col + "_n"] = pd.to_numeric(df[col], errors="coerce")
+    problems = pd.Series("", index=df.index)
+    problems[df["s"].isna()] += "field 'start' is not an ISO 8601 time; "
+    problems[df["e"].isna()] += "field 'end' is not an ISO 8601 time; "
+    problems[(df["s"] >= df["e"]).fillna(False)] += "'end' is not after 'start'; "
+    for col in ("police", "soldiers"):
+        n = df[col + "_n"]
+        problems[n.isna() | (n < 0) | (n != n.round())] += f"field {col!r} is not a count >= 0; "
+    problems[~df["kind"].isin(["patrol", "fipa"])] += "field 'kind' must be patrol or fipa; "
+    for i in np.flatnonzero(problems.to_numpy() != ""):
+        r = df.iloc[i]
+        reason = problems.iloc[i].rstrip("; ")
+        bad.append(
+            Violation(
+                "format", MSG["format"].format(row=r["row"], reason=reason), rows=[int(r["row"])]
+            )
+        )
+    good = df[problems == ""].copy()
+    good["police_n"] = good["police_n"].astype(int)
+    good["soldiers_n"] = good["soldiers_n"].astype(int)
+    return good, bad
+
+
+# --------------------------------------------------------------------------- helpers
+def _fmt(ts: pd.Timestamp, tz: ZoneInfo) -> str:
+    return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _when(s: pd.Timestamp, e: pd.Timestamp, tz: ZoneInfo) -> str:
+    a, b = s.tz_convert(tz), e.tz_convert(tz)
+    return (
+        f"{a:%Y-%m-%d %H:%M}-{b:%H:%M}"
+        if a.date() == b.date()
+        else f"{a:%Y-%m-%d %H:%M}-{b:%Y-%m-%d %H:%M}"
+    )
+
+
+def _iso(ts: pd.Timestamp, tz: ZoneInfo) -> str:
+    return ts.tz_convert(tz).isoformat()
+
+
+def _slots(df: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
+    """One line per (row, 15-minute slot overlapped)."""
+    first = ((df["s"] - origin) // SLOT).astype(np.int64)
+    last = (-((origin - df["e"]) // SLOT)).astype(np.int64)  # ceil
+    n = (last - first).clip(lower=1).to_numpy()
+    idx = np.repeat(df.index.to_numpy(), n)
+    offs = np.concatenate([np.arange(k) for k in n]) if len(n) else np.array([], dtype=np.int64)
+    out = df.loc[idx].copy()
+    out["slot"] = np.repeat(first.to_numpy(), n) + offs
+    return out
+
+
+def _runs(slots: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive slot indices, as (first, last+1)."""
+    if len(slots) == 0:
+        return []
+    slots = np.sort(slots)
+    breaks = np.flatnonzero(np.diff(slots) != 1)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [len(slots) - 1]])
+    return [(int(slots[a]), int(slots[b]) + 1) for a, b in zip(starts, ends, strict=True)]
+
+
+def _units(cell: str) -> list[str]:
+    return [u for u in re.split(r"[;\s]+", cell.strip()) if u] if cell else []
+
+
+# --------------------------------------------------------------------------- the check
+def check_plan(
+    plan_path: str | Path,
+    protocol_path: str | Path,
+    *,
+    horizon: tuple[datetime, datetime] | None = None,
+) -> CheckReport:
+    """Every violation of the protocol in the plan (an empty list means the plan is compliant).
+
+    `horizon` bounds the checks that need to know the planned span (zone minima); by default it
+    is the span of the plan's own rows.
+    """
+    rules = load_rules(protocol_path)
+    df, out = read_plan(plan_path, rules)
+    nrows = len(df) + len(out)
+    tz = rules.tz
+    if df.empty:
+        return CheckReport(str(plan_path), nrows, out)
+    origin = min(df["s"].min(), rules.start.tz_convert(UTC)).floor("D")
+
+    def slot_time(k: int) -> pd.Timestamp:
+        return origin + k * SLOT
+
+    # --- row-level rules
+    for r in df.itertuples(index=False):
+        when = _when(r.s, r.e, tz)
+        rows = [int(r.row)]
+        if r.s < rules.start or r.e > rules.end:
+            out.append(
+                Violation(
+                    "period",
+                    MSG["period"].format(when=when, start=rules.start.date(), end=rules.end.date()),
+                    _iso(r.s, tz),
+                    _iso(r.e, tz),
+                    r.zone_id,
+                    rows=rows,
+                )
+            )
+        zone = rules.zones.get(r.zone_id)
+        if zone is None:
+            out.append(
+                Violation(
+                    "zone",
+                    MSG["zone"].format(zone=r.zone_id),
+                    _iso(r.s, tz),
+                    _iso(r.e, tz),
+                    r.zone_id,
+                    rows=rows,
+                )
+            )
+        elif zone["command_post"] != r.command_post:
+            out.append(
+                Violation(
+                    "command_post",
+                    MSG["command_post"].format(
+                        zone=r.zone_id, expected=zone["command_post"], got=r.command_post
+                    ),
+                    _iso(r.s, tz),
+                    _iso(r.e, tz),
+                    r.zone_id,
+                    rows=rows,
+                )
+            )
+        pol, sol = r.police_n, r.soldiers_n
+        units = _units(r.police_units) + _units(r.soldier_units)
+        common = dict(
+            start=_iso(r.s, tz), end=_iso(r.e, tz), zone=r.zone_id, units=units, rows=rows
+        )
+        if r.kind == "patrol":
+            if sol > 0 and pol < rules.police_min_mixed:
+                out.append(
+                    Violation(
+                        "mixed_police_min",
+                        MSG["mixed_police_min"].format(
+                            patrol=r.patrol_id,
+                            zone=r.zone_id,
+                            when=when,
+                            police=pol,
+                            min=rules.police_min_mixed,
+                        ),
+                        numbers={"police": pol, "minimum": rules.police_min_mixed},
+                        **common,
+                    )
+                )
+            if sol > rules.soldiers_max:
+                out.append(
+                    Violation(
+                        "soldiers_max",
+                        MSG["soldiers_max"].format(
+                            patrol=r.patrol_id,
+                            zone=r.zone_id,
+                            when=when,
+                            soldiers=sol,
+                            max=rules.soldiers_max,
+                        ),
+                        numbers={"soldiers": sol, "maximum": rules.soldiers_max},
+                        **common,
+                    )
+                )
+            if sol == 0 and pol < rules.police_min_only:
+                out.append(
+                    Violation(
+                        "police_only_min",
+                        MSG["police_only_min"].format(
+                            patrol=r.patrol_id,
+                            zone=r.zone_id,
+                            when=when,
+                            police=pol,
+                            min=rules.police_min_only,
+                        ),
+                        numbers={"police": pol, "minimum": rules.police_min_only},
+                        **common,
+                    )
+                )
+            if sol > 0 and zone is not None and not zone.get("soldiers_allowed", True):
+                out.append(
+                    Violation(
+                        "approved_area",
+                        MSG["approved_area"].format(soldiers=sol, zone=r.zone_id, when=when),
+                        numbers={"soldiers": sol},
+                        **common,
+                    )
+                )
+        else:  # fipa
+            f = rules.fipa.get(r.patrol_id)
+            if f is None or r.s < f[0] or r.e > f[1] or r.zone_id != f[2]:
+                out.append(
+                    Violation(
+                        "fipa_unknown",
+                        MSG["fipa_unknown"].format(patrol=r.patrol_id, zone=r.zone_id, when=when),
+                        **common,
+                    )
+                )
+        if sol > 0 and rules.liaison_required and zone is not None:
+            post = zone["command_post"]
+            if not r.liaison or r.liaison not in rules.posts.get(post, set()):
+                out.append(
+                    Violation(
+                        "liaison",
+                        MSG["liaison"].format(soldiers=sol, zone=r.zone_id, post=post, when=when),
+                        numbers={"soldiers": sol, "liaison": r.liaison or None},
+                        **common,
+                    )
+                )
+        for col, force, count in (
+            ("police_units", "police", pol),
+            ("soldier_units", "defence", sol),
+        ):
+            codes = _units(getattr(r, col))
+            if not codes:
+                continue
+            total = 0
+            for c in codes:
+                info = rules.units.get(c)
+                if info is None or info[0] != force:
+                    out.append(
+                        Violation(
+                            "unit_unknown",
+                            MSG["unit_unknown"].format(unit=c, col=col, when=when, force=force),
+                            **common,
+                        )
+                    )
+                else:
+                    total += info[1]
+            if total != count and all(c in rules.units for c in codes):
+                out.append(
+                    Violation(
+                        "unit_count",
+                        MSG["unit_count"].format(
+                            patrol=r.patrol_id,
+                            when=when,
+                            col=col.split("_")[0],
+                            n=count,
+                            total=total,
+                        ),
+                        numbers={"stated": count, "units_total": total},
+                        **common,
+                    )
+                )
+
+    sl = _slots(df, origin)
+
+    # --- soldier cap, per slot, reported per run of consecutive slots
+    per_slot = sl.groupby("slot")["soldiers_n"].sum()
+    over = per_slot[per_slot > rules.cap]
+    for a, b in _runs(over.index.to_numpy()):
+        n = int(per_slot.loc[a : b - 1].max())
+        s, e = slot_time(a), slot_time(b)
+        out.append(
+            Violation(
+                "soldier_cap",
+                MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=rules.cap),
+                _iso(s, tz),
+                _iso(e, tz),
+                numbers={"soldiers": n, "cap": rules.cap},
+            )
+        )
+
+    # --- FIPA staffing: every slot of each FIPA window has the required soldiers
+    fipa_rows = sl[sl["kind"] == "fipa"]
+    lo_h = df["s"].min() if horizon is None else pd.Timestamp(horizon[0]).tz_convert(UTC)
+    hi_h = df["e"].max() if horizon is None else pd.Timestamp(horizon[1]).tz_convert(UTC)
+    for fid, (fs, fe, fz, need) in rules.fipa.items():
+        fs_u, fe_u = max(fs.tz_convert(UTC), lo_h), min(fe.tz_convert(UTC), hi_h)
+        if fs_u >= fe_u:
+            continue
+        a, b = int((fs_u - origin) // SLOT), int(-((origin - fe_u) // SLOT))
+        have = fipa_rows[fipa_rows["patrol_id"] == fid].groupby("slot")["soldiers_n"].sum()
+        counts = np.array([int(have.get(k, 0)) for k in range(a, b)])
+        short = np.flatnonzero(counts < need) + a
+        for ra, rb in _runs(short):
+            n = int(counts[ra - a : rb - a].min())
+            s, e = slot_time(ra), slot_time(rb)
+            out.append(
+                Violation(
+                    "fipa_soldiers",
+                    MSG["fipa_soldiers"].format(
+                        fipa=fid, zone=fz, when=_when(s, e, tz), n=n, required=need
+                    ),
+                    _iso(s, tz),
+                    _iso(e, tz),
+                    fz,
+                    numbers={"soldiers": n, "required": need},
+                )
+            )
+
+    # --- zone minima of mixed patrols, over the horizon
+    a_all, b_all = int((lo_h - origin) // SLOT), int(-((origin - hi_h) // SLOT))
+    mixed = (
+        sl[(sl["kind"] == "patrol") & (sl["soldiers_n"] > 0)].groupby(["zone_id", "slot"]).size()
+    )
+    for zid, z in rules.zones.items():
+        k = int(z.get("min_mixed_patrols", 0))
+        if k <= 0:
+            continue
+        zs = mixed.loc[zid] if zid in mixed.index.get_level_values(0) else pd.Series(dtype=int)
+        counts = zs.reindex(range(a_all, b_all), fill_value=0).to_numpy()
+        short = np.flatnonzero(counts < k) + a_all
+        for ra, rb in _runs(short):
+            n = int(counts[ra - a_all : rb - a_all].min())
+            s, e = slot_time(ra), slot_time(rb)
+            out.append(
+                Violation(
+                    "zone_min_mixed",
+                    MSG["zone_min_mixed"].format(zone=zid, when=_when(s, e, tz), n=n, min=k),
+                    _iso(s, tz),
+                    _iso(e, tz),
+                    zid,
+                    numbers={"mixed_patrols": n, "minimum": k},
+                )
+            )
+
+    # --- liaison at two posts at once
+    li = sl[(sl["liaison"] != "") & (sl["soldiers_n"] > 0)]
+    if not li.empty:
+        li = li.assign(
+            post=li["zone_id"].map(lambda z: rules.zones.get(z, {}).get("command_post", ""))
+        )
+        posts = li.groupby(["liaison", "slot"])["post"].nunique()
+        for unit in posts[posts > 1].index.get_level_values(0).unique():
+            bad = posts.loc[unit]
+            for ra, rb in _runs(bad[bad > 1].index.to_numpy()):
+                s, e = slot_time(ra), slot_time(rb)
+                names = sorted(
+                    set(li[(li["liaison"] == unit) & li["slot"].between(ra, rb - 1)]["post"])
+                )
+                out.append(
+                    Violation(
+                        "liaison_double",
+                        MSG["liaison_double"].format(
+                            unit=unit, posts=", ".join(names), when=_when(s, e, tz)
+                        ),
+                        _iso(s, tz),
+                        _iso(e, tz),
+                        units=[unit],
+                    )
+                )
+
+    # --- units: double booking and working time
+    out.extend(_check_units(df, sl, rules, origin))
+    out.sort(key=lambda v: (v.start or "", v.rule))
+    return CheckReport(str(plan_path), nrows, out, (_iso(lo_h, tz), _iso(hi_h, tz)))
+
+
+def _check_units(
+    df: pd.DataFrame, sl: pd.DataFrame, rules: _Rules, origin: pd.Timestamp
+) -> list[Violation]:
+    tz = rules.tz
+    out: list[Violation] = []
+    pairs = []
+    for col, force in (("police_units", "police"), ("soldier_units", "defence")):
+        sub = df[df[col] != ""]
+        if sub.empty:
+            continue
+        codes = sub[col].map(_units)
+        ex = sub.assign(unit=codes).explode("unit")
+        ex = ex[ex["unit"].notna()]
+        pairs.append(ex.assign(force=force)[["unit", "force", "s", "e", "row"]])
+    if not pairs:
+        return out
+    u = pd.concat(pairs, ignore_index=True)
+    # double booking: a unit in two rows over the same slot
+    us = _slots(u, origin)
+    dup = us.groupby(["unit", "slot"]).size()
+    dup = dup[dup > 1]
+    for unit in dup.index.get_level_values(0).unique():
+        d = dup.loc[unit]
+        for a, b in _runs(d.index.to_numpy()):
+            s, e = origin + a * SLOT, origin + b * SLOT
+            out.append(
+                Violation(
+                    "unit_double_booked",
+                    MSG["unit_double_booked"].format(
+                        unit=unit, k=int(d.loc[a : b - 1].max()), when=_when(s, e, tz)
+                    ),
+                    _iso(s, tz),
+                    _iso(e, tz),
+                    units=[unit],
+                )
+            )
+    # working time per unit: merge touching rows into duty periods
+    u = u.sort_values(["unit", "s", "e"])
+    hour = 3600.0
+    for (unit, force), g in u.groupby(["unit", "force"], sort=False):
+        wt = rules.work.get(force)
+        if wt is None:
+            continue
+        lo, hi = float(wt["shift_min_hours"]), float(wt["shift_max_hours"])
+        rest, week_max = float(wt["min_rest_hours"]), float(wt["max_hours_per_week"])
+        periods: list[list[pd.Timestamp]] = []
+        for s, e in zip(g["s"], g["e"], strict=True):
+            if periods and s <= periods[-1][1]:
+                periods[-1][1] = max(periods[-1][1], e)
+            else:
+                periods.append([s, e])
+        prev_end = None
+        weekly: dict[date, float] = defaultdict(float)
+        for s, e in periods:
+            hours = (e - s).total_seconds() / hour
+            if hours < lo - 1e-9 or hours > hi + 1e-9:
+                out.append(
+                    Violation(
+                        "shift_length",
+                        MSG["shift_length"].format(
+                            unit=unit, hours=round(hours, 2), when=_when(s, e, tz), lo=lo, hi=hi
+                        ),
+                        _iso(s, tz),
+                        _iso(e, tz),
+                        units=[unit],
+                        numbers={"hours": round(hours, 2), "min": lo, "max": hi},
+                    )
+                )
+            if prev_end is not None:
+                gap = (s - prev_end).total_seconds() / hour
+                if gap < rest - 1e-9:
+                    out.append(
+                        Violation(
+                            "rest",
+                            MSG["rest"].format(
+                                unit=unit, hours=round(gap, 2), at=_fmt(s, tz), min=rest
+                            ),
+                            _iso(prev_end, tz),
+                            _iso(s, tz),
+                            units=[unit],
+                            numbers={"rest_hours": round(gap, 2), "min": rest},
+                        )
+                    )
+            prev_end = e
+            # split the period over ISO weeks (Monday 00:00 local)
+            cur = s.tz_convert(tz)
+            end_local = e.tz_convert(tz)
+            while cur < end_local:
+                monday = (cur - pd.Timedelta(days=cur.weekday())).normalize()
+                nxt = (monday.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
+                seg_end = min(end_local, nxt)
+                weekly[monday.date()] += (seg_end - cur).total_seconds() / hour
+                cur = seg_end
+        for week, hours in sorted(weekly.items()):
+            if hours > week_max + 1e-9:
+                ws = pd.Timestamp(week).tz_localize(tz)
+                out.append(
+                    Violation(
+                        "weekly_hours",
+                        MSG["weekly_hours"].format(
+                            unit=unit, hours=round(hours, 2), week=week, max=week_max
+                        ),
+                        _iso(ws, tz),
+                        _iso(ws + pd.Timedelta(days=7), tz),
+                        units=[unit],
+                        numbers={"hours": round(hours, 2), "max": week_max},
+                    )
+                )
+    return out
+
+
+def summary_line(report: CheckReport) -> str:
+    if report.ok:
+        return f"{report.file}: {report.rows} rows, no violation"
+    return f"{report.file}: {report.rows} rows, {len(report.violations)} violations " + ", ".join(
+        f"{k}={v}" for k, v in report.counts().items()
+    )
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)
+
+
+_ = timedelta  # (kept for callers that pass horizons built with timedelta)

@@ -1,0 +1,97 @@
+# ruff: noqa: E501  (tabular test rows)
+"""The independent checker finds every kind of violation, with rule, time, zone, units, numbers."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from safecities.patrols.check import check_plan
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "patrols"
+MINI = DATA / "mini.yaml"
+HEADER = ["start", "end", "zone_id", "patrol_id", "police", "soldiers", "command_post", "kind",
+          "police_units", "soldier_units", "liaison"]  # fmt: skip
+
+
+def _write(path: Path, rows: list[list]) -> Path:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        w.writerows(rows)
+    return path
+
+
+def _t(s: str) -> str:
+    return f"2026-04-03T{s}:00+02:00"
+
+
+BAD = [
+    [_t("21:00"), _t("21:15"), "clemenceau", "A", 2, 2, "cp-south", "patrol", "POL-001", "DEF-001", "DL-S1"],
+    [_t("21:00"), _t("21:15"), "clemenceau", "B", 2, 2, "cp-south", "patrol", "POL-002", "DEF-002", "DL-S1"],
+    [_t("21:00"), _t("21:15"), "railway-south", "C", 2, 2, "cp-rail", "patrol", "POL-003", "DEF-003", "DL-S2"],
+    [_t("21:00"), _t("21:15"), "peterbos", "D", 2, 2, "cp-south", "patrol", "", "", "DL-S1"],
+    [_t("21:15"), _t("21:30"), "metro-gare-du-midi", "E", 1, 1, "cp-rail", "patrol", "", "", "DL-R1"],
+    [_t("21:15"), _t("21:30"), "clemenceau", "F", 2, 3, "cp-rail", "patrol", "", "", "DL-S1"],
+    [_t("21:15"), _t("21:30"), "nowhere", "G", 2, 0, "cp-rail", "patrol", "", "", ""],
+    ["2026-10-01T10:00:00+02:00", "2026-10-01T10:15:00+02:00", "clemenceau", "H", 2, 0, "cp-south",
+     "patrol", "", "", ""],
+    [_t("20:00"), _t("20:15"), "clemenceau", "fipa-1", 0, 2, "cp-south", "fipa", "", "DEF-005", ""],
+    [_t("21:30"), _t("21:45"), "clemenceau", "I", 2, 0, "cp-south", "patrol", "POL-001;POL-001", "", ""],
+    ["not a time", _t("21:45"), "clemenceau", "J", "two", 0, "cp-south", "walk", "", "", ""],
+    # working time: a 12 h period, then only 4 h of rest
+    ["2026-04-06T06:00:00+02:00", "2026-04-06T18:00:00+02:00", "peterbos", "K", 2, 0, "cp-south",
+     "patrol", "POL-010", "", ""],
+    ["2026-04-06T22:00:00+02:00", "2026-04-07T06:00:00+02:00", "peterbos", "K", 2, 0, "cp-south",
+     "patrol", "POL-010", "", ""],
+]  # fmt: skip
+
+
+def test_each_violation_kind_is_reported(tmp_path: Path) -> None:
+    report = check_plan(_write(tmp_path / "bad.csv", BAD), MINI)
+    rules = report.counts()
+    msgs = [v.message for v in report.violations]
+    assert "8 soldiers deployed 2026-04-03 21:00-21:15, cap 6" in msgs
+    for rule in ("soldier_cap", "approved_area", "mixed_police_min", "soldiers_max", "zone",
+                 "command_post", "period", "liaison", "fipa_soldiers", "unit_double_booked",
+                 "unit_count", "format", "shift_length", "rest", "zone_min_mixed"):  # fmt: skip
+        assert rule in rules, (rule, rules)
+    cap = next(v for v in report.violations if v.rule == "soldier_cap")
+    assert cap.numbers == {"soldiers": 8, "cap": 6}
+    liaison = [v for v in report.violations if v.rule == "liaison"]
+    assert any(v.zone == "railway-south" for v in liaison)  # DL-S2 is not a liaison of cp-rail
+    rest = next(v for v in report.violations if v.rule == "rest" and v.units == ["POL-010"])
+    assert rest.units == ["POL-010"] and rest.numbers["rest_hours"] == 4
+    fmt = next(v for v in report.violations if v.rule == "format")
+    assert "start" in fmt.message and "police" in fmt.message and "kind" in fmt.message
+
+
+def test_compliant_plan_passes(tmp_path: Path) -> None:
+    rows = []
+    for k in range(8 * 4):  # one mixed patrol in railway-south, 06:00-14:00, one 15-min visit each
+        h, m = divmod(6 * 60 + 15 * k, 60)
+        h2, m2 = divmod(6 * 60 + 15 * (k + 1), 60)
+        rows.append([f"2026-04-06T{h:02d}:{m:02d}:00+02:00", f"2026-04-06T{h2:02d}:{m2:02d}:00+02:00",
+                     "railway-south", "POL-001/DEF-001", 2, 2, "cp-rail", "patrol", "POL-001",
+                     "DEF-001", "DL-R1"])  # fmt: skip
+    report = check_plan(_write(tmp_path / "ok.csv", rows), MINI)
+    assert report.ok, [v.message for v in report.violations]
+
+
+def test_cli_check_json(tmp_path: Path, cli) -> None:
+    f = _write(tmp_path / "bad.csv", BAD)
+    res = cli(["plan", "check", str(f), "--protocol", str(MINI), "--json"])
+    assert res.exit_code == 1
+    out = json.loads(res.stdout)
+    assert out["ok"] is False and out["counts_by_rule"]["soldier_cap"] == 1
+    assert set(out["violations"][0]) == {"rule", "message", "start", "end", "zone", "units", "numbers",
+                                         "rows"}  # fmt: skip
+    assert out["manifest"]["inputs"]["plan"]
+
+
+def test_missing_columns_is_an_input_error(tmp_path: Path, cli) -> None:
+    f = tmp_path / "x.csv"
+    f.write_text("start,end\n")
+    res = cli(["plan", "check", str(f), "--protocol", str(MINI)])
+    assert res.exit_code == 1 and "missing column" in res.stderr
