@@ -2,8 +2,147 @@
 
 from __future__ import annotations
 
+import getpass
+import sys
+
 import typer
+
+from safecities.clitools import echo_json
+from safecities.domain import Role
+from safecities.errors import InputError
+from safecities.manifest import RunManifest
+
+users_app = typer.Typer(help="Accounts: create users with a role.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+_ROLES = ", ".join(r.value for r in Role)
+
+
+def _engine():
+    from safecities.store.db import get_engine, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Login name (no spaces); a pseudonymous code is fine."),
+    role: str = typer.Option(..., "--role", help=f"One of: {_ROLES}."),
+    municipality: str | None = typer.Option(
+        None, "--municipality", help="NIS code of the municipality (camera_operator only)."
+    ),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the new account as JSON."),
+) -> None:
+    """Create an account (password hashed with Argon2; asked twice unless --password-stdin)."""
+    from safecities.api import accounts
+    from safecities.store.db import session_scope
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != password:
+            raise InputError("passwords differ")
+    engine = _engine()
+    with session_scope(engine) as session:
+        user = accounts.create_user(
+            session,
+            actor="cli",
+            actor_role=None,
+            name=name,
+            role=role,
+            password=password,
+            municipality=municipality,
+        )
+        out = accounts.user_public(user)
+    if json_out:
+        echo_json(out)
+    else:
+        where = f" for municipality {out['municipality_id']}" if out["municipality_id"] else ""
+        typer.echo(f"created user {out['name']} with role {out['role']}{where}")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Recompute the hash chain; exit 1 naming the first edited or deleted entry."""
+    from safecities.api import auditlog
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        report = auditlog.verify(session, actor_role=None)
+    if json_out:
+        echo_json({**report.to_dict(), "manifest": RunManifest("audit verify").to_dict()})
+    elif report.ok:
+        typer.echo(f"audit log intact: {report.entries} entries")
+    if not report.ok:
+        if not json_out:
+            typer.echo(
+                f"audit log BROKEN at entry {report.first_bad_id}: {report.reason}", err=True
+            )
+        raise typer.Exit(1)
+
+
+@audit_app.command("log")
+def audit_log(
+    limit: int = typer.Option(50, "--limit", min=1, max=10000, help="Newest N entries."),
+    actor: str | None = typer.Option(None, "--actor", help="Only this actor."),
+    action: str | None = typer.Option(None, "--action", help="Only this action, e.g. user.create."),
+    json_out: bool = typer.Option(False, "--json", help="Print the entries as JSON."),
+) -> None:
+    """Show the newest audit entries (who, when, what)."""
+    from safecities.api import auditlog
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        total, events = auditlog.browse(
+            session, actor_role=None, limit=limit, actor=actor, action=action
+        )
+    if json_out:
+        params = {"limit": limit, "actor": actor, "action": action}
+        echo_json(
+            {
+                "total": total,
+                "events": events,
+                "manifest": RunManifest("audit log", parameters=params).to_dict(),
+            }
+        )
+        return
+    for ev in events:
+        typer.echo(
+            f"{ev['id']:>6}  {ev['at'][:19]}  {ev['actor']:<24} {ev['action']:<24} "
+            f"{ev['entity']}:{ev['entity_id'] or ''}"
+        )
+    typer.echo(f"{len(events)} of {total} entries shown")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(1, "--workers", min=1, max=8, help="Worker processes."),
+) -> None:
+    """Serve the web dashboard and the API (OpenAPI at /docs)."""
+    import uvicorn
+
+    _engine()
+    typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(
+        "safecities.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 def mount(root: typer.Typer) -> None:
-    pass
+    root.add_typer(users_app, name="users")
+    root.add_typer(audit_app, name="audit")
+    root.command("serve")(serve)

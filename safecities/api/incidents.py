@@ -1,0 +1,133 @@
+"""Incident queries for the API and the map (read-only views over the store's incident table),
+plus thin adapters to the register's import and summary services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safecities.store.models import Incident
+
+
+class CapabilityUnavailable(Exception):
+    def __init__(self, capability: str) -> None:
+        super().__init__(f"{capability} is not available yet in this installation")
+        self.capability = capability
+
+
+def _filtered(q, *, city, since, until, municipality, kind):
+    if city:
+        q = q.where(Incident.city_id == city)
+    if since:
+        q = q.where(Incident.occurred_at >= since)
+    if until:
+        q = q.where(Incident.occurred_at < until)
+    if municipality:
+        q = q.where(Incident.municipality_id == municipality)
+    if kind:
+        q = q.where(Incident.kind == kind)
+    return q
+
+
+def incident_dict(i: Incident) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "source": i.source,
+        "source_id": i.source_id,
+        "occurred_at": i.occurred_at,
+        "lat": i.lat,
+        "lon": i.lon,
+        "city_id": i.city_id,
+        "municipality_id": i.municipality_id,
+        "kind": i.kind,
+        "injured": i.injured,
+        "killed": i.killed,
+        "lines_closed": list(i.lines_closed or []),
+        "disruption_minutes": i.disruption_minutes,
+        "summary": i.summary,
+        "synthetic": bool(i.synthetic),
+    }
+
+
+def list_incidents(
+    session: Session,
+    *,
+    city: str | None = "brussels",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    municipality: str | None = None,
+    kind: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Newest first."""
+    kw = dict(city=city, since=since, until=until, municipality=municipality, kind=kind)
+    total = session.execute(_filtered(select(func.count(Incident.id)), **kw)).scalar_one()
+    q = _filtered(select(Incident), **kw).order_by(Incident.occurred_at.desc(), Incident.id.desc())
+    rows = session.execute(q.limit(limit).offset(offset)).scalars()
+    return total, [incident_dict(i) for i in rows]
+
+
+def incidents_geojson(session: Session, *, city: str = "brussels") -> dict[str, Any]:
+    """All incidents of a city as GeoJSON points (time as epoch ms, for the map's time slider)."""
+    q = (
+        select(
+            Incident.id,
+            Incident.occurred_at,
+            Incident.lat,
+            Incident.lon,
+            Incident.kind,
+            Incident.injured,
+            Incident.killed,
+            Incident.municipality_id,
+            Incident.synthetic,
+        )
+        .where(Incident.city_id == city)
+        .order_by(Incident.occurred_at)
+    )
+    feats = []
+    for r in session.execute(q):
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "id": r.id,
+                    "t": int(r.occurred_at.timestamp() * 1000),
+                    "occurred_at": r.occurred_at.isoformat(),
+                    "kind": r.kind,
+                    "injured": r.injured,
+                    "killed": r.killed,
+                    "municipality": r.municipality_id,
+                    "synthetic": bool(r.synthetic),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def summary(engine, *, city: str, since=None, municipality: str | None = None) -> dict[str, Any]:
+    """The register's trend summary (counts by month and municipality, since 1 Jan / summer)."""
+    try:
+        from safecities.register import summary as reg_summary  # type: ignore[attr-defined]
+    except ImportError:
+        raise CapabilityUnavailable("incidents.summary") from None
+    fn = getattr(reg_summary, "summarise", None) or getattr(reg_summary, "summary", None)
+    if fn is None:
+        raise CapabilityUnavailable("incidents.summary")
+    return fn(engine, city=city, since=since, municipality=municipality)
+
+
+def import_file(engine, path, *, actor: str, city: str = "brussels"):
+    """Run the register's all-or-nothing import; returns its ImportReport."""
+    try:
+        from safecities.register import importer  # type: ignore[attr-defined]
+    except ImportError:
+        raise CapabilityUnavailable("incidents.import") from None
+    fn = getattr(importer, "import_incidents", None)
+    if fn is None:
+        raise CapabilityUnavailable("incidents.import")
+    return fn(engine, path, actor=actor, city=city)
