@@ -142,6 +142,23 @@ def serve(
     )
 
 
+def serve_demo(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Create one demo account per role, print the passwords once, then serve the dashboard."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from safecities.api.accounts import create_demo_accounts
+
+    accounts = create_demo_accounts(_engine())
+    table = Table(title="Demo accounts (passwords shown once; rerun the demo for new ones)")
+    for col in ("name", "role", "municipality", "password"):
+        table.add_column(col)
+    for a in accounts:
+        table.add_row(a["name"], a["role"], a["municipality"] or "", a["password"])
+    Console().print(table)
+    serve(host=host, port=port, workers=1)
+
+
 def mount(root: typer.Typer) -> None:
     root.add_typer(users_app, name="users")
     root.add_typer(audit_app, name="audit")

@@ -112,22 +112,16 @@ def incidents_geojson(session: Session, *, city: str = "brussels") -> dict[str, 
 def summary(engine, *, city: str, since=None, municipality: str | None = None) -> dict[str, Any]:
     """The register's trend summary (counts by month and municipality, since 1 Jan / summer)."""
     try:
-        from safecities.register import summary as reg_summary  # type: ignore[attr-defined]
+        from safecities.register.summary import summarise
     except ImportError:
         raise CapabilityUnavailable("incidents.summary") from None
-    fn = getattr(reg_summary, "summarise", None) or getattr(reg_summary, "summary", None)
-    if fn is None:
-        raise CapabilityUnavailable("incidents.summary")
-    return fn(engine, city=city, since=since, municipality=municipality)
+    return summarise(engine, city=city, since=since, municipality=municipality)
 
 
-def import_file(engine, path, *, actor: str, city: str = "brussels"):
-    """Run the register's all-or-nothing import; returns its ImportReport."""
+def import_file(engine, path, *, actor: str):
+    """Run the register's all-or-nothing import; returns its ImportReport (InputError if bad)."""
     try:
-        from safecities.register import importer  # type: ignore[attr-defined]
+        from safecities.register.service import import_incidents
     except ImportError:
         raise CapabilityUnavailable("incidents.import") from None
-    fn = getattr(importer, "import_incidents", None)
-    if fn is None:
-        raise CapabilityUnavailable("incidents.import")
-    return fn(engine, path, actor=actor, city=city)
+    return import_incidents(engine, path, actor=actor)

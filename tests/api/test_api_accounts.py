@@ -249,3 +249,41 @@ def test_cli_users_add_and_audit_verify_detects_tampering(db_env):
     assert json.loads(r.stdout)["first_bad_id"] == 2
     assert "deleted" in json.loads(r.stdout)["reason"]
     eng.dispose()
+
+
+# --- incidents through the register ---------------------------------------------------------
+
+DATA = __import__("pathlib").Path(__file__).parents[1] / "data" / "api"
+
+
+def test_import_upload_reports_row_errors_then_imports_and_summarises(client, tokens, auth):
+    h = auth(tokens[Role.ANALYST])
+    bad = (DATA / "incidents_bad_row.csv").read_bytes()
+    r = client.post(
+        "/api/incidents/import",
+        headers=h,
+        files={"file": ("incidents_bad_row.csv", bad, "text/csv")},
+    )
+    assert r.status_code == 422, r.text
+    errs = r.json()["errors"]
+    assert {(e["row"], e["field"]) for e in errs} >= {(2, "occurred_at"), (3, "injured")}
+    assert all(e["file"] == "incidents_bad_row.csv" for e in errs)
+    assert client.get("/api/incidents", headers=h).json()["total"] == 0  # all-or-nothing
+
+    ok = (DATA / "incidents_ok.csv").read_bytes()
+    r = client.post(
+        "/api/incidents/import", headers=h, files={"file": ("incidents_ok.csv", ok, "text/csv")}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["inserted"] == 3
+    page = client.get("/api/incidents", headers=h, params={"since": "2025-07-01"}).json()
+    assert page["total"] == 2 and page["incidents"][0]["source_id"] == "t-3"
+    geo = client.get("/api/incidents/geojson", headers=h).json()
+    assert len(geo["features"]) == 3 and "t" in geo["features"][0]["properties"]
+    hm = auth(tokens[Role.MINISTERIAL_STAFF])
+    s = client.get("/api/incidents/summary", headers=hm).json()
+    assert s["totals"]["incidents"] == 3
+    assert client.get("/api/incidents", headers=hm).status_code == 403
+    ha = auth(tokens[Role.AUDITOR])
+    ev = client.get("/api/audit", headers=ha, params={"action": "incident.import"}).json()
+    assert ev["total"] == 1 and ev["events"][0]["actor"] == "demo-analyst"

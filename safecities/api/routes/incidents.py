@@ -80,7 +80,6 @@ async def import_incidents(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(..., description="CSV, GeoJSON or Parquet with the standard columns"),
-    city: City = Query("brussels"),
 ) -> Any:
     """Import a file all-or-nothing; every bad row is reported with row, field and reason."""
     name = Path(file.filename or "upload.csv").name or "upload.csv"
@@ -91,7 +90,7 @@ async def import_incidents(
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            report = svc.import_file(request.app.state.engine, path, actor=user.name, city=city)
+            report = svc.import_file(request.app.state.engine, path, actor=user.name)
         except InputError as exc:
             errors = [_err(e) for e in exc.errors] or [
                 {"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}
