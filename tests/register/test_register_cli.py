@@ -117,9 +117,17 @@ def test_cli_errors_exit_nonzero_with_one_line(tmp_path, db_env):
 
 def test_every_command_has_help():
     app = build_app()
-    for args in (["--help"], ["incidents", "--help"], ["incidents", "import", "--help"],
-                 ["incidents", "summary", "--help"], ["demo", "--help"], ["db", "upgrade", "--help"],
-                 ["reference", "load", "--help"]):  # fmt: skip
+    commands = [
+        ["incidents"],
+        ["incidents", "import"],
+        ["incidents", "summary"],
+        ["demo"],
+        ["db", "upgrade"],
+        ["reference", "load"],
+        ["incidents", "demo-data"],
+        [],
+    ]
+    for args in (c + ["--help"] for c in commands):
         res = runner.invoke(app, args)
         assert res.exit_code == 0 and "Usage" in res.output, args
 
