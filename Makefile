@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/safecities demo
+	$(VENV)/bin/safecities demo --serve
 
 test: $(STAMP)
 	scripts/test.sh
