@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safecities.clitools import console, echo_json
+from safecities.clitools import console, echo_json, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
 from safecities.manifest import RunManifest, sha256_bytes
@@ -82,8 +82,9 @@ def incidents_import(
     from safecities.register.service import import_incidents
 
     try:
-        rep = import_incidents(_engine(), file, mapping=mapping, source=source, actor=actor,
-                               report=report)  # fmt: skip
+        with progress(f"importing {file.name}", total=3) as bar:
+            rep = import_incidents(_engine(), file, mapping=mapping, source=source, actor=actor,
+                                   report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
         _print_errors(exc.errors)
         raise

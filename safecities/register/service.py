@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -114,13 +115,20 @@ def import_incidents(
     actor: str = SYSTEM_ACTOR,
     report: str | Path | None = None,
     synthetic: bool = False,
+    on_step: Callable[[str], None] | None = None,
 ) -> ImportReport:
-    """Validate every row, then write all of them in one transaction, or nothing."""
+    """Validate every row, then write all of them in one transaction, or nothing.
+
+    `on_step(name)` is called after each of the three steps (read, validate, write), for progress.
+    """
+    step = on_step or (lambda _name: None)
     path = Path(path)
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     try:
         df = read_table(path)
+        step("read")
         parsed = parse_incidents(df, m, str(path), full=True)
+        step("validate")
     except InputError as exc:
         if report:
             write_error_report(exc.errors or [RowError(str(path), 0, "file", str(exc))], report)
@@ -188,6 +196,7 @@ def import_incidents(
                    "collapsed_victim_rows": parsed.collapsed},
             before={"updated": updated} if updated else None,
         )  # fmt: skip
+    step("write")
     rep.updated, rep.collapsed = len(updated), parsed.collapsed
     return rep
 
