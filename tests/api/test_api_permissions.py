@@ -56,14 +56,14 @@ def test_every_route_declares_exactly_one_action_or_is_public(app):
 
 def test_public_routes_are_only_login_and_health(app):
     public = {(m, r.path) for r, m, p, _ in _routes(app) if p}
-    assert {p for _, p in public} <= {"/api/auth/login", "/api/health"}
+    assert {p for _, p in public} <= {"/api/auth/login", "/api/health", "/login", "/lang"}
 
 
 def test_every_route_refuses_anonymous(app, client):
     for route, method, public, _ in _routes(app):
         if public:
             continue
-        r = client.request(method, _url(route.path))
+        r = client.request(method, _url(route.path), follow_redirects=False)
         assert r.status_code == 401 or (
             r.status_code in (302, 303) and "/login" in r.headers.get("location", "")
         ), (method, route.path)
@@ -81,7 +81,9 @@ def test_every_route_with_every_role_matches_the_table(app, client, demo_account
             continue
         (action,) = set(actions)
         kwargs = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
-        r = client.request(method, _url(route.path), headers=auth(token), **kwargs)
+        r = client.request(
+            method, _url(route.path), headers=auth(token), follow_redirects=False, **kwargs
+        )
         where = f"{role.value} {method} {route.path} -> {r.status_code} {r.text[:200]}"
         if allowed(role, action):
             assert r.status_code not in (401, 403), where

@@ -1,0 +1,69 @@
+"""User-facing labels of the web pages, in one place (English msgids; see locale/*.po)."""
+
+from __future__ import annotations
+
+from safecities.api.permissions import Action
+
+
+def N_(s: str) -> str:  # noqa: N802 - gettext convention: marks a string for translation
+    return s
+
+
+#: (href, label, action) of the main menu; an entry shows only to roles allowed the action.
+NAV = [
+    ("/", N_("Dashboard"), Action.REFERENCE_READ),
+    ("/incidents", N_("Incidents"), Action.INCIDENTS_READ),
+    ("/hotspots", N_("Hotspots"), Action.HOTSPOTS_READ),
+    ("/patrols", N_("Patrols"), Action.PATROLS_READ),
+    ("/cameras", N_("Cameras"), Action.CAMERAS_READ),
+    ("/review", N_("Review"), Action.REVIEW_READ),
+    ("/audit", N_("Audit trail"), Action.AUDIT_READ),
+]
+
+ROLE_LABELS = {
+    "admin": N_("administrator"),
+    "analyst": N_("analyst"),
+    "planner": N_("planner"),
+    "police_commander": N_("police commander"),
+    "defence_liaison": N_("Defence liaison"),
+    "interior_approver": N_("Interior approver"),
+    "defence_approver": N_("Defence approver"),
+    "camera_operator": N_("municipal camera operator"),
+    "auditor": N_("auditor"),
+    "ministerial_staff": N_("ministerial staff"),
+}
+
+KIND_LABELS = {
+    "shooting": N_("shooting"),
+    "shots_fired": N_("shots fired without victim"),
+    "armed_threat": N_("armed threat"),
+    "other": N_("other"),
+}
+
+MAP_LABELS = {
+    "municipalities": N_("Municipalities"),
+    "metro_lines": N_("Metro lines"),
+    "stations": N_("Stations"),
+    "zones": N_("Named zones"),
+    "incidents": N_("Incidents"),
+    "all": N_("all"),
+}
+
+CAPABILITY_PAGES = {
+    "hotspots": (N_("Hotspots"), Action.HOTSPOTS_READ),
+    "patrols": (N_("Patrols"), Action.PATROLS_READ),
+    "cameras": (N_("Cameras"), Action.CAMERAS_READ),
+    "review": (N_("Review"), Action.REVIEW_READ),
+}
+
+MESSAGES = [
+    N_("Wrong user name or password."),
+    N_("Too many failed sign-ins; try again later."),
+    N_("Not allowed"),
+    N_("Your role does not allow this page."),
+    N_("Not available yet"),
+    N_("This part of the application is not available yet in this installation."),
+    N_("Monthly incidents"),
+    N_("Page not found"),
+    N_("There is no such page."),
+]

@@ -1,0 +1,373 @@
+"""Web pages served by the API process: Jinja2 templates, NL/FR/EN, one permission per page."""
+
+import tempfile
+from datetime import date
+from html import escape
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import HTTPException
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from safecities.api import incidents as inc_svc
+from safecities.api.accounts import Principal
+from safecities.api.deps import COOKIE, DbSession, public, require, session_token
+from safecities.api.permissions import Action
+from safecities.api.routes.auth import do_login, set_session_cookie
+from safecities.domain import BRUSSELS_TZ, IncidentKind
+from safecities.errors import InputError
+from safecities.web import i18n, labels
+
+HERE = Path(__file__).parent
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "lang"
+
+
+def language(request: Request) -> str:
+    return i18n.negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+def render(request: Request, template: str, *, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = language(request)
+    tr = i18n.translations(lang)
+    user = ctx.pop("user", None) or getattr(request.state, "user", None)
+    html = env.get_template(template).render(
+        request=request,
+        _=tr.gettext,
+        lang=lang,
+        languages=i18n.LANGUAGES,
+        user=user,
+        nav=labels.NAV,
+        role_labels=labels.ROLE_LABELS,
+        active=request.url.path,
+        **ctx,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def _safe_next(path: str | None) -> str:
+    return path if path and path.startswith("/") and not path.startswith("//") else "/"
+
+
+# --- sign in / out, language ---------------------------------------------------------------
+
+
+@router.get("/login")
+@public
+def login_page(request: Request, next: str = Query("/", max_length=200)) -> HTMLResponse:
+    return render(request, "login.html", next=_safe_next(next), error=None, user=None)
+
+
+@router.post("/login")
+@public
+def login_submit(
+    request: Request,
+    db: DbSession,
+    name: str = Form(..., max_length=120),
+    password: str = Form(..., max_length=1000),
+    next: str = Form("/", max_length=200),
+) -> Response:
+    client = request.client.host if request.client else "unknown"
+    try:
+        token, _, _ = do_login(db, name, password, client)
+    except HTTPException as exc:
+        msg = (
+            "Too many failed sign-ins; try again later."
+            if exc.status_code == 429
+            else "Wrong user name or password."
+        )
+        return render(
+            request,
+            "login.html",
+            status_code=exc.status_code,
+            next=_safe_next(next),
+            error=msg,
+            user=None,
+        )
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    from safecities.api.accounts import SESSION_TTL
+
+    set_session_cookie(resp, request, token, int(SESSION_TTL.total_seconds()))
+    return resp
+
+
+@router.post("/logout")
+def logout_submit(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.SESSION))],
+    token: Annotated[str | None, Depends(session_token)],
+) -> Response:
+    from safecities.api import accounts
+
+    if token:
+        accounts.logout(db, token, actor=user.name)
+        db.commit()
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+@router.get("/lang")
+@public
+def set_language(
+    code: str = Query("en", max_length=5), next: str = Query("/", max_length=200)
+) -> Response:
+    resp = RedirectResponse(_safe_next(next), status_code=303)
+    if code in i18n.LANGUAGES:
+        resp.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="strict", path="/")
+    return resp
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+def trend_svg(summary: dict, title: str) -> str:
+    """A monthly bar chart as inline SVG (no JavaScript; readable by screen readers)."""
+    months = summary.get("by_month") or []
+    if not months:
+        return ""
+    w, h, pad = 640, 220, 30
+    top = max(m["incidents"] for m in months) or 1
+    bw = (w - 2 * pad) / len(months)
+    bars = []
+    for k, m in enumerate(months):
+        bh = (h - 2 * pad) * m["incidents"] / top
+        x, y = pad + k * bw + 4, h - pad - bh
+        bars.append(
+            f"<g><title>{escape(m['month'])}: {m['incidents']}</title>"
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bw - 8:.1f}" height="{bh:.1f}" fill="#1f4e79"/>'
+            f'<text x="{x + (bw - 8) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+            f'font-size="12">{m["incidents"]}</text>'
+            f'<text x="{x + (bw - 8) / 2:.1f}" y="{h - pad + 16:.1f}" text-anchor="middle" '
+            f'font-size="12">{escape(m["month"])}</text></g>'
+        )
+    return (
+        f'<svg class="chart" role="img" aria-labelledby="chart-title" viewBox="0 0 {w} {h}" '
+        f'width="100%"><title id="chart-title">{escape(title)}</title>'
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>'
+        + "".join(bars)
+        + "</svg>"
+    )
+
+
+@router.get("/")
+def dashboard(
+    request: Request, user: Annotated[Principal, Depends(require(Action.REFERENCE_READ))]
+) -> HTMLResponse:
+    tr = i18n.translations(language(request))
+    summary, unavailable, chart = None, False, ""
+    if user.can(Action.INCIDENTS_SUMMARY):
+        try:
+            summary = inc_svc.summary(request.app.state.engine, city="brussels")
+            chart = trend_svg(summary, tr.gettext("Monthly incidents"))
+        except inc_svc.CapabilityUnavailable:
+            unavailable = True
+    map_labels = {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
+    return render(
+        request,
+        "dashboard.html",
+        summary=summary,
+        summary_unavailable=unavailable,
+        chart=chart,
+        city="brussels",
+        show_incidents=user.can(Action.INCIDENTS_READ),
+        map_labels=map_labels,
+    )
+
+
+# --- incidents ------------------------------------------------------------------------------
+
+
+def _municipalities() -> list[dict]:
+    import json
+
+    from safecities.api.layers import layer_bytes
+
+    feats = json.loads(layer_bytes("municipalities", "brussels"))["features"]
+    out = [
+        {
+            "nis": f["properties"]["nis"],
+            "name": f"{f['properties']['name_fr']} / {f['properties']['name_nl']}",
+        }
+        for f in feats
+    ]
+    return sorted(out, key=lambda m: m["name"])
+
+
+def _incidents_page(request: Request, db, user: Principal, f: dict, import_result=None):
+    from datetime import datetime, time
+
+    def midnight(d):
+        return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
+
+    total, rows = inc_svc.list_incidents(
+        db,
+        city="brussels",
+        since=midnight(f.get("since")),
+        until=midnight(f.get("until")),
+        municipality=f.get("municipality") or None,
+        kind=f.get("kind") or None,
+        limit=500,
+    )
+    for r in rows:
+        r["local_time"] = r["occurred_at"].astimezone(BRUSSELS_TZ).strftime("%Y-%m-%d %H:%M")
+    munis = _municipalities()
+    return render(
+        request,
+        "incidents.html",
+        incidents=rows,
+        total=total,
+        f=f,
+        municipalities=munis,
+        muni_names={m["nis"]: m["name"] for m in munis},
+        kinds=[k.value for k in IncidentKind],
+        kind_labels=labels.KIND_LABELS,
+        can_import=user.can(Action.INCIDENTS_IMPORT),
+        import_result=import_result,
+        status_code=200 if import_result is None or import_result["ok"] else 422,
+    )
+
+
+@router.get("/incidents")
+def incidents_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
+    since: date | None = Query(None),
+    until: date | None = Query(None),
+    municipality: str | None = Query(None, max_length=5),
+    kind: str | None = Query(None, max_length=32),
+) -> HTMLResponse:
+    f = {"since": since, "until": until, "municipality": municipality, "kind": kind}
+    return _incidents_page(request, db, user, f)
+
+
+@router.post("/incidents/import")
+async def incidents_import_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
+    file: UploadFile = File(...),
+) -> HTMLResponse:
+    name = Path(file.filename or "upload.csv").name or "upload.csv"
+    data = await file.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            rep = inc_svc.import_file(request.app.state.engine, path, actor=user.name)
+            result = {
+                "ok": True,
+                "inserted": rep.inserted,
+                "unchanged": rep.unchanged,
+                "errors": [],
+            }
+        except InputError as exc:
+            errs = [
+                {
+                    "file": Path(str(e.file)).name,
+                    "row": e.row,
+                    "field": e.field,
+                    "reason": e.reason,
+                    "value": e.value,
+                }
+                for e in exc.errors
+            ]
+            if not errs:
+                errs = [{"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}]
+            result = {"ok": False, "errors": errs}
+    return _incidents_page(request, db, user, {}, import_result=result)
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request, db: DbSession, user: Annotated[Principal, Depends(require(Action.AUDIT_READ))]
+) -> HTMLResponse:
+    from safecities.api import auditlog
+
+    _, events = auditlog.browse(db, actor_role=user.role, limit=200)
+    chain = auditlog.verify(db, actor_role=user.role)
+    return render(request, "audit.html", events=events, chain=chain)
+
+
+# --- capabilities not landed yet ------------------------------------------------------------
+
+
+def _pending_page(slug: str, action: Action):
+    def page(request: Request, _: Annotated[Principal, Depends(require(action))]) -> HTMLResponse:
+        return render(
+            request,
+            "message.html",
+            heading=labels.CAPABILITY_PAGES[slug][0],
+            message="This part of the application is not available yet in this installation.",
+            css="notice",
+            detail=None,
+        )
+
+    page.__name__ = f"{slug}_page"
+    return page
+
+
+PENDING_PAGES = ["hotspots", "patrols", "cameras", "review"]
+for _slug in PENDING_PAGES:
+    router.get(f"/{_slug}", response_class=HTMLResponse)(
+        _pending_page(_slug, labels.CAPABILITY_PAGES[_slug][1])
+    )
+
+
+# --- mounting -------------------------------------------------------------------------------
+
+
+def mount(app: FastAPI) -> None:
+    i18n.compile_catalogues()
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    default = app.exception_handlers.get(StarletteHTTPException)
+
+    async def http_errors(request: Request, exc: StarletteHTTPException) -> Response:
+        path = request.url.path
+        if path.startswith(("/api", "/docs", "/openapi", "/static")):
+            from fastapi.exception_handlers import http_exception_handler
+
+            return await (default or http_exception_handler)(request, exc)
+        if exc.status_code == 401:
+            return RedirectResponse(f"/login?next={path}", status_code=303)
+        if exc.status_code == 403:
+            return render(
+                request,
+                "message.html",
+                status_code=403,
+                heading="Not allowed",
+                message="Your role does not allow this page.",
+                css="error",
+                detail=None,
+            )
+        if exc.status_code == 404:
+            return render(
+                request,
+                "message.html",
+                status_code=404,
+                heading="Page not found",
+                message="There is no such page.",
+                css="error",
+                detail=None,
+            )
+        from fastapi.exception_handlers import http_exception_handler
+
+        return await http_exception_handler(request, exc)
+
+    app.add_exception_handler(StarletteHTTPException, http_errors)

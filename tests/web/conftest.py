@@ -1,0 +1,70 @@
+"""Fixtures for the API tests: one migrated SQLite app per module, demo accounts, role clients."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+warnings.filterwarnings("ignore", message=".*httpx.*")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from safecities.api import accounts  # noqa: E402
+from safecities.api.accounts import create_demo_accounts  # noqa: E402
+from safecities.api.app import create_app  # noqa: E402
+from safecities.domain import Role  # noqa: E402
+from safecities.store.db import make_engine, upgrade  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_argon2():
+    """Argon2 at full cost takes ~0.3 s a hash on a busy 2-core box: tests use cheap parameters."""
+    accounts.configure_hasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts.configure_hasher()
+
+
+@pytest.fixture(scope="module")
+def api_engine(tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_accounts(api_engine) -> dict[Role, dict]:
+    return {Role(a["role"]): a for a in create_demo_accounts(api_engine)}
+
+
+@pytest.fixture(scope="module")
+def app(api_engine, demo_accounts):
+    return create_app(api_engine)
+
+
+@pytest.fixture(scope="module")
+def tokens(app, demo_accounts) -> dict[Role, str]:
+    out = {}
+    with TestClient(app) as c:
+        for role, acc in demo_accounts.items():
+            r = c.post("/api/auth/login", json={"name": acc["name"], "password": acc["password"]})
+            assert r.status_code == 200, r.text
+            out[role] = r.json()["token"]
+    return out
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def auth():
+    return bearer
