@@ -61,6 +61,23 @@ def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None
         console.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
+@ref_app.command("zones-import")
+def zones_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON of zone polygons.")],
+    city: Annotated[str, typer.Option(help="City id.")] = "brussels",
+    actor: ActorOpt = "cli",
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace or add named zones (properties: id, name, kind, command_post, drawn_how)."""
+    from safecities.register.service import import_zones
+
+    counts = import_zones(_engine(), file, city=city, actor=actor)
+    if as_json:
+        echo_json(counts)
+    else:
+        console.print(f"{counts['zones']} zone(s) imported")
+
+
 @inc_app.command("import")
 def incidents_import(
     file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or Parquet file.")],
@@ -89,6 +106,10 @@ def incidents_import(
         _print_errors(exc.errors)
         raise
     payload = rep.to_dict()
+    manifest = RunManifest(command="incidents import", parameters={"mapping": mapping,
+                                                                    "source": source})  # fmt: skip
+    manifest.add_input_file(file.name, file)
+    payload["manifest"] = manifest.to_dict()
     if as_json:
         echo_json(payload)
     else:

@@ -244,3 +244,61 @@ def incidents_frame(engine: Engine, city: str | None = "brussels"):
     x, y = to_metres(df["lon"].to_numpy(float), df["lat"].to_numpy(float)) if len(df) else ([], [])
     df["x"], df["y"] = x, y
     return df
+
+
+def import_zones(engine: Engine, path: str | Path, *, city: str = "brussels",
+                 actor: str = SYSTEM_ACTOR) -> dict[str, int]:  # fmt: skip
+    """Replace or add named zones from a GeoJSON of polygons (properties: id, name, kind,
+    command_post, drawn_how). All-or-nothing, audited with each zone's before and after."""
+    import json
+
+    from shapely.geometry import shape
+
+    from safecities.domain import ZoneKind
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        feats = data["features"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise InputError(f"{path}: not a readable GeoJSON FeatureCollection ({exc})") from None
+    errors: list[RowError] = []
+    zones: list[dict] = []
+    kinds = {k.value for k in ZoneKind}
+    for i, f in enumerate(feats, start=1):
+        p = (f or {}).get("properties") or {}
+        for fld in ("id", "name", "kind", "drawn_how"):
+            if not str(p.get(fld) or "").strip():
+                errors.append(RowError(str(path), i, fld, "missing"))
+        if p.get("kind") and p["kind"] not in kinds:
+            errors.append(RowError(str(path), i, "kind", f"one of {sorted(kinds)}", p["kind"]))
+        try:
+            geom = shape(f["geometry"])
+            if geom.geom_type not in ("Polygon", "MultiPolygon") or not geom.is_valid:
+                raise ValueError("not a valid (Multi)Polygon")
+        except Exception as exc:  # noqa: BLE001 - shapely raises several types on bad geometry
+            errors.append(RowError(str(path), i, "geometry", str(exc)))
+            continue
+        area = float(gpd.GeoSeries([geom], crs="EPSG:4326").to_crs("EPSG:3812").area.iloc[0])
+        zones.append({**p, "geometry": shapely.geometry.mapping(geom), "area_m2": round(area)})
+    if errors:
+        raise InputError(f"{len(errors)} problem(s), nothing imported; first: {errors[0]}", errors)
+    with session_scope(engine) as s:
+        ensure_reference(s, actor)
+        for z in zones:
+            old = s.get(Zone, z["id"])
+            fields = ("name", "kind", "command_post", "drawn_how", "geometry")
+            before = None if old is None else {k: getattr(old, k) for k in fields}
+            s.merge(Zone(id=z["id"], city_id=city, name=z["name"], kind=z["kind"],
+                         geometry=z["geometry"], drawn_how=z["drawn_how"],
+                         command_post=z.get("command_post"), area_m2=z["area_m2"]))  # fmt: skip
+            audit.record(
+                s,
+                actor=actor,
+                action="zone.import",
+                entity="zone",
+                entity_id=z["id"],
+                before=before,
+                after={k: z.get(k) for k in fields},
+            )
+    return {"zones": len(zones)}

@@ -151,3 +151,41 @@ def test_reference_data_is_bundled_with_sources():
         assert len(reference.stations(city, "railway")) >= 1
     sources = (Path(reference.__file__).parents[1] / "data" / "SOURCES.md").read_text()
     assert "Statbel" in sources and "STIB-MIVB" in sources and "CC0" in sources
+
+
+def test_zones_can_be_replaced_from_geojson(db_env, tmp_path):
+    ring = [
+        [4.3300, 50.8400],
+        [4.3330, 50.8400],
+        [4.3330, 50.8420],
+        [4.3300, 50.8420],
+        [4.3300, 50.8400],
+    ]
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {
+                    "id": "clemenceau",
+                    "name": "Clemenceau",
+                    "kind": "hotspot",
+                    "command_post": "ZP Midi",
+                    "drawn_how": "outline drawn by the local police",
+                },
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    f = tmp_path / "zones.geojson"
+    f.write_text(json.dumps(fc))
+    res = run("reference", "zones-import", str(f), "--json")
+    assert res.exit_code == 0 and json.loads(res.stdout) == {"zones": 1}
+    fc["features"][0]["properties"]["kind"] = "castle"
+    f.write_text(json.dumps(fc))
+    proc = subprocess.run(
+        [sys.executable, "-m", "safecities", "reference", "zones-import", str(f)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "zones.geojson:1: field 'kind'" in proc.stderr
