@@ -2,7 +2,9 @@
 # Install and run the services the tests need (PostgreSQL 15 from Debian; later Chromium).
 set -euo pipefail
 PGBIN=/usr/lib/postgresql/15/bin
-PORT=${SAFECITIES_PG_PORT:-55432}
+# A free port unless one is given: a second cluster (another run, a developer's) must not collide.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=${SAFECITIES_PG_PORT:-$(free_port)}
 
 apt_install() {
   local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
