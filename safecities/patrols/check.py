@@ -277,162 +277,8 @@ def check_plan(
     def slot_time(k: int) -> pd.Timestamp:
         return origin + k * SLOT
 
-    # --- row-level rules
-    for r in df.itertuples(index=False):
-        when = _when(r.s, r.e, tz)
-        rows = [int(r.row)]
-        if r.s < rules.start or r.e > rules.end:
-            out.append(
-                Violation(
-                    "period",
-                    MSG["period"].format(when=when, start=rules.start.date(), end=rules.end.date()),
-                    _iso(r.s, tz),
-                    _iso(r.e, tz),
-                    r.zone_id,
-                    rows=rows,
-                )
-            )
-        zone = rules.zones.get(r.zone_id)
-        if zone is None:
-            out.append(
-                Violation(
-                    "zone",
-                    MSG["zone"].format(zone=r.zone_id),
-                    _iso(r.s, tz),
-                    _iso(r.e, tz),
-                    r.zone_id,
-                    rows=rows,
-                )
-            )
-        elif zone["command_post"] != r.command_post:
-            out.append(
-                Violation(
-                    "command_post",
-                    MSG["command_post"].format(
-                        zone=r.zone_id, expected=zone["command_post"], got=r.command_post
-                    ),
-                    _iso(r.s, tz),
-                    _iso(r.e, tz),
-                    r.zone_id,
-                    rows=rows,
-                )
-            )
-        pol, sol = r.police_n, r.soldiers_n
-        units = _units(r.police_units) + _units(r.soldier_units)
-        common = dict(
-            start=_iso(r.s, tz), end=_iso(r.e, tz), zone=r.zone_id, units=units, rows=rows
-        )
-        if r.kind == "patrol":
-            if sol > 0 and pol < rules.police_min_mixed:
-                out.append(
-                    Violation(
-                        "mixed_police_min",
-                        MSG["mixed_police_min"].format(
-                            patrol=r.patrol_id,
-                            zone=r.zone_id,
-                            when=when,
-                            police=pol,
-                            min=rules.police_min_mixed,
-                        ),
-                        numbers={"police": pol, "minimum": rules.police_min_mixed},
-                        **common,
-                    )
-                )
-            if sol > rules.soldiers_max:
-                out.append(
-                    Violation(
-                        "soldiers_max",
-                        MSG["soldiers_max"].format(
-                            patrol=r.patrol_id,
-                            zone=r.zone_id,
-                            when=when,
-                            soldiers=sol,
-                            max=rules.soldiers_max,
-                        ),
-                        numbers={"soldiers": sol, "maximum": rules.soldiers_max},
-                        **common,
-                    )
-                )
-            if sol == 0 and pol < rules.police_min_only:
-                out.append(
-                    Violation(
-                        "police_only_min",
-                        MSG["police_only_min"].format(
-                            patrol=r.patrol_id,
-                            zone=r.zone_id,
-                            when=when,
-                            police=pol,
-                            min=rules.police_min_only,
-                        ),
-                        numbers={"police": pol, "minimum": rules.police_min_only},
-                        **common,
-                    )
-                )
-            if sol > 0 and zone is not None and not zone.get("soldiers_allowed", True):
-                out.append(
-                    Violation(
-                        "approved_area",
-                        MSG["approved_area"].format(soldiers=sol, zone=r.zone_id, when=when),
-                        numbers={"soldiers": sol},
-                        **common,
-                    )
-                )
-        else:  # fipa
-            f = rules.fipa.get(r.patrol_id)
-            if f is None or r.s < f[0] or r.e > f[1] or r.zone_id != f[2]:
-                out.append(
-                    Violation(
-                        "fipa_unknown",
-                        MSG["fipa_unknown"].format(patrol=r.patrol_id, zone=r.zone_id, when=when),
-                        **common,
-                    )
-                )
-        if sol > 0 and rules.liaison_required and zone is not None:
-            post = zone["command_post"]
-            if not r.liaison or r.liaison not in rules.posts.get(post, set()):
-                out.append(
-                    Violation(
-                        "liaison",
-                        MSG["liaison"].format(soldiers=sol, zone=r.zone_id, post=post, when=when),
-                        numbers={"soldiers": sol, "liaison": r.liaison or None},
-                        **common,
-                    )
-                )
-        for col, force, count in (
-            ("police_units", "police", pol),
-            ("soldier_units", "defence", sol),
-        ):
-            codes = _units(getattr(r, col))
-            if not codes:
-                continue
-            total = 0
-            for c in codes:
-                info = rules.units.get(c)
-                if info is None or info[0] != force:
-                    out.append(
-                        Violation(
-                            "unit_unknown",
-                            MSG["unit_unknown"].format(unit=c, col=col, when=when, force=force),
-                            **common,
-                        )
-                    )
-                else:
-                    total += info[1]
-            if total != count and all(c in rules.units for c in codes):
-                out.append(
-                    Violation(
-                        "unit_count",
-                        MSG["unit_count"].format(
-                            patrol=r.patrol_id,
-                            when=when,
-                            col=col.split("_")[0],
-                            n=count,
-                            total=total,
-                        ),
-                        numbers={"stated": count, "units_total": total},
-                        **common,
-                    )
-                )
+    # --- row-level rules (vectorised masks; a Python loop only over the violating rows)
+    out.extend(_row_rules(df, rules))
 
     sl = _slots(df, origin)
 
@@ -538,6 +384,181 @@ def check_plan(
     return CheckReport(str(plan_path), nrows, out, (_iso(lo_h, tz), _iso(hi_h, tz)))
 
 
+def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
+    tz = rules.tz
+    out: list[Violation] = []
+    pol, sol = df["police_n"], df["soldiers_n"]
+    patrol = df["kind"] == "patrol"
+    zone_known = df["zone_id"].isin(list(rules.zones))
+    zpost = df["zone_id"].map({z: v["command_post"] for z, v in rules.zones.items()})
+    allowed = df["zone_id"].map(
+        {z: bool(v.get("soldiers_allowed", True)) for z, v in rules.zones.items()}
+    )
+
+    def emit(mask: pd.Series, rule: str, make) -> None:
+        for r in df[mask].itertuples(index=False):
+            when = _when(r.s, r.e, tz)
+            units = _units(r.police_units) + _units(r.soldier_units)
+            msg, numbers = make(r, when)
+            out.append(
+                Violation(
+                    rule, msg, _iso(r.s, tz), _iso(r.e, tz), r.zone_id, units, numbers, [int(r.row)]
+                )
+            )
+
+    emit(
+        (df["s"] < rules.start) | (df["e"] > rules.end),
+        "period",
+        lambda r, w: (
+            MSG["period"].format(when=w, start=rules.start.date(), end=rules.end.date()),
+            {},
+        ),
+    )
+    emit(~zone_known, "zone", lambda r, w: (MSG["zone"].format(zone=r.zone_id), {}))
+    emit(
+        zone_known & (zpost != df["command_post"]),
+        "command_post",
+        lambda r, w: (
+            MSG["command_post"].format(
+                zone=r.zone_id, expected=rules.zones[r.zone_id]["command_post"], got=r.command_post
+            ),
+            {},
+        ),
+    )
+    emit(
+        patrol & (sol > 0) & (pol < rules.police_min_mixed),
+        "mixed_police_min",
+        lambda r, w: (
+            MSG["mixed_police_min"].format(
+                patrol=r.patrol_id,
+                zone=r.zone_id,
+                when=w,
+                police=r.police_n,
+                min=rules.police_min_mixed,
+            ),
+            {"police": r.police_n, "minimum": rules.police_min_mixed},
+        ),
+    )
+    emit(
+        patrol & (sol > rules.soldiers_max),
+        "soldiers_max",
+        lambda r, w: (
+            MSG["soldiers_max"].format(
+                patrol=r.patrol_id,
+                zone=r.zone_id,
+                when=w,
+                soldiers=r.soldiers_n,
+                max=rules.soldiers_max,
+            ),
+            {"soldiers": r.soldiers_n, "maximum": rules.soldiers_max},
+        ),
+    )
+    emit(
+        patrol & (sol == 0) & (pol < rules.police_min_only),
+        "police_only_min",
+        lambda r, w: (
+            MSG["police_only_min"].format(
+                patrol=r.patrol_id,
+                zone=r.zone_id,
+                when=w,
+                police=r.police_n,
+                min=rules.police_min_only,
+            ),
+            {"police": r.police_n, "minimum": rules.police_min_only},
+        ),
+    )
+    emit(
+        patrol & (sol > 0) & zone_known & allowed.eq(False),
+        "approved_area",
+        lambda r, w: (
+            MSG["approved_area"].format(soldiers=r.soldiers_n, zone=r.zone_id, when=w),
+            {"soldiers": r.soldiers_n},
+        ),
+    )
+    # FIPA rows must sit inside a FIPA of the protocol, in its zone
+    fipa = df["kind"] == "fipa"
+    known = pd.Series(False, index=df.index)
+    for fid, (fs, fe, fz, _need) in rules.fipa.items():
+        known |= (
+            fipa
+            & (df["patrol_id"] == fid)
+            & (df["s"] >= fs)
+            & (df["e"] <= fe)
+            & (df["zone_id"] == fz)
+        )
+    emit(
+        fipa & ~known,
+        "fipa_unknown",
+        lambda r, w: (MSG["fipa_unknown"].format(patrol=r.patrol_id, zone=r.zone_id, when=w), {}),
+    )
+    # Defence liaison of the zone's own post whenever soldiers are there
+    if rules.liaison_required:
+        pairs = {(post, code) for post, codes in rules.posts.items() for code in codes}
+        ok = pd.Series(
+            [(p, c) in pairs for p, c in zip(zpost.fillna(""), df["liaison"], strict=True)],
+            index=df.index,
+        )
+        emit(
+            (sol > 0) & zone_known & ~ok,
+            "liaison",
+            lambda r, w: (
+                MSG["liaison"].format(
+                    soldiers=r.soldiers_n,
+                    zone=r.zone_id,
+                    post=rules.zones[r.zone_id]["command_post"],
+                    when=w,
+                ),
+                {"soldiers": r.soldiers_n, "liaison": r.liaison or None},
+            ),
+        )
+    # unit codes: known, of the right force, and adding up to the stated numbers
+    for col, force, count in (
+        ("police_units", "police", "police_n"),
+        ("soldier_units", "defence", "soldiers_n"),
+    ):
+        has = df[col] != ""
+        if not has.any():
+            continue
+        sub = df[has]
+        codes = sub[col].map(_units)
+        bad_rows, totals = [], []
+        for idx, cs in zip(sub.index, codes, strict=True):
+            info = [rules.units.get(c) for c in cs]
+            wrong = [c for c, i in zip(cs, info, strict=True) if i is None or i[0] != force]
+            bad_rows.append((idx, wrong))
+            totals.append(None if wrong else sum(i[1] for i in info))
+        for (idx, wrong), total in zip(bad_rows, totals, strict=True):
+            r = df.loc[idx]
+            when = _when(r.s, r.e, tz)
+            common = dict(start=_iso(r.s, tz), end=_iso(r.e, tz), zone=r.zone_id, rows=[int(r.row)])
+            for c in wrong:
+                out.append(
+                    Violation(
+                        "unit_unknown",
+                        MSG["unit_unknown"].format(unit=c, col=col, when=when, force=force),
+                        units=[c],
+                        **common,
+                    )
+                )
+            if total is not None and total != r[count]:
+                out.append(
+                    Violation(
+                        "unit_count",
+                        MSG["unit_count"].format(
+                            patrol=r.patrol_id,
+                            when=when,
+                            col=col.split("_")[0],
+                            n=r[count],
+                            total=total,
+                        ),
+                        units=_units(r[col]),
+                        numbers={"stated": int(r[count]), "units_total": int(total)},
+                        **common,
+                    )
+                )
+    return out
+
+
 def _check_units(
     df: pd.DataFrame, sl: pd.DataFrame, rules: _Rules, origin: pd.Timestamp
 ) -> list[Violation]:
@@ -548,8 +569,7 @@ def _check_units(
         sub = df[df[col] != ""]
         if sub.empty:
             continue
-        codes = sub[col].map(_units)
-        ex = sub.assign(unit=codes).explode("unit")
+        ex = sub.assign(unit=sub[col].map(_units)).explode("unit")
         ex = ex[ex["unit"].notna()]
         pairs.append(ex.assign(force=force)[["unit", "force", "s", "e", "row"]])
     if not pairs:
@@ -574,64 +594,57 @@ def _check_units(
                     units=[unit],
                 )
             )
-    # working time per unit: merge touching rows into duty periods
-    u = u.sort_values(["unit", "s", "e"])
-    hour = 3600.0
-    for (unit, force), g in u.groupby(["unit", "force"], sort=False):
-        wt = rules.work.get(force)
-        if wt is None:
-            continue
+    # duty periods: rows of a unit merged where they touch or overlap
+    u = u.sort_values(["unit", "s", "e"], kind="stable").reset_index(drop=True)
+    prev_end = u.groupby("unit")["e"].cummax().groupby(u["unit"]).shift()
+    new = prev_end.isna() | (u["s"] > prev_end)
+    u["pid"] = new.cumsum()
+    per = u.groupby("pid").agg(
+        unit=("unit", "first"), force=("force", "first"), s=("s", "min"), e=("e", "max")
+    )
+    per["hours"] = (per["e"] - per["s"]).dt.total_seconds() / 3600.0
+    per["rest"] = (per["s"] - per.groupby("unit")["e"].shift()).dt.total_seconds() / 3600.0
+    for force, wt in rules.work.items():
         lo, hi = float(wt["shift_min_hours"]), float(wt["shift_max_hours"])
         rest, week_max = float(wt["min_rest_hours"]), float(wt["max_hours_per_week"])
-        periods: list[list[pd.Timestamp]] = []
-        for s, e in zip(g["s"], g["e"], strict=True):
-            if periods and s <= periods[-1][1]:
-                periods[-1][1] = max(periods[-1][1], e)
-            else:
-                periods.append([s, e])
-        prev_end = None
-        weekly: dict[date, float] = defaultdict(float)
-        for s, e in periods:
-            hours = (e - s).total_seconds() / hour
-            if hours < lo - 1e-9 or hours > hi + 1e-9:
-                out.append(
-                    Violation(
-                        "shift_length",
-                        MSG["shift_length"].format(
-                            unit=unit, hours=round(hours, 2), when=_when(s, e, tz), lo=lo, hi=hi
-                        ),
-                        _iso(s, tz),
-                        _iso(e, tz),
-                        units=[unit],
-                        numbers={"hours": round(hours, 2), "min": lo, "max": hi},
-                    )
+        f = per[per["force"] == force]
+        for r in f[(f["hours"] < lo - 1e-9) | (f["hours"] > hi + 1e-9)].itertuples():
+            out.append(
+                Violation(
+                    "shift_length",
+                    MSG["shift_length"].format(
+                        unit=r.unit, hours=round(r.hours, 2), when=_when(r.s, r.e, tz), lo=lo, hi=hi
+                    ),
+                    _iso(r.s, tz),
+                    _iso(r.e, tz),
+                    units=[r.unit],
+                    numbers={"hours": round(r.hours, 2), "min": lo, "max": hi},
                 )
-            if prev_end is not None:
-                gap = (s - prev_end).total_seconds() / hour
-                if gap < rest - 1e-9:
-                    out.append(
-                        Violation(
-                            "rest",
-                            MSG["rest"].format(
-                                unit=unit, hours=round(gap, 2), at=_fmt(s, tz), min=rest
-                            ),
-                            _iso(prev_end, tz),
-                            _iso(s, tz),
-                            units=[unit],
-                            numbers={"rest_hours": round(gap, 2), "min": rest},
-                        )
-                    )
-            prev_end = e
-            # split the period over ISO weeks (Monday 00:00 local)
-            cur = s.tz_convert(tz)
-            end_local = e.tz_convert(tz)
+            )
+        for r in f[f["rest"] < rest - 1e-9].itertuples():
+            out.append(
+                Violation(
+                    "rest",
+                    MSG["rest"].format(
+                        unit=r.unit, hours=round(r.rest, 2), at=_fmt(r.s, tz), min=rest
+                    ),
+                    _iso(r.s - pd.Timedelta(hours=r.rest), tz),
+                    _iso(r.s, tz),
+                    units=[r.unit],
+                    numbers={"rest_hours": round(r.rest, 2), "min": rest},
+                )
+            )
+        # hours per ISO week (Monday 00:00 local): split periods at week boundaries
+        weekly: dict[tuple[str, date], float] = defaultdict(float)
+        for unit, s, e in zip(f["unit"], f["s"], f["e"], strict=True):
+            cur, end_local = s.tz_convert(tz), e.tz_convert(tz)
             while cur < end_local:
                 monday = (cur - pd.Timedelta(days=cur.weekday())).normalize()
                 nxt = (monday.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
                 seg_end = min(end_local, nxt)
-                weekly[monday.date()] += (seg_end - cur).total_seconds() / hour
+                weekly[unit, monday.date()] += (seg_end - cur).total_seconds() / 3600.0
                 cur = seg_end
-        for week, hours in sorted(weekly.items()):
+        for (unit, week), hours in sorted(weekly.items()):
             if hours > week_max + 1e-9:
                 ws = pd.Timestamp(week).tz_localize(tz)
                 out.append(

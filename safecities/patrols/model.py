@@ -1,0 +1,361 @@
+# ruff: noqa: E501  (model rows are kept on one line each)
+"""The CP-SAT model of one planning chunk (a week, or part of one). Data, model, solve, report.
+
+Formulation (hour resolution for staffing and coverage; the 15-minute visits are drawn later):
+
+Data (`ChunkData`): for each force, classes of interchangeable units (same carry-over state: end
+of the last shift, hours already worked in the ISO week) and shift patterns (one shift template
+worked on a subset of the chunk's days; valid for a class when rest and weekly hours hold); units
+already on duty, carried in from the previous chunk; FIPA soldier-unit demand per hour; zone risk.
+
+Variables: n[f,c,p] = units of class c of force f working pattern p; v[h], b[h] = value of hour h.
+
+Rules, one function each (`add_*`), tagged so that an infeasibility can cite them: class sizes;
+soldier cap (soldiers on duty <= cap, patrols and FIPA together); FIPA demand (soldier units on
+duty >= units the FIPA need); pairing (soldier units not at a FIPA <= police units on duty: every
+soldier patrols with police); zone minima of mixed patrols; zone capacity.
+
+Objective: sum over hours of V_h(P_h) + B_h(M_h), where P_h = teams (police units) on duty and
+M_h = mixed teams. V_h is the best risk-weighted presence P teams can give in hour h with
+diminishing returns per zone (the k-th patrol in a zone-hour is worth decay^(k-1)); V_h is concave
+and written as cuts, so the LP bound is tight. B_h(M) = bonus * (mean risk of the approved zones in
+hour h) * M: soldiers add presence in proportion to the hour's risk; `allocate` then places the patrols of each hour exactly, and the reported objective is
+the value of that placement (never above the bound).
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+SCALE_RISK = 1000  # risk is normalised to 0..1000
+SCALE_W = 100
+
+
+@dataclass
+class Pattern:
+    template: int
+    days: tuple[int, ...]  # day offsets in the chunk
+    shifts: list[tuple[int, int]]  # (start, end) hour offsets from the chunk start
+    week_hours: float  # hours inside the chunk's ISO week
+
+
+@dataclass
+class ChunkData:
+    n_hours: int  # hours of the chunk proper
+    n_ext: int  # hours modelled (chunk + spill of shifts that end after the chunk)
+    q: int  # visits (quarters) per hour
+    patterns: dict[str, list[Pattern]]  # force -> patterns
+    classes: dict[str, list[int]]  # force -> class sizes
+    compatible: dict[str, list[list[int]]]  # force -> class -> pattern indices allowed
+    carry: dict[str, np.ndarray]  # force -> units on duty already (from earlier chunks), [n_ext]
+    fipa_units: dict[str, np.ndarray]  # fipa id -> soldier units needed per hour, [n_ext]
+    zones: list[str]
+    approved: np.ndarray  # [Z] bool
+    zone_min: np.ndarray  # [Z] mixed patrols at all times
+    min_active: np.ndarray  # [n_hours] bool: hours where the zone minima apply
+    risk: np.ndarray  # [Z, n_hours] float >= 0
+    soldier_size: int
+    cap: int
+    max_patrols: int
+    decay: float
+    bonus: float
+    hints: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
+    keep_bonus: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
+
+
+@dataclass
+class ChunkSolution:
+    status: str
+    objective: float  # model objective (scaled back to risk units)
+    bound: float
+    seconds: float
+    n: dict[str, dict[tuple[int, int], int]]
+    police: np.ndarray  # [n_hours] police units (teams) on duty
+    mixed: np.ndarray  # [n_hours] mixed teams (soldier units on duty, not at a FIPA)
+    core: list[str] = field(default_factory=list)  # assumption names when infeasible
+
+
+class ChunkModel:
+    def __init__(self, data: ChunkData, *, assumptions: bool = False) -> None:
+        self.d = data
+        self.m = cp_model.CpModel()
+        self.lits: dict[str, cp_model.IntVar] = {}
+        self.assumptions = assumptions
+        self._build()
+
+    # -- helpers
+    def _lit(self, name: str):
+        if not self.assumptions:
+            return None
+        if name not in self.lits:
+            self.lits[name] = self.m.NewBoolVar(name)
+        return self.lits[name]
+
+    def _enforce(self, ct, name: str) -> None:
+        lit = self._lit(name)
+        if lit is not None:
+            ct.OnlyEnforceIf(lit)
+
+    def _scale(self) -> None:
+        d = self.d
+        rmax = float(d.risk.max()) if d.risk.size and d.risk.max() > 0 else 1.0
+        self.r = np.rint(d.risk / rmax * SCALE_RISK).astype(np.int64)
+        self.w = [int(round(SCALE_W * d.decay**k)) for k in range(d.max_patrols)]
+        self.b = int(round(SCALE_W * d.bonus))
+        self.scale = rmax / (SCALE_RISK * SCALE_W)
+        appr = self.r[d.approved] if d.approved.any() else np.zeros((1, d.n_hours), dtype=np.int64)
+        self.rho = np.rint(appr.mean(axis=0) * self.b).astype(np.int64)  # bonus per mixed team-hour
+
+    # -- rules
+    def add_staffing(self) -> None:
+        """Pattern counts per class, and the on-duty unit counts per hour they imply."""
+        d, m = self.d, self.m
+        self.n: dict[str, dict[tuple[int, int], cp_model.IntVar]] = {}
+        self.on: dict[str, list] = {}
+        for force, pats in d.patterns.items():
+            vars_ = {}
+            per_hour: list[list] = [[] for _ in range(d.n_ext)]
+            for c, size in enumerate(d.classes[force]):
+                if size == 0:
+                    continue
+                mine = []
+                for p in d.compatible[force][c]:
+                    v = m.NewIntVar(0, size, f"n[{force},{c},{p}]")
+                    vars_[(c, p)] = v
+                    mine.append(v)
+                    for s, e in pats[p].shifts:
+                        for h in range(max(s, 0), min(e, d.n_ext)):
+                            per_hour[h].append(v)
+                if mine:
+                    m.Add(sum(mine) <= size)
+            self.n[force] = vars_
+            self.on[force] = [
+                sum(vs) + int(d.carry[force][h]) if vs else int(d.carry[force][h])
+                for h, vs in enumerate(per_hour)
+            ]
+
+    def add_soldier_cap(self) -> None:
+        d = self.d
+        cap_units = d.cap // d.soldier_size
+        for h in range(d.n_ext):
+            if isinstance(self.on["defence"][h], int):
+                continue
+            self._enforce(self.m.Add(self.on["defence"][h] <= cap_units), "cap")
+
+    def _fipa_expr(self, h: int):
+        terms = []
+        for fid, need in self.d.fipa_units.items():
+            if need[h] > 0:
+                lit = self._lit(f"fipa:{fid}")
+                terms.append(int(need[h]) * lit if lit is not None else int(need[h]))
+        return sum(terms) if terms else 0
+
+    def add_fipa_and_pairing(self) -> None:
+        """Soldier units at FIPA come first; every other soldier unit on duty patrols with police."""
+        d, m = self.d, self.m
+        self.fipa = [self._fipa_expr(h) for h in range(d.n_ext)]
+        for h in range(d.n_ext):
+            if h < d.n_hours:
+                m.Add(self.on["defence"][h] >= self.fipa[h])
+            m.Add(self.on["defence"][h] - self.fipa[h] <= self.on["police"][h])
+
+    def add_coverage_value(self) -> None:
+        """Zone minima, zone capacity, and each hour's value as cuts of its concave curve."""
+        d, m = self.d, self.m
+        Z, K = len(d.zones), d.max_patrols
+        A = int(d.approved.sum())
+        self.values, self.bonus_vars, self.curves = [], [], []
+        for h in range(d.n_hours):
+            P, M = self.on["police"][h], self.on["defence"][h] - self.fipa[h]
+            m.Add(P <= Z * K)
+            m.Add(M <= A * K)
+            mins = d.zone_min if d.min_active[h] else np.zeros(Z, dtype=int)
+            if mins.any() and self.assumptions:
+                m.Add(
+                    sum(
+                        int(mins[z]) * self._lit(f"zone_min:{d.zones[z]}")
+                        for z in np.flatnonzero(mins)
+                    )
+                    <= M
+                )
+            elif mins.any():
+                m.Add(int(mins.sum()) <= M)
+            v_curve = presence_curve(self.r[:, h], self.w, mins, np.ones(Z, dtype=bool), K)
+            self.curves.append(v_curve)
+            v = m.NewIntVar(0, int(v_curve[-1][0]), f"v[{h}]")
+            for j, (val, slope) in enumerate(v_curve):
+                if j + 1 < len(v_curve) and j > 0 and slope == v_curve[j - 1][1]:
+                    continue  # same line as the previous breakpoint
+                m.Add(v <= int(val) + int(slope) * (P - j))
+            # soldiers add presence in proportion to the hour's risk in the approved areas
+            self.bonus_vars.append(int(self.rho[h]) * M if self.b else 0)
+            self.values.append(v)
+
+    def set_objective(self) -> None:
+        d = self.d
+        terms = list(self.values) + list(self.bonus_vars)
+        self.keep_terms = []
+        for force, keep in d.keep_bonus.items():  # re-planning: keep what stays feasible
+            for key, bonus in keep.items():
+                if key in self.n[force]:
+                    self.keep_terms.append(bonus * self.n[force][key])
+        self.m.Maximize(sum(terms) + sum(self.keep_terms))
+
+    def _build(self) -> None:
+        self._scale()
+        self.add_staffing()
+        self.add_soldier_cap()
+        self.add_fipa_and_pairing()
+        self.add_coverage_value()
+        self.set_objective()
+        for force, hint in self.d.hints.items():
+            for key, val in hint.items():
+                if key in self.n[force]:
+                    self.m.AddHint(self.n[force][key], val)
+
+    def solve(
+        self, *, time_limit: float, workers: int = 2, gap: float = 0.002, seed: int = 0
+    ) -> ChunkSolution:
+        solver = cp_model.CpSolver()
+        p = solver.parameters
+        p.max_time_in_seconds = max(0.1, time_limit)
+        p.num_workers = workers
+        p.relative_gap_limit = gap
+        p.random_seed = seed
+        if self.assumptions:
+            self.m.AddAssumptions(list(self.lits.values()))
+        t0 = time.perf_counter()
+        st = solver.Solve(self.m)
+        secs = time.perf_counter() - t0
+        name = solver.StatusName(st)
+        d = self.d
+        empty = np.zeros(0, dtype=int)
+        if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            core: list[str] = []
+            if self.assumptions and st == cp_model.INFEASIBLE:
+                idx = {v.Index(): k for k, v in self.lits.items()}
+                core = [idx[i] for i in solver.SufficientAssumptionsForInfeasibility() if i in idx]
+            return ChunkSolution(name, 0.0, 0.0, secs, {}, empty, empty, core)
+
+        def val(x) -> int:
+            return int(x) if isinstance(x, int | np.integer) else int(solver.Value(x))
+
+        n = {
+            f: {k: int(solver.Value(v)) for k, v in vs.items() if solver.Value(v)}
+            for f, vs in self.n.items()
+        }
+        H = d.n_hours
+        police = np.array([val(self.on["police"][h]) for h in range(H)], dtype=int)
+        mixed = np.array(
+            [val(self.on["defence"][h]) - val(self.fipa[h]) for h in range(H)], dtype=int
+        )
+        keep = sum(solver.Value(t) for t in self.keep_terms) if self.keep_terms else 0
+        obj = (solver.ObjectiveValue() - keep) * self.scale
+        bound = (solver.BestObjectiveBound() - keep) * self.scale
+        return ChunkSolution(name, obj, bound, secs, n, police, mixed)
+
+
+def place_patrols(model: ChunkModel, sol: ChunkSolution) -> tuple[np.ndarray, np.ndarray, float]:
+    """Exact placement of each hour's teams over zones: (mixed[Z,H], total[Z,H], value)."""
+    d = model.d
+    Z, H = len(d.zones), d.n_hours
+    mixed = np.zeros((Z, H), dtype=int)
+    total = np.zeros((Z, H), dtype=int)
+    value = 0.0
+    for h in range(H):
+        mins = d.zone_min if d.min_active[h] else np.zeros(Z, dtype=int)
+        mz, tz, v = allocate(
+            model.r[:, h],
+            model.w,
+            mins,
+            d.approved,
+            d.max_patrols,
+            d.q,
+            int(sol.police[h]),
+            int(sol.mixed[h]),
+        )
+        mixed[:, h], total[:, h] = mz, tz
+        value += v + int(model.rho[h]) * int(sol.mixed[h])
+    return mixed, total, value * model.scale
+
+
+def presence_curve(
+    r: np.ndarray, w: list[int], mins: np.ndarray, allowed: np.ndarray, K: int
+) -> list[tuple[int, int]]:
+    """[(V(j), V(j+1) - V(j))] for j = 0..teams: the greedy value of j teams, zone minima first.
+
+    Each allowed zone offers K team-slots worth r_z * w_k (the factor of 4 quarters is common and
+    left out); a zone's minimum takes its first slots. Below the minima total the curve is the
+    straight line to the forced value, which keeps the cut family concave (the minima constraint
+    itself forbids those points).
+    """
+    forced_val, n_forced = 0, 0
+    rest: list[int] = []
+    for z in np.flatnonzero(allowed):
+        k0 = int(min(mins[z], K))
+        forced_val += int(sum(int(r[z]) * w[k] for k in range(k0)))
+        n_forced += k0
+        rest.extend(int(r[z]) * w[k] for k in range(k0, K))
+    rest.sort(reverse=True)
+    vals = [forced_val * j // n_forced for j in range(n_forced)] + [forced_val]
+    for g in rest:
+        vals.append(vals[-1] + g)
+    return [
+        (vals[j], (vals[j + 1] - vals[j]) if j + 1 < len(vals) else 0) for j in range(len(vals))
+    ]
+
+
+def allocate(
+    r: np.ndarray,
+    w: list[float],
+    mins: np.ndarray,
+    approved: np.ndarray,
+    K: int,
+    q: int,
+    P: int,
+    M: int,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Patrol-quarters per zone for one hour: (mixed, total, value).
+
+    Mixed quarters go to approved zones (minima first) by marginal value r*w_k; police-only
+    quarters then fill by r*w_k over all zones (the same greedy as V_h when the approved zones
+    hold enough of the best slots, which is when the bound is tight). Each zone holds at most K patrols
+    (K*q quarters). Greedy on concave marginals.
+    """
+    Z = len(r)
+    mixed = np.zeros(Z, dtype=int)
+    total = np.zeros(Z, dtype=int)
+    for z in range(Z):
+        mixed[z] = total[z] = q * int(mins[z])
+
+    def fill(n: int, ok: np.ndarray, extra: float, is_mixed: bool) -> None:
+        heap = [
+            (-(r[z] * (w[total[z] // q] + extra)), int(z))
+            for z in np.flatnonzero(ok)
+            if total[z] < K * q
+        ]
+        heapq.heapify(heap)
+        while n > 0:
+            if not heap:
+                raise RuntimeError("zone capacity exhausted: raise planning.max_patrols_per_zone")
+            _, z = heapq.heappop(heap)
+            take = min(n, q * (total[z] // q + 1) - total[z])
+            total[z] += take
+            if is_mixed:
+                mixed[z] += take
+            n -= take
+            if total[z] < K * q:
+                heapq.heappush(heap, (-(r[z] * (w[total[z] // q] + extra)), z))
+
+    fill(q * M - int(mixed.sum()), approved, 0.0, True)
+    fill(q * (P - M), np.ones(Z, dtype=bool), 0.0, False)
+    value = 0.0
+    for z in range(Z):
+        full, part = divmod(int(total[z]), q)
+        value += r[z] * (sum(w[:full]) + (w[full] * part / q if full < K else 0))
+    return mixed, total, value

@@ -1,0 +1,565 @@
+# ruff: noqa: E501  (messages and reports are built inline)
+"""The planner: `safecities plan make`. Chunks, carry-over, CP-SAT, the randomised draw, the check.
+
+1. The horizon is cut at Mondays 00:00 local (ISO weeks), so that the weekly-hours rule lives
+   inside one chunk; the state of every unit (end of its last shift, hours already worked in the
+   week) carries over to the next chunk, as do shifts that run past midnight on Sunday.
+2. Each chunk is one CP-SAT model (`model.py`): how many units of each carry-over class work each
+   shift pattern, and the optimal number of patrol-quarters per zone and hour (the coverage).
+3. Stackelberg-style mixed strategy: the optimum fixes coverage per zone-hour; the concrete
+   15-minute visits (which team, which quarter of the hour) are drawn at random from the plans
+   with exactly that coverage, reproducible by `seed`. Short visits at random moments, not
+   continuous presence.
+4. Units get their patterns at random within their class; soldiers pair with police at random each
+   hour (mixed patrols led by police); FIPA keeps the same soldier units while they are on duty.
+5. The plan is written only after the independent checker (`check.py`) finds no violation.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import time as _time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from safecities.errors import InputError, SafecitiesError
+from safecities.patrols.model import ChunkData, ChunkModel, Pattern, place_patrols
+from safecities.patrols.protocol import Protocol
+
+Q = 4  # 15-minute visits per hour
+HEADER = [
+    "start",
+    "end",
+    "zone_id",
+    "patrol_id",
+    "police",
+    "soldiers",
+    "command_post",
+    "kind",
+    "police_units",
+    "soldier_units",
+    "liaison",
+]
+
+
+class InfeasiblePlan(SafecitiesError):
+    """The request cannot be met inside the protocol; `reasons` says which rules clash."""
+
+    def __init__(self, message: str, reasons: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
+@dataclass
+class Shift:
+    unit: str
+    start: int  # hour index from the horizon origin (UTC hours)
+    end: int
+
+
+@dataclass
+class PlanResult:
+    rows: list[list[Any]]
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    solve_seconds: float
+    chunks: list[dict[str, Any]]
+    shifts: list[Shift]
+    horizon: tuple[datetime, datetime]
+    notes: list[str] = field(default_factory=list)
+    changed_assignments: int | None = None
+
+    def solver_dict(self, time_limit: float) -> dict[str, Any]:
+        return {
+            "name": "OR-Tools CP-SAT",
+            "status": self.status,
+            "objective": round(self.objective, 4),
+            "bound": round(self.bound, 4),
+            "gap": round(self.gap, 6),
+            "seconds": round(self.solve_seconds, 3),
+            "time_limit": time_limit,
+            "chunks": len(self.chunks),
+        }
+
+
+# --------------------------------------------------------------------------- time grid
+class Grid:
+    """Whole UTC hours from the horizon start; local calendar facts for each."""
+
+    def __init__(self, protocol: Protocol, first: date, last: date) -> None:
+        self.tz = protocol.tz
+        self.first, self.last = first, last
+        self.t0 = datetime.combine(first, datetime.min.time(), tzinfo=self.tz).astimezone(UTC)
+        self.t_end = datetime.combine(
+            last + timedelta(days=1), datetime.min.time(), tzinfo=self.tz
+        ).astimezone(UTC)
+        self.n = int((self.t_end - self.t0).total_seconds() // 3600)
+
+    def index(self, local: datetime) -> int:
+        return int((local.astimezone(UTC) - self.t0).total_seconds() // 3600)
+
+    def day_index(self, d: date, hour: int = 0) -> int:
+        return self.index(
+            datetime.combine(d, datetime.min.time(), tzinfo=self.tz) + timedelta(hours=hour)
+        )
+
+    def utc(self, h: int) -> datetime:
+        return self.t0 + timedelta(hours=h)
+
+    def local(self, h: int) -> datetime:
+        return self.utc(h).astimezone(self.tz)
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def chunks_of(first: date, last: date) -> list[list[date]]:
+    out: list[list[date]] = []
+    d = first
+    while d <= last:
+        if not out or d.weekday() == 0:
+            out.append([])
+        out[-1].append(d)
+        d += timedelta(days=1)
+    return out
+
+
+# --------------------------------------------------------------------------- the planner
+class Planner:
+    def __init__(
+        self,
+        protocol: Protocol,
+        first: date,
+        last: date,
+        risk: dict[str, np.ndarray],
+        *,
+        seed: int = 0,
+        time_limit: float = 60.0,
+        workers: int = 2,
+        gap: float = 0.005,
+        history: list[Shift] | None = None,
+        unavailable: set[str] | None = None,
+    ) -> None:
+        self.p = protocol
+        self.first, self.last = first, last
+        self.grid = Grid(protocol, first, last)
+        self.risk = risk
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.time_limit = time_limit
+        self.workers = workers
+        self.gap = gap
+        self.unavailable = unavailable or set()
+        self._check_inputs()
+        self.units = {
+            f: [u for u in protocol.units_of(f) if u.code not in self.unavailable]
+            for f in ("police", "defence")
+        }
+        self.psize = self.units["police"][0].size if self.units["police"] else 2
+        self.ssize = self.units["defence"][0].size if self.units["defence"] else 2
+        self.shifts: dict[str, list[Shift]] = defaultdict(list)
+        for s in history or []:
+            self.shifts[s.unit].append(s)
+        self.zones = [z.id for z in protocol.zones]
+        self.zone_post = {z.id: z.command_post for z in protocol.zones}
+        self.approved = np.array([z.soldiers_allowed for z in protocol.zones])
+        self.zone_min = np.array([z.min_mixed_patrols for z in protocol.zones])
+        # zone minima apply where shifts can reach: from the first shift start of the horizon to the
+        # last shift end (a plan cannot begin at 00:00 with shifts that start at 06:00)
+        firsts, lasts = [], []
+        for force in ("police", "defence"):
+            for sh, L in self._templates(force):
+                firsts.append(self.grid.day_index(first, sh))
+                lasts.append(
+                    max(
+                        self.grid.day_index(last, sh) + L
+                        if self.grid.day_index(last, sh) + L <= self.grid.n
+                        else self.grid.day_index(last, sh) + L - 24,
+                        0,
+                    )
+                )
+        self.cover = (min(firsts) if firsts else 0, max(lasts) if lasts else 0)
+        self._fipa_prev: dict[str, list[str]] = {}
+        self._pairs: dict[str, str] = {}
+
+    def _check_inputs(self) -> None:
+        p = self.p
+        lo, hi = p.start, p.end - timedelta(days=1)
+        if self.first > self.last:
+            raise InputError(f"--from {self.first} is after --to {self.last}")
+        if self.first < lo or self.last > hi:
+            raise InputError(
+                f"the plan {self.first} - {self.last} must lie inside the protocol period {lo} - {hi}"
+            )
+        for force in ("police", "defence"):
+            sizes = {u.size for u in p.units_of(force)}
+            if len(sizes) > 1:
+                raise InputError(
+                    f"the planner needs one unit size per force; {force} units have sizes {sorted(sizes)}"
+                )
+        if not p.units_of("police"):
+            raise InputError("the protocol lists no police units")
+        ps = p.units_of("police")[0].size
+        if ps < p.police_min_police_only or ps < p.police_min_mixed:
+            raise InputError(
+                f"police units of {ps} cannot form a patrol (minimum {max(p.police_min_mixed, p.police_min_police_only)})"
+            )
+        if p.units_of("defence") and p.units_of("defence")[0].size > p.soldiers_max_per_patrol:
+            raise InputError(
+                f"soldier units of {p.units_of('defence')[0].size} exceed {p.soldiers_max_per_patrol} per patrol"
+            )
+
+    # -- data for one chunk
+    def _templates(self, force: str) -> list[tuple[int, int]]:
+        wt = self.p.working_time[force]
+        return [
+            (s, L)
+            for s in wt.shift_starts
+            for L in wt.shift_lengths
+            if wt.shift_min_hours <= L <= wt.shift_max_hours
+        ]
+
+    def _patterns(
+        self, force: str, days: list[date], h0: int, wk: tuple[int, int]
+    ) -> list[Pattern]:
+        wt = self.p.working_time[force]
+        out = []
+        for t, (sh, L) in enumerate(self._templates(force)):
+            starts = [self.grid.day_index(d, sh) - h0 for d in days]
+            for r in range(1, len(days) + 1):
+                for combo in itertools.combinations(range(len(days)), r):
+                    shifts = [(starts[i], starts[i] + L) for i in combo]
+                    if shifts[-1][1] + h0 > self.grid.n:
+                        continue
+                    if any(b[0] - a[1] < wt.min_rest_hours for a, b in itertools.pairwise(shifts)):
+                        continue
+                    wh = sum(max(0, min(e + h0, wk[1]) - max(s + h0, wk[0])) for s, e in shifts)
+                    if wh > wt.max_hours_per_week:
+                        continue
+                    out.append(Pattern(t, combo, shifts, wh))
+        return out
+
+    def _state(
+        self, unit: str, h0: int, wk: tuple[int, int], rest: float
+    ) -> tuple[int | None, float]:
+        last_end, used = None, 0.0
+        for s in self.shifts.get(unit, []):
+            if s.start < h0:
+                last_end = s.end if last_end is None else max(last_end, s.end)
+                used += max(0, min(s.end, wk[1]) - max(s.start, wk[0]))
+        if last_end is not None and last_end + rest <= h0:
+            last_end = None  # rested whatever comes next
+        return last_end, used
+
+    def _risk_hours(self, h0: int, n: int) -> np.ndarray:
+        out = np.zeros((len(self.zones), n))
+        for h in range(n):
+            loc = self.grid.local(h0 + h)
+            for z, zid in enumerate(self.zones):
+                out[z, h] = self.risk[zid][loc.weekday(), loc.hour]
+        return out
+
+    def _fipa_hours(self, h0: int, n_ext: int) -> dict[str, np.ndarray]:
+        out = {}
+        for f in self.p.fipa:
+            s, e = f.window(self.p.tz)
+            a, b = self.grid.index(s) - h0, self.grid.index(e) - h0
+            if b <= 0 or a >= n_ext:
+                continue
+            arr = np.zeros(n_ext, dtype=int)
+            arr[max(a, 0) : min(b, n_ext)] = math.ceil(f.soldiers / self.ssize)
+            out[f.id] = arr
+        return out
+
+    def _on_duty(self, force: str, h: int) -> list[str]:
+        return [
+            u.code
+            for u in self.units[force]
+            if any(s.start <= h < s.end for s in self.shifts.get(u.code, ()))
+        ]
+
+    def build_chunk(self, days: list[date]) -> tuple[ChunkData, dict[str, list[list[str]]], int]:
+        h0 = self.grid.day_index(days[0])
+        h1 = self.grid.day_index(days[-1] + timedelta(days=1))
+        mon = _monday(days[0])
+        wk = (self.grid.day_index(mon), self.grid.day_index(mon + timedelta(days=7)))
+        pats, classes, compat, members, carry = {}, {}, {}, {}, {}
+        max_end = h1 - h0
+        for force in ("police", "defence"):
+            wt = self.p.working_time[force]
+            pats[force] = self._patterns(force, days, h0, wk)
+            if pats[force]:
+                max_end = max(max_end, max(p.shifts[-1][1] for p in pats[force]))
+            groups: dict[tuple, list[str]] = defaultdict(list)
+            for u in self.units[force]:
+                groups[self._state(u.code, h0, wk, wt.min_rest_hours)].append(u.code)
+            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1]))
+            classes[force] = [len(groups[k]) for k in keys]
+            members[force] = [sorted(groups[k]) for k in keys]
+            compat[force] = []
+            for last_end, used in keys:
+                ok = [
+                    i
+                    for i, p in enumerate(pats[force])
+                    if (last_end is None or p.shifts[0][0] + h0 >= last_end + wt.min_rest_hours)
+                    and used + p.week_hours <= wt.max_hours_per_week + 1e-9
+                ]
+                compat[force].append(ok)
+        n_ext = max_end
+        for force in ("police", "defence"):
+            carry[force] = np.array(
+                [
+                    len(self._on_duty(force, h0 + h)) if h0 + h < self.grid.n else 0
+                    for h in range(n_ext)
+                ]
+            )
+        pl = self.p.planning
+        data = ChunkData(
+            n_hours=h1 - h0,
+            n_ext=n_ext,
+            q=Q,
+            patterns=pats,
+            classes=classes,
+            compatible=compat,
+            carry=carry,
+            fipa_units=self._fipa_hours(h0, n_ext),
+            zones=self.zones,
+            approved=self.approved,
+            zone_min=self.zone_min,
+            min_active=np.array([self.cover[0] <= h0 + h < self.cover[1] for h in range(h1 - h0)]),
+            risk=self._risk_hours(h0, h1 - h0),
+            soldier_size=self.ssize,
+            cap=self.p.soldier_cap,
+            max_patrols=pl.max_patrols_per_zone,
+            decay=pl.diminishing_returns,
+            bonus=pl.mixed_patrol_bonus,
+        )
+        return data, members, h0
+
+    # -- the run
+    def run(self, progress=None) -> PlanResult:
+        rows: list[list[Any]] = []
+        info = []
+        obj = bound = secs = 0.0
+        worst = "OPTIMAL"
+        chunks = chunks_of(self.first, self.last)
+        t_start = _time.perf_counter()
+        for i, days in enumerate(chunks):
+            data, members, h0 = self.build_chunk(days)
+            remaining = self.time_limit - (_time.perf_counter() - t_start)
+            budget = max(0.5, remaining / (len(chunks) - i))
+            model = ChunkModel(data)
+            sol = model.solve(time_limit=budget, workers=self.workers, gap=self.gap, seed=self.seed)
+            if (
+                sol.status == "UNKNOWN"
+            ):  # no solution yet in the budget (shared machine): one longer try
+                sol = model.solve(
+                    time_limit=max(10.0, 3 * budget),
+                    workers=self.workers,
+                    gap=self.gap,
+                    seed=self.seed,
+                )
+            if sol.status not in ("OPTIMAL", "FEASIBLE"):
+                self._explain(data, days, budget, sol.status)
+            if sol.status == "FEASIBLE":
+                worst = "FEASIBLE"
+            mixed, total, value = place_patrols(model, sol)
+            sol.objective = value
+            obj += sol.objective
+            bound += sol.bound
+            secs += sol.seconds
+            info.append(
+                {
+                    "from": days[0].isoformat(),
+                    "to": days[-1].isoformat(),
+                    "status": sol.status,
+                    "objective": round(sol.objective, 4),
+                    "bound": round(sol.bound, 4),
+                    "seconds": round(sol.seconds, 3),
+                }
+            )
+            self._assign(data, members, sol.n, h0)
+            rows.extend(self._draw(data, mixed, total, h0))
+            if progress is not None:
+                progress.advance()
+        gap = (bound - obj) / abs(bound) if bound else 0.0
+        all_shifts = [s for v in self.shifts.values() for s in v]
+        return PlanResult(
+            rows,
+            worst,
+            obj,
+            bound,
+            max(gap, 0.0),
+            secs,
+            info,
+            all_shifts,
+            (self.grid.t0, self.grid.t_end),
+        )
+
+    def _assign(
+        self, data: ChunkData, members: dict[str, list[list[str]]], n: dict, h0: int
+    ) -> None:
+        for force, cls in members.items():
+            for c, codes in enumerate(cls):
+                order = list(self.rng.permutation(codes)) if codes else []
+                for (cc, p), k in sorted(n.get(force, {}).items()):
+                    if cc != c:
+                        continue
+                    for _ in range(k):
+                        code = order.pop()
+                        for s, e in data.patterns[force][p].shifts:
+                            self.shifts[code].append(Shift(code, s + h0, e + h0))
+
+    def _draw(
+        self, data: ChunkData, mixed_q: np.ndarray, total_q: np.ndarray, h0: int
+    ) -> list[list[Any]]:
+        rows = []
+        rng = self.rng
+        p = self.p
+        for h in range(data.n_hours):
+            H = h0 + h
+            police = self._on_duty("police", H)
+            soldiers = self._on_duty("defence", H)
+            # FIPA: keep the same soldier units where possible
+            free = set(soldiers)
+            fipa_units: dict[str, list[str]] = {}
+            for fid, need in data.fipa_units.items():
+                k = int(need[h])
+                if k == 0:
+                    continue
+                keep = [u for u in self._fipa_prev.get(fid, []) if u in free][:k]
+                rest = sorted(free - set(keep))
+                extra = (
+                    list(rng.choice(rest, size=k - len(keep), replace=False))
+                    if k > len(keep)
+                    else []
+                )
+                fipa_units[fid] = keep + extra
+                free -= set(fipa_units[fid])
+            self._fipa_prev = fipa_units
+            # pair the remaining soldiers with police (keep last hour's pairs where possible)
+            free_police = set(police)
+            pairs: dict[str, str] = {}
+            for s in sorted(free):
+                q = self._pairs.get(s)
+                if q in free_police:
+                    pairs[s] = q
+                    free_police.discard(q)
+            for s in sorted(set(free) - set(pairs)):
+                q = rng.choice(sorted(free_police))
+                pairs[s] = q
+                free_police.discard(q)
+            self._pairs = pairs
+            mixed_teams = [(q, s) for s, q in sorted(pairs.items())]
+            police_teams = [(q, None) for q in sorted(free_police)]
+            n_mix, n_po = len(mixed_teams), len(police_teams)
+            # zone labels for each quarter: minima first, the rest shuffled
+            mix_labels = [[] for _ in range(Q)]
+            rest_mix: list[int] = []
+            po_rest: list[int] = []
+            for z in range(len(self.zones)):
+                mz = int(mixed_q[z, h])
+                zmin = int(self.zone_min[z]) if data.min_active[h] else 0
+                for qq in range(Q):
+                    mix_labels[qq].extend([z] * zmin)
+                rest_mix.extend([z] * (mz - Q * zmin))
+                po_rest.extend([z] * int(total_q[z, h] - mz))
+            rest_mix = list(rng.permutation(rest_mix))
+            po_rest = list(rng.permutation(po_rest))
+            per_m = n_mix - sum(len(x) for x in mix_labels) // Q
+            assert len(rest_mix) == Q * per_m and len(po_rest) == Q * n_po, (
+                len(rest_mix),
+                per_m,
+                len(po_rest),
+                n_po,
+            )
+            t = self.grid.utc(H)
+            for qq in range(Q):
+                s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz)
+                e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz)
+                labels_m = mix_labels[qq] + rest_mix[qq * per_m : (qq + 1) * per_m]
+                labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
+                shuffled = [mixed_teams[i] for i in rng.permutation(n_mix)]
+                for (pu, su), z in zip(shuffled, labels_m, strict=True):
+                    zid = self.zones[z]
+                    rows.append(
+                        self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H)
+                    )
+                for (pu, _), z in zip(
+                    [police_teams[i] for i in rng.permutation(n_po)], labels_o, strict=True
+                ):
+                    rows.append(self._row(s, e, self.zones[z], pu, self.psize, 0, pu, "", H))
+                for fid, units in fipa_units.items():
+                    f = next(f for f in p.fipa if f.id == fid)
+                    rows.append(
+                        [
+                            s.isoformat(),
+                            e.isoformat(),
+                            f.zone,
+                            fid,
+                            0,
+                            self.ssize * len(units),
+                            self.zone_post[f.zone],
+                            "fipa",
+                            "",
+                            ";".join(sorted(units)),
+                            self._liaison(self.zone_post[f.zone], H),
+                        ]
+                    )
+        return rows
+
+    def _liaison(self, post_id: str, H: int) -> str:
+        """Liaisons of a post take 8-hour turns in rotation (Defence's own rota; shown, not planned)."""
+        li = self.p.post(post_id).liaisons
+        if not li:
+            return ""
+        return li[(H // 8) % len(li)]
+
+    def _row(self, s, e, zid, pid, pol, sol, pu, su, H) -> list[Any]:
+        post = self.zone_post[zid]
+        return [
+            s.isoformat(),
+            e.isoformat(),
+            zid,
+            pid,
+            pol,
+            sol,
+            post,
+            "patrol",
+            pu,
+            su,
+            self._liaison(post, H) if sol else "",
+        ]
+
+    # -- infeasibility
+    def _explain(self, data: ChunkData, days: list[date], budget: float, status: str) -> None:
+        from safecities.patrols.explain import explain
+
+        if status != "INFEASIBLE":
+            raise SafecitiesError(
+                f"no plan found for {days[0]} - {days[-1]} within the time limit ({status}); "
+                "give more --time-limit"
+            )
+        sol = ChunkModel(data, assumptions=True).solve(
+            time_limit=max(budget, 5.0), workers=self.workers, seed=self.seed
+        )
+        reasons = explain(self, data, days, sol.core)
+        raise InfeasiblePlan("; ".join(r["message"] for r in reasons), reasons)
+
+
+def write_plan(rows: list[list[Any]], path: str | Path) -> None:
+    rows = sorted(rows, key=lambda r: (r[0], r[7], r[2], r[3]))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(HEADER)
+        w.writerows(rows)

@@ -1,0 +1,35 @@
+"""CLI helper for the patrols tests: the CLI mounted alone (root app may be mid-change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import typer
+from typer.testing import CliRunner
+
+from safecities.errors import SafecitiesError
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def _app() -> typer.Typer:
+    from safecities.patrols.cli import mount
+
+    app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
+    mount(app)
+    return app
+
+
+def run_cli(args: list[str]) -> CliResult:
+    """Invoke `safecities <args>` like `safecities.cli.main` does (errors: exit 1, one line)."""
+    res = CliRunner().invoke(_app(), args)
+    if isinstance(res.exception, SafecitiesError):
+        return CliResult(1, res.stdout, f"safecities: error: {res.exception}")
+    if res.exception is not None and not isinstance(res.exception, SystemExit):
+        raise res.exception
+    return CliResult(res.exit_code, res.stdout, "")
