@@ -130,3 +130,207 @@ def _print_plan(r: dict) -> None:
             f"drops {', '.join(a['dropped_vs_optimum'])}; adds {', '.join(a['added_vs_optimum'])}"
         )
     console.print("")
+
+
+# -- the register --------------------------------------------------------------------------------
+
+HELP_REG = {
+    "as": "User name recorded in the history (default: $USER).",
+    "role": "Role of the caller (admin, camera_operator, police_commander, planner, analyst,"
+    " ministerial_staff, auditor, ...). Access rules are applied for this role.",
+    "as_municipality": "Municipality of a camera_operator (NIS code or Dutch/French name).",
+    "json": "Print one JSON object (stable keys, see docs/cameras.md).",
+    "set": "FIELD=VALUE (repeatable), e.g. --set status=active --set fov_direction=90.",
+    "municipality": "Municipality (NIS code or Dutch/French name).",
+    "at": "Show the camera as it was at this moment (ISO 8601 with timezone).",
+    "status": "Only cameras with this status (planned, active, out_of_service, removed).",
+}
+
+
+def _caller(user: str | None, role: str, municipality: str | None):
+    import getpass
+
+    from safecities.cameras.service import Caller
+
+    return Caller.of(user or getpass.getuser() or "cli", role, municipality)
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"--set needs FIELD=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _session():
+    from safecities.store.db import get_engine, session_scope, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return session_scope(engine)
+
+
+AsOpt = typer.Option(None, "--as", help=HELP_REG["as"])
+RoleOpt = typer.Option("admin", "--role", help=HELP_REG["role"])
+MuniOpt = typer.Option(None, "--as-municipality", help=HELP_REG["as_municipality"])
+JsonOpt = typer.Option(False, "--json", help=HELP_REG["json"])
+
+
+def _manifest(command: str, **params) -> dict:
+    return RunManifest(command=command, parameters=params).to_dict()
+
+
+@app.command("add")
+def add_cmd(
+    municipality: str = typer.Argument(..., help=HELP_REG["municipality"]),
+    sets: list[str] = typer.Option([], "--set", help=HELP_REG["set"]),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add one camera to the register (history and audit are written)."""
+    from safecities.cameras import service
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        cam = service.snapshot(service.create_camera(s, caller, municipality, _pairs(sets)))
+    if as_json:
+        echo_json({"command": "cameras add", "camera": cam,
+                   "manifest": _manifest("cameras add", municipality=municipality)})  # fmt: skip
+    else:
+        typer.echo(f"added camera {cam['id']} ({cam['municipality_id']})")
+
+
+@app.command("edit")
+def edit_cmd(
+    camera_id: str = typer.Argument(..., help="Camera id."),
+    sets: list[str] = typer.Option([], "--set", help=HELP_REG["set"]),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Change fields of one camera (use --set municipality=NAME to move it)."""
+    from safecities.cameras import service
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        cam = service.snapshot(service.update_camera(s, caller, camera_id, _pairs(sets)))
+    if as_json:
+        echo_json({"command": "cameras edit", "camera": cam,
+                   "manifest": _manifest("cameras edit", camera_id=camera_id)})  # fmt: skip
+    else:
+        typer.echo(f"camera {cam['id']} now at version {cam['version']}")
+
+
+@app.command("list")
+def list_cmd(
+    municipality: str | None = typer.Option(None, "--municipality", help=HELP_REG["municipality"]),
+    status: str | None = typer.Option(None, "--status", help=HELP_REG["status"]),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List the cameras the caller may see."""
+    from safecities.cameras import service
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        cams = service.list_cameras(s, caller, municipality=municipality, status=status)
+    if as_json:
+        echo_json({"command": "cameras list", "count": len(cams), "cameras": cams,
+                   "manifest": _manifest("cameras list", municipality=municipality,
+                                         status=status)})  # fmt: skip
+        return
+    for c in cams:
+        typer.echo(f"{c['id']}\t{c['municipality_id']}\t{c['status']}\t{c['lat']:.6f}\t"
+                   f"{c['lon']:.6f}\tconnected={c['connected']}")  # fmt: skip
+    typer.echo(f"{len(cams)} cameras")
+
+
+@app.command("counts")
+def counts_cmd(
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Number of cameras per municipality and status (open to every role; no positions)."""
+    from safecities.cameras import service
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        rows = service.counts(s, caller)
+    if as_json:
+        echo_json({"command": "cameras counts", "municipalities": rows,
+                   "manifest": _manifest("cameras counts")})  # fmt: skip
+        return
+    for r in rows:
+        typer.echo(f"{r['municipality']}\t{r['name_nl']}\t{r['total']} cameras "
+                   f"({r['active']} active, {r['planned']} planned)")  # fmt: skip
+
+
+@app.command("show")
+def show_cmd(
+    camera_id: str = typer.Argument(..., help="Camera id."),
+    at: str | None = typer.Option(None, "--at", help=HELP_REG["at"]),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show one camera, now or as it was at a past moment (--at)."""
+    from datetime import datetime
+
+    from safecities.cameras import service
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        if at:
+            try:
+                when = datetime.fromisoformat(at)
+            except ValueError as exc:
+                raise InputError(f"--at: not an ISO 8601 date-time: {at!r}") from exc
+            cam = service.state_at(s, caller, camera_id, when)
+        else:
+            cam = service.get_camera(s, caller, camera_id)
+    if as_json:
+        echo_json({"command": "cameras show", "at": at, "camera": cam,
+                   "manifest": _manifest("cameras show", camera_id=camera_id, at=at)})  # fmt: skip
+        return
+    if cam is None:
+        typer.echo(f"camera {camera_id} did not exist at {at}")
+        return
+    for k, v in cam.items():
+        typer.echo(f"{k:18} {v}")
+
+
+@app.command("history")
+def history_cmd(
+    camera_id: str = typer.Argument(..., help="Camera id."),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every change of one camera: who, when, what changed (before and after)."""
+    from safecities.cameras import service
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        rows = service.history(s, caller, camera_id)
+    if as_json:
+        echo_json({"command": "cameras history", "camera_id": camera_id, "changes": rows,
+                   "manifest": _manifest("cameras history", camera_id=camera_id)})  # fmt: skip
+        return
+    for r in rows:
+        diff = ", ".join(
+            f"{k}: {(r['before'] or {}).get(k)!r} -> {(r['after'] or {}).get(k)!r}"
+            for k in r["changed"] if k != "version"
+        )  # fmt: skip
+        typer.echo(f"v{r['version']} {r['at']} {r['actor']} ({r['role']}) {r['action']}: {diff}")
