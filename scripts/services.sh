@@ -16,6 +16,7 @@ case "${1:-}" in
   ensure)
     need=()
     [ -x "$PGBIN/initdb" ] || need+=(postgresql)
+    [ -x /usr/bin/chromium ] || need+=(chromium)  # browser tests (Playwright, system executable)
     if [ ${#need[@]} -gt 0 ]; then
       echo "installing ${need[*]} from Debian packages" >&2
       apt_install "${need[@]}"

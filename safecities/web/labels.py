@@ -66,4 +66,6 @@ MESSAGES = [
     N_("Monthly incidents"),
     N_("Page not found"),
     N_("There is no such page."),
+    N_("Invalid request"),
+    N_("The form was not filled in correctly."),
 ]

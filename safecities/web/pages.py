@@ -238,17 +238,30 @@ def _incidents_page(request: Request, db, user: Principal, f: dict, import_resul
     )
 
 
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 @router.get("/incidents")
 def incidents_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
-    since: date | None = Query(None),
-    until: date | None = Query(None),
+    since: str | None = Query(None, max_length=10),
+    until: str | None = Query(None, max_length=10),
     municipality: str | None = Query(None, max_length=5),
     kind: str | None = Query(None, max_length=32),
 ) -> HTMLResponse:
-    f = {"since": since, "until": until, "municipality": municipality, "kind": kind}
+    # HTML forms send empty fields as "": treat them (and unreadable dates) as "no filter"
+    f = {
+        "since": _day(since),
+        "until": _day(until),
+        "municipality": municipality or None,
+        "kind": kind or None,
+    }
     return _incidents_page(request, db, user, f)
 
 
@@ -371,3 +384,25 @@ def mount(app: FastAPI) -> None:
         return await http_exception_handler(request, exc)
 
     app.add_exception_handler(StarletteHTTPException, http_errors)
+
+    from fastapi.exception_handlers import request_validation_exception_handler
+    from fastapi.exceptions import RequestValidationError
+
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith(("/api", "/docs", "/openapi")):
+            return await request_validation_exception_handler(request, exc)
+        detail = "; ".join(
+            f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}"
+            for e in exc.errors()
+        )
+        return render(
+            request,
+            "message.html",
+            status_code=400,
+            heading="Invalid request",
+            message="The form was not filled in correctly.",
+            css="error",
+            detail=detail,
+        )
+
+    app.add_exception_handler(RequestValidationError, invalid_request)

@@ -1,0 +1,145 @@
+"""Browser tests in real headless Chromium (Debian's `chromium`, driven by Playwright with the
+system executable; never `playwright install`). Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from safecities.domain import Role
+
+pytestmark = pytest.mark.browser
+REPO = Path(__file__).resolve().parents[2]
+ART = REPO / "test-artifacts"
+DATA = Path(__file__).parents[1] / "data" / "api"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(app, api_engine):
+    import uvicorn
+
+    from safecities.register.service import import_incidents
+
+    import_incidents(api_engine, DATA / "incidents_ok.csv", actor="test")
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    th = threading.Thread(target=srv.run, daemon=True)
+    th.start()
+    for _ in range(200):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    th.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.fail("chromium missing: scripts/services.sh ensure installs Debian's chromium")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(
+            executable_path=exe, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    pg = ctx.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    ctx.close()
+
+
+def _shot(page, name: str) -> None:
+    ART.mkdir(exist_ok=True)
+    page.screenshot(path=str(ART / f"web-{name}.png"), full_page=True)
+
+
+def _sign_in(page, server, acc) -> None:
+    page.goto(server + "/")
+    assert "/login" in page.url
+    page.get_by_label("User name").fill(acc["name"])
+    page.get_by_label("Password").fill(acc["password"])
+    _shot(page, "login")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(server + "/")
+
+
+def test_sign_in_switch_language_and_map_layers(page, server, demo_accounts):
+    _sign_in(page, server, demo_accounts[Role.ANALYST])
+    page.wait_for_selector("#map[data-ready='true']")
+    page.wait_for_function(
+        "window.safecitiesMap && Object.keys(window.safecitiesMap.layers).length >= 5"
+    )
+    # layers drawn as SVG paths, incidents filtered by the time slider
+    assert page.locator("#map path.leaflet-interactive").count() > 30
+    assert page.locator("#map").get_attribute("data-incidents-shown") == "3"
+    page.locator("#time-slider").fill("0")
+    page.wait_for_function("document.getElementById('map').dataset.incidentsShown === '1'")
+    page.locator("#time-slider").fill("100")
+    for label in ("Municipalities", "Metro lines", "Stations", "Named zones", "Incidents"):
+        assert page.locator(".leaflet-control-layers-overlays", has_text=label).count() == 1
+    assert page.locator("#since-jan").inner_text() == "3"
+    _shot(page, "dashboard-en")
+    # keyboard: the language form is reachable and works
+    page.select_option("#lang-select", "fr")
+    page.get_by_role("button", name="Change").click()
+    page.wait_for_selector("html[lang='fr']")
+    assert page.get_by_role("heading", name="Tableau de bord").is_visible()
+    page.wait_for_selector(".leaflet-control-layers-overlays >> text=Communes")
+    _shot(page, "dashboard-fr")
+    page.select_option("#lang-select", "nl")
+    page.get_by_role("button", name="Changer").click()
+    page.wait_for_selector("html[lang='nl']")
+    assert page.get_by_role("heading", name="Overzicht").is_visible()
+    _shot(page, "dashboard-nl")
+
+
+def test_import_a_file_with_an_error_and_see_the_row(page, server, demo_accounts):
+    _sign_in(page, server, demo_accounts[Role.ANALYST])
+    page.get_by_role("link", name="Incidents").click()
+    page.wait_for_url(server + "/incidents")
+    page.get_by_label("CSV, GeoJSON or Parquet file", exact=False).set_input_files(
+        str(DATA / "incidents_bad_row.csv")
+    )
+    page.get_by_role("button", name="Import", exact=True).click()
+    alert = page.locator("#import-errors")
+    alert.wait_for()
+    rows = alert.locator("tbody tr")
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert any("\t2\toccurred_at" in t for t in texts), texts
+    assert any("\t3\tinjured" in t for t in texts), texts
+    _shot(page, "incidents-import-error")
+    page.get_by_label("Kind", exact=True).select_option("shooting")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**/incidents?**")
+    _shot(page, "incidents-filtered")
+    assert page.locator("#incident-count").inner_text() == "2 incident(s)"
+    _shot(page, "incidents")
+
+
+def test_other_pages_render(page, server, demo_accounts):
+    _sign_in(page, server, demo_accounts[Role.ADMIN])
+    for path in ("/hotspots", "/patrols", "/cameras", "/review", "/audit"):
+        page.goto(server + path)
+        assert page.locator("h1").count() == 1
+        _shot(page, path.strip("/"))
+    assert "intact" in page.locator("#chain").inner_text()
