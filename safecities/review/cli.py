@@ -143,3 +143,137 @@ def _not_empty(value: str, name: str) -> str:
     if not value.strip():
         raise InputError(f"{name}: empty")
     return value
+
+
+def _power_for(baseline_per_month: float, pre_months: int, months: int, effect: float, seed: int):
+    from safecities.review.power import power_analysis
+
+    return power_analysis(
+        max(baseline_per_month, 1e-3), max(months, 1), effect, pre_months=max(pre_months, 1),
+        seed=seed, n_sim=2000,
+    )  # fmt: skip
+
+
+@app.command("its")
+def its_cmd(
+    series: Annotated[
+        Path, typer.Option("--series", help="CSV/Parquet of dated counts or events.")
+    ],
+    date_col: Annotated[str, typer.Option("--date-col", help="Date column.")],
+    intervention: Annotated[str, typer.Option("--intervention", help="Intervention date.")],
+    count_col: Annotated[
+        str | None,
+        typer.Option("--count-col", help="Count column (omit: each row is one event)."),
+    ] = None,
+    freq: Annotated[str, typer.Option("--freq", help="Aggregate to week or month.")] = "month",
+    family: Annotated[
+        str, typer.Option("--family", help="auto (dispersion check), poisson or negbin.")
+    ] = "auto",
+    power_effect: Annotated[
+        float, typer.Option("--power-effect", help="Effect (percent) whose power is stated.")
+    ] = -30.0,
+    seed: SeedOpt = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Interrupted time series: segmented Poisson/negative binomial regression."""
+    from safecities.review.its import ITS, aggregate_counts
+    from safecities.review.panel import read_table, require_columns
+
+    df = read_table(series)
+    require_columns(df, [date_col] + ([count_col] if count_col else []), str(series))
+    dates = pd_to_datetime(df[date_col], str(series), date_col)
+    counts = aggregate_counts(dates, df[count_col] if count_col else None, freq)
+    model = ITS(counts, _parse_date(intervention, "--intervention"), freq=freq, family=family)
+    res = model.fit(seed=seed)
+    per_month = 1.0 if freq == "month" else 52.1775 / 12
+    pre = counts.iloc[: model.t0]
+    pw = _power_for(
+        float(pre.mean()) * per_month, round(model.t0 / per_month),
+        round((len(counts) - model.t0) / per_month), power_effect / 100, seed,
+    )  # fmt: skip
+    params = {
+        "series": str(series), "date_col": date_col, "count_col": count_col,
+        "intervention": intervention, "freq": freq, "family": family,
+        "power_effect": power_effect,
+    }  # fmt: skip
+    manifest = _manifest("review its", params, seed, {"series": series})
+    out = {**res.to_dict(), "power": pw.to_dict()}
+    if json_out:
+        echo_json({**out, "manifest": manifest.to_dict()})
+        return
+    lo, hi = res.rate_ratio_ci
+    a_lo, a_hi = res.events_averted_ci
+    _print_lines(
+        [
+            f"Interrupted time series ({out['model']})",
+            f"Rate ratio after the intervention: {res.rate_ratio:.2f} (95% CI {lo:.2f}-{hi:.2f})",
+            f"Events: observed {res.events_observed:.0f}, expected without the measure "
+            f"{res.events_expected:.1f}; averted {res.events_averted:.1f} "
+            f"(95% PI {a_lo:.1f} to {a_hi:.1f})",
+            f"Placebo in time: {'passed' if (res.placebo or {}).get('passed') else 'not passed'}",
+            f"Power: {pw.words}",
+            f"Method: {res.method}",
+        ]
+    )
+
+
+def _parse_date(value: str, what: str):
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(value)
+    except ValueError:
+        raise InputError(f"{what}: {value!r} is not a date") from None
+
+
+def pd_to_datetime(values, source: str, column: str):
+    import numpy as np
+    import pandas as pd
+
+    parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
+    if parsed.isna().any():
+        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
+        raise InputError(
+            f"{source}: row {row + 2}, field {column}: cannot read {values.iloc[row]!r} as a date"
+        )
+    return parsed.dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
+
+
+@app.command("power")
+def power_cmd(
+    baseline_per_month: Annotated[
+        float, typer.Option("--baseline-per-month", help="Expected events a month without effect.")
+    ],
+    months: Annotated[int, typer.Option("--months", help="Months observed after the measure.")],
+    effect: Annotated[
+        float, typer.Option("--effect", help="Change to detect, percent (-30 = 30% fewer).")
+    ],
+    pre_months: Annotated[
+        int, typer.Option("--pre-months", help="Months observed before the measure.")
+    ] = 12,
+    design: Annotated[str, typer.Option("--design", help="prepost or its.")] = "prepost",
+    alpha: Annotated[float, typer.Option("--alpha", help="Two-sided test level.")] = 0.05,
+    dispersion: Annotated[
+        float, typer.Option("--dispersion", help="Negative binomial alpha (0 = Poisson).")
+    ] = 0.0,
+    sims: Annotated[int | None, typer.Option("--sims", help="Simulated studies.")] = None,
+    seed: SeedOpt = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Power by simulation: detection probability of --effect, and the minimum detectable effect."""
+    from safecities.review.power import power_analysis
+
+    res = power_analysis(
+        baseline_per_month, months, effect / 100, pre_months=pre_months, design=design,
+        alpha=alpha, dispersion=dispersion, n_sim=sims, seed=seed,
+    )  # fmt: skip
+    params = {
+        "baseline_per_month": baseline_per_month, "months": months, "effect": effect,
+        "pre_months": pre_months, "design": design, "alpha": alpha, "dispersion": dispersion,
+        "sims": res.n_sim,
+    }  # fmt: skip
+    manifest = _manifest("review power", params, seed, {})
+    if json_out:
+        echo_json({**res.to_dict(), "manifest": manifest.to_dict()})
+        return
+    _print_lines([res.words, f"Method: {res.method}"])
