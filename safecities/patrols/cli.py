@@ -18,6 +18,23 @@ plan_app = typer.Typer(help="Patrol plans (rosters) under a protocol.", no_args_
 JSON_OPT = typer.Option(False, "--json", help="Print one JSON object (stable keys) on stdout.")
 
 
+def _engine():
+    from safecities.store.db import get_engine, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
+def _emit(payload: dict, command: str, params: dict, as_json: bool, text: str) -> None:
+    if as_json:
+        echo_json(
+            {**payload, "manifest": RunManifest(command=command, parameters=params).to_dict()}
+        )
+    else:
+        typer.echo(text)
+
+
 def mount(root: typer.Typer) -> None:
     root.add_typer(protocol_app, name="protocol")
     root.add_typer(plan_app, name="plan")
@@ -101,11 +118,15 @@ def plan_make(
 ) -> None:
     """Build a roster at 15-minute resolution that maximises risk-weighted presence under the protocol."""
     from safecities.clitools import progress
+    from safecities.patrols.governance import require_active
     from safecities.patrols.planner import chunks_of
-    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.protocol import load_protocol, read_document
     from safecities.patrols.service import make_plan, parse_day
+    from safecities.store.db import session_scope
 
     proto = load_protocol(protocol)
+    with session_scope(_engine()) as session:
+        active = require_active(session, read_document(protocol)[0])
     first, last = parse_day(from_, "--from"), parse_day(to, "--to")
     n_chunks = len(chunks_of(first, last)) if first <= last else 0
     with progress("planning weeks", n_chunks, enabled=not as_json) as bar:
@@ -145,6 +166,7 @@ def plan_make(
         "from": first,
         "to": last,
         "rows": len(result.rows),
+        "protocol_id": active["id"],
         "status": result.status,
         "objective": round(result.objective, 4),
         "bound": round(result.bound, 4),
@@ -165,3 +187,103 @@ def plan_make(
         )
         for note in result.notes:
             typer.echo(f"note: {note}")
+
+
+ROLE_OPT = typer.Option(..., "--role", help="interior_approver or defence_approver.")
+USER_OPT = typer.Option(..., "--as", help="User name of the person deciding (audited).")
+
+
+@protocol_app.command("request")
+def protocol_request(
+    file: Path = typer.Argument(
+        ..., help="Proposed protocol document of the city (zones, period, units...)."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why the city asks for joint patrols."),
+    user: str = typer.Option(..., "--as", help="User name of the requester (audited)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """A city requests joint patrols: registers the protocol version, pending both approvals."""
+    from safecities.patrols.governance import request_protocol
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        out = request_protocol(session, file, reason=reason, actor=user)
+    _emit(
+        out,
+        "protocol request",
+        {"file": str(file), "as": user},
+        as_json,
+        f"request {out['id']}: {out['city']} {out['version']} {out['period']['start']} - {out['period']['end']}, "
+        f"{len(out['zones'])} zones: requested (needs Interior and Defence approval)",
+    )
+
+
+@protocol_app.command("approve")
+def protocol_approve(
+    protocol_id: int = typer.Argument(..., help="Id of the protocol request."),
+    user: str = USER_OPT,
+    role: str = ROLE_OPT,
+    comment: str | None = typer.Option(None, "--comment", help="Optional comment (audited)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Approve a protocol request; it becomes active once Interior and a different Defence user approved."""
+    from safecities.patrols.governance import approve
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        out = approve(session, protocol_id, actor=user, role=role, comment=comment)
+    _emit(
+        out,
+        "protocol approve",
+        {"id": protocol_id, "as": user, "role": role},
+        as_json,
+        f"protocol {protocol_id} ({out['city']} {out['version']}): approved by {user} as {role}; status {out['status']}",
+    )
+
+
+@protocol_app.command("refuse")
+def protocol_refuse(
+    protocol_id: int = typer.Argument(..., help="Id of the protocol request."),
+    user: str = USER_OPT,
+    role: str = ROLE_OPT,
+    reason: str = typer.Option(..., "--reason", help="Reason of the refusal (audited)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Refuse a protocol request (closes it; audited)."""
+    from safecities.patrols.governance import refuse
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        out = refuse(session, protocol_id, actor=user, role=role, reason=reason)
+    _emit(
+        out,
+        "protocol refuse",
+        {"id": protocol_id, "as": user, "role": role},
+        as_json,
+        f"protocol {protocol_id} ({out['city']} {out['version']}): refused by {user} as {role}",
+    )
+
+
+@protocol_app.command("list")
+def protocol_list(
+    city: str | None = typer.Option(None, "--city", help="Only this city."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """List protocol requests with their status and decisions."""
+    from safecities.patrols.governance import list_protocols
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        items = list_protocols(session, city)
+    lines = [
+        f"{p['id']:>4} {p['city']:<10} {p['version']:<12} {p['status']:<9} {p['period']['start']} - "
+        f"{p['period']['end']} {len(p['zones'])} zones"
+        for p in items
+    ]
+    _emit(
+        {"protocols": items},
+        "protocol list",
+        {"city": city},
+        as_json,
+        "\n".join(lines) or "no protocol requests",
+    )

@@ -33,3 +33,18 @@ def run_cli(args: list[str]) -> CliResult:
     if res.exception is not None and not isinstance(res.exception, SystemExit):
         raise res.exception
     return CliResult(res.exit_code, res.stdout, "")
+
+
+def activate(path) -> int:
+    """Request a protocol and have it approved by Interior and a different Defence user."""
+    import json
+
+    res = run_cli(
+        ["protocol", "request", str(path), "--reason", "test", "--as", "city-clerk", "--json"]
+    )
+    assert res.exit_code == 0, res.stderr
+    pid = json.loads(res.stdout)["id"]
+    for user, role in (("ana-interior", "interior_approver"), ("bert-defence", "defence_approver")):
+        res = run_cli(["protocol", "approve", str(pid), "--as", user, "--role", role])
+        assert res.exit_code == 0, res.stderr
+    return pid

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from patrols_cli import run_cli
+from patrols_cli import activate, run_cli
 
 from safecities.patrols.check import check_plan
 
@@ -16,9 +16,10 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "patrols"
 MINI = DATA / "mini.yaml"
 
 
-@pytest.fixture(scope="module")
-def planned(tmp_path_factory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("plan") / "plan.csv"
+@pytest.fixture
+def planned(tmp_path: Path, db_env) -> tuple[Path, dict]:
+    activate(MINI)
+    out = tmp_path / "plan.csv"
     res = run_cli(
         [
             "plan",
@@ -62,10 +63,6 @@ def test_plan_is_written_checked_and_reported(planned) -> None:
         "kind",
     ]
     assert check_plan(out, MINI).ok
-
-
-def test_plan_respects_the_protocol_shape(planned) -> None:
-    out, _ = planned
     df = pd.read_csv(out, keep_default_na=False)
     patrols = df[df["kind"] == "patrol"]
     assert (patrols.loc[patrols["soldiers"] > 0, "police"] >= 2).all()
@@ -82,7 +79,8 @@ def test_plan_respects_the_protocol_shape(planned) -> None:
     assert (hour.isin([20, 21, 22])).sum() > (hour.isin([6, 7, 8])).sum()
 
 
-def test_same_seed_same_plan_other_seed_other_visits(tmp_path: Path, cli) -> None:
+def test_same_seed_same_plan_other_seed_other_visits(tmp_path: Path, cli, db_env) -> None:
+    activate(MINI)
     outs = []
     for seed, name in ((1, "a"), (1, "b"), (2, "c")):
         out = tmp_path / f"{name}.csv"
@@ -118,7 +116,8 @@ def test_same_seed_same_plan_other_seed_other_visits(tmp_path: Path, cli) -> Non
     assert cov(outs[0]).sum() == cov(outs[2]).sum()
 
 
-def test_plan_outside_protocol_period_is_refused(tmp_path: Path, cli) -> None:
+def test_plan_outside_protocol_period_is_refused(tmp_path: Path, cli, db_env) -> None:
+    activate(MINI)
     res = cli(
         [
             "plan",
