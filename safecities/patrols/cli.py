@@ -129,19 +129,41 @@ def plan_make(
         active = require_active(session, read_document(protocol)[0])
     first, last = parse_day(from_, "--from"), parse_day(to, "--to")
     n_chunks = len(chunks_of(first, last)) if first <= last else 0
-    with progress("planning weeks", n_chunks, enabled=not as_json) as bar:
-        result, check = make_plan(
-            proto,
-            protocol,
-            first,
-            last,
-            out,
-            risk_path=risk,
+    from safecities.patrols.planner import InfeasiblePlan
+
+    try:
+        with progress("planning weeks", n_chunks, enabled=not as_json) as bar:
+            result, check = make_plan(
+                proto,
+                protocol,
+                first,
+                last,
+                out,
+                risk_path=risk,
+                seed=seed,
+                time_limit=time_limit,
+                workers=workers,
+                progress=bar,
+            )
+    except InfeasiblePlan as exc:
+        if not as_json:
+            raise
+        manifest = RunManifest(
+            command="plan make",
+            parameters={"protocol": str(protocol), "from": first, "to": last},
             seed=seed,
-            time_limit=time_limit,
-            workers=workers,
-            progress=bar,
+            solver={"name": "OR-Tools CP-SAT", "status": "INFEASIBLE"},
         )
+        manifest.add_input_file("protocol", protocol)
+        echo_json(
+            {
+                "status": "INFEASIBLE",
+                "out": None,
+                "reasons": exc.reasons,
+                "manifest": manifest.to_dict(),
+            }
+        )
+        raise typer.Exit(1) from exc
     manifest = RunManifest(
         command="plan make",
         parameters={

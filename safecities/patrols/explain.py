@@ -38,6 +38,8 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
     zones = [c.split(":", 1)[1] for c in core if c.startswith("zone_min:")]
     size = data.soldier_size
     zmin = {z.id: z.min_mixed_patrols for z in p.zones}
+    if zones:  # the core names some of them; the protocol holds all minima at once: cite them all
+        zones = [z for z, k in zmin.items() if k > 0]
     held_units = sum(zmin[z] for z in zones)
     held = held_units * size
     period = f"{days[0]} - {days[-1]}"
