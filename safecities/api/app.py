@@ -52,6 +52,13 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
         mount_web(app)
 
     _errors(app)
+
+    # Serialise the reference layers once before the first request (fast map loads).
+    from safecities.api.layers import LAYERS, layer_bytes
+
+    for layer in LAYERS:
+        layer_bytes(layer, "brussels")
+
     return app
 
 

@@ -3,13 +3,39 @@ plus thin adapters to the register's import and summary services."""
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safecities.store.models import Incident
+from safecities.store.models import AuditEvent, Incident
+
+
+def data_version(session: Session) -> int:
+    """The newest audit entry id: every write appends one, so it changes whenever data does."""
+    return session.execute(select(func.max(AuditEvent.id))).scalar_one() or 0
+
+
+_CACHE: dict[tuple, tuple[int, Any]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def cached(session: Session, key: tuple, compute):
+    """`compute()` cached until the next write (keyed on the audit log's newest entry)."""
+    version = (str(session.get_bind().url), data_version(session))
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    value = compute()
+    with _CACHE_LOCK:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = (version, value)
+    return value
 
 
 class CapabilityUnavailable(Exception):
@@ -69,6 +95,16 @@ def list_incidents(
     q = _filtered(select(Incident), **kw).order_by(Incident.occurred_at.desc(), Incident.id.desc())
     rows = session.execute(q.limit(limit).offset(offset)).scalars()
     return total, [incident_dict(i) for i in rows]
+
+
+def incidents_geojson_bytes(session: Session, *, city: str = "brussels") -> bytes:
+    """incidents_geojson() serialised, cached until the next write."""
+    key = ("incidents_geojson", str(session.get_bind().url), city)
+    return cached(
+        session,
+        key,
+        lambda: json.dumps(incidents_geojson(session, city=city), separators=(",", ":")).encode(),
+    )
 
 
 def incidents_geojson(session: Session, *, city: str = "brussels") -> dict[str, Any]:

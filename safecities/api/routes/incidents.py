@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from safecities.api import incidents as svc
 from safecities.api.accounts import Principal
@@ -53,26 +53,33 @@ def list_incidents(
     return IncidentPage(total=total, incidents=rows)
 
 
-@router.get("/geojson", responses={200: {"content": {"application/geo+json": {}}}})
+@router.get(
+    "/geojson", response_class=Response, responses={200: {"content": {"application/geo+json": {}}}}
+)
 def incidents_geojson(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
     city: City = Query("brussels"),
-) -> JSONResponse:
+) -> Response:
     """All incidents of a city as GeoJSON points (property t = epoch ms, for the time slider)."""
-    return JSONResponse(svc.incidents_geojson(db, city=city), media_type="application/geo+json")
+    return Response(svc.incidents_geojson_bytes(db, city=city), media_type="application/geo+json")
 
 
 @router.get("/summary", responses={503: {}})
 def summary(
     request: Request,
+    db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
     city: City = Query("brussels"),
     since: date | None = Query(None),
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
     """Counts, injured and killed by month and municipality; since 1 January / since summer."""
-    return svc.summary(request.app.state.engine, city=city, since=since, municipality=municipality)
+    engine = request.app.state.engine
+    key = ("summary", str(engine.url), city, since, municipality)
+    return svc.cached(
+        db, key, lambda: svc.summary(engine, city=city, since=since, municipality=municipality)
+    )
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportOut}, 503: {}})

@@ -1,0 +1,165 @@
+"""Load test of the running API on 127.0.0.1: concurrent clients for a bounded time.
+
+    python benchmarks/api_load.py --start                 # own server with the demo data
+    python benchmarks/api_load.py --url http://127.0.0.1:8000 --user NAME --password PW
+
+Each client signs in once, then loops over the map-layer requests (municipalities, stations,
+zones, metro lines, incident points) and a few list/summary calls. Prints requests per second,
+p50/p99 latency per endpoint and overall, and the error count (--json for one JSON object).
+Target: zero errors and p99 < 200 ms for the map-layer requests with the demo data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+MAP_LAYERS = [
+    "/api/reference/municipalities",
+    "/api/reference/stations",
+    "/api/reference/zones",
+    "/api/reference/metro-lines",
+    "/api/incidents/geojson",
+]
+OTHER = ["/api/incidents?limit=50", "/api/incidents/summary", "/api/auth/me"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, str, str, str]:
+    """A fresh store with the demo scenario and an analyst account, served on a free port."""
+    env = {**os.environ, "SAFECITIES_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+           "SAFECITIES_VAR_DIR": str(tmp / "var")}  # fmt: skip
+    exe = Path(sys.executable).parent / "safecities"
+    subprocess.run([str(exe), "demo", "--json"], env=env, check=True, stdout=subprocess.DEVNULL)
+    password = "benchmark-password-1"
+    subprocess.run([str(exe), "users", "add", "bench", "--role", "analyst", "--password-stdin"],
+                   env=env, check=True, input=password + "\n", text=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    port = _free_port()
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)],
+                            env=env, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise SystemExit("server did not start")
+    return proc, url, "bench", password
+
+
+def run(url: str, user: str, password: str, clients: int, duration: float) -> dict:
+    lat: dict[str, list[float]] = defaultdict(list)
+    errors: dict[str, int] = defaultdict(int)
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def client(k: int) -> None:
+        with httpx.Client(base_url=url, timeout=10) as c:
+            r = c.post("/api/auth/login", json={"name": user, "password": password})
+            if r.status_code != 200:
+                with lock:
+                    errors["login"] += 1
+                return
+            c.headers["Authorization"] = f"Bearer {r.json()['token']}"
+            c.cookies.clear()
+            paths = MAP_LAYERS * 3 + OTHER
+            i = k
+            while time.monotonic() < stop:
+                path = paths[i % len(paths)]
+                i += 1
+                t0 = time.perf_counter()
+                try:
+                    resp = c.get(path)
+                    ok = resp.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                dt = (time.perf_counter() - t0) * 1000
+                with lock:
+                    lat[path].append(dt)
+                    if not ok:
+                        errors[path] += 1
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+
+    def stats(values: list[float]) -> dict:
+        a = np.array(values) if values else np.array([np.nan])
+        return {"requests": len(values), "p50_ms": round(float(np.percentile(a, 50)), 1),
+                "p99_ms": round(float(np.percentile(a, 99)), 1)}  # fmt: skip
+
+    all_lat = [v for vs in lat.values() for v in vs]
+    map_lat = [v for p in MAP_LAYERS for v in lat[p]]
+    return {
+        "url": url, "clients": clients, "duration_s": round(elapsed, 1),
+        "requests": len(all_lat), "requests_per_s": round(len(all_lat) / elapsed, 1),
+        "errors": int(sum(errors.values())), "errors_by_path": dict(errors),
+        "overall": stats(all_lat), "map_layers": stats(map_lat),
+        "by_path": {p: stats(v) for p, v in sorted(lat.items())},
+        "target_met": bool(not errors and map_lat and np.percentile(map_lat, 99) < 200),
+    }  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--url", default="http://127.0.0.1:8000")
+    ap.add_argument("--user", default=os.environ.get("SAFECITIES_BENCH_USER"))
+    ap.add_argument("--password", default=os.environ.get("SAFECITIES_BENCH_PASSWORD"))
+    ap.add_argument("--start", action="store_true", help="start an own server with demo data")
+    ap.add_argument("--workers", type=int, default=1, help="server workers with --start")
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds (bounded)")
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args()
+    proc = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if a.start:
+            proc, a.url, a.user, a.password = start_server(Path(tmp), a.workers)
+        if not (a.user and a.password):
+            raise SystemExit("give --user and --password (an account allowed incidents.read)")
+        try:
+            out = run(a.url, a.user, a.password, a.clients, min(a.duration, 300))
+        finally:
+            if proc:
+                proc.terminate()
+                proc.wait(10)
+    if a.json:
+        print(json.dumps(out, indent=2))
+        return
+    print(f"{out['requests']} requests in {out['duration_s']} s with {a.clients} clients: "
+          f"{out['requests_per_s']} req/s, errors {out['errors']}")  # fmt: skip
+    print(f"{'path':<34}{'n':>7}{'p50 ms':>9}{'p99 ms':>9}")
+    for p, s in out["by_path"].items():
+        print(f"{p:<34}{s['requests']:>7}{s['p50_ms']:>9}{s['p99_ms']:>9}")
+    m = out["map_layers"]
+    print(f"map layers: p50 {m['p50_ms']} ms, p99 {m['p99_ms']} ms -> target "
+          f"{'MET' if out['target_met'] else 'MISSED'} (0 errors, p99 < 200 ms)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
