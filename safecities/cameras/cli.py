@@ -334,3 +334,112 @@ def history_cmd(
             for k in r["changed"] if k != "version"
         )  # fmt: skip
         typer.echo(f"v{r['version']} {r['at']} {r['actor']} ({r['role']}) {r['action']}: {diff}")
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., help="Inventory file: CSV (NL/FR/EN headers, ',' or ';'),"
+                                " GeoJSON points or Excel (.xlsx)."),
+    municipality: str = typer.Option(..., "--municipality", help=HELP_REG["municipality"]),
+    mapping: Path | None = typer.Option(None, "--mapping", help="YAML file 'field: column header'"
+                                        " overriding the built-in header synonyms."),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:  # fmt: skip
+    """Import a municipal camera inventory (all-or-nothing) and find duplicates."""
+    from safecities.cameras import importers
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        report, found = importers.import_cameras(s, caller, file, municipality, mapping)
+    params = {"municipality": municipality, "file": str(file)}
+    manifest = RunManifest(command="cameras import", parameters=params)
+    manifest.add_input_file("file", file)
+    if mapping:
+        manifest.add_input_file("mapping", mapping)
+    if as_json:
+        echo_json({"command": "cameras import", "file": report.file,
+                   "rows_read": report.rows_read, "written": report.inserted,
+                   "unchanged": report.unchanged, "duplicate_candidates": found,
+                   "manifest": manifest.to_dict()})  # fmt: skip
+        return
+    typer.echo(f"{report.file}: {report.rows_read} rows, {report.inserted} written, "
+               f"{report.unchanged} unchanged, {len(found)} duplicate candidates")  # fmt: skip
+    for d in found:
+        typer.echo(f"  possible duplicate: {d['camera_a']} ~ {d['camera_b']} "
+                   f"({', '.join(d['reasons'])})")  # fmt: skip
+
+
+dup_app = typer.Typer(help="Duplicate candidates (same camera reported twice).",
+                      no_args_is_help=True)  # fmt: skip
+app.add_typer(dup_app, name="duplicates")
+
+
+@dup_app.command("list")
+def dup_list_cmd(
+    status: str = typer.Option("candidate", "--status",
+                               help="candidate, confirmed, rejected or all."),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:  # fmt: skip
+    """List duplicate candidates the caller may see."""
+    from safecities.cameras import duplicates
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        rows = duplicates.list_duplicates(s, caller, None if status == "all" else status)
+    if as_json:
+        echo_json({"command": "cameras duplicates list", "duplicates": rows,
+                   "manifest": _manifest("cameras duplicates list", status=status)})  # fmt: skip
+        return
+    for d in rows:
+        typer.echo(f"{d['id']}\t{d['camera_a']} ~ {d['camera_b']}\t{d['distance_m']} m\t"
+                   f"score {d['score']}\t{d['status']}\t{', '.join(d['reasons'])}")  # fmt: skip
+    typer.echo(f"{len(rows)} duplicate candidates")
+
+
+@dup_app.command("confirm")
+def dup_confirm_cmd(
+    dup_id: int = typer.Argument(..., help="Duplicate candidate id (from 'duplicates list')."),
+    keep: str | None = typer.Option(None, "--keep", help="Camera id to keep (default: the first)."),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:  # fmt: skip
+    """Confirm: same camera; keep one record and mark the other removed."""
+    from safecities.cameras import duplicates
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        d = duplicates.confirm(s, caller, dup_id, keep)
+    if as_json:
+        echo_json({"command": "cameras duplicates confirm", "duplicate": d,
+                   "manifest": _manifest("cameras duplicates confirm", id=dup_id)})  # fmt: skip
+    else:
+        typer.echo(f"confirmed: kept {d['kept']}, removed {d['removed']}")
+
+
+@dup_app.command("reject")
+def dup_reject_cmd(
+    dup_id: int = typer.Argument(..., help="Duplicate candidate id (from 'duplicates list')."),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Reject: two different cameras; the pair is not proposed again."""
+    from safecities.cameras import duplicates
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        d = duplicates.reject(s, caller, dup_id)
+    if as_json:
+        echo_json({"command": "cameras duplicates reject", "duplicate": d,
+                   "manifest": _manifest("cameras duplicates reject", id=dup_id)})  # fmt: skip
+    else:
+        typer.echo(f"rejected duplicate candidate {dup_id}")

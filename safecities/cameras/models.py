@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -60,7 +59,9 @@ class Camera(Base):
     __table_args__ = (Index("ix_camera_municipality_status", "municipality_id", "status"),)
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)  # unique register id
-    municipality_id: Mapped[str] = mapped_column(ForeignKey("municipality.id"))
+    # NIS code, checked against the bundled reference municipalities (no foreign key, so the
+    # register works before the reference tables are loaded).
+    municipality_id: Mapped[str] = mapped_column(String(8))
     controller: Mapped[str] = mapped_column(String(200))  # municipality or operator
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)

@@ -155,12 +155,6 @@ def _write_history(session, caller, cam_id, muni, version, action, before, after
                  entity_id=cam_id, before=before, after=after)  # fmt: skip
 
 
-def _ensure_reference(session: Session) -> None:
-    from safecities.register.service import ensure_reference
-
-    ensure_reference(session)
-
-
 DEFAULTS = {"place_kind": "open_place", "mobility": "fixed", "intelligent": False,
             "live_viewing": False, "pictogram": False, "status": CameraStatus.ACTIVE.value,
             "connected": False}  # fmt: skip
@@ -181,7 +175,6 @@ def create_camera(
     cam_id = data.get("id") or _next_id(session, muni)
     if session.get(Camera, cam_id) is not None:
         raise InputError(MSG["exists"].format(id=cam_id))
-    _ensure_reference(session)
     names = municipality_names()
     values = {**DEFAULTS, **{k: v for k, v in data.items() if k != "id" and v is not None}}
     values.setdefault("controller", names.get(muni, (muni,))[0])

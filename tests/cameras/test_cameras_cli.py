@@ -55,3 +55,20 @@ def test_register_cli_denies_other_municipality(db_env):
     assert "may not change" in str(r.exception)
     r = run("list", "--role", "defence_liaison")
     assert "only see camera counts" in str(r.exception)
+
+
+def test_import_and_duplicates_cli(db_env):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "cameras"
+    r = run("import", str(data / "anderlecht_nl.csv"), "--municipality", "Anderlecht", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["written"] == 2
+    r = run("import", str(data / "anderlecht_police_fr.csv"), "--municipality", "21001", "--json")
+    found = json.loads(r.stdout)["duplicate_candidates"]
+    assert len(found) == 1
+    r = run("duplicates", "list", "--json")
+    dup = json.loads(r.stdout)["duplicates"][0]
+    r = run("duplicates", "reject", str(dup["id"]), "--json")
+    assert json.loads(r.stdout)["duplicate"]["status"] == "rejected"
+    assert json.loads(run("duplicates", "list", "--json").stdout)["duplicates"] == []

@@ -21,9 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "camera",
         sa.Column("id", sa.String(80), primary_key=True),
-        sa.Column(
-            "municipality_id", sa.String(8), sa.ForeignKey("municipality.id"), nullable=False
-        ),
+        sa.Column("municipality_id", sa.String(8), nullable=False),
         sa.Column("controller", sa.String(200), nullable=False),
         sa.Column("lat", sa.Float(), nullable=False),
         sa.Column("lon", sa.Float(), nullable=False),
