@@ -277,3 +277,112 @@ def power_cmd(
         echo_json({**res.to_dict(), "manifest": manifest.to_dict()})
         return
     _print_lines([res.words, f"Method: {res.method}"])
+
+
+@app.command("did")
+def did_cmd(
+    panel: Annotated[Path, typer.Option("--panel", help="Long panel, CSV or Parquet (balanced).")],
+    unit_col: Annotated[str, typer.Option("--unit-col", help="Column naming the unit (zone).")],
+    time_col: Annotated[str, typer.Option("--time-col", help="Column with the period.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="Outcome column.")],
+    treated: Annotated[
+        str | None, typer.Option("--treated", help="Comma list of treated units.")
+    ] = None,
+    intervention: Annotated[
+        str | None, typer.Option("--intervention", help="First treated period (one date).")
+    ] = None,
+    adoption_col: Annotated[
+        str | None,
+        typer.Option(
+            "--adoption-col",
+            help="Column with each unit's first treated period (empty: never); staggered "
+            "adoption, estimated with Callaway and Sant'Anna group-time effects.",
+        ),
+    ] = None,
+    controls: Annotated[
+        str | None,
+        typer.Option("--controls", help="Comma list of control units (default: chosen)."),
+    ] = None,
+    n_controls: Annotated[
+        int | None, typer.Option("--n-controls", help="How many similar controls to choose.")
+    ] = None,
+    control_group: Annotated[
+        str, typer.Option("--control-group", help="Staggered: never or notyet (treated).")
+    ] = "notyet",
+    boot: Annotated[int, typer.Option("--boot", help="Bootstrap replications (staggered).")] = 999,
+    seed: SeedOpt = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Difference-in-differences (event study, pre-trend test) or staggered Callaway-Sant'Anna."""
+    from safecities.review.did import CallawaySantAnna, DiD
+    from safecities.review.panel import (
+        normalise_times,
+        parse_time,
+        read_table,
+        require_columns,
+        split_list,
+    )
+
+    df = read_table(panel)
+    require_columns(df, [unit_col, time_col, outcome], str(panel))
+    df[time_col] = normalise_times(df[time_col], str(panel), time_col)
+    params = {
+        "panel": str(panel), "unit_col": unit_col, "time_col": time_col, "outcome": outcome,
+        "treated": treated, "intervention": intervention, "adoption_col": adoption_col,
+        "controls": controls, "n_controls": n_controls, "control_group": control_group,
+        "boot": boot,
+    }  # fmt: skip
+    manifest = _manifest("review did", params, seed, {"panel": panel})
+    pre_mean_series = None
+    if adoption_col:
+        require_columns(df, [adoption_col], str(panel))
+        first = df.groupby(df[unit_col].astype(str))[adoption_col].first()
+        adoption = first.map(
+            lambda v: None if v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""
+            else parse_time(str(v), df[time_col], f"--adoption-col {adoption_col}")
+        )  # fmt: skip
+        res = CallawaySantAnna(
+            df, unit_col=unit_col, time_col=time_col, outcome=outcome, adoption=adoption,
+            control_group=control_group, source=str(panel),
+        ).fit(n_boot=boot, seed=seed)  # fmt: skip
+        treated_units = [u for u, a in adoption.items() if a is not None]
+        first_t = min(a for a in adoption if a is not None)
+        pre_mean_series = df[
+            df[unit_col].astype(str).isin(treated_units) & (df[time_col] < first_t)
+        ]
+    else:
+        if not treated or not intervention:
+            raise InputError("give --treated and --intervention, or --adoption-col")
+        t0 = parse_time(intervention, df[time_col], "--intervention")
+        model = DiD(
+            df, unit_col=unit_col, time_col=time_col, outcome=outcome,
+            treated=split_list(treated), intervention=t0, controls=split_list(controls) or None,
+            n_controls=n_controls, source=str(panel),
+        )  # fmt: skip
+        res = model.fit()
+        treated_units = model.treated
+        pre_mean_series = df[df[unit_col].astype(str).isin(treated_units) & (df[time_col] < t0)]
+    out = res.to_dict()
+    n_pre = pre_mean_series[time_col].nunique()
+    n_post = df[time_col].nunique() - n_pre
+    base = float(pre_mean_series.groupby(time_col)[outcome].sum().mean()) if n_pre else 0.0
+    if base > 0 and n_post > 0:
+        pw = _power_for(base, n_pre, n_post, -0.30, seed).to_dict()
+        pw["note"] = (
+            "power of a pre/post comparison of the treated units' summed counts per period "
+            "(optimistic for DiD, which also carries the controls' noise)"
+        )
+        out["power"] = pw
+    if json_out:
+        echo_json({**out, "manifest": manifest.to_dict()})
+        return
+    lo, hi = out["conf_int_95"]
+    lines = [f"{out['method']}: effect {out['effect']:.3f} (95% CI {lo:.3f} to {hi:.3f})"]
+    pt = out["pretrend_test"]
+    lines.append(
+        f"Pre-trend test p = {pt['p_value']:.3f} ({'passed' if pt['passed'] else 'FAILED'})"
+    )
+    if out.get("power"):
+        lines.append(f"Power: {out['power']['words']}")
+    lines.append(f"Method: {out['reference']}")
+    _print_lines(lines)
