@@ -259,5 +259,299 @@ def backtest(
     typer.echo(f"best at {best_cov:g}% (PAI): {payload['best']['method']}")
 
 
+def _window(df, start, end, tz):
+    """Events in [start, end) (local dates), as an EventArray on the grid, and the bounds."""
+    import pandas as pd
+
+    from safecities.hotspots import service
+    from safecities.hotspots.events import to_days
+
+    ts = df["occurred_at"]
+    s0 = service.local_timestamp(start, tz, "--start") if start else ts.min().floor("D")
+    s1 = (
+        service.local_timestamp(end, tz, "--end")
+        if end
+        else ts.max().tz_convert(tz).floor("D") + pd.Timedelta(days=1)
+    )
+    if s1 <= s0:
+        raise InputError("--end must be after --start")
+    return s0, s1, to_days(s0), to_days(s1)
+
+
+@app.command()
+def detect(
+    events: Path = typer.Option(None, "--events", help=H["events"]),
+    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
+    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    start: str = typer.Option(None, "--start", help="Only events from this date (local)."),
+    end: str = typer.Option(None, "--end", help="Only events before this date (local)."),
+    cell_size: float = typer.Option(150.0, "--cell-size", help=H["cell"]),
+    bandwidth: float = typer.Option(
+        None, "--bandwidth", help="KDE bandwidth in metres; default: likelihood cross-validation."
+    ),
+    alpha: float = typer.Option(0.05, "--alpha", help="False discovery rate for Gi*."),
+    permutations: int = typer.Option(
+        0, "--permutations", help="Gi* permutations (0: normal approximation)."
+    ),
+    grid: str = typer.Option("square", "--grid", help=H["grid"]),
+    h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
+    boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
+    city: str = typer.Option(None, "--city", help=H["city"]),
+    out: Path = typer.Option(None, "--out", help="Write cells (counts, density, Gi*) as GeoJSON."),
+    seed: int = typer.Option(0, "--seed", help=H["seed"]),
+    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+) -> None:
+    """Counts, kernel density and Getis-Ord Gi* hot/cold spots (FDR-controlled) per cell."""
+    from safecities.hotspots import service
+    from safecities.hotspots.detect import detect as run_detect
+
+    df, n_collapsed, inputs, g = _load(
+        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city
+    )
+    s0, s1, t0, t1 = _window(df, start, end, service.events_tz(df))
+    ev = service.event_array(df, g).between(t0, t1)
+    frame, info = run_detect(ev, g, bandwidth, alpha, permutations, seed)
+    if out:
+        frame["area_pct"] = 0.0  # every cell is written
+        service.write_geojson(g, frame, out)
+        frame = frame.drop(columns="area_pct")
+    hot = frame[frame["gi_class"] == "hot"].sort_values("gi_z", ascending=False)
+    payload = {
+        "start": s0.isoformat(),
+        "end": s1.isoformat(),
+        "grid": g.describe(),
+        "n_collapsed": n_collapsed,
+        **info,
+        "hot_cells": hot.head(20)[["cell_id", "count", "gi_z", "gi_p"]].to_dict("records"),
+        "out": str(out) if out else None,
+        "manifest": _manifest(
+            "hotspots detect",
+            {
+                "start": start,
+                "end": end,
+                "cell_size": cell_size,
+                "bandwidth": bandwidth,
+                "alpha": alpha,
+                "permutations": permutations,
+                "grid": grid,
+            },  # fmt: skip
+            inputs,
+            seed,
+        ).to_dict(),
+    }
+    if as_json:
+        echo_json(payload)
+        return
+    typer.echo(
+        f"{info['n_events']} events, {g.n_cells} cells; KDE bandwidth {info['bandwidth_m']:.0f} m "
+        f"({info['bandwidth_rule']}); Gi* at FDR {alpha:g}: {info['n_hot']} hot, "
+        f"{info['n_cold']} cold cells"
+    )
+    for r in payload["hot_cells"][:10]:
+        typer.echo(f"  {r['cell_id']:<14} {r['count']:>4} events  z {r['gi_z']:.2f}")
+
+
+@app.command()
+def emerging(
+    events: Path = typer.Option(None, "--events", help=H["events"]),
+    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
+    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    start: str = typer.Option(None, "--start", help="Start of the cube (local date)."),
+    end: str = typer.Option(None, "--end", help="End of the cube (exclusive, local date)."),
+    slice_: str = typer.Option("30d", "--slice", help="Time-slice length, e.g. 7d, 30d."),
+    cell_size: float = typer.Option(300.0, "--cell-size", help=H["cell"]),
+    alpha: float = typer.Option(0.05, "--alpha", help="FDR for Gi* and level of the trend test."),
+    grid: str = typer.Option("square", "--grid", help=H["grid"]),
+    h3_resolution: int = typer.Option(8, "--h3-resolution", help=H["h3"]),
+    boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
+    city: str = typer.Option(None, "--city", help=H["city"]),
+    out: Path = typer.Option(None, "--out", help="Write classified cells as GeoJSON."),
+    seed: int = typer.Option(0, "--seed", help=H["seed"]),
+    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+) -> None:
+    """Emerging hotspot analysis: Gi* per time slice + Mann-Kendall trend, ArcGIS classes."""
+    from safecities.hotspots import service
+    from safecities.hotspots.emerging import emerging_hotspots
+    from safecities.hotspots.events import parse_horizon
+
+    sl = parse_horizon(slice_)
+    df, n_collapsed, inputs, g = _load(
+        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city
+    )
+    s0, s1, t0, t1 = _window(df, start, end, service.events_tz(df))
+    ev = service.event_array(df, g)
+    frame, info = emerging_hotspots(ev, g, t0, t1, sl, alpha, 0, seed)
+    if out:
+        frame["area_pct"] = 0.0
+        service.write_geojson(g, frame, out)
+        frame = frame.drop(columns="area_pct")
+    flagged = frame[frame["category"] != "no_pattern"]
+    payload = {
+        "start": s0.isoformat(),
+        "end": s1.isoformat(),
+        "grid": g.describe(),
+        "n_events": int(frame["count"].sum()),
+        "n_collapsed": n_collapsed,
+        **info,
+        "cells": flagged[
+            ["cell_id", "category", "n_hot_slices", "n_cold_slices", "trend_tau", "trend_p"]
+        ].to_dict("records"),
+        "out": str(out) if out else None,
+        "manifest": _manifest(
+            "hotspots emerging",
+            {
+                "start": start,
+                "end": end,
+                "slice": slice_,
+                "cell_size": cell_size,
+                "alpha": alpha,
+                "grid": grid,
+            },  # fmt: skip
+            inputs,
+            seed,
+        ).to_dict(),
+    }
+    if as_json:
+        echo_json(payload)
+        return
+    typer.echo(f"{info['n_slices']} slices of {sl:g} d over {g.n_cells} cells:")
+    for k, v in sorted(info["categories"].items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {k:<26} {v}")
+
+
+@app.command("near-repeat")
+def near_repeat(
+    events: Path = typer.Option(None, "--events", help=H["events"]),
+    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
+    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    start: str = typer.Option(None, "--start", help="Only events from this date (local)."),
+    end: str = typer.Option(None, "--end", help="Only events before this date (local)."),
+    space_band: float = typer.Option(100.0, "--space-band", help="Spatial band width, metres."),
+    space_bands: int = typer.Option(5, "--space-bands", help="Number of spatial bands."),
+    time_band: float = typer.Option(7.0, "--time-band", help="Temporal band width, days."),
+    time_bands: int = typer.Option(5, "--time-bands", help="Number of temporal bands."),
+    permutations: int = typer.Option(99, "--permutations", help="Monte Carlo shuffles."),
+    out: Path = typer.Option(None, "--out", help="Write the table as CSV."),
+    seed: int = typer.Option(0, "--seed", help=H["seed"]),
+    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+) -> None:
+    """Knox near-repeat test: observed/expected pairs per space-time band with p-values."""
+    import pandas as pd
+
+    from safecities.hotspots import service
+    from safecities.hotspots.events import to_event_array
+    from safecities.hotspots.nearrepeat import knox
+
+    if min(space_band, time_band) <= 0 or min(space_bands, time_bands) < 1 or permutations < 0:
+        raise InputError("bands must be positive and permutations >= 0")
+    df, n_collapsed, inputs = service.load_events(events, mapping, from_db)
+    s0, s1, t0, t1 = _window(df, start, end, service.events_tz(df))
+    ev = to_event_array(df).between(t0, t1)
+    res = knox(ev, space_band, space_bands, time_band, time_bands, permutations, seed)
+    if out:
+        pd.DataFrame(res.rows()).to_csv(out, index=False)
+    payload = {
+        "start": s0.isoformat(),
+        "end": s1.isoformat(),
+        "n_collapsed": n_collapsed,
+        **res.to_dict(),
+        "out": str(out) if out else None,
+        "manifest": _manifest(
+            "hotspots near-repeat",
+            {
+                "start": start,
+                "end": end,
+                "space_band": space_band,
+                "space_bands": space_bands,
+                "time_band": time_band,
+                "time_bands": time_bands,
+                "permutations": permutations,
+            },  # fmt: skip
+            inputs,
+            seed,
+        ).to_dict(),
+    }
+    if as_json:
+        echo_json(payload)
+        return
+    head = "".join(f"{f'{lo:g}-{hi:g}d':>16}" for lo, hi in res.time_bands)
+    typer.echo(f"Knox ratios (p) over {res.n_events} events, {permutations} shuffles")
+    typer.echo(f"{'distance':<12}{head}")
+    for i, (lo, hi) in enumerate(res.space_bands):
+        cells = "".join(
+            f"{f'{res.ratio[i, j]:.2f} ({res.p_value[i, j]:.2f})':>16}"
+            for j in range(len(res.time_bands))
+        )
+        typer.echo(f"{f'{lo:g}-{hi:g} m':<12}{cells}")
+
+
+@app.command()
+def profile(
+    events: Path = typer.Option(None, "--events", help=H["events"]),
+    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
+    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    zones: Path = typer.Option(
+        None, "--zones", help="Zones file (GeoJSON with 'id'); default: the city's named zones."
+    ),
+    city: str = typer.Option("brussels", "--city", help="City whose bundled zones to use."),
+    until: str = typer.Option(None, "--until", help="Use events before this date (local)."),
+    window_days: float = typer.Option(365.0, "--window-days", help="Trailing window, days."),
+    out: Path = typer.Option(None, "--out", help="Write zone_id,weekday,hour,risk CSV."),
+    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+) -> None:
+    """Hourly and weekday risk per zone (expected events per hour of the week), for patrols."""
+    from safecities.hotspots import service
+    from safecities.hotspots.profile import load_zones, zone_profiles
+
+    if window_days <= 0:
+        raise InputError("--window-days must be positive")
+    df, n_collapsed, inputs = service.load_events(events, mapping, from_db)
+    tz = service.events_tz(df)
+    z = load_zones(zones, city)
+    if zones is not None:
+        inputs["zones"] = Path(zones)
+    u = service.local_timestamp(until, tz, "--until") if until else None
+    prof = zone_profiles(df, z, tz=tz, until=u, window_days=window_days)
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        prof.to_csv(out, index=False, float_format="%.6g")
+    per_zone = prof.groupby("zone_id", sort=False)["risk"].agg(["sum", "max", "idxmax"])
+    summary = [
+        {
+            "zone_id": zid,
+            "risk_per_week": float(row["sum"]),
+            "peak_weekday": int(prof.loc[row["idxmax"], "weekday"]),
+            "peak_hour": int(prof.loc[row["idxmax"], "hour"]),
+            "peak_risk": float(row["max"]),
+        }
+        for zid, row in per_zone.iterrows()
+    ]
+    payload = {
+        "timezone": tz,
+        "window": list(prof.attrs.get("window", ())),
+        "n_events_window": prof.attrs.get("n_events_window", 0),
+        "n_collapsed": n_collapsed,
+        "zones": summary,
+        "out": str(out) if out else None,
+        "columns": list(prof.columns),
+        "manifest": _manifest(
+            "hotspots profile",
+            {"until": until, "window_days": window_days, "city": city},
+            inputs,
+        ).to_dict(),
+    }
+    if as_json:
+        echo_json(payload)
+        return
+    typer.echo(f"{len(summary)} zones, {payload['n_events_window']} events in window ({tz})")
+    for r in sorted(summary, key=lambda r: -r["risk_per_week"])[:15]:
+        typer.echo(
+            f"  {r['zone_id']:<24} {r['risk_per_week']:.3f}/week, peak day {r['peak_weekday']} "
+            f"{r['peak_hour']:02d}h"
+        )
+    if out:
+        typer.echo(f"wrote {len(prof)} rows to {out}")
+
+
 def mount(root: typer.Typer) -> None:
     root.add_typer(app, name="hotspots")

@@ -187,7 +187,12 @@ def _solve_trunc_exp_rate(mean: float, cutoff: float) -> float:
         r = math.exp(logr)
         return 1.0 / r - cutoff / math.expm1(min(r * cutoff, 700.0)) - mean
 
-    return math.exp(optimize.brentq(f, math.log(1e-9 / cutoff), math.log(1e6 / cutoff)))
+    lo, hi = math.log(1e-9 / cutoff), math.log(1e6 / cutoff)
+    if f(hi) >= 0:  # mean below what the bracket resolves: the fastest decay allowed
+        return math.exp(hi)
+    if f(lo) <= 0:
+        return math.exp(lo)
+    return math.exp(optimize.brentq(f, lo, hi))
 
 
 class SEPPForecaster(Forecaster):
@@ -200,7 +205,8 @@ class SEPPForecaster(Forecaster):
     and simultaneous events are fitted as background and never divide by zero.
     The background is the declustered (background-weighted) kernel density with bandwidth
     `background_bandwidth_m`, re-estimated at each EM step (Mohler 2011's stochastic
-    declustering, with a fixed bandwidth)."""
+    declustering, with a fixed bandwidth). Real files geocode many events to the same address
+    point, which would shrink sigma to nothing: `min_sigma` (10 m) bounds it below."""
 
     def __init__(
         self,
@@ -215,6 +221,7 @@ class SEPPForecaster(Forecaster):
         init_theta: float = 0.2,
         init_omega: float = 0.1,
         init_sigma: float = 100.0,
+        min_sigma: float = 10.0,
     ) -> None:
         self.grid = grid
         self.window_days = window_days
@@ -227,6 +234,7 @@ class SEPPForecaster(Forecaster):
         self.init_theta = init_theta
         self.init_omega = init_omega
         self.init_sigma = init_sigma
+        self.min_sigma = min_sigma
 
     # -- fitting -------------------------------------------------------------------------
     def _fit(self, ev: EventArray) -> None:
@@ -289,8 +297,7 @@ class SEPPForecaster(Forecaster):
             if s_tr > 1e-12:
                 omega = _solve_trunc_exp_rate(float(np.dot(p_tr, dt)) / s_tr, tc)
                 rate = _solve_trunc_exp_rate(float(np.dot(p_tr, d2)) / s_tr, dc * dc)
-                s2 = 1.0 / (2.0 * rate)
-                s2 = max(s2, 1.0)
+                s2 = max(1.0 / (2.0 * rate), float(self.min_sigma) ** 2)
                 exposure = float(np.sum(-np.expm1(-omega * left)) / -math.expm1(-omega * tc))
                 theta = min(s_tr / max(exposure, 1e-12), 0.99)
             else:
@@ -332,7 +339,8 @@ class LearnedForecaster(Forecaster):
     """Poisson gradient boosting (scikit-learn HistGradientBoostingRegressor) on per-cell
     features: event rates over lagged windows, smoothed neighbourhood rates, distance to the
     nearest metro and railway station (when `stations` is given: a DataFrame with lat, lon and
-    kind 'metro'|'railway'), and the cell's position. Trained on `n_train_windows` consecutive
+    kind 'metro'|'railway'), and optionally the cell's position (`use_position`). Lags are in
+    increasing order. Trained on `n_train_windows` consecutive
     past windows of `train_window_days`, all ending before the fit's last event."""
 
     def __init__(
@@ -343,12 +351,13 @@ class LearnedForecaster(Forecaster):
         train_window_days: float = 28.0,
         n_train_windows: int = 6,
         zero_keep: float = 0.1,
-        max_iter: int = 60,
+        max_iter: int = 40,
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 15,
         refit_days: float = 30.0,
         random_state: int = 0,
         n_threads: int | None = 1,
+        use_position: bool = False,
     ) -> None:
         self.grid = grid
         self.stations = stations
@@ -362,12 +371,13 @@ class LearnedForecaster(Forecaster):
         self.refit_days = refit_days
         self.random_state = random_state
         self.n_threads = n_threads
+        self.use_position = use_position
 
     def _static_features(self) -> np.ndarray:
         g = self.grid
         cx, cy = g.centroids()
-        cols = [cx, cy]
-        self.feature_names_ = ["x", "y"]
+        cols = [cx, cy] if self.use_position else []
+        self.feature_names_ = ["x", "y"] if self.use_position else []
         st = self.stations
         if st is not None and len(st):
             from safecities.geo import to_metres
@@ -380,17 +390,19 @@ class LearnedForecaster(Forecaster):
                 d, _ = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([cx, cy]))
                 cols.append(d)
                 self.feature_names_.append(f"dist_{kind}_m")
-        return np.column_stack(cols)
+        return np.column_stack(cols) if cols else np.zeros((g.n_cells, 0))
 
     def _features(self, ev: EventArray, s: float) -> np.ndarray:
         g = self.grid
         cols = [self.static_]
+        smooth = []
         for lag in self.lags_days:
             e = ev.between(s - lag, s)
-            c = g.counts(e.x, e.y) / lag
-            sm = g.gaussian_mass(e.x, e.y, None, 2 * g.cell_size, 6 * g.cell_size) / lag
-            cols += [c[:, None], sm[:, None]]
-        return np.hstack(cols)
+            cols.append((g.counts(e.x, e.y) / lag)[:, None])
+            if lag >= 30:  # neighbourhood rates where there are enough events to smooth
+                sm = g.gaussian_mass(e.x, e.y, None, 2 * g.cell_size, 6 * g.cell_size) / lag
+                smooth.append(sm[:, None])
+        return np.hstack(cols + smooth)
 
     def _fit(self, ev: EventArray) -> None:
         from sklearn.ensemble import HistGradientBoostingRegressor
@@ -408,7 +420,7 @@ class LearnedForecaster(Forecaster):
         # cells with no event in the longest lag and none in the target window carry little
         # information: keep a random `zero_keep` share, reweighted (the Poisson loss stays
         # unbiased), so fitting a city of 30,000 cells takes seconds, not minutes
-        longest = self.static_.shape[1] + 2 * (len(self.lags_days) - 1)  # longest lag, raw
+        longest = self.static_.shape[1] + len(self.lags_days) - 1  # longest lag, raw count
         quiet = (X[:, longest] == 0) & (y == 0)
         rng = np.random.default_rng(self.random_state)
         keep = ~quiet | (rng.random(len(y)) < self.zero_keep)
@@ -439,8 +451,12 @@ class LearnedForecaster(Forecaster):
         from threadpoolctl import threadpool_limits
 
         X = self._features(self.history_.before(start), start)
+        # most cells share a feature row (no events nearby): predict each distinct row once
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        rows = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
         with threadpool_limits(self.n_threads):
-            return self.model_.predict(X) * horizon
+            return self.model_.predict(X[first])[inverse.ravel()] * horizon
 
 
 METHODS: dict[str, type[Forecaster]] = {

@@ -90,3 +90,64 @@ def test_bad_input_is_one_line_not_a_traceback(events_csv, tmp_path):
         assert r.exit_code != 0, args
         assert isinstance(r.exception, InputError), (args, repr(r.exception))
         assert "\n" not in str(r.exception)
+
+
+def test_detect_emerging_near_repeat_commands(events_csv, tmp_path):
+    out = tmp_path / "gi.geojson"
+    r = run("detect", "--events", str(events_csv), "--cell-size", "250", "--out", str(out),
+            "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["n_hot"] > 0 and doc["fdr"] == "benjamini-hochberg" and doc["bandwidth_m"] > 0
+    feats = json.loads(out.read_text())["features"]
+    assert {"count", "gi_z", "gi_p", "gi_class", "density_per_km2"} <= feats[0]["properties"].keys()
+
+    r = run("emerging", "--events", str(events_csv), "--slice", "30d", "--start", "2025-01-01",
+            "--end", "2025-12-27", "--cell-size", "500", "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["n_slices"] == 12 and sum(doc["categories"].values()) == doc["grid"]["n_cells"]
+    assert all(c["category"] != "no_pattern" for c in doc["cells"])
+
+    table = tmp_path / "knox.csv"
+    r = run("near-repeat", "--events", str(events_csv), "--permutations", "19",
+            "--space-bands", "3", "--time-bands", "2", "--out", str(table), "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert len(doc["ratio"]) == 4 and len(doc["ratio"][0]) == 2
+    assert doc["ratio"][1][0] > 1.5  # 1-100 m within a week: near repeats in the simulation
+    assert table.read_text().startswith("space_from_m,space_to_m,time_from_days")
+    r = run("near-repeat", "--events", str(events_csv), "--permutations", "9")
+    assert r.exit_code == 0 and "Knox" in r.stdout
+
+
+def test_profile_csv_contract(events_csv, tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    ev = pd.read_csv(events_csv)
+    lon0, lat0 = ev["lon"].median(), ev["lat"].median()
+    zones = gpd.GeoDataFrame(
+        {"id": ["centre", "far"]},
+        geometry=[shapely.box(lon0 - 0.01, lat0 - 0.01, lon0 + 0.01, lat0 + 0.01),
+                  shapely.box(lon0 + 1, lat0 + 1, lon0 + 1.01, lat0 + 1.01)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    zpath = tmp_path / "zones.geojson"
+    zones.to_file(zpath, driver="GeoJSON")
+    out = tmp_path / "risk.csv"
+    r = run("profile", "--events", str(events_csv), "--zones", str(zpath), "--out", str(out),
+            "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    prof = pd.read_csv(out)
+    assert list(prof.columns) == ["zone_id", "weekday", "hour", "risk"]
+    assert len(prof) == 2 * 168 and set(prof["weekday"]) == set(range(7))
+    doc = json.loads(r.stdout)
+    centre = next(z for z in doc["zones"] if z["zone_id"] == "centre")
+    far = next(z for z in doc["zones"] if z["zone_id"] == "far")
+    assert centre["risk_per_week"] > far["risk_per_week"] > 0
+    # the bundled Brussels zones by default
+    r = run("profile", "--events", str(events_csv), "--out", str(tmp_path / "bxl.csv"))
+    assert r.exit_code == 0, r.output
+    assert pd.read_csv(tmp_path / "bxl.csv")["zone_id"].str.contains("clemenceau").any()
