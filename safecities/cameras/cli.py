@@ -443,3 +443,67 @@ def dup_reject_cmd(
                    "manifest": _manifest("cameras duplicates reject", id=dup_id)})  # fmt: skip
     else:
         typer.echo(f"rejected duplicate candidate {dup_id}")
+
+
+@app.command("coverage")
+def coverage_cmd(
+    risk: Path | None = typer.Option(None, "--risk", help="Risk surface: GeoJSON polygons with a"
+                                     " risk/weight/value property, or points lat,lon,weight"
+                                     " (CSV/GeoJSON). Default: incident counts from the register."),
+    cell: float = typer.Option(200.0, "--cell", min=10, help="Cell size in metres for point"
+                               " risk and incident counts."),
+    station_radius: float = typer.Option(100.0, "--station-radius", min=1, help="A station is"
+                                         " covered when a camera sees within this many metres."),
+    default_range: float = typer.Option(50.0, "--range", min=1, help="Useful range in metres of"
+                                        " cameras that do not give one."),
+    connected_only: bool = typer.Option(False, "--connected-only", help="Count only cameras"
+                                        " connected to the national register."),
+    geojson: Path | None = typer.Option(None, "--geojson", help="Write the map layers (camera"
+                                        " sectors, hotspot cells, stations, zones) as GeoJSON."),
+    user: str | None = AsOpt,
+    role: str = RoleOpt,
+    as_municipality: str | None = MuniOpt,
+    as_json: bool = JsonOpt,
+) -> None:  # fmt: skip
+    """Share of hotspot risk, stations and named zones that active cameras cover today."""
+    from safecities.cameras import coverage
+    from safecities.store.db import get_engine
+
+    caller = _caller(user, role, as_municipality)
+    with _session() as s:
+        inp = coverage.inputs_from_register(s, get_engine(), caller, risk=risk, cell_m=cell,
+                                            connected_only=connected_only)  # fmt: skip
+    res = coverage.compute(inp, station_radius=station_radius, default_range=default_range)
+    manifest = RunManifest(command="cameras coverage", parameters={
+        "cell": cell, "station_radius": station_radius, "range": default_range,
+        "connected_only": connected_only, "role": role})  # fmt: skip
+    if risk:
+        manifest.add_input_file("risk", risk)
+    if geojson:
+        coverage.write_layers(res, geojson)
+    if as_json:
+        tables = {k: v for k, v in res.items() if k != "_layers"}
+        echo_json({"command": "cameras coverage", **tables, "manifest": manifest.to_dict()})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    sm = res["summary"]
+    out = Console()
+    pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    out.print(f"{sm['cameras']} active cameras; hotspot risk covered {pct(sm['hotspot_share'])}"
+              f" ({sm['hotspot_source']}); stations covered {sm['stations_covered']}/"
+              f"{sm['stations']} ({pct(sm['station_share'])}).")  # fmt: skip
+    t = Table(title="Coverage per municipality")
+    for col in ("NIS", "municipality", "cameras", "hotspot risk", "stations"):
+        t.add_column(col)
+    for r in res["municipalities"]:
+        t.add_row(r["municipality"], r["name_nl"], str(r["cameras"]), pct(r["hotspot_share"]),
+                  f"{r.get('stations_covered', 0)}/{r.get('stations', 0)}")  # fmt: skip
+    out.print(t)
+    z = Table(title="Named zones")
+    for col in ("zone", "kind", "covered"):
+        z.add_column(col)
+    for r in res["zones"]:
+        z.add_row(r["name"], r["kind"], pct(r["covered_share"]))
+    out.print(z)
