@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
@@ -42,6 +44,14 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
         return {"status": "ok", "version": safecities.__version__}
 
     for module in (auth, users, audit, reference, incidents, capabilities):
+        app.include_router(module.router)
+    for name in ("cameras",):  # capability routes whose library may not be installed
+        try:
+            module = importlib.import_module(f"safecities.api.routes.{name}")
+            importlib.import_module(f"safecities.{name}.service")
+        except ImportError:
+            capabilities.add_pending(app, name)
+            continue
         app.include_router(module.router)
 
     try:

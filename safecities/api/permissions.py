@@ -28,6 +28,7 @@ class Action(enum.StrEnum):
     PATROLS_APPROVE_DEFENCE = "patrols.approve_defence"
     CAMERAS_READ = "cameras.read"
     CAMERAS_EDIT = "cameras.edit"  # camera operators: own municipality only
+    CAMERAS_HISTORY = "cameras.history"  # who changed what, when (operators: own municipality)
     CAMERAS_PLAN = "cameras.plan"
     REVIEW_READ = "review.read"
     AUDIT_READ = "audit.read"
@@ -59,6 +60,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.AUDIT_READ,
             A.USERS_READ,
             A.USERS_MANAGE,
+            A.CAMERAS_HISTORY,
         }
     ),
     Role.ANALYST: frozenset(_READ_ALL | {A.INCIDENTS_IMPORT, A.HOTSPOTS_RUN}),
@@ -87,8 +89,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.PATROLS_APPROVE_DEFENCE,
         }
     ),
-    Role.CAMERA_OPERATOR: frozenset({A.REFERENCE_READ, A.CAMERAS_READ, A.CAMERAS_EDIT}),
-    Role.AUDITOR: frozenset(_READ_ALL | {A.AUDIT_READ, A.USERS_READ}),
+    Role.CAMERA_OPERATOR: frozenset(
+        {A.REFERENCE_READ, A.CAMERAS_READ, A.CAMERAS_EDIT, A.CAMERAS_HISTORY}
+    ),
+    Role.AUDITOR: frozenset(_READ_ALL | {A.AUDIT_READ, A.USERS_READ, A.CAMERAS_HISTORY}),
     Role.MINISTERIAL_STAFF: frozenset({A.REFERENCE_READ, A.INCIDENTS_SUMMARY, A.REVIEW_READ}),
 }
 

@@ -29,8 +29,19 @@ def pending(path: str, capability: str, action: Action, method: str = "get") -> 
 PENDING = [
     ("/api/hotspots", "hotspots", Action.HOTSPOTS_READ, "get"),
     ("/api/patrols/plans", "patrols", Action.PATROLS_READ, "get"),
-    ("/api/cameras", "cameras", Action.CAMERAS_READ, "get"),
     ("/api/review", "review", Action.REVIEW_READ, "get"),
 ]
 for _args in PENDING:
     pending(*_args)
+
+
+def add_pending(app, capability: str) -> None:
+    """Fallback when a capability's library is missing: its list endpoint answers 503."""
+    action = {"cameras": Action.CAMERAS_READ}[capability]
+    extra = APIRouter(tags=["pending"])
+
+    def endpoint(_: Annotated[Principal, Depends(require(action))]) -> None:
+        raise _unavailable(capability)
+
+    extra.get(f"/api/{capability}", responses={503: {}})(endpoint)
+    app.include_router(extra)

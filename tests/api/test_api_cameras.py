@@ -1,0 +1,54 @@
+"""Cameras through the API: a municipal operator edits its own cameras and is refused others."""
+
+from __future__ import annotations
+
+from safecities.domain import Role
+
+
+def test_operator_edits_own_camera_and_is_refused_another_municipality(client, tokens, auth):
+    admin, op = auth(tokens[Role.ADMIN]), auth(tokens[Role.CAMERA_OPERATOR])  # op: 21001
+    r = client.post(
+        "/api/cameras",
+        headers=admin,
+        params={"municipality": "21004"},
+        json={"lat": 50.8466, "lon": 4.3528, "purpose": "public order"},
+    )
+    assert r.status_code == 201, r.text
+    other = r.json()["id"]
+    r = client.post(
+        "/api/cameras",
+        headers=op,
+        params={"municipality": "21001"},
+        json={"lat": 50.8386, "lon": 4.3096, "purpose": "public order"},
+    )
+    assert r.status_code == 201, r.text
+    own = r.json()["id"]
+    assert [c["id"] for c in client.get("/api/cameras", headers=op).json()] == [own]
+    r = client.patch(f"/api/cameras/{own}", headers=op, json={"retention_days": 30})
+    assert r.status_code == 200 and r.json()["retention_days"] == 30
+    assert client.get(f"/api/cameras/{other}", headers=op).status_code == 403
+    r = client.patch(f"/api/cameras/{other}", headers=op, json={"retention_days": 30})
+    assert r.status_code == 403 and "21004" in r.json()["detail"]
+    r = client.post(
+        "/api/cameras",
+        headers=op,
+        params={"municipality": "21004"},
+        json={"lat": 50.8466, "lon": 4.3528},
+    )
+    assert r.status_code == 403
+    hist = client.get(f"/api/cameras/{own}/history", headers=op).json()
+    assert [h["version"] for h in hist] == [1, 2] and "retention_days" in hist[1]["changed"]
+    assert (
+        client.get(f"/api/cameras/{own}/history", headers=auth(tokens[Role.ANALYST])).status_code
+        == 403
+    )  # noqa: E501
+    geo = client.get("/api/cameras/geojson", headers=admin).json()
+    assert len(geo["features"]) == 2
+    r = client.patch(f"/api/cameras/{own}", headers=op, json={"retention_days": -5})
+    assert r.status_code == 400
+    counts = client.get("/api/cameras/counts", headers=auth(tokens[Role.MINISTERIAL_STAFF]))
+    assert counts.status_code == 200 and sum(c["total"] for c in counts.json()) == 2
+    audit = client.get(
+        "/api/audit", headers=auth(tokens[Role.AUDITOR]), params={"actor": "demo-camera-operator"}
+    ).json()
+    assert audit["total"] >= 2
