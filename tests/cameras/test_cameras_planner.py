@@ -188,3 +188,27 @@ def test_cli_plan_bad_file_is_one_line(tmp_path):
     assert r.returncode == 1
     assert r.stderr.strip().count("\n") == 0
     assert "bad.csv:1: field 'lat'" in r.stderr
+
+
+def test_plan_from_database(db_env):
+    from safecities.cameras import dbplan
+    from safecities.register import reference
+
+    st = reference.stations("brussels").iloc[0]
+    app = build_app()
+    pos = ["--set", f"lat={st.geometry.y}", "--set", f"lon={st.geometry.x}"]
+    r = CliRunner().invoke(app, ["cameras", "add", "21001", *pos, "--set", "connected=yes"])
+    assert r.exit_code == 0, r.output
+    demand = dbplan.demand_from_reference(None)
+    assert set(demand["kind"]) >= {"station", "zone"}
+    assert (
+        demand.loc[demand["kind"] == "station", "weight"].min()
+        > demand["weight"][demand["kind"] != "station"].max()
+    )
+    res = CliRunner().invoke(app, ["cameras", "plan", "--budget", "100000", "--curve-steps", "0",
+                                   "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["source"] == "database"
+    assert doc["n_existing_connected"] == 1 and doc["existing_weight"] >= 10
+    assert len(doc["chosen"]) == 4 and doc["solver"]["optimal"]
