@@ -114,6 +114,9 @@ def plan_make(
         120.0, "--time-limit", help="Solver seconds for the whole horizon."
     ),
     workers: int = typer.Option(2, "--workers", help="CP-SAT worker threads."),
+    solver: str = typer.Option(
+        "cpsat", "--solver", help="cpsat (OR-Tools CP-SAT) or highs (same model, HiGHS MIP)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Build a roster at 15-minute resolution that maximises risk-weighted presence under the protocol."""
@@ -144,6 +147,7 @@ def plan_make(
                 time_limit=time_limit,
                 workers=workers,
                 progress=bar,
+                planner_kwargs={"backend": solver},
             )
     except InfeasiblePlan as exc:
         if not as_json:
@@ -174,6 +178,7 @@ def plan_make(
             "out": str(out),
             "time_limit": time_limit,
             "workers": workers,
+            "solver": solver,
         },
         seed=seed,
         solver=result.solver_dict(time_limit),

@@ -96,7 +96,15 @@ class ChunkModel:
             self.lits[name] = self.m.NewBoolVar(name)
         return self.lits[name]
 
+    def _add(self, ct):
+        """m.Add that also accepts a comparison of constants (True: nothing; False: infeasible)."""
+        if isinstance(ct, bool | np.bool_):
+            return None if ct else self.m.AddLinearConstraint(0, 1, 1)
+        return self.m.Add(ct)
+
     def _enforce(self, ct, name: str) -> None:
+        if ct is None:
+            return
         lit = self._lit(name)
         if lit is not None:
             ct.OnlyEnforceIf(lit)
@@ -143,9 +151,7 @@ class ChunkModel:
         d = self.d
         cap_units = d.cap // d.soldier_size
         for h in range(d.n_ext):
-            if isinstance(self.on["defence"][h], int):
-                continue
-            self._enforce(self.m.Add(self.on["defence"][h] <= cap_units), "cap")
+            self._enforce(self._add(self.on["defence"][h] <= cap_units), "cap")
 
     def _fipa_expr(self, h: int):
         terms = []
@@ -157,12 +163,12 @@ class ChunkModel:
 
     def add_fipa_and_pairing(self) -> None:
         """Soldier units at FIPA come first; every other soldier unit on duty patrols with police."""
-        d, m = self.d, self.m
+        d = self.d
         self.fipa = [self._fipa_expr(h) for h in range(d.n_ext)]
         for h in range(d.n_ext):
             if h < d.n_hours:
-                m.Add(self.on["defence"][h] >= self.fipa[h])
-            m.Add(self.on["defence"][h] - self.fipa[h] <= self.on["police"][h])
+                self._add(self.on["defence"][h] >= self.fipa[h])
+            self._add(self.on["defence"][h] - self.fipa[h] <= self.on["police"][h])
 
     def add_coverage_value(self) -> None:
         """Zone minima, zone capacity, and each hour's value as cuts of its concave curve."""
@@ -172,8 +178,8 @@ class ChunkModel:
         self.values, self.bonus_vars, self.curves = [], [], []
         for h in range(d.n_hours):
             P, M = self.on["police"][h], self.on["defence"][h] - self.fipa[h]
-            m.Add(P <= Z * K)
-            m.Add(M <= A * K)
+            self._add(P <= Z * K)
+            self._add(M <= A * K)
             mins = d.zone_min if d.min_active[h] else np.zeros(Z, dtype=int)
             if mins.any() and self.assumptions:
                 m.Add(
@@ -184,7 +190,7 @@ class ChunkModel:
                     <= M
                 )
             elif mins.any():
-                m.Add(int(mins.sum()) <= M)
+                self._add(int(mins.sum()) <= M)
             v_curve = presence_curve(self.r[:, h], self.w, mins, np.ones(Z, dtype=bool), K)
             self.curves.append(v_curve)
             v = m.NewIntVar(0, int(v_curve[-1][0]), f"v[{h}]")
@@ -218,9 +224,113 @@ class ChunkModel:
                 if key in self.n[force]:
                     self.m.AddHint(self.n[force][key], val)
 
-    def solve(
-        self, *, time_limit: float, workers: int = 2, gap: float = 0.002, seed: int = 0
+    def _on_duty_from(
+        self, n: dict[str, dict[tuple[int, int], int]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        d = self.d
+        on = {f: d.carry[f][: d.n_hours].astype(int).copy() for f in d.patterns}
+        for f, counts in n.items():
+            for (_c, p), k in counts.items():
+                for s, e in d.patterns[f][p].shifts:
+                    on[f][max(s, 0) : min(e, d.n_hours)] += k
+        fipa = np.zeros(d.n_hours, dtype=int)
+        for need in d.fipa_units.values():
+            fipa += need[: d.n_hours].astype(int)
+        return on["police"], on["defence"] - fipa
+
+    def solve_highs(
+        self, *, time_limit: float, workers: int = 1, gap: float = 0.002, seed: int = 0
     ) -> ChunkSolution:
+        """Solve the same model (all linear) with the HiGHS MIP solver: faster on this LP-tight model."""
+        import highspy
+
+        proto = self.m.Proto()
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", float(gap))
+        h.setOptionValue("time_limit", float(max(0.1, time_limit)))
+        h.setOptionValue("threads", 1)  # HiGHS fixes its thread pool once per process
+        h.setOptionValue("random_seed", int(seed))
+        nv = len(proto.variables)
+        doms = [list(v.domain) for v in proto.variables]
+        h.addVars(nv, np.array([x[0] for x in doms], float), np.array([x[-1] for x in doms], float))
+        obj = np.zeros(nv)
+        for var, c in zip(list(proto.objective.vars), list(proto.objective.coeffs), strict=True):
+            if var >= 0:
+                obj[var] += c
+            else:
+                obj[-var - 1] -= c
+        cols = np.arange(nv, dtype=np.int32)
+        h.changeColsCost(nv, cols, obj)
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        h.changeColsIntegrality(nv, cols, np.full(nv, highspy.HighsVarType.kInteger))
+        starts, idx, vals, lo, hi = [], [], [], [], []
+        for c in proto.constraints:
+            if not c.has_linear():
+                raise RuntimeError("HiGHS backend: the model holds a non-linear constraint")
+            dom = list(c.linear.domain)
+            starts.append(len(idx))
+            idx.extend(list(c.linear.vars))
+            vals.extend(list(c.linear.coeffs))
+            lo.append(dom[0] if dom[0] > -(2**62) else -highspy.kHighsInf)
+            hi.append(dom[-1] if dom[-1] < 2**62 else highspy.kHighsInf)
+        h.addRows(
+            len(lo),
+            np.array(lo, float),
+            np.array(hi, float),
+            len(idx),
+            np.array(starts, np.int32),
+            np.array(idx, np.int32),
+            np.array(vals, float),
+        )
+        hint = {}
+        for f, hs in self.d.hints.items():
+            for key, val in hs.items():
+                if key in self.n[f]:
+                    hint[self.n[f][key].Index()] = val
+        if hint:
+            sol0 = highspy.HighsSolution()
+            sol0.col_value = [float(hint.get(i, 0)) for i in range(nv)]
+            sol0.value_valid = True
+            h.setSolution(sol0)
+        t0 = time.perf_counter()
+        h.run()
+        secs = time.perf_counter() - t0
+        st = h.getModelStatus()
+        info = h.getInfo()
+        empty = np.zeros(0, dtype=int)
+        if st == highspy.HighsModelStatus.kInfeasible:
+            return ChunkSolution("INFEASIBLE", 0.0, 0.0, secs, {}, empty, empty)
+        if info.primal_solution_status != 2:  # no feasible solution yet
+            return ChunkSolution("UNKNOWN", 0.0, 0.0, secs, {}, empty, empty)
+        x = np.rint(np.array(h.getSolution().col_value)).astype(np.int64)
+        n = {
+            f: {k: int(x[v.Index()]) for k, v in vs.items() if x[v.Index()]}
+            for f, vs in self.n.items()
+        }
+        police, mixed = self._on_duty_from(n)
+        sf, off = (proto.objective.scaling_factor or 1.0), proto.objective.offset
+        keep = sum(
+            bonus * n.get(f, {}).get(key, 0)
+            for f, kb in self.d.keep_bonus.items()
+            for key, bonus in kb.items()
+        )
+        obj_v = (sf * (info.objective_function_value + off) - keep) * self.scale
+        bound = (sf * (info.mip_dual_bound + off) - keep) * self.scale
+        name = "OPTIMAL" if st == highspy.HighsModelStatus.kOptimal else "FEASIBLE"
+        return ChunkSolution(name, obj_v, bound, secs, n, police, mixed)
+
+    def solve(
+        self,
+        *,
+        time_limit: float,
+        workers: int = 2,
+        gap: float = 0.002,
+        seed: int = 0,
+        backend: str = "cpsat",
+    ) -> ChunkSolution:
+        if backend == "highs" and not self.assumptions:
+            return self.solve_highs(time_limit=time_limit, workers=workers, gap=gap, seed=seed)
         solver = cp_model.CpSolver()
         p = solver.parameters
         p.max_time_in_seconds = max(0.1, time_limit)

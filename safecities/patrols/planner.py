@@ -76,6 +76,7 @@ class PlanResult:
     shifts: list[Shift]
     horizon: tuple[datetime, datetime]
     notes: list[str] = field(default_factory=list)
+    solver_name: str = "HiGHS (model built with OR-Tools CP-SAT)"
     changed_assignments: int | None = None
 
     def solver_dict(self, time_limit: float) -> dict[str, Any]:
@@ -146,9 +147,10 @@ class Planner:
         seed: int = 0,
         time_limit: float = 60.0,
         workers: int = 2,
-        gap: float = 0.005,
+        gap: float = 0.008,
         history: list[Shift] | None = None,
         unavailable: set[str] | None = None,
+        backend: str = "cpsat",
     ) -> None:
         self.p = protocol
         self.first, self.last = first, last
@@ -160,6 +162,10 @@ class Planner:
         self.workers = workers
         self.gap = gap
         self.unavailable = unavailable or set()
+        self.pattern_slack = 1
+        if backend not in ("highs", "cpsat"):
+            raise InputError(f"--solver: {backend!r} is not highs or cpsat")
+        self.backend = backend
         self._check_inputs()
         self.units = {
             f: [u for u in protocol.units_of(f) if u.code not in self.unavailable]
@@ -236,7 +242,10 @@ class Planner:
         out = []
         for t, (sh, L) in enumerate(self._templates(force)):
             starts = [self.grid.day_index(d, sh) - h0 for d in days]
-            for r in range(1, len(days) + 1):
+            # near-full-time patterns only (units may also stay off the whole chunk): the rosters
+            # police and Defence use, and a model 3x smaller than all 2^7 day subsets
+            most = min(len(days), int(wt.max_hours_per_week // L))
+            for r in range(max(1, most - self.pattern_slack), len(days) + 1):
                 for combo in itertools.combinations(range(len(days)), r):
                     shifts = [(starts[i], starts[i] + L) for i in combo]
                     if shifts[-1][1] + h0 > self.grid.n:
@@ -359,7 +368,13 @@ class Planner:
             remaining = self.time_limit - (_time.perf_counter() - t_start)
             budget = max(0.5, remaining / (len(chunks) - i))
             model = ChunkModel(data)
-            sol = model.solve(time_limit=budget, workers=self.workers, gap=self.gap, seed=self.seed)
+            sol = model.solve(
+                time_limit=budget,
+                workers=self.workers,
+                gap=self.gap,
+                seed=self.seed,
+                backend=self.backend,
+            )
             if (
                 sol.status == "UNKNOWN"
             ):  # no solution yet in the budget (shared machine): one longer try
@@ -368,6 +383,7 @@ class Planner:
                     workers=self.workers,
                     gap=self.gap,
                     seed=self.seed,
+                    backend=self.backend,
                 )
             if sol.status not in ("OPTIMAL", "FEASIBLE"):
                 self._explain(data, days, budget, sol.status)
@@ -394,6 +410,11 @@ class Planner:
                 progress.advance()
         gap = (bound - obj) / abs(bound) if bound else 0.0
         all_shifts = [s for v in self.shifts.values() for s in v]
+        name = (
+            "HiGHS MIP (model built with OR-Tools CP-SAT)"
+            if self.backend == "highs"
+            else "OR-Tools CP-SAT"
+        )
         return PlanResult(
             rows,
             worst,
@@ -404,6 +425,7 @@ class Planner:
             info,
             all_shifts,
             (self.grid.t0, self.grid.t_end),
+            solver_name=name,
         )
 
     def _assign(

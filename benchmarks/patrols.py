@@ -1,0 +1,147 @@
+# ruff: noqa: E501
+"""Benchmark of the joint-patrol planner: Brussels, ~40 zones, six months at 15-minute resolution.
+
+45-soldier cap, 300 police (150 crews of 2), 80 soldiers (40 pairs), a dozen FIPA. Prints solver
+seconds, objective, bound and gap, then the wall time of the whole run, the size of the plan and
+the time of the independent check. Target (issue 5): under 60 s of solving on 2 cores, gap <= 1 %.
+
+    .venv/bin/python benchmarks/patrols.py [--solver cpsat|highs] [--time-limit 60] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from safecities.patrols.check import check_plan
+from safecities.patrols.planner import Planner, write_plan
+from safecities.patrols.protocol import bundled_protocol_path, load_protocol, read_document
+from safecities.patrols.risk import default_profile
+
+EXTRA_POSTS = {
+    "ZP Montgomery / PZ Montgomery (5342)": "cp-5342-montgomery",
+    "ZP Uccle/W-B/Auderghem / PZ Ukkel/W-B/Oudergem (5343)": "cp-5343-uccle",
+}
+
+
+def benchmark_protocol(n_zones: int = 40) -> dict:
+    doc, _ = read_document(bundled_protocol_path())
+    zones_geo = json.loads(
+        (Path(__file__).resolve().parents[1] / "safecities/data/zones.geojson").read_text()
+    )
+    posts = {p["name"]: p["id"] for p in doc["command_posts"]}
+    for name, pid in EXTRA_POSTS.items():
+        doc["command_posts"].append(
+            {
+                "id": pid,
+                "name": name,
+                "liaisons": [f"DL-{pid[-4:].upper()}-{i}" for i in range(1, 5)],
+            }
+        )
+        posts[name] = pid
+    have = {z["id"] for z in doc["zones"]}
+    extra = [f["properties"] for f in zones_geo["features"] if f["properties"]["id"] not in have]
+    for i, z in enumerate(extra[: n_zones - len(doc["zones"])]):
+        doc["zones"].append(
+            {
+                "id": z["id"],
+                "name": z["name"],
+                "command_post": posts[z["command_post"]],
+                "soldiers_allowed": i % 2 == 0,
+                "weight": 0.8,
+            }
+        )  # half police-only
+    fipa_zones = [
+        "matonge",
+        "clemenceau",
+        "gare-du-nord",
+        "peterbos",
+        "parc-bonnevie",
+        "railway-south",
+    ]
+    months = ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09"]
+    doc["fipa"] = [
+        {
+            "id": f"fipa-{m}-{d}",
+            "date": f"{m}-{d}",
+            "start": "20:00" if k % 2 else "18:00",
+            "end": "23:00" if k % 2 else "22:00",
+            "zone": fipa_zones[k % len(fipa_zones)],
+            "soldiers": 8 + 2 * (k % 5),
+        }
+        for k, (m, d) in enumerate((m, d) for m in months for d in ("03", "17"))
+    ]
+    doc["version"] = "benchmark"
+    return doc
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--solver", default="cpsat", choices=["cpsat", "highs"])
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--from", dest="first", default="2026-03-20")
+    ap.add_argument("--to", dest="last", default="2026-09-19")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "protocol.yaml"
+        path.write_text(yaml.safe_dump(benchmark_protocol(), sort_keys=False))
+        p = load_protocol(path)
+        print(
+            f"zones {len(p.zones)}, police {sum(u.size for u in p.units_of('police'))}, soldiers "
+            f"{sum(u.size for u in p.units_of('defence'))}, cap {p.soldier_cap}, FIPA {len(p.fipa)}, "
+            f"{args.first} - {args.last}, solver {args.solver}",
+            flush=True,
+        )
+        t0 = time.perf_counter()
+        planner = Planner(
+            p,
+            date.fromisoformat(args.first),
+            date.fromisoformat(args.last),
+            default_profile(p),
+            seed=args.seed,
+            time_limit=args.time_limit,
+            workers=2,
+            backend=args.solver,
+        )
+        res = planner.run()
+        wall = time.perf_counter() - t0
+        print(
+            f"solve seconds {res.solve_seconds:.1f}  objective {res.objective:.2f}  bound {res.bound:.2f}  "
+            f"gap {100 * res.gap:.3f} %  status {res.status}  chunks {len(res.chunks)}",
+            flush=True,
+        )
+        worst = max(
+            res.chunks,
+            key=lambda c: (c["bound"] - c["objective"]) / c["bound"] if c["bound"] else 0,
+        )
+        print(
+            f"slowest chunk {max(c['seconds'] for c in res.chunks):.1f} s; worst chunk gap "
+            f"{100 * (worst['bound'] - worst['objective']) / worst['bound']:.3f} % ({worst['from']})"
+        )
+        print(
+            f"planner wall seconds (model building, solving, drawing visits) {wall:.1f}; visits {len(res.rows)}",
+            flush=True,
+        )
+        out = Path(tmp) / "plan.csv"
+        t1 = time.perf_counter()
+        write_plan(res.rows, out)
+        t2 = time.perf_counter()
+        report = check_plan(out, path)
+        t3 = time.perf_counter()
+        print(
+            f"write {t2 - t1:.1f} s ({out.stat().st_size / 1e6:.0f} MB); independent check {t3 - t2:.1f} s: "
+            f"{len(report.violations)} violations"
+        )
+        target = res.solve_seconds < 60 and res.gap <= 0.01
+        print(f"target (< 60 s solving, gap <= 1 %): {'MET' if target else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
