@@ -146,8 +146,9 @@ def _apply_mapping(df: pd.DataFrame, path: Path, doc: dict[str, Any]) -> pd.Data
     out["occurred_at"] = pd.to_datetime(when, format=fmt, errors="coerce")
     tz = doc.get("timezone")
     if tz is not None and out["occurred_at"].dt.tz is None:
+        # the repeated hour at the end of summer time is read as standard time
         out["occurred_at"] = out["occurred_at"].dt.tz_localize(
-            tz, ambiguous="NaT", nonexistent="shift_forward"
+            tz, ambiguous=np.zeros(len(out), bool), nonexistent="shift_forward"
         )
     out["lat"] = df[cols["lat"]]
     out["lon"] = df[cols["lon"]]

@@ -151,3 +151,26 @@ def test_profile_csv_contract(events_csv, tmp_path):
     r = run("profile", "--events", str(events_csv), "--out", str(tmp_path / "bxl.csv"))
     assert r.exit_code == 0, r.output
     assert pd.read_csv(tmp_path / "bxl.csv")["zone_id"].str.contains("clemenceau").any()
+
+
+def test_brussels_demo_with_city_boundary_and_stations(tmp_path):
+    """The synthetic Brussels scenario (labelled synthetic) on the city grid; the learned
+    model gets the bundled metro and railway stations as covariates."""
+    from datetime import date
+
+    from safecities.register.demo import generate
+
+    df = generate(seed=7, start=date(2024, 1, 1), end=date(2025, 8, 12))
+    path = tmp_path / "demo.csv"
+    df.to_csv(path, index=False)
+    out = tmp_path / "bxl.geojson"
+    r = run("forecast", "--events", str(path), "--city", "brussels", "--method", "learned",
+            "--at", "2025-08-13", "--out", str(out), "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["grid"]["crs"] == "EPSG:3812" and 150 < doc["grid"]["area_km2"] < 175
+    r = run("backtest", "--events", str(path), "--city", "brussels", "--start",
+            "2025-07-01", "--end", "2025-08-01", "--horizon", "1w", "--methods", "naive,sepp",
+            "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["methods"]["sepp"]["n_windows"] == 5
