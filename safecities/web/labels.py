@@ -47,6 +47,14 @@ MAP_LABELS = {
     "zones": N_("Named zones"),
     "incidents": N_("Incidents"),
     "all": N_("all"),
+    "cameras": N_("Cameras"),
+}
+
+CAMERA_STATUS_LABELS = {
+    "planned": N_("planned"),
+    "active": N_("active"),
+    "out_of_service": N_("out of service"),
+    "removed": N_("removed"),
 }
 
 CAPABILITY_PAGES = {

@@ -32,6 +32,23 @@ def server(app, api_engine):
     from safecities.register.service import import_incidents
 
     import_incidents(api_engine, DATA / "incidents_ok.csv", actor="test")
+    from safecities.cameras import service as cams
+    from safecities.store.db import session_scope
+
+    with session_scope(api_engine) as s:
+        admin = cams.Caller("test-admin", Role.ADMIN)
+        cams.create_camera(
+            s,
+            admin,
+            "21001",
+            {"id": "21001-t1", "lat": 50.8386, "lon": 4.3096, "purpose": "public order"},
+        )
+        cams.create_camera(
+            s,
+            admin,
+            "21004",
+            {"id": "21004-t1", "lat": 50.8466, "lon": 4.3528, "purpose": "public order"},
+        )
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=srv.run, daemon=True)
@@ -138,8 +155,30 @@ def test_import_a_file_with_an_error_and_see_the_row(page, server, demo_accounts
 
 def test_other_pages_render(page, server, demo_accounts):
     _sign_in(page, server, demo_accounts[Role.ADMIN])
-    for path in ("/hotspots", "/patrols", "/cameras", "/review", "/audit"):
+    for path in ("/hotspots", "/patrols", "/review", "/audit"):
         page.goto(server + path)
         assert page.locator("h1").count() == 1
         _shot(page, path.strip("/"))
     assert "intact" in page.locator("#chain").inner_text()
+
+
+def test_camera_operator_edits_own_camera_and_is_refused_another(page, server, demo_accounts):
+    _sign_in(page, server, demo_accounts[Role.CAMERA_OPERATOR])  # bound to 21001 Anderlecht
+    page.get_by_role("link", name="Cameras").click()
+    page.wait_for_url(server + "/cameras")
+    page.wait_for_function("document.getElementById('map').dataset.camerasShown === '1'")
+    assert page.locator("#camera-count").inner_text() == "1 camera(s)"
+    _shot(page, "cameras")
+    page.get_by_role("link", name="21001-t1").click()
+    page.get_by_label("Retention (days)").fill("30")
+    page.get_by_label("Status").select_option("out_of_service")
+    page.get_by_role("button", name="Save").click()
+    page.locator("#saved").wait_for()
+    assert page.locator("#hist-h + table tbody tr").count() == 2
+    _shot(page, "camera-edit")
+    # the browser itself refuses a negative retention (min=0) before anything is sent
+    page.get_by_label("Retention (days)").fill("-3")
+    assert not page.locator("#retention_days").evaluate("e => e.checkValidity()")
+    page.goto(server + "/cameras/21004-t1")
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    _shot(page, "camera-refused")

@@ -93,3 +93,22 @@ def test_import_form_reports_the_bad_row(client, demo_accounts):
     assert "1 incident(s)" in r.text
     r = client.get("/")
     assert 'id="since-jan">3<' in r.text and "<svg" in r.text
+
+
+def test_camera_edit_form_reports_a_bad_value(client, demo_accounts, api_engine):
+    from safecities.cameras import service as cams
+    from safecities.store.db import session_scope
+
+    with session_scope(api_engine) as s:
+        cams.create_camera(
+            s,
+            cams.Caller("t", Role.ADMIN),
+            "21001",
+            {"id": "21001-p1", "lat": 50.8386, "lon": 4.3096},
+        )
+    _signin(client, demo_accounts, Role.CAMERA_OPERATOR)
+    r = client.post("/cameras/21001-p1", data={"retention_days": "-3"})
+    assert r.status_code == 400 and 'id="edit-error"' in r.text
+    r = client.post("/cameras/21001-p1", data={"retention_days": "14"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert client.get("/cameras/nope").status_code == 404

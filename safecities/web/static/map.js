@@ -58,6 +58,15 @@
       }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name)); } }), true);
   }).catch(function () {});
 
+  if (el.dataset.cameras === "true") {
+    get("/api/cameras/geojson").then(function (gj) {
+      add("cameras", L.geoJSON(gj, { pointToLayer: function (f, ll) {
+          return L.circleMarker(ll, { radius: 6, color: "#5b2a86", weight: 2, fillOpacity: 0.7 });
+        }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.id) + " · " + esc(f.properties.status)); } }), true);
+      el.dataset.camerasShown = String(gj.features.length);
+    }).catch(function () {});
+  }
+
   if (el.dataset.incidents === "true") {
     get("/api/incidents/geojson" + q).then(function (gj) {
       var feats = gj.features;
