@@ -174,3 +174,20 @@ def test_brussels_demo_with_city_boundary_and_stations(tmp_path):
             "--json")  # fmt: skip
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["methods"]["sepp"]["n_windows"] == 5
+
+
+def test_forecast_and_profile_from_the_register(db_env, tmp_path):
+    demo = tmp_path / "demo.csv"
+    app = build_app()
+    for args in (["db", "upgrade"], ["incidents", "demo-data", "--out", str(demo)],
+                 ["incidents", "import", str(demo)]):  # fmt: skip
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, r.output
+    r = run("forecast", "--from-db", "--method", "naive", "--city", "brussels",
+            "--at", "2025-08-13", "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["n_events_used"] == 57
+    out = tmp_path / "risk.csv"
+    r = run("profile", "--from-db", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert out.read_text().splitlines()[0] == "zone_id,weekday,hour,risk"
