@@ -66,7 +66,10 @@ def scm_cmd(
     donors: Annotated[
         str | None, typer.Option("--donors", help="Comma list of donor units (default: all).")
     ] = None,
-    starts: Annotated[int, typer.Option("--starts", help="Outer optimiser starts.")] = 6,
+    starts: Annotated[int, typer.Option("--starts", help="Outer optimiser starts.")] = 4,
+    preset: Annotated[
+        str, typer.Option("--preset", help="Optimiser tolerance preset: normal or fast.")
+    ] = "normal",
     no_placebo: Annotated[
         bool, typer.Option("--no-placebo", help="Skip in-space placebo inference.")
     ] = False,
@@ -97,12 +100,15 @@ def scm_cmd(
     )  # fmt: skip
     n = 1 + (0 if no_placebo else len(model.donors))
     with progress("synthetic control fits", n) as bar:
-        res = model.fit(n_starts=starts, placebo=not no_placebo, seed=seed, on_progress=bar.advance)
+        res = model.fit(
+            n_starts=starts, placebo=not no_placebo, seed=seed, preset=preset,
+            on_progress=bar.advance,
+        )  # fmt: skip
     params = {
         "panel": str(panel), "unit_col": unit_col, "time_col": time_col, "outcome": outcome,
         "treated": treated, "intervention": intervention, "covariates": covariates,
         "predictor": predictor or [], "fit_period": fit_period, "donors": donors,
-        "starts": starts, "placebo": not no_placebo,
+        "starts": starts, "preset": preset, "placebo": not no_placebo,
     }  # fmt: skip
     manifest = _manifest("review scm", params, seed, {"panel": panel})
     manifest.solver = {

@@ -127,11 +127,13 @@ def fit_arrays(
     Z1: np.ndarray,
     Z0: np.ndarray,
     *,
-    n_starts: int = 6,
-    n_screen: int = 300,
+    n_starts: int = 4,
+    n_screen: int = 150,
     seed: int = 0,
     maxiter: int | None = None,
     custom_v: np.ndarray | None = None,
+    xatol: float = 1e-4,
+    fatol: float = 1e-6,
 ) -> CoreFit:
     """Nested optimisation of V (outer, multi-start Nelder-Mead) and W (inner, exact NNLS)."""
     X1s, X0s = _scale(np.asarray(X1, float), np.asarray(X0, float))
@@ -183,7 +185,7 @@ def fit_arrays(
             c = candidates[i]
             if all(np.abs(c - o).sum() > 0.2 for o in chosen):
                 chosen.append(c)
-        opts = {"maxiter": maxiter or 200 * k, "xatol": 1e-6, "fatol": 1e-8, "adaptive": k > 4}
+        opts = {"maxiter": maxiter or 150 * k, "xatol": xatol, "fatol": fatol, "adaptive": k > 4}
         starts = []
         for c in chosen:
             res = minimize(objective, c, method="Nelder-Mead", options=opts)
@@ -203,6 +205,12 @@ def fit_arrays(
         evaluations=evals,
     )
 
+
+#: Optimiser presets: "normal" (default) and "fast" (coarser Nelder-Mead, for quick looks/tests).
+PRESETS: dict[str, dict[str, Any]] = {
+    "normal": {},
+    "fast": {"n_screen": 100, "xatol": 1e-3, "fatol": 1e-5, "maxiter": 300},
+}
 
 # ---------------------------------------------------------------------------------------------
 # Model and results (statsmodels shape: model from data + design, fit() -> frozen results)
@@ -423,7 +431,9 @@ class SyntheticControl:
         self.pre = tuple(pre)
 
     # -- fitting ---------------------------------------------------------------------------
-    def _core(self, treated: str, donors: list[str], n_starts: int, seed: int) -> CoreFit:
+    def _core(
+        self, treated: str, donors: list[str], n_starts: int, seed: int, preset: str = "normal"
+    ) -> CoreFit:
         fit = list(self.fit_period)
         return fit_arrays(
             self.X[treated].to_numpy(),
@@ -433,6 +443,7 @@ class SyntheticControl:
             n_starts=n_starts,
             seed=seed,
             custom_v=self._custom_v,
+            **PRESETS[preset],
         )
 
     def hull_check(self) -> dict[str, Any]:
@@ -459,16 +470,19 @@ class SyntheticControl:
     def fit(
         self,
         *,
-        n_starts: int = 6,
+        n_starts: int = 4,
         placebo: bool = True,
         placebo_starts: int | None = None,
         seed: int = 0,
+        preset: str = "normal",
         on_progress: Callable[[], None] | None = None,
     ) -> SyntheticControlResults:
         import time
 
         t0 = time.perf_counter()
-        core = self._core(self.treated, self.donors, n_starts, seed)
+        if preset not in PRESETS:
+            raise InputError(f"--preset: {preset!r} must be one of {', '.join(PRESETS)}")
+        core = self._core(self.treated, self.donors, n_starts, seed, preset)
         synthetic = self.Y[self.donors] @ core.w
         observed = self.Y[self.treated]
         if on_progress:
@@ -487,7 +501,7 @@ class SyntheticControl:
             gaps = {self.treated: observed - synthetic}
             for j, unit in enumerate(self.donors):
                 others = [d for d in self.donors if d != unit]
-                pc = self._core(unit, others, placebo_starts or n_starts, seed + 1 + j)
+                pc = self._core(unit, others, placebo_starts or n_starts, seed + 1 + j, preset)
                 evals += pc.evaluations
                 gaps[unit] = self.Y[unit] - self.Y[others] @ pc.w
                 if on_progress:

@@ -50,7 +50,7 @@ def prop99_fit():
         df, unit_col="state", time_col="year", outcome="cigsale", treated="California",
         intervention=1989, predictors=[parse_predictor(s, df["year"]) for s in PROP99_SPEC],
     )  # fmt: skip
-    return model.fit(n_starts=4, placebo=True, placebo_starts=2, seed=0)
+    return model.fit(n_starts=3, placebo=True, seed=0, preset="fast")
 
 
 def test_simplex_least_squares_matches_brute_force():
