@@ -314,3 +314,37 @@ def protocol_list(
         as_json,
         "\n".join(lines) or "no protocol requests",
     )
+
+
+@plan_app.command("export")
+def plan_export(
+    plan: Path = typer.Argument(..., help="Plan CSV."),
+    protocol: Path = typer.Option(..., "--protocol", "-p", help="Protocol document (YAML/JSON)."),
+    out_dir: Path = typer.Option(
+        ..., "--out", "-o", help="Folder for <post>.ics and briefing-<post>-<day>.html."
+    ),
+    day: list[str] = typer.Option(
+        None, "--day", help="Day(s) for the briefings (YYYY-MM-DD; default: every planned day)."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """iCalendar per command post and a printable daily briefing (HTML) per command post."""
+    from safecities.patrols.export import export_plan
+    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.service import parse_day
+
+    proto = load_protocol(protocol)
+    days = [parse_day(d, "--day") for d in day] if day else None
+    out = export_plan(plan, proto, out_dir, days=days)
+    manifest = RunManifest(
+        command="plan export",
+        parameters={"plan": str(plan), "out": str(out_dir), "days": out["days"]},
+    )
+    manifest.add_input_file("plan", plan)
+    manifest.add_input_file("protocol", protocol)
+    if as_json:
+        echo_json({**out, "manifest": manifest.to_dict()})
+    else:
+        typer.echo(
+            f"{out_dir}: {len(out['files']['ics'])} calendars, {len(out['files']['html'])} briefings"
+        )

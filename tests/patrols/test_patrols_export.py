@@ -1,0 +1,59 @@
+"""Exports: iCalendar per command post and a printable daily briefing per post."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from patrols_cli import run_cli
+
+from safecities.patrols.check import check_plan
+from safecities.patrols.export import _fold
+from safecities.patrols.planner import Planner, write_plan
+from safecities.patrols.protocol import load_protocol
+from safecities.patrols.risk import default_profile
+
+MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
+
+
+def test_ics_and_briefing_per_post(tmp_path: Path) -> None:
+    from datetime import date
+
+    p = load_protocol(MINI)
+    res = Planner(
+        p, date(2026, 4, 3), date(2026, 4, 4), default_profile(p), seed=5, time_limit=10
+    ).run()
+    plan = tmp_path / "plan.csv"
+    write_plan(res.rows, plan)
+    assert check_plan(plan, MINI).ok
+    out = run_cli(
+        [
+            "plan",
+            "export",
+            str(plan),
+            "--protocol",
+            str(MINI),
+            "--out",
+            str(tmp_path / "x"),
+            "--json",
+        ]
+    )
+    assert out.exit_code == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["command_posts"] == ["cp-rail", "cp-south"]
+    ics = Path(payload["files"]["ics"][0]).read_bytes().decode()
+    assert ics.startswith("BEGIN:VCALENDAR\r\n") and ics.rstrip().endswith("END:VCALENDAR")
+    assert ics.count("BEGIN:VEVENT") == ics.count("END:VEVENT") > 0
+    assert "Mixed patrol" in ics and "Defence liaison: DL-R" in ics
+    assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
+    south = Path(next(f for f in payload["files"]["html"] if "cp-south" in f)).read_text()
+    assert "Defence liaison on duty" in south and "FIPA" not in south.split("<h2")[0]
+    assert "fipa-1" in south  # the FIPA of 3 April in Clemenceau is in the team list
+    assert "<svg" in south  # map of the post's zones (bundled Brussels geometry)
+
+
+def test_fold_keeps_utf8_sequences() -> None:
+    line = "DESCRIPTION:" + "é" * 80
+    folded = _fold(line)
+    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == line
