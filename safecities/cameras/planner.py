@@ -105,6 +105,41 @@ class _Model:
     constant: float  # weight covered by fixed (existing) cameras
 
 
+def _merge_rows(m: sp.csr_matrix, w: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Merge rows with the same set of columns (adding weights); drop empty rows."""
+    m = sp.csr_matrix(m, dtype=bool)
+    m.sort_indices()
+    nonempty = np.flatnonzero(np.diff(m.indptr) > 0)
+    m, w = m[nonempty].tocsr(), np.asarray(w, float)[nonempty]
+    m.sort_indices()
+    groups: dict[bytes, int] = {}
+    gid = np.empty(m.shape[0], np.int64)
+    ind, ptr = m.indices, m.indptr
+    for r in range(m.shape[0]):
+        gid[r] = groups.setdefault(ind[ptr[r] : ptr[r + 1]].tobytes(), len(groups))
+    gw = np.bincount(gid, weights=w, minlength=len(groups))
+    first = np.zeros(len(groups), np.int64)
+    first[gid[::-1]] = np.arange(m.shape[0])[::-1]
+    return m[first].tocsr(), gw
+
+
+def _dominated(gm: sp.csr_matrix, costs: np.ndarray) -> np.ndarray:
+    """Columns whose row set is inside another column's that is at least as good."""
+    n = gm.shape[1]
+    a = sp.csc_matrix(gm, dtype=np.int32)
+    deg = np.diff(a.indptr)
+    o = (a.T @ a).tocoo()
+    j, k, v = o.row, o.col, o.data
+    better = (costs[k] < costs[j]) | (
+        (costs[k] == costs[j]) & ((deg[k] > deg[j]) | ((deg[k] == deg[j]) & (k < j)))
+    )
+    mask = (j != k) & (v == deg[j]) & better
+    out = np.zeros(n, bool)
+    out[j[mask]] = True
+    out |= deg == 0
+    return out
+
+
 @dataclass
 class BudgetedMaxCover:
     """Budgeted maximal covering location problem (see module docstring for the formulation)."""
@@ -120,6 +155,7 @@ class BudgetedMaxCover:
     build_seconds: float = 0.0
     _highs: Any = None
     _csc_cache: Any = None
+    drop_dominated: bool = True
     _n_base_rows: int = 0
 
     # -- construction -------------------------------------------------------------------------
@@ -131,7 +167,11 @@ class BudgetedMaxCover:
         costs: np.ndarray,
         budget: float,
         fixed: np.ndarray | None = None,
+        *,
+        drop_dominated: bool = True,
     ) -> BudgetedMaxCover:
+        """Build (and reduce) the model. `drop_dominated=False` keeps every site, so that
+        alternatives may use a site whose coverage another site contains."""
         t0 = time.perf_counter()
         a = sp.csr_matrix(coverage, dtype=bool)
         w = np.asarray(weights, float)
@@ -143,6 +183,7 @@ class BudgetedMaxCover:
             raise SafecitiesError(f"budget must be a non-negative number, got {budget}")
         fx = np.zeros(n_sites, bool) if fixed is None else np.asarray(fixed, bool)
         self = cls(a, w, c, float(budget), fx)
+        self.drop_dominated = drop_dominated
         self.model = self._reduce()
         self.build_seconds = time.perf_counter() - t0
         return self
@@ -158,30 +199,30 @@ class BudgetedMaxCover:
         sub = sub[np.flatnonzero(live)].tocsr()
         sub.sort_indices()
         wl = w[live]
-        # Merge points covered by the same set of sites.
-        groups: dict[bytes, int] = {}
-        gid = np.empty(sub.shape[0], np.int64)
-        ind, ptr = sub.indices, sub.indptr
-        for r in range(sub.shape[0]):
-            key = ind[ptr[r] : ptr[r + 1]].tobytes()
-            gid[r] = groups.setdefault(key, len(groups))
-        gw = np.bincount(gid, weights=wl, minlength=len(groups))
-        first = np.zeros(len(groups), np.int64)
-        first[gid[::-1]] = np.arange(sub.shape[0])[::-1]
-        gm = sub[first].tocsr()
+        gm, gw = _merge_rows(sub, wl)
+        cols = np.arange(len(site_idx))
+        # Dominance: a site whose coverage is inside a cheaper (or equally cheap and larger, or
+        # equal and earlier) site's coverage is never needed for an optimum; drop it, re-merge.
+        for _ in range(4 if self.drop_dominated else 0):
+            dom = _dominated(gm, c[site_idx[cols]])
+            if not dom.any():
+                break
+            cols = cols[~dom]
+            gm, gw = _merge_rows(gm[:, np.flatnonzero(~dom)].tocsr(), gw)
         deg = np.diff(gm.indptr)
         single = deg == 1
         site_obj = np.bincount(
-            gm.indices[gm.indptr[:-1][single]], weights=gw[single], minlength=len(site_idx)
+            gm.indices[gm.indptr[:-1][single]], weights=gw[single], minlength=len(cols)
         )
         multi = np.flatnonzero(~single)
         gm = gm[multi].tocsr()
         gw = gw[multi]
         # Drop sites that cover nothing in the reduced model.
-        useful = (site_obj > 0) | (np.bincount(gm.indices, minlength=len(site_idx)) > 0)
+        useful = (site_obj > 0) | (np.bincount(gm.indices, minlength=len(cols)) > 0)
         keep = np.flatnonzero(useful)
         gm = gm[:, keep].tocsr()
-        return _Model(site_idx[keep], site_obj[keep], c[site_idx[keep]], gw, gm, constant)
+        idx = site_idx[cols[keep]]
+        return _Model(idx, site_obj[keep], c[idx], gw, gm, constant)
 
     # -- solving ------------------------------------------------------------------------------
     def _build_highs(self, solver: HighsSolver):
@@ -192,7 +233,14 @@ class BudgetedMaxCover:
         h = new_highs()
         h.setOptionValue("time_limit", float(solver.time_limit))
         h.setOptionValue("mip_rel_gap", float(solver.mip_rel_gap))
-        h.setOptionValue("mip_abs_gap", 1e-7)
+        # With whole-number weights every objective is a whole number, so a proven gap below 1
+        # already proves optimality (exact, not a tolerance).
+        integral = np.all(m.site_obj == np.round(m.site_obj)) and np.all(
+            m.group_w == np.round(m.group_w)
+        )
+        h.setOptionValue(
+            "mip_abs_gap", 1.0 - 1e-6 if integral and solver.mip_rel_gap == 0 else 1e-7
+        )
         h.setOptionValue("threads", int(solver.threads))
         h.setOptionValue("random_seed", 0)
         lp = highspy.HighsLp()
@@ -218,9 +266,75 @@ class BudgetedMaxCover:
             highspy.HighsVarType.kContinuous
         ] * n_g
         h.passModel(lp)
+        x0 = self.greedy()
+        if x0.any():
+            sol = highspy.HighsSolution()
+            y0 = np.minimum(1.0, m.group_matrix.astype(float) @ x0.astype(float))
+            sol.col_value = np.concatenate([x0.astype(float), y0]).tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
         self._highs = h
         self._n_base_rows = n_g + 1
         return h
+
+    def greedy(self) -> np.ndarray:
+        """Budgeted greedy (best gain per euro) on the reduced model: a warm start for HiGHS."""
+        m = self.model
+        n = len(m.site_idx)
+        x = np.zeros(n, bool)
+        if n == 0:
+            return x
+        gmt = m.group_matrix.T.tocsr().astype(float)  # sites x groups
+        gm = m.group_matrix.tocsr()
+        uncovered_w = m.group_w.copy()
+        gain = m.site_obj + gmt @ uncovered_w
+        left = self.budget
+        cost = np.maximum(m.costs, 1e-9)
+        while True:
+            ok = (~x) & (m.costs <= left + _EPS) & (gain > _EPS)
+            if not ok.any():
+                break
+            j = int(np.flatnonzero(ok)[np.argmax((gain / cost)[ok])])
+            x[j] = True
+            left -= m.costs[j]
+            rows = gmt.indices[gmt.indptr[j] : gmt.indptr[j + 1]]
+            rows = rows[uncovered_w[rows] > 0]
+            if len(rows):
+                sub = gm[rows]
+                gain -= np.bincount(sub.indices, weights=np.repeat(uncovered_w[rows],
+                                    np.diff(sub.indptr)), minlength=n)  # fmt: skip
+                uncovered_w[rows] = 0.0
+            gain[j] = 0.0
+        return self._swap_search(x)
+
+    def _swap_search(self, x: np.ndarray, passes: int = 3) -> np.ndarray:
+        """Improve a layout by single swaps (drop one site, add the best affordable one)."""
+        m = self.model
+        gmt = m.group_matrix.T.tocsr().astype(float)
+        count = m.group_matrix.astype(float) @ x.astype(float)
+        left = self.budget - float(m.costs[x].sum())
+        for _ in range(passes):
+            improved = False
+            for j in np.flatnonzero(x):
+                rows = gmt.indices[gmt.indptr[j] : gmt.indptr[j + 1]]
+                loss = m.site_obj[j] + m.group_w[rows][count[rows] == 1].sum()
+                count[rows] -= 1
+                gain = m.site_obj + gmt @ (m.group_w * (count <= 0))
+                ok = (~x) & (m.costs <= left + m.costs[j] + _EPS)
+                ok[j] = False
+                if ok.any():
+                    k = int(np.flatnonzero(ok)[np.argmax(gain[ok])])
+                    if gain[k] > loss + 1e-9:
+                        x[j], x[k] = False, True
+                        left += m.costs[j] - m.costs[k]
+                        rk = gmt.indices[gmt.indptr[k] : gmt.indptr[k + 1]]
+                        count[rk] += 1
+                        improved = True
+                        continue
+                count[rows] += 1
+            if not improved:
+                break
+        return x
 
     def _run(self, solver: HighsSolver) -> SolveResult:
         import highspy

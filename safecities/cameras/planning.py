@@ -162,7 +162,9 @@ class PlanInputs:
     radius: float = 150.0
 
 
-def build_problem(inputs: PlanInputs, budget: float) -> BudgetedMaxCover:
+def build_problem(
+    inputs: PlanInputs, budget: float, *, drop_dominated: bool = True
+) -> BudgetedMaxCover:
     c, d = inputs.candidates, inputs.demand
     crs = metric_crs_for(float(np.nanmean(c["lon"])), float(np.nanmean(c["lat"])))
     sx, sy = to_metres(c["lon"].to_numpy(), c["lat"].to_numpy(), crs)
@@ -175,7 +177,12 @@ def build_problem(inputs: PlanInputs, budget: float) -> BudgetedMaxCover:
     )  # fmt: skip
     fixed = (c["existing"] == "connected").to_numpy() if "existing" in c else None
     return BudgetedMaxCover.from_coverage(
-        cov, d["weight"].to_numpy(float), c["cost"].to_numpy(float), budget, fixed
+        cov,
+        d["weight"].to_numpy(float),
+        c["cost"].to_numpy(float),
+        budget,
+        fixed,
+        drop_dominated=drop_dominated,
     )
 
 
@@ -197,7 +204,7 @@ def plan(
 ) -> dict[str, Any]:
     """Solve the plan and return the report (JSON-ready; see docs/cameras.md for the keys)."""
     solver = solver or HighsSolver()
-    problem = build_problem(inputs, budget).solve(solver)
+    problem = build_problem(inputs, budget, drop_dominated=alternatives == 0).solve(solver)
     res = problem.result
     c = inputs.candidates
     chosen = res.chosen

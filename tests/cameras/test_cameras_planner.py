@@ -212,3 +212,21 @@ def test_plan_from_database(db_env):
     assert doc["source"] == "database"
     assert doc["n_existing_connected"] == 1 and doc["existing_weight"] >= 10
     assert len(doc["chosen"]) == 4 and doc["solver"]["optimal"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_equal_costs_dominance_keeps_optimum(seed):
+    rng = np.random.default_rng(100 + seed)
+    sxy = rng.uniform(0, 600, (11, 2))
+    sxy[1] = sxy[0]  # an exact twin: ties must not drop both
+    dxy = rng.uniform(0, 600, (50, 2))
+    a = build_coverage(sxy, dxy, 200)
+    w = rng.integers(1, 5, 50).astype(float)
+    c = np.ones(11)
+    fixed = np.zeros(11, bool)
+    full = BudgetedMaxCover.from_coverage(a, w, c, 3, fixed, drop_dominated=False).solve()
+    red = BudgetedMaxCover.from_coverage(a, w, c, 3, fixed).solve()
+    best = brute_force(a, w, c, 3, fixed)
+    assert full.result.objective == pytest.approx(best)
+    assert red.result.objective == pytest.approx(best)
+    assert len(red.model.site_idx) <= len(full.model.site_idx)
