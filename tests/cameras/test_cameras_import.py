@@ -39,23 +39,23 @@ def test_dutch_semicolon_bom_import_and_reimport(sqlite_engine):
     assert (rep.inserted, rep.unchanged) == (0, 2)
 
 
-def test_french_source_finds_duplicate_then_confirm(sqlite_engine):
-    with session_scope(sqlite_engine) as s:
+def test_french_source_finds_duplicate_then_confirm(engine):
+    with session_scope(engine) as s:
         importers.import_cameras(s, AND_OP, DATA / "anderlecht_nl.csv", "Anderlecht")
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         _, dups = importers.import_cameras(s, ADMIN, DATA / "anderlecht_police_fr.csv",
                                            "Anderlecht")  # fmt: skip
     assert [(d["camera_a"], d["camera_b"]) for d in dups] == [("21001-A-001", "21001-ZP-17")]
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         listed = duplicates.list_duplicates(s, AND_OP)
         assert len(listed) == 1
         assert duplicates.list_duplicates(s, IXL_OP) == []
         with pytest.raises(PermissionDenied):
             duplicates.confirm(s, IXL_OP, listed[0]["id"])
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         out = duplicates.confirm(s, AND_OP, listed[0]["id"])
         assert out["removed"] == "21001-ZP-17"
-    with session_scope(sqlite_engine) as s:
+    with session_scope(engine) as s:
         assert svc.get_camera(s, ADMIN, "21001-ZP-17")["status"] == "removed"
         assert svc.history(s, ADMIN, "21001-ZP-17")[-1]["action"] == "duplicate"
         assert duplicates.list_duplicates(s, ADMIN) == []
