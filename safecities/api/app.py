@@ -45,10 +45,12 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
 
     for module in (auth, users, audit, reference, incidents, capabilities):
         app.include_router(module.router)
-    for name in ("cameras",):  # capability routes whose library may not be installed
+    for name in ("cameras", "patrols"):  # capability routes whose library may not be installed
         try:
             module = importlib.import_module(f"safecities.api.routes.{name}")
             importlib.import_module(f"safecities.{name}.service")
+            if name == "patrols":
+                importlib.import_module("safecities.patrols.governance")
         except ImportError:
             capabilities.add_pending(app, name)
             continue

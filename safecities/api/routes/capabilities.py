@@ -28,7 +28,6 @@ def pending(path: str, capability: str, action: Action, method: str = "get") -> 
 #: (path, capability, action, method) of each not-yet-available endpoint.
 PENDING = [
     ("/api/hotspots", "hotspots", Action.HOTSPOTS_READ, "get"),
-    ("/api/patrols/plans", "patrols", Action.PATROLS_READ, "get"),
     ("/api/review", "review", Action.REVIEW_READ, "get"),
 ]
 for _args in PENDING:
@@ -37,11 +36,12 @@ for _args in PENDING:
 
 def add_pending(app, capability: str) -> None:
     """Fallback when a capability's library is missing: its list endpoint answers 503."""
-    action = {"cameras": Action.CAMERAS_READ}[capability]
+    action = {"cameras": Action.CAMERAS_READ, "patrols": Action.PATROLS_READ}[capability]
     extra = APIRouter(tags=["pending"])
 
     def endpoint(_: Annotated[Principal, Depends(require(action))]) -> None:
         raise _unavailable(capability)
 
-    extra.get(f"/api/{capability}", responses={503: {}})(endpoint)
+    path = {"patrols": "/api/patrols/plans"}.get(capability, f"/api/{capability}")
+    extra.get(path, responses={503: {}})(endpoint)
     app.include_router(extra)

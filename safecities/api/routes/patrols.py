@@ -1,0 +1,150 @@
+"""Joint patrols: protocol governance (request, Interior and Defence approval) and plans."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import BaseModel, Field
+
+from safecities.api import patrols as svc
+from safecities.api.accounts import Principal
+from safecities.api.deps import DbSession, require
+from safecities.api.permissions import Action
+
+router = APIRouter(prefix="/api/patrols", tags=["patrols"])
+ProtoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class PlanIn(BaseModel):
+    from_: date = Field(alias="from")
+    to: date
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    time_limit: float = Field(30.0, gt=0, le=svc.MAX_TIME_LIMIT)
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/protocols")
+def protocols(
+    db: DbSession, _: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
+) -> list[dict[str, Any]]:
+    """Protocols with their status and each approver's decision."""
+    from safecities.patrols.governance import list_protocols
+
+    return list_protocols(db)
+
+
+@router.post("/protocols", status_code=201, responses={400: {}})
+def request_protocol(
+    body: Reason, db: DbSession, user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))]
+) -> dict[str, Any]:
+    """Request joint patrols under the bundled protocol document (awaits both approvals)."""
+    from safecities.patrols.governance import request_protocol as req
+
+    out = req(db, svc.protocol_path(), reason=body.reason, actor=user.name)
+    db.commit()
+    return out
+
+
+def _decide(db, user: Principal, protocol_id: int, decision: str, reason: str | None):
+    from safecities.patrols import governance
+
+    if decision == "approve":
+        out = governance.approve(
+            db, protocol_id, actor=user.name, role=user.role.value, comment=reason
+        )
+    else:
+        out = governance.refuse(
+            db, protocol_id, actor=user.name, role=user.role.value, reason=reason or ""
+        )
+    db.commit()
+    return out
+
+
+@router.post("/protocols/{protocol_id}/approve-interior", responses={400: {}, 404: {}})
+def approve_interior(
+    protocol_id: ProtoId,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_INTERIOR))],
+) -> dict[str, Any]:
+    """Interior's approval (a different person approves for Defence)."""
+    return _decide(db, user, protocol_id, "approve", None)
+
+
+@router.post("/protocols/{protocol_id}/approve-defence", responses={400: {}, 404: {}})
+def approve_defence(
+    protocol_id: ProtoId,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_DEFENCE))],
+) -> dict[str, Any]:
+    """Defence's approval."""
+    return _decide(db, user, protocol_id, "approve", None)
+
+
+@router.post("/protocols/{protocol_id}/refuse-interior", responses={400: {}, 404: {}})
+def refuse_interior(
+    protocol_id: ProtoId,
+    body: Reason,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_INTERIOR))],
+) -> dict[str, Any]:
+    """Interior refuses, with a reason."""
+    return _decide(db, user, protocol_id, "refuse", body.reason)
+
+
+@router.post("/protocols/{protocol_id}/refuse-defence", responses={400: {}, 404: {}})
+def refuse_defence(
+    protocol_id: ProtoId,
+    body: Reason,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_DEFENCE))],
+) -> dict[str, Any]:
+    """Defence refuses, with a reason."""
+    return _decide(db, user, protocol_id, "refuse", body.reason)
+
+
+@router.get("/plans")
+def plans(_: Annotated[Principal, Depends(require(Action.PATROLS_READ))]) -> list[dict[str, Any]]:
+    """Plans made so far (newest first)."""
+    return svc.list_plans()
+
+
+@router.post("/plans", status_code=201, responses={400: {}, 403: {}})
+def make_plan(
+    request: Request,
+    _: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    body: PlanIn = Body(..., examples=[{"from": "2026-04-06", "to": "2026-04-06"}]),
+) -> dict[str, Any]:
+    """Make a plan under the active protocol (checked by the independent checker before saving)."""
+    return svc.make(
+        request.app.state.engine,
+        first=body.from_,
+        last=body.to,
+        seed=body.seed,
+        time_limit=body.time_limit,
+    )
+
+
+@router.get("/plans/{name}", response_class=FileResponse, responses={404: {}})
+def download_plan(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: str = Path(max_length=100),
+) -> FileResponse:
+    """The plan as CSV."""
+    return FileResponse(svc.plan_file(name), media_type="text/csv", filename=name)
+
+
+@router.get("/plans/{name}/briefing", response_class=HTMLResponse, responses={404: {}})
+def briefing(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: str = Path(max_length=100),
+    post: str = Query(..., max_length=80),
+    day: date = Query(...),
+) -> HTMLResponse:
+    """Printable daily briefing of one command post (HTML)."""
+    return HTMLResponse(svc.briefing(name, post, day))
