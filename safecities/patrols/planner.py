@@ -176,6 +176,10 @@ class Planner:
         self.shifts: dict[str, list[Shift]] = defaultdict(list)
         for s in history or []:
             self.shifts[s.unit].append(s)
+        self._duty: dict[int, set[str]] = defaultdict(set)  # hour -> unit codes on duty
+        for s in history or []:
+            for h in range(s.start, s.end):
+                self._duty[h].add(s.unit)
         self.zones = [z.id for z in protocol.zones]
         self.zone_post = {z.id: z.command_post for z in protocol.zones}
         self.approved = np.array([z.soldiers_allowed for z in protocol.zones])
@@ -291,11 +295,9 @@ class Planner:
         return out
 
     def _on_duty(self, force: str, h: int) -> list[str]:
-        return [
-            u.code
-            for u in self.units[force]
-            if any(s.start <= h < s.end for s in self.shifts.get(u.code, ()))
-        ]
+        if not hasattr(self, "_codes"):
+            self._codes = {f: {u.code for u in us} for f, us in self.units.items()}
+        return sorted(self._duty.get(h, set()) & self._codes[force])
 
     def build_chunk(self, days: list[date]) -> tuple[ChunkData, dict[str, list[list[str]]], int]:
         h0 = self.grid.day_index(days[0])
@@ -441,6 +443,8 @@ class Planner:
                         code = order.pop()
                         for s, e in data.patterns[force][p].shifts:
                             self.shifts[code].append(Shift(code, s + h0, e + h0))
+                            for hh in range(s + h0, e + h0):
+                                self._duty[hh].add(code)
 
     def _draw(
         self, data: ChunkData, mixed_q: np.ndarray, total_q: np.ndarray, h0: int
@@ -507,8 +511,8 @@ class Planner:
             )
             t = self.grid.utc(H)
             for qq in range(Q):
-                s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz)
-                e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz)
+                s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz).isoformat()
+                e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz).isoformat()
                 labels_m = mix_labels[qq] + rest_mix[qq * per_m : (qq + 1) * per_m]
                 labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
                 shuffled = [mixed_teams[i] for i in rng.permutation(n_mix)]
@@ -525,8 +529,8 @@ class Planner:
                     f = next(f for f in p.fipa if f.id == fid)
                     rows.append(
                         [
-                            s.isoformat(),
-                            e.isoformat(),
+                            s,
+                            e,
                             f.zone,
                             fid,
                             0,
@@ -550,8 +554,8 @@ class Planner:
     def _row(self, s, e, zid, pid, pol, sol, pu, su, H) -> list[Any]:
         post = self.zone_post[zid]
         return [
-            s.isoformat(),
-            e.isoformat(),
+            s,
+            e,
             zid,
             pid,
             pol,
