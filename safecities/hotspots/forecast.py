@@ -205,8 +205,11 @@ class SEPPForecaster(Forecaster):
     and simultaneous events are fitted as background and never divide by zero.
     The background is the declustered (background-weighted) kernel density with bandwidth
     `background_bandwidth_m`, re-estimated at each EM step (Mohler 2011's stochastic
-    declustering, with a fixed bandwidth). Real files geocode many events to the same address
-    point, which would shrink sigma to nothing: `min_sigma` (10 m) bounds it below."""
+    declustering, with a fixed bandwidth; None = likelihood cross-validation on the events).
+    The 150 m default was chosen on NYPD data of March-July 2018 (PAI@5% 7.4 against 6.3 at
+    300 m and 6.1 with cross-validation), before the benchmark year, which was not used.
+    Real files geocode many events to the same address point, which would shrink sigma to
+    nothing: `min_sigma` (10 m) bounds it below."""
 
     def __init__(
         self,
@@ -214,7 +217,7 @@ class SEPPForecaster(Forecaster):
         window_days: float | None = 730.0,
         time_cutoff_days: float = 60.0,
         space_cutoff_m: float = 500.0,
-        background_bandwidth_m: float = 300.0,
+        background_bandwidth_m: float | None = 150.0,
         max_iter: int = 200,
         tol: float = 1e-6,
         refit_days: float = 30.0,
@@ -274,7 +277,11 @@ class SEPPForecaster(Forecaster):
         left = np.minimum(t_end - t, tc)  # time each event had to trigger inside the window
 
         theta, omega, s2 = float(self.init_theta), float(self.init_omega), self.init_sigma**2
-        bw = float(self.background_bandwidth_m)
+        if self.background_bandwidth_m is None:  # the likelihood-CV bandwidth of the events
+            bw = cv_bandwidth(g, EventArray(t, x, y, ev.crs), max(25.0, g.cell_size / 2))
+        else:
+            bw = float(self.background_bandwidth_m)
+        self.background_bandwidth_ = bw
         area = g.cell_area
         mu = g.gaussian_mass(x, y, np.full(n, 1 - theta), bw, 3 * bw) / span
         prev, it, converged = -math.inf, 0, False

@@ -191,3 +191,14 @@ def test_forecast_and_profile_from_the_register(db_env, tmp_path):
     r = run("profile", "--from-db", "--out", str(out))
     assert r.exit_code == 0, r.output
     assert out.read_text().splitlines()[0] == "zone_id,weekday,hour,risk"
+
+
+def test_h3_grid_option(events_csv):
+    for method in ("kde", "sepp"):
+        r = run("forecast", "--events", str(events_csv), "--grid", "h3", "--h3-resolution", "8",
+                "--method", method, "--at", "2025-11-01", "--json")  # fmt: skip
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        assert doc["grid"]["kind"] == "h3" and doc["expected_events"] > 0
+    r = run("detect", "--events", str(events_csv), "--grid", "h3", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["n_hot"] > 0
