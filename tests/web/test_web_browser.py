@@ -26,7 +26,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(app, api_engine):
+def var_dir(tmp_path_factory):
+    import os
+
+    from safecities.config import get_settings
+
+    old = os.environ.get("SAFECITIES_VAR_DIR")
+    os.environ["SAFECITIES_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
+    get_settings.cache_clear()
+    yield
+    if old is None:
+        os.environ.pop("SAFECITIES_VAR_DIR", None)
+    else:
+        os.environ["SAFECITIES_VAR_DIR"] = old
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def server(app, api_engine, var_dir):
     import uvicorn
 
     from safecities.register.service import import_incidents
@@ -155,7 +172,7 @@ def test_import_a_file_with_an_error_and_see_the_row(page, server, demo_accounts
 
 def test_other_pages_render(page, server, demo_accounts):
     _sign_in(page, server, demo_accounts[Role.ADMIN])
-    for path in ("/hotspots", "/patrols", "/review", "/audit"):
+    for path in ("/hotspots", "/review", "/audit"):
         page.goto(server + path)
         assert page.locator("h1").count() == 1
         _shot(page, path.strip("/"))
@@ -182,3 +199,39 @@ def test_camera_operator_edits_own_camera_and_is_refused_another(page, server, d
     page.goto(server + "/cameras/21004-t1")
     assert page.get_by_role("heading", name="Not allowed").is_visible()
     _shot(page, "camera-refused")
+
+
+def test_request_approve_make_and_download_a_plan(browser, server, demo_accounts, tmp_path):
+    def as_role(role):
+        ctx = browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True
+        )
+        pg = ctx.new_page()
+        pg.set_default_timeout(60000)
+        _sign_in(pg, server, demo_accounts[role])
+        pg.goto(server + "/patrols")
+        return ctx, pg
+
+    ctx, pg = as_role(Role.PLANNER)
+    pg.get_by_label("Reason for the request").fill("shootings near metro stations")
+    pg.get_by_role("button", name="Request joint patrols").click()
+    pg.locator("#patrol-message").wait_for()
+    ctx.close()
+    for role in (Role.INTERIOR_APPROVER, Role.DEFENCE_APPROVER):
+        ctx, pg = as_role(role)
+        pg.get_by_role("button", name="Approve").first.click()
+        pg.locator("#patrol-message").wait_for()
+        ctx.close()
+    ctx, pg = as_role(Role.PLANNER)
+    assert "active" in pg.locator("#proto-h + form + table").inner_text()
+    pg.get_by_label("First day").fill("2026-04-06")
+    pg.get_by_label("Last day").fill("2026-04-06")
+    pg.get_by_role("button", name="Make a plan").click()
+    pg.locator("#patrol-message.success").wait_for()
+    _shot(pg, "patrols")
+    with pg.expect_download() as dl:
+        pg.get_by_role("link", name="CSV").first.click()
+    path = tmp_path / "plan.csv"
+    dl.value.save_as(path)
+    assert path.read_text().count("\n") > 10
+    ctx.close()
