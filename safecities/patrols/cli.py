@@ -117,6 +117,14 @@ def plan_make(
     solver: str = typer.Option(
         "cpsat", "--solver", help="cpsat (OR-Tools CP-SAT) or highs (same model, HiGHS MIP)."
     ),
+    from_plan: Path | None = typer.Option(
+        None,
+        "--from-plan",
+        help="Old plan CSV: kept before --from; re-planned from --from changing as little as possible.",
+    ),
+    changes: Path | None = typer.Option(
+        None, "--changes", help="Changes for re-planning (YAML/JSON: units_out, add_fipa, risk)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Build a roster at 15-minute resolution that maximises risk-weighted presence under the protocol."""
@@ -131,8 +139,45 @@ def plan_make(
     with session_scope(_engine()) as session:
         active = require_active(session, read_document(protocol)[0])
     first, last = parse_day(from_, "--from"), parse_day(to, "--to")
+    check_protocol, prepare, kept, old, planner_kwargs = (
+        protocol,
+        None,
+        None,
+        None,
+        {"backend": solver},
+    )
+    if changes is not None and from_plan is None:
+        from safecities.errors import InputError
+
+        raise InputError("--changes needs --from-plan (the plan being changed)")
+    if from_plan is not None:
+        import json as _json
+
+        from safecities.patrols.planner import Grid
+        from safecities.patrols.protocol import load_protocol_document
+        from safecities.patrols.replan import amend_document, load_old_plan, read_changes
+
+        ch = read_changes(changes) if changes else {}
+        if ch.get("add_fipa"):
+            amended = amend_document(read_document(protocol)[0], ch)
+            check_protocol = out.with_name(out.stem + ".protocol.json")
+            check_protocol.write_text(
+                _json.dumps(amended, indent=1, ensure_ascii=False), encoding="utf-8"
+            )
+            proto = load_protocol_document(amended, source=str(check_protocol))
+        if ch.get("risk") and risk is None:
+            risk = Path(ch["risk"])
+        old = load_old_plan(from_plan, Grid(proto, first, last))
+        kept = old["kept"]
+        planner_kwargs.update(history=old["history"], unavailable=set(ch.get("units_out") or []))
+
+        def prepare(planner) -> None:
+            planner.old_shifts = old["old_shifts"]
+            planner.reuse = old["reuse"]
+
     n_chunks = len(chunks_of(first, last)) if first <= last else 0
     from safecities.patrols.planner import InfeasiblePlan
+    from safecities.patrols.replan import changed_assignments
 
     try:
         with progress("planning weeks", n_chunks, enabled=not as_json) as bar:
@@ -147,7 +192,10 @@ def plan_make(
                 time_limit=time_limit,
                 workers=workers,
                 progress=bar,
-                planner_kwargs={"backend": solver},
+                planner_kwargs=planner_kwargs,
+                extra_rows=kept,
+                prepare=prepare,
+                check_path=check_protocol,
             )
     except InfeasiblePlan as exc:
         if not as_json:
@@ -201,6 +249,14 @@ def plan_make(
         "solve_seconds": round(result.solve_seconds, 3),
         "chunks": result.chunks,
         "check": {"ok": check["ok"], "violation_count": check["violation_count"]},
+        "replan": None
+        if old is None
+        else {
+            "from_plan": str(from_plan),
+            "changes": str(changes) if changes else None,
+            "kept_rows": len(kept),
+            **changed_assignments(old["after"], result.rows),
+        },
         "notes": result.notes,
         "manifest": manifest.to_dict(),
     }

@@ -34,6 +34,7 @@ from safecities.patrols.model import ChunkData, ChunkModel, Pattern, place_patro
 from safecities.patrols.protocol import Protocol
 
 Q = 4  # 15-minute visits per hour
+KEEP_BONUS = 10**7  # per unit keeping its old shifts when re-planning (dominates presence gains)
 HEADER = [
     "start",
     "end",
@@ -176,6 +177,8 @@ class Planner:
         self.shifts: dict[str, list[Shift]] = defaultdict(list)
         for s in history or []:
             self.shifts[s.unit].append(s)
+        self.old_shifts: dict[str, list[tuple[int, int]]] = {}  # re-planning: the old plan's shifts
+        self.reuse: dict[int, dict[str, Any]] = {}  # re-planning: the old plan's visits per hour
         self._duty: dict[int, set[str]] = defaultdict(set)  # hour -> unit codes on duty
         for s in history or []:
             for h in range(s.start, s.end):
@@ -295,8 +298,10 @@ class Planner:
         return out
 
     def _on_duty(self, force: str, h: int) -> list[str]:
-        if not hasattr(self, "_codes"):
-            self._codes = {f: {u.code for u in us} for f, us in self.units.items()}
+        if not hasattr(
+            self, "_codes"
+        ):  # all units: a unit dropping out still finishes a started shift
+            self._codes = {f: {u.code for u in self.p.units_of(f)} for f in ("police", "defence")}
         return sorted(self._duty.get(h, set()) & self._codes[force])
 
     def build_chunk(self, days: list[date]) -> tuple[ChunkData, dict[str, list[list[str]]], int]:
@@ -305,6 +310,8 @@ class Planner:
         mon = _monday(days[0])
         wk = (self.grid.day_index(mon), self.grid.day_index(mon + timedelta(days=7)))
         pats, classes, compat, members, carry = {}, {}, {}, {}, {}
+        keep_bonus: dict[str, dict] = {"police": {}, "defence": {}}
+        hints: dict[str, dict] = {"police": {}, "defence": {}}
         max_end = h1 - h0
         for force in ("police", "defence"):
             wt = self.p.working_time[force]
@@ -313,12 +320,21 @@ class Planner:
                 max_end = max(max_end, max(p.shifts[-1][1] for p in pats[force]))
             groups: dict[tuple, list[str]] = defaultdict(list)
             for u in self.units[force]:
-                groups[self._state(u.code, h0, wk, wt.min_rest_hours)].append(u.code)
-            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1]))
+                old = tuple(
+                    (a - h0, b - h0) for a, b in self.old_shifts.get(u.code, ()) if h0 <= a < h1
+                )
+                groups[(*self._state(u.code, h0, wk, wt.min_rest_hours), old)].append(u.code)
+            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1], k[2]))
             classes[force] = [len(groups[k]) for k in keys]
             members[force] = [sorted(groups[k]) for k in keys]
             compat[force] = []
-            for last_end, used in keys:
+            by_shifts = {tuple(p.shifts): i for i, p in enumerate(pats[force])}
+            for c, (last_end, used, old) in enumerate(keys):
+                if (
+                    old and old in by_shifts
+                ):  # re-planning: keeping a unit's old shifts is worth a lot
+                    keep_bonus[force][(c, by_shifts[old])] = KEEP_BONUS
+                    hints[force][(c, by_shifts[old])] = len(groups[keys[c]])
                 ok = [
                     i
                     for i, p in enumerate(pats[force])
@@ -354,6 +370,8 @@ class Planner:
             max_patrols=pl.max_patrols_per_zone,
             decay=pl.diminishing_returns,
             bonus=pl.mixed_patrol_bonus,
+            hints=hints,
+            keep_bonus=keep_bonus,
         )
         return data, members, h0
 
@@ -456,6 +474,16 @@ class Planner:
             H = h0 + h
             police = self._on_duty("police", H)
             soldiers = self._on_duty("defence", H)
+            old = self.reuse.get(H)
+            if old is not None and self._same_hour(
+                old, police, soldiers, data, h, mixed_q, total_q
+            ):
+                rows.extend(
+                    old["rows"]
+                )  # nothing changed in this hour: keep the old visits as they were
+                self._pairs = dict(old["pairs"])
+                self._fipa_prev = dict(old["fipa"])
+                continue
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
             fipa_units: dict[str, list[str]] = {}
@@ -543,6 +571,19 @@ class Planner:
                         ]
                     )
         return rows
+
+    def _same_hour(
+        self, old: dict, police, soldiers, data: ChunkData, h: int, mixed_q, total_q
+    ) -> bool:
+        if old["police"] != frozenset(police) or old["soldiers"] != frozenset(soldiers):
+            return False
+        need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
+        if need != {fid: len(units) for fid, units in old["fipa"].items()}:
+            return False
+        for z, zid in enumerate(self.zones):
+            if old["counts"].get(zid, (0, 0)) != (int(mixed_q[z, h]), int(total_q[z, h])):
+                return False
+        return True
 
     def _liaison(self, post_id: str, H: int) -> str:
         """Liaisons of a post take 8-hour turns in rotation (Defence's own rota; shown, not planned)."""

@@ -41,6 +41,8 @@ def make_plan(
     progress=None,
     planner_kwargs: dict[str, Any] | None = None,
     extra_rows: list[list[Any]] | None = None,
+    prepare=None,
+    check_path: str | Path | None = None,
 ) -> tuple[PlanResult, dict[str, Any]]:
     """Plan, check with the independent checker, and only then write `out` (atomically)."""
     notes: list[str] = []
@@ -61,6 +63,8 @@ def make_plan(
         workers=workers,
         **(planner_kwargs or {}),
     )
+    if prepare is not None:
+        prepare(planner)
     result = planner.run(progress=progress)
     result.notes.extend(notes)
     rows = (extra_rows or []) + result.rows
@@ -70,7 +74,7 @@ def make_plan(
     os.close(fd)
     try:
         write_plan(rows, tmp)
-        report = check_plan(tmp, protocol_path)
+        report = check_plan(tmp, check_path or protocol_path)
         if not report.ok:
             first_v = report.violations[0]
             raise PlanRejected(
