@@ -395,11 +395,11 @@ class Planner:
                 seed=self.seed,
                 backend=self.backend,
             )
-            if (
-                sol.status == "UNKNOWN"
-            ):  # no solution yet in the budget (shared machine): one longer try
+            for extra in (10.0, 30.0, 90.0):  # no solution yet within the budget: longer tries
+                if sol.status != "UNKNOWN":
+                    break
                 sol = model.solve(
-                    time_limit=max(10.0, 3 * budget),
+                    time_limit=max(extra, 3 * budget),
                     workers=self.workers,
                     gap=self.gap,
                     seed=self.seed,
