@@ -392,3 +392,31 @@ def did_cmd(
         lines.append(f"Power: {out['power']['words']}")
     lines.append(f"Method: {out['reference']}")
     _print_lines(lines)
+
+
+@app.command("register-plan")
+def register_plan_cmd(
+    plan: Annotated[
+        Path, typer.Argument(help="Analysis plan (YAML): outcome, units, dates, method.")
+    ],
+    actor: Annotated[
+        str, typer.Option("--actor", help="Pseudonymous code of who registers.")
+    ] = "cli",
+    json_out: JsonOpt = False,
+) -> None:
+    """Pre-register an analysis plan: its hash goes into the audit log before the post-period."""
+    from safecities.review.plan import load_plan, register_plan
+    from safecities.store.db import get_engine
+
+    p = load_plan(plan)
+    reg = register_plan(get_engine(), p, actor=actor)
+    manifest = _manifest("review register-plan", {"plan": str(plan), "actor": actor}, None,
+                         {"plan": plan})  # fmt: skip
+    if json_out:
+        echo_json({**reg, "manifest": manifest.to_dict()})
+        return
+    state = "already registered" if reg.get("already_registered") else "registered"
+    lines = [f"Plan {p.title!r} {state}: sha256 {reg['sha256']}"]
+    if not reg.get("registered_before_post_period"):
+        lines.append("WARNING: registered after the post-period started; the report will say so.")
+    _print_lines(lines)
