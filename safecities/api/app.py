@@ -45,7 +45,11 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
 
     for module in (auth, users, audit, reference, incidents, capabilities):
         app.include_router(module.router)
-    for name in ("cameras", "patrols"):  # capability routes whose library may not be installed
+    for name in (
+        "cameras",
+        "patrols",
+        "hotspots",
+    ):  # capability routes whose library may not be installed
         try:
             module = importlib.import_module(f"safecities.api.routes.{name}")
             importlib.import_module(f"safecities.{name}.service")

@@ -48,6 +48,15 @@ MAP_LABELS = {
     "incidents": N_("Incidents"),
     "all": N_("all"),
     "cameras": N_("Cameras"),
+    "forecast": N_("Forecast risk"),
+}
+
+METHOD_LABELS = {
+    "naive": N_("naive (recent counts)"),
+    "kde": N_("kernel density"),
+    "prospective": N_("prospective (near repeat)"),
+    "sepp": N_("self-exciting point process"),
+    "learned": N_("learned (Poisson boosting)"),
 }
 
 CAMERA_STATUS_LABELS = {

@@ -561,6 +561,60 @@ def patrols_plan(
     return _patrols_page(request, db, user, msg)
 
 
+# --- hotspots -------------------------------------------------------------------------------
+
+
+def _hotspots_available() -> bool:
+    try:
+        import safecities.hotspots.forecast  # noqa: F401
+        import safecities.hotspots.service  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def hotspots_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    method: str = Query("kde", max_length=20),
+    horizon: str = Query("7d", max_length=4),
+) -> HTMLResponse:
+    from urllib.parse import urlencode
+
+    from safecities.api import hotspots as hsvc
+    from safecities.api import incidents as inc
+    from safecities.errors import SafecitiesError
+
+    method = method if method in hsvc.METHODS else "kde"
+    horizon = horizon if horizon in ("1d", "7d", "14d", "28d") else "7d"
+    tr = i18n.translations(language(request))
+    engine = request.app.state.engine
+    forecast, error = None, None
+    try:
+        key = ("hotspots", str(engine.url), "brussels", method, horizon, None, 250.0, 5.0)
+        forecast = inc.cached(
+            db, key, lambda: hsvc.forecast(engine, method=method, horizon=horizon)
+        )
+    except SafecitiesError as exc:
+        error = str(exc)
+    url = "/api/hotspots/forecast?" + urlencode({"method": method, "horizon": horizon})
+    return render(
+        request,
+        "hotspots.html",
+        methods=hsvc.METHODS,
+        method=method,
+        method_labels=labels.METHOD_LABELS,
+        horizon=horizon,
+        horizons=["1d", "7d", "14d", "28d"],
+        forecast=forecast,
+        error=error,
+        forecast_url=url if forecast else None,
+        show_incidents=user.can(Action.INCIDENTS_READ),
+        map_labels={k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()},
+    )
+
+
 # --- capabilities not landed yet ------------------------------------------------------------
 
 
@@ -579,7 +633,10 @@ def _pending_page(slug: str, action: Action):
     return page
 
 
-PENDING_PAGES = ["hotspots", "review"] + ([] if _cameras_available() else ["cameras"])
+PENDING_PAGES = ["review"] + ([] if _hotspots_available() else ["hotspots"])
+if _hotspots_available():
+    router.get("/hotspots", response_class=HTMLResponse)(hotspots_page)
+PENDING_PAGES += [] if _cameras_available() else ["cameras"]
 if _patrols_available():
     router.get("/patrols", response_class=HTMLResponse)(patrols_page)
     router.post("/patrols/request", response_class=HTMLResponse)(patrols_request)

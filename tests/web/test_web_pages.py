@@ -112,3 +112,25 @@ def test_camera_edit_form_reports_a_bad_value(client, demo_accounts, api_engine)
     r = client.post("/cameras/21001-p1", data={"retention_days": "14"}, follow_redirects=False)
     assert r.status_code == 303
     assert client.get("/cameras/nope").status_code == 404
+
+
+def test_hotspots_page_and_api_forecast(client, demo_accounts, tokens, auth, api_engine):
+    from safecities.register.service import import_incidents
+
+    import_incidents(api_engine, DATA / "incidents_ok.csv", actor="test", source="hs-test")
+    _signin(client, demo_accounts, Role.DEFENCE_LIAISON)
+    r = client.get("/hotspots?method=naive&horizon=7d")
+    assert r.status_code == 200 and 'id="forecast-summary"' in r.text
+    assert 'data-forecast="/api/hotspots/forecast?method=naive' in r.text
+    r = client.get(
+        "/api/hotspots/forecast",
+        params={"method": "naive", "top": 10},
+        headers=auth(tokens[Role.ANALYST]),
+    )
+    body = r.json()
+    assert r.status_code == 200 and body["n_events_used"] >= 3
+    assert body["cells"]["features"] and body["cells"]["features"][0]["properties"]["rank"] == 1
+    r = client.get(
+        "/api/hotspots/forecast", params={"method": "magic"}, headers=auth(tokens[Role.ANALYST])
+    )
+    assert r.status_code == 422

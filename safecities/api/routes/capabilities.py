@@ -27,7 +27,6 @@ def pending(path: str, capability: str, action: Action, method: str = "get") -> 
 
 #: (path, capability, action, method) of each not-yet-available endpoint.
 PENDING = [
-    ("/api/hotspots", "hotspots", Action.HOTSPOTS_READ, "get"),
     ("/api/review", "review", Action.REVIEW_READ, "get"),
 ]
 for _args in PENDING:
@@ -36,12 +35,18 @@ for _args in PENDING:
 
 def add_pending(app, capability: str) -> None:
     """Fallback when a capability's library is missing: its list endpoint answers 503."""
-    action = {"cameras": Action.CAMERAS_READ, "patrols": Action.PATROLS_READ}[capability]
+    action = {
+        "cameras": Action.CAMERAS_READ,
+        "patrols": Action.PATROLS_READ,
+        "hotspots": Action.HOTSPOTS_READ,
+    }[capability]
     extra = APIRouter(tags=["pending"])
 
     def endpoint(_: Annotated[Principal, Depends(require(action))]) -> None:
         raise _unavailable(capability)
 
-    path = {"patrols": "/api/patrols/plans"}.get(capability, f"/api/{capability}")
+    path = {"patrols": "/api/patrols/plans", "hotspots": "/api/hotspots/forecast"}.get(
+        capability, f"/api/{capability}"
+    )
     extra.get(path, responses={503: {}})(endpoint)
     app.include_router(extra)

@@ -58,6 +58,18 @@
       }, onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.name)); } }), true);
   }).catch(function () {});
 
+  if (el.dataset.forecast) {
+    get(el.dataset.forecast).then(function (fc) {
+      var top = 0;
+      fc.cells.features.forEach(function (f) { top = Math.max(top, f.properties.risk); });
+      add("forecast", L.geoJSON(fc.cells, { style: function (f) {
+          var a = top > 0 ? 0.15 + 0.6 * f.properties.risk / top : 0.2;
+          return { color: "#7a4d00", weight: 0.5, fillColor: "#d95f02", fillOpacity: a };
+        }, onEachFeature: function (f, l) { l.bindTooltip("#" + f.properties.rank + " · " + f.properties.risk.toFixed(3)); } }), true);
+      el.dataset.forecastShown = String(fc.cells.features.length);
+    }).catch(function () {});
+  }
+
   if (el.dataset.cameras === "true") {
     get("/api/cameras/geojson").then(function (gj) {
       add("cameras", L.geoJSON(gj, { pointToLayer: function (f, ll) {
