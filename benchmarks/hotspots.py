@@ -121,6 +121,12 @@ def main() -> int:
             )
     best = res.best(5.0)
     print(f"best at 5% coverage (PAI): {best}")
+    paired = {}
+    for name in names:
+        if name != best:
+            m, lo, hi = res.paired(best, name, 5.0)
+            paired[name] = [m, lo, hi]
+            print(f"  {best} - {name}: PAI@5% paired difference {m:+.2f} [{lo:+.2f}, {hi:+.2f}]")
     print(
         f"whole backtest: {wall:.1f} s wall on {args.n_jobs} workers "
         f"(target < {TARGETS['backtest_seconds']:.0f} s): "

@@ -103,6 +103,15 @@ class BacktestResult:
                 rows.append(row)
         return rows
 
+    def paired(
+        self, a: str, b: str, coverage: float = 5.0, metric: str = "pai"
+    ) -> tuple[float, float, float]:
+        """Mean of (a - b) over windows scored for both, with a 95 % interval: the fair way
+        to compare two methods, since both faced the same windows."""
+        j = self.coverages.index(float(coverage))
+        k = ("hit_rate", "pai", "pei").index(metric)
+        return mean_ci(self.methods[a].scores[:, j, k] - self.methods[b].scores[:, j, k])
+
     def best(self, coverage: float = 5.0, metric: str = "pai") -> str | None:
         rows = [r for r in self.table() if r["coverage_pct"] == coverage and np.isfinite(r[metric])]
         return max(rows, key=lambda r: r[metric])["method"] if rows else None

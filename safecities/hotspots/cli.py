@@ -229,6 +229,14 @@ def backtest(
             },
         }
     best_cov = 5.0 if 5.0 in covs else covs[0]
+    best = res.best(best_cov)
+    paired = {
+        name: dict(
+            zip(("mean", "ci_low", "ci_high"), res.paired(best, name, best_cov), strict=True)
+        )
+        for name in res.methods
+        if best is not None and name != best
+    }
     payload = {
         "start": s0.isoformat(),
         "end": s1.isoformat(),
@@ -239,7 +247,12 @@ def backtest(
         "coverages": covs,
         "methods": per_method,
         "table": table,
-        "best": {"coverage_pct": best_cov, "metric": "pai", "method": res.best(best_cov)},
+        "best": {
+            "coverage_pct": best_cov,
+            "metric": "pai",
+            "method": best,
+            "paired_difference": paired,
+        },  # fmt: skip
         "wall_seconds": round(res.wall_seconds, 3),
         "manifest": _manifest(
             "hotspots backtest",

@@ -52,6 +52,8 @@ def test_backtest_json_contract(events_csv):
         for c in m["coverage"].values():
             assert {"hit_rate", "pai", "pei", "hit_rate_ci", "pai_ci", "pei_ci"} <= c.keys()
     assert doc["best"]["method"] in doc["methods"]
+    diffs = doc["best"]["paired_difference"]
+    assert len(diffs) == 3 and all(d["mean"] >= 0 for d in diffs.values())
     assert len(doc["table"]) == 16 and doc["manifest"]["command"] == "hotspots backtest"
     plain = run("backtest", "--events", str(events_csv), "--start", "2025-10-01",
                 "--end", "2025-10-03", "--methods", "naive")  # fmt: skip
