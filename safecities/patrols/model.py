@@ -219,10 +219,22 @@ class ChunkModel:
         self.add_fipa_and_pairing()
         self.add_coverage_value()
         self.set_objective()
-        for force, hint in self.d.hints.items():
-            for key, val in hint.items():
-                if key in self.n[force]:
-                    self.m.AddHint(self.n[force][key], val)
+        if any(self.d.hints.values()):
+            self._add_full_hint()
+
+    def _add_full_hint(self) -> None:
+        """A complete hint (every n, and the hour values they imply): CP-SAT starts from it."""
+        d = self.d
+        given = {f: {k: v for k, v in h.items() if k in self.n[f]} for f, h in d.hints.items()}
+        for f, vs in self.n.items():
+            for key, var in vs.items():
+                self.m.AddHint(var, int(given.get(f, {}).get(key, 0)))
+        police, _mixed = self._on_duty_from(given)
+        for h, v in enumerate(self.values):
+            curve = self.curves[h]
+            P = int(police[h])
+            best = min(int(val) + int(slope) * (P - j) for j, (val, slope) in enumerate(curve))
+            self.m.AddHint(v, max(0, min(best, int(curve[-1][0]))))
 
     def _on_duty_from(
         self, n: dict[str, dict[tuple[int, int], int]]

@@ -180,6 +180,8 @@ class Planner:
         self.old_shifts: dict[str, list[tuple[int, int]]] = {}  # re-planning: the old plan's shifts
         self.reuse: dict[int, dict[str, Any]] = {}  # re-planning: the old plan's visits per hour
         self._duty: dict[int, set[str]] = defaultdict(set)  # hour -> unit codes on duty
+        self._prev_n: dict[tuple, int] = {}  # previous chunk's solution, for a warm start
+        self._keys: dict[str, list[tuple]] = {}
         for s in history or []:
             for h in range(s.start, s.end):
                 self._duty[h].add(s.unit)
@@ -342,6 +344,17 @@ class Planner:
                     and used + p.week_hours <= wt.max_hours_per_week + 1e-9
                 ]
                 compat[force].append(ok)
+                # warm start from the previous chunk: same relative state and same pattern shape
+                if not old and self._prev_n:
+                    rel = (None if last_end is None else last_end - h0, used)
+                    size = len(groups[keys[c]])
+                    for i in ok:
+                        pk = (force, rel, pats[force][i].template, pats[force][i].days, len(days))
+                        k = min(self._prev_n.get(pk, 0), size)
+                        if k:
+                            hints[force][(c, i)] = k
+                            size -= k
+            self._keys[force] = keys
         n_ext = max_end
         for force in ("police", "defence"):
             carry[force] = np.array(
@@ -425,6 +438,14 @@ class Planner:
                 }
             )
             self._assign(data, members, sol.n, h0)
+            self._prev_n = {}
+            for force, counts in sol.n.items():
+                for (c, pi), k in counts.items():
+                    last_end, used, _old = self._keys[force][c]
+                    pat = data.patterns[force][pi]
+                    rel = (None if last_end is None else last_end - h0, used)
+                    key = (force, rel, pat.template, pat.days, len(days))
+                    self._prev_n[key] = self._prev_n.get(key, 0) + k
             rows.extend(self._draw(data, mixed, total, h0))
             if progress is not None:
                 progress.advance()
