@@ -52,7 +52,9 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     ):  # capability routes whose library may not be installed
         try:
             module = importlib.import_module(f"safecities.api.routes.{name}")
-            importlib.import_module(f"safecities.{name}.service")
+            importlib.import_module(
+                f"safecities.{name}.its" if name == "review" else f"safecities.{name}.service"
+            )
             if name == "patrols":
                 importlib.import_module("safecities.patrols.governance")
         except ImportError:

@@ -84,5 +84,6 @@ MESSAGES = [
     N_("Page not found"),
     N_("There is no such page."),
     N_("Invalid request"),
+    N_("Observed incidents and the counterfactual"),
     N_("The form was not filled in correctly."),
 ]

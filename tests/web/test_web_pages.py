@@ -134,3 +134,17 @@ def test_hotspots_page_and_api_forecast(client, demo_accounts, tokens, auth, api
         "/api/hotspots/forecast", params={"method": "magic"}, headers=auth(tokens[Role.ANALYST])
     )
     assert r.status_code == 422
+
+
+def test_review_page_shows_its_result(client, demo_accounts, api_engine):
+    from safecities.register.demo import generate
+    from safecities.register.service import import_incidents
+
+    csv = Path(__import__("tempfile").mkdtemp()) / "demo.csv"
+    generate(seed=2025).to_csv(csv, index=False)
+    import_incidents(api_engine, csv, actor="test", source="demo-review", synthetic=True)
+    _signin(client, demo_accounts, Role.MINISTERIAL_STAFF)
+    r = client.get("/review?intervention=2025-06-01&freq=month")  # too few months: said so
+    assert r.status_code == 200 and 'id="review-error"' in r.text
+    r = client.get("/review?intervention=2025-06-01&freq=week")
+    assert r.status_code == 200 and 'id="its-figures"' in r.text and "<svg" in r.text

@@ -26,9 +26,7 @@ def pending(path: str, capability: str, action: Action, method: str = "get") -> 
 
 
 #: (path, capability, action, method) of each not-yet-available endpoint.
-PENDING = [
-    ("/api/review", "review", Action.REVIEW_READ, "get"),
-]
+PENDING = []
 for _args in PENDING:
     pending(*_args)
 
