@@ -119,7 +119,11 @@ def main() -> None:
         )
         worst = max(
             res.chunks,
-            key=lambda c: (c["bound"] - c["objective"]) / c["bound"] if c["bound"] else 0,
+            key=lambda c: (
+                (c["bound"] - c["objective"]) / c["bound"]
+                if c["bound"] and c["bound"] != float("inf")
+                else float("inf")
+            ),
         )
         print(
             f"slowest chunk {max(c['seconds'] for c in res.chunks):.1f} s; worst chunk gap "

@@ -423,6 +423,8 @@ class Planner:
             if sol.status == "FEASIBLE":
                 worst = "FEASIBLE"
             mixed, total, value = place_patrols(model, sol)
+            if sol.bound < value <= sol.bound + 1e-6 * abs(sol.bound):
+                value = sol.bound  # same number, floating-point noise between solver and placement
             sol.objective = value
             obj += sol.objective
             bound += sol.bound
@@ -449,7 +451,11 @@ class Planner:
             rows.extend(self._draw(data, mixed, total, h0))
             if progress is not None:
                 progress.advance()
-        gap = (bound - obj) / abs(bound) if bound else 0.0
+        gap = (
+            (bound - obj) / abs(bound)
+            if bound and np.isfinite(bound)
+            else (0.0 if not bound else float("inf"))
+        )
         all_shifts = [s for v in self.shifts.values() for s in v]
         name = (
             "HiGHS MIP (model built with OR-Tools CP-SAT)"

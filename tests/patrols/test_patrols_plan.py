@@ -134,3 +134,27 @@ def test_plan_outside_protocol_period_is_refused(tmp_path: Path, cli, db_env) ->
     )
     assert res.exit_code == 1 and "protocol period" in res.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_highs_backend_solves_the_same_model(tmp_path: Path) -> None:
+    from datetime import date
+
+    from safecities.patrols.planner import Planner, write_plan
+    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.risk import default_profile
+
+    p = load_protocol(MINI)
+    res = Planner(
+        p,
+        date(2026, 4, 6),
+        date(2026, 4, 7),
+        default_profile(p),
+        seed=2,
+        time_limit=20,
+        backend="highs",
+    ).run()
+    assert res.status in ("OPTIMAL", "FEASIBLE") and res.bound >= res.objective > 0
+    assert res.solver_name.startswith("HiGHS")
+    out = tmp_path / "h.csv"
+    write_plan(res.rows, out)
+    assert check_plan(out, MINI).ok
