@@ -24,7 +24,8 @@ H = {
     "mapping": "YAML column-mapping file for --events (foundation import mappings).",
     "from_db": "Read the events from the incident register instead of a file.",
     "cell": "Grid cell size in metres (square cells).",
-    "grid": "Spatial unit: 'square' cells or 'h3' hexagons.",
+    "grid": "Spatial unit: 'square' cells, 'h3' hexagons or 'units' (polygons of --units).",
+    "units": "Polygons (GeoJSON with 'id', e.g. station buffers or zones) for --grid units.",
     "h3": "H3 resolution when --grid h3 (9 is about 175 m across).",
     "boundary": "Study-area polygon file (GeoJSON/shapefile); default: cells within "
     "500 m of some event.",
@@ -41,12 +42,19 @@ def _methods() -> dict[str, Any]:
     return METHODS
 
 
-def _load(events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city):
+def _load(events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city, units=None):
     from safecities.hotspots import service
+    from safecities.hotspots.profile import load_zones
 
     df, n_collapsed, inputs = service.load_events(events, mapping, from_db)
+    polys = None
+    if grid == "units":
+        if units is None:
+            raise InputError("--grid units needs --units FILE (polygons with an 'id')")
+        polys = load_zones(units)
+        inputs["units"] = Path(units)
     g = service.build_grid(
-        df, cell_size, grid, h3_resolution, service.load_boundary(boundary, city)
+        df, cell_size, grid, h3_resolution, service.load_boundary(boundary, city), units=polys
     )
     if n_collapsed:
         console.print(f"collapsed {n_collapsed} row(s) to one event per incident")
@@ -84,6 +92,7 @@ def forecast(
     top: float = typer.Option(100.0, "--top", help="Only write cells in the top PCT % of area."),
     grid: str = typer.Option("square", "--grid", help=H["grid"]),
     h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
+    units: Path = typer.Option(None, "--units", help=H["units"]),
     boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
     city: str = typer.Option(None, "--city", help=H["city"]),
     seed: int = typer.Option(0, "--seed", help=H["seed"]),
@@ -98,7 +107,7 @@ def forecast(
 
     h = parse_horizon(horizon)
     df, n_collapsed, inputs, g = _load(
-        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city
+        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city, units
     )
     tz = service.events_tz(df)
     origin = service.local_timestamp(at, tz, "--at") if at else pd.Timestamp.now(tz=tz)
@@ -167,6 +176,7 @@ def backtest(
     coverage: str = typer.Option("1,5,10,20", "--coverage", help="Area coverages in %."),
     grid: str = typer.Option("square", "--grid", help=H["grid"]),
     h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
+    units: Path = typer.Option(None, "--units", help=H["units"]),
     boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
     city: str = typer.Option(None, "--city", help=H["city"]),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel workers (joblib)."),
@@ -196,7 +206,7 @@ def backtest(
     if not covs or any(not 0 < c <= 100 for c in covs):
         raise InputError(f"--coverage {coverage!r}: each value must be in (0, 100]")
     df, n_collapsed, inputs, g = _load(
-        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city
+        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city, units
     )
     tz = service.events_tz(df)
     s0, s1 = (
@@ -318,6 +328,7 @@ def detect(
     ),
     grid: str = typer.Option("square", "--grid", help=H["grid"]),
     h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
+    units: Path = typer.Option(None, "--units", help=H["units"]),
     boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
     city: str = typer.Option(None, "--city", help=H["city"]),
     out: Path = typer.Option(None, "--out", help="Write cells (counts, density, Gi*) as GeoJSON."),
@@ -329,7 +340,7 @@ def detect(
     from safecities.hotspots.detect import detect as run_detect
 
     df, n_collapsed, inputs, g = _load(
-        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city
+        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city, units
     )
     s0, s1, t0, t1 = _window(df, start, end, service.events_tz(df))
     ev = service.event_array(df, g).between(t0, t1)
@@ -386,6 +397,7 @@ def emerging(
     alpha: float = typer.Option(0.05, "--alpha", help="FDR for Gi* and level of the trend test."),
     grid: str = typer.Option("square", "--grid", help=H["grid"]),
     h3_resolution: int = typer.Option(8, "--h3-resolution", help=H["h3"]),
+    units: Path = typer.Option(None, "--units", help=H["units"]),
     boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
     city: str = typer.Option(None, "--city", help=H["city"]),
     out: Path = typer.Option(None, "--out", help="Write classified cells as GeoJSON."),
@@ -399,7 +411,7 @@ def emerging(
 
     sl = parse_horizon(slice_)
     df, n_collapsed, inputs, g = _load(
-        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city
+        events, mapping, from_db, cell_size, grid, h3_resolution, boundary, city, units
     )
     s0, s1, t0, t1 = _window(df, start, end, service.events_tz(df))
     ev = service.event_array(df, g)

@@ -17,7 +17,7 @@ from safecities.hotspots.events import (
     read_events,
     to_event_array,
 )
-from safecities.hotspots.grid import Grid, H3Grid
+from safecities.hotspots.grid import Grid, H3Grid, PolygonUnits
 
 
 def load_events(
@@ -83,18 +83,24 @@ def build_grid(
     h3_resolution: int = 9,
     boundary_wgs84: Any = None,
     buffer_m: float = 500.0,
-) -> Grid | H3Grid:
+    units: Any = None,
+) -> Grid | H3Grid | PolygonUnits:
     """The study grid. Without a boundary the study area is every cell whose centre lies
-    within `buffer_m` of a recorded event (stated in every output's `grid`)."""
+    within `buffer_m` of a recorded event (stated in every output's `grid`). `grid="units"`
+    uses the given polygons (`units`, a GeoDataFrame with an `id`) as the spatial units."""
     if cell_size <= 0:
         raise InputError(f"--cell-size {cell_size}: must be positive")
     lon, lat = df["lon"].to_numpy(), df["lat"].to_numpy()
     crs = metric_crs_for(float(np.median(lon)), float(np.median(lat)))
     try:
+        if grid == "units":
+            if units is None:
+                raise InputError("--grid units needs --units FILE (polygons with an 'id')")
+            return PolygonUnits.from_geodataframe(units, crs)
         if grid == "h3":
             return H3Grid.from_wgs84(lon, lat, h3_resolution, crs, boundary_wgs84, buffer_m)
         if grid != "square":
-            raise InputError(f"--grid {grid!r}: choose square or h3")
+            raise InputError(f"--grid {grid!r}: choose square, h3 or units")
         return Grid.from_wgs84(lon, lat, cell_size, crs, boundary_wgs84, buffer_m)
     except ValueError as exc:
         raise InputError(f"grid: {exc}") from exc

@@ -204,3 +204,31 @@ def test_h3_grid_option(events_csv):
         assert doc["grid"]["kind"] == "h3" and doc["expected_events"] > 0
     r = run("detect", "--events", str(events_csv), "--grid", "h3", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["n_hot"] > 0
+
+
+def test_polygon_units_option(events_csv, tmp_path):
+    """Station buffers (or any polygons) as spatial units instead of grid cells."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    ev = pd.read_csv(events_csv)
+    lon0, lat0 = ev["lon"].median(), ev["lat"].median()
+    units = gpd.GeoDataFrame(
+        {"id": ["station-a", "station-b"]},
+        geometry=[shapely.Point(lon0, lat0).buffer(0.004),
+                  shapely.Point(lon0 + 0.03, lat0 + 0.03).buffer(0.004)],
+        crs="EPSG:4326",
+    )  # fmt: skip
+    path = tmp_path / "units.geojson"
+    units.to_file(path, driver="GeoJSON")
+    out = tmp_path / "u.geojson"
+    r = run("forecast", "--events", str(events_csv), "--grid", "units", "--units", str(path),
+            "--method", "sepp", "--at", "2025-11-01", "--out", str(out), "--json")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["grid"]["kind"] == "polygons" and doc["grid"]["n_cells"] == 2
+    ids = {f["properties"]["cell_id"] for f in json.loads(out.read_text())["features"]}
+    assert ids == {"station-a", "station-b"}
+    r = run("forecast", "--events", str(events_csv), "--grid", "units", "--at", "2025-11-01")
+    assert r.exit_code != 0 and "--units" in str(r.exception)
