@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 VENDOR=safecities/web/static/vendor
 PY=${PY:-.venv/bin/python}
 
-if command -v npm >/dev/null 2>&1 && { [ -d node_modules/leaflet ] || npm ci --no-audit --no-fund --silent; }; then
+if command -v npm >/dev/null 2>&1 && { [ -d node_modules/leaflet ] || timeout 180 npm ci --no-audit --no-fund --silent; }; then
   mkdir -p "$VENDOR/leaflet"
   cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$VENDOR/leaflet/"
   cp -r node_modules/leaflet/dist/images "$VENDOR/leaflet/"
