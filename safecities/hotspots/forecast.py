@@ -458,9 +458,14 @@ class LearnedForecaster(Forecaster):
         from threadpoolctl import threadpool_limits
 
         X = self._features(self.history_.before(start), start)
-        # most cells share a feature row (no events nearby): predict each distinct row once
+        # the trees only see which of <= 63 bins each feature falls in: cells whose binned rows
+        # agree get the same prediction, so predict each distinct binned row once
         X = np.ascontiguousarray(X, dtype=np.float64)
-        rows = X.view(np.dtype((np.void, X.dtype.itemsize * X.shape[1]))).ravel()
+        try:
+            key = np.ascontiguousarray(self.model_._bin_mapper.transform(X))
+        except AttributeError:  # pragma: no cover - scikit-learn internals moved: raw rows
+            key = X
+        rows = key.view(np.dtype((np.void, key.dtype.itemsize * key.shape[1]))).ravel()
         _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
         with threadpool_limits(self.n_threads):
             return self.model_.predict(X[first])[inverse.ravel()] * horizon
