@@ -52,3 +52,34 @@ def test_operator_edits_own_camera_and_is_refused_another_municipality(client, t
         "/api/audit", headers=auth(tokens[Role.AUDITOR]), params={"actor": "demo-camera-operator"}
     ).json()
     assert audit["total"] >= 2
+
+
+def test_duplicates_listed_and_confirmed(client, tokens, auth, api_engine):
+    from safecities.cameras import duplicates, service
+    from safecities.store.db import session_scope
+
+    with session_scope(api_engine) as s:
+        admin = service.Caller("t", Role.ADMIN)
+        a = service.create_camera(
+            s, admin, "21001", {"lat": 50.8300, "lon": 4.3200, "purpose": "x"}, source="file-a.csv"
+        ).id
+        b = service.create_camera(
+            s,
+            admin,
+            "21001",
+            {"lat": 50.83001, "lon": 4.32001, "purpose": "x"},
+            source="file-b.csv",
+        ).id
+        found = duplicates.detect(s, [a, b])
+    assert found, "the two cameras 1 m apart should be duplicate candidates"
+    op = auth(tokens[Role.CAMERA_OPERATOR])
+    cands = client.get("/api/cameras/duplicates", headers=op).json()
+    pair = next(d for d in cands if {d["camera_a"], d["camera_b"]} == {a, b})
+    r = client.post(f"/api/cameras/duplicates/{pair['id']}/confirm", headers=op)
+    assert r.status_code == 200, r.text
+    assert (
+        client.get(f"/api/cameras/{b if pair['camera_a'] == a else a}", headers=op).json()["status"]
+        == "removed"
+    )
+    r = client.post(f"/api/cameras/duplicates/{pair['id']}/confirm", headers=op)
+    assert r.status_code == 400  # already decided

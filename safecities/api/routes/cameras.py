@@ -3,7 +3,7 @@ their own municipality and writes the history and audit entries)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
@@ -62,6 +62,47 @@ def counts(
     from safecities.cameras import service
 
     return service.counts(db, caller_of(user))
+
+
+@router.get("/duplicates")
+def duplicates(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    status: Literal["candidate", "confirmed", "rejected"] | None = Query("candidate"),
+) -> list[dict[str, Any]]:
+    """Possible duplicates across sources (operators: pairs touching their municipality)."""
+    from safecities.cameras import duplicates as dup
+
+    return dup.list_duplicates(db, caller_of(user), status=status)
+
+
+@router.post("/duplicates/{dup_id}/confirm", responses={400: {}, 404: {}})
+def confirm_duplicate(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+    dup_id: int = Path(ge=1, le=2**31 - 1),
+    keep: str | None = Query(None, max_length=80, description="Camera id to keep."),
+) -> dict[str, Any]:
+    """Same camera: keep one record, mark the other removed (history and audit written)."""
+    from safecities.cameras import duplicates as dup
+
+    out = dup.confirm(db, caller_of(user), dup_id, keep=keep)
+    db.commit()
+    return out
+
+
+@router.post("/duplicates/{dup_id}/reject", responses={400: {}, 404: {}})
+def reject_duplicate(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+    dup_id: int = Path(ge=1, le=2**31 - 1),
+) -> dict[str, Any]:
+    """Two different cameras: never propose this pair again."""
+    from safecities.cameras import duplicates as dup
+
+    out = dup.reject(db, caller_of(user), dup_id)
+    db.commit()
+    return out
 
 
 @router.get("/{cam_id}", responses={404: {}})
