@@ -197,7 +197,9 @@ class Grid:
         d = np.hypot(*np.meshgrid(off, off))
         kr = np.where(d <= cutoff + 1e-9, kernel(d), 0.0)
         h = self._padded_hist(x, y, w, r)
-        if r:
+        if 0 < r <= 7:  # small kernels: direct convolution beats FFT
+            h = ndimage.convolve(h, kr, mode="constant")
+        elif r:
             h = signal.oaconvolve(h, kr, mode="same")
             h[np.abs(h) < 1e-12] = 0.0
         else:
