@@ -420,3 +420,32 @@ def register_plan_cmd(
     if not reg.get("registered_before_post_period"):
         lines.append("WARNING: registered after the post-period started; the report will say so.")
     _print_lines(lines)
+
+
+@app.command("report")
+def report_cmd(
+    plan: Annotated[Path, typer.Option("--plan", help="Analysis plan (YAML).")],
+    out: Annotated[Path, typer.Option("--out", help="review.html or review.pdf.")],
+    lang: Annotated[str, typer.Option("--lang", help="nl, fr or en.")] = "en",
+    seed: SeedOpt = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """The review of the measures from the database: trends, estimates, displacement, power."""
+    from safecities.review.plan import load_plan
+    from safecities.review.report import build_review, write_report
+    from safecities.store.db import get_engine
+
+    if out.suffix.lower() not in {".html", ".pdf"}:
+        raise InputError(f"--out {out}: must end in .html or .pdf")
+    p = load_plan(plan)
+    with progress("review", None) as _bar:
+        rv = build_review(get_engine(), p, lang=lang, seed=seed)
+        write_report(rv, out)
+    manifest = _manifest("review report", {"plan": str(plan), "out": str(out), "lang": lang},
+                         seed, {"plan": plan})  # fmt: skip
+    if json_out:
+        echo_json({"out": str(out), "lang": lang, "plan_sha256": p.sha256, "lines": rv.lines,
+                   "results": rv.data, "references": list(dict.fromkeys(rv.references)),
+                   "manifest": manifest.to_dict()})  # fmt: skip
+        return
+    _print_lines([*rv.lines, f"wrote {out}"])
