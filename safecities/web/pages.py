@@ -163,20 +163,30 @@ def trend_svg(summary: dict, title: str) -> str:
 
 @router.get("/")
 def dashboard(
-    request: Request, user: Annotated[Principal, Depends(require(Action.REFERENCE_READ))]
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.REFERENCE_READ))],
 ) -> HTMLResponse:
     tr = i18n.translations(language(request))
     summary, unavailable, chart = None, False, ""
     if user.can(Action.INCIDENTS_SUMMARY):
         try:
-            summary = inc_svc.summary(request.app.state.engine, city="brussels")
+            engine = request.app.state.engine
+            key = ("summary", str(engine.url), "brussels", None, None)
+            summary = inc_svc.cached(db, key, lambda: inc_svc.summary(engine, city="brussels"))
             chart = trend_svg(summary, tr.gettext("Monthly incidents"))
         except inc_svc.CapabilityUnavailable:
             unavailable = True
     map_labels = {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
+    forecast_url = None
+    has_incidents = bool(summary and summary.get("totals", {}).get("incidents"))
+    if user.can(Action.HOTSPOTS_READ) and has_incidents and _hotspots_available():
+        forecast_url = "/api/hotspots/forecast?method=naive&horizon=7d"
     return render(
         request,
         "dashboard.html",
+        show_cameras=user.can(Action.CAMERAS_READ) and _cameras_available(),
+        forecast_url=forecast_url,
         summary=summary,
         summary_unavailable=unavailable,
         chart=chart,
