@@ -14,6 +14,7 @@ from safecities.errors import SafecitiesError
 
 
 def build_app() -> typer.Typer:
+    from safecities import demo as demo_cli
     from safecities.api import cli as api_cli
     from safecities.cameras import cli as cameras_cli
     from safecities.hotspots import cli as hotspots_cli
@@ -33,6 +34,7 @@ def build_app() -> typer.Typer:
     cameras_cli.mount(app)
     review_cli.mount(app)
     api_cli.mount(app)
+    demo_cli.mount(app)
     return app
 
 

@@ -225,58 +225,7 @@ def incidents_demo_data(
     console.print(f"wrote {out} (SYNTHETIC demo data)")
 
 
-def demo(
-    seed: Annotated[int, typer.Option(help="Random seed of the synthetic scenario.")] = 2025,
-    from_: Annotated[str, typer.Option("--from", help="First day of the scenario.")] = "2025-01-01",
-    to: Annotated[str, typer.Option("--to", help="Last day of the scenario.")] = "2025-08-12",
-    serve: Annotated[
-        bool, typer.Option(help="End by serving the dashboard (when the web app is installed).")
-    ] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Set up the store, load Brussels reference data and the SYNTHETIC scenario, print trend."""
-    from safecities.config import get_settings
-    from safecities.register.demo import SOURCE, generate
-    from safecities.register.service import import_incidents, load_reference
-    from safecities.register.summary import plot_monthly, summarise
-    from safecities.store.db import session_scope
-
-    engine = _engine()
-    with session_scope(engine) as s:
-        load_reference(s, "demo")
-    var = get_settings().var_dir
-    var.mkdir(parents=True, exist_ok=True)
-    csv_path = var / "demo_incidents.csv"
-    df = generate(seed=seed, start=_date(from_, "--from"), end=_date(to, "--to"))
-    df.to_csv(csv_path, index=False)
-    rep = import_incidents(engine, csv_path, source=SOURCE, actor="demo", synthetic=True)
-    summary = summarise(engine)
-    plot_monthly(summary, var / "trend.png")
-    manifest = RunManifest(command="demo", parameters={"from": from_, "to": to}, seed=seed)
-    manifest.add_input_file("demo_incidents.csv", csv_path)
-    summary["import"] = rep.to_dict()
-    summary["plot"] = str(var / "trend.png")
-    summary["manifest"] = manifest.to_dict()
-    if as_json:
-        echo_json(summary)
-    else:
-        print_summary(summary)
-        console.print(f"trend chart: {var / 'trend.png'}")
-    if serve:
-        _serve_if_available()
-
-
-def _serve_if_available() -> None:
-    try:
-        from safecities.api.cli import serve_demo  # type: ignore[attr-defined]
-    except ImportError:
-        console.print("web application not installed yet: nothing to serve")
-        return
-    serve_demo()
-
-
 def mount(root: typer.Typer) -> None:
     root.add_typer(db_app, name="db")
     root.add_typer(ref_app, name="reference")
     root.add_typer(inc_app, name="incidents")
-    root.command("demo")(demo)

@@ -174,3 +174,31 @@ def _fixed_events(cx: np.ndarray, cy: np.ndarray, names: list[str]) -> list[dict
             "injured": inj, "killed": kil, "lines_closed": lines, "disruption_minutes": mins,
             "summary": f"{LABEL}: {what} (public anchor event)"}})  # fmt: skip
     return out
+
+
+def load_demo(engine, *, seed: int = 2025, start: date = DEFAULT_START, end: date = DEFAULT_END,
+              var_dir=None) -> dict:  # fmt: skip
+    """Reference data + the synthetic scenario into the store; returns the trend summary."""
+    from pathlib import Path
+
+    from safecities.config import get_settings
+    from safecities.manifest import RunManifest
+    from safecities.register.service import import_incidents, load_reference
+    from safecities.register.summary import plot_monthly, summarise
+    from safecities.store.db import session_scope
+
+    with session_scope(engine) as s:
+        load_reference(s, "demo")
+    var = Path(var_dir or get_settings().var_dir)
+    var.mkdir(parents=True, exist_ok=True)
+    csv_path = var / "demo_incidents.csv"
+    generate(seed=seed, start=start, end=end).to_csv(csv_path, index=False)
+    rep = import_incidents(engine, csv_path, source=SOURCE, actor="demo", synthetic=True)
+    summary = summarise(engine)
+    plot_monthly(summary, var / "trend.png")
+    manifest = RunManifest(command="demo", parameters={"from": start, "to": end}, seed=seed)
+    manifest.add_input_file("demo_incidents.csv", csv_path)
+    summary["import"] = rep.to_dict()
+    summary["plot"] = str(var / "trend.png")
+    summary["manifest"] = manifest.to_dict()
+    return summary
