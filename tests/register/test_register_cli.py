@@ -44,6 +44,10 @@ def test_demo_scenario_matches_public_figures_and_is_deterministic():
 def test_demo_then_summary_json_contract(db_env, tmp_path):
     res = run("demo", "--json")
     assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    # The demo also activates the Brussels protocol (two approvals) and seeds synthetic cameras.
+    assert d["protocol"]["status"] == "active" and d["protocol"]["city"] == "brussels"
+    assert d["cameras"]["cameras"] > 50
     res = run("incidents", "summary", "--json", "--plot", str(tmp_path / "trend.png"))
     assert res.exit_code == 0, res.output
     s = json.loads(res.stdout)
