@@ -233,7 +233,8 @@ def _slots(df: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
     last = (-((origin - df["e"]) // SLOT)).astype(np.int64)  # ceil
     n = (last - first).clip(lower=1).to_numpy()
     idx = np.repeat(df.index.to_numpy(), n)
-    offs = np.concatenate([np.arange(k) for k in n]) if len(n) else np.array([], dtype=np.int64)
+    starts = np.repeat(np.cumsum(n) - n, n)
+    offs = np.arange(int(n.sum())) - starts
     out = df.loc[idx].copy()
     out["slot"] = np.repeat(first.to_numpy(), n) + offs
     return out
@@ -250,8 +251,15 @@ def _runs(slots: np.ndarray) -> list[tuple[int, int]]:
     return [(int(slots[a]), int(slots[b]) + 1) for a, b in zip(starts, ends, strict=True)]
 
 
+_SPLIT = re.compile(r"[;\s]+")
+
+
 def _units(cell: str) -> list[str]:
-    return [u for u in re.split(r"[;\s]+", cell.strip()) if u] if cell else []
+    if not cell:
+        return []
+    if " " not in cell and "\t" not in cell:
+        return [u for u in cell.split(";") if u]
+    return [u for u in _SPLIT.split(cell.strip()) if u]
 
 
 # --------------------------------------------------------------------------- the check
@@ -522,11 +530,14 @@ def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
         sub = df[has]
         codes = sub[col].map(_units)
         bad_rows, totals = [], []
-        for idx, cs in zip(sub.index, codes, strict=True):
+        stated = sub[count].to_numpy()
+        for idx, cs, n in zip(sub.index, codes, stated, strict=True):
             info = [rules.units.get(c) for c in cs]
             wrong = [c for c, i in zip(cs, info, strict=True) if i is None or i[0] != force]
-            bad_rows.append((idx, wrong))
-            totals.append(None if wrong else sum(i[1] for i in info))
+            total = None if wrong else sum(i[1] for i in info)
+            if wrong or total != n:  # only rows with a problem go on (the rest is the fast path)
+                bad_rows.append((idx, wrong))
+                totals.append(total)
         for (idx, wrong), total in zip(bad_rows, totals, strict=True):
             r = df.loc[idx]
             when = _when(r.s, r.e, tz)
