@@ -145,12 +145,6 @@ def scm_cmd(
     _print_lines(lines)
 
 
-def _not_empty(value: str, name: str) -> str:
-    if not value.strip():
-        raise InputError(f"{name}: empty")
-    return value
-
-
 def _power_for(baseline_per_month: float, pre_months: int, months: int, effect: float, seed: int):
     from safecities.review.power import power_analysis
 

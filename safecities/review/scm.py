@@ -372,6 +372,14 @@ class SyntheticControl:
         require_columns(panel, sorted(cols), source)
         df = panel.copy()
         df[unit_col] = df[unit_col].astype(str)
+        for col in sorted(cols | {outcome}):
+            num = pd.to_numeric(df[col], errors="coerce")
+            bad = num.isna() & df[col].notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+                raise InputError(f"{source}: row {row}, field {col}: {df[col].iloc[row - 2]!r} "
+                                 "is not a number")  # fmt: skip
+            df[col] = num
         if df.duplicated([unit_col, time_col]).any():
             row = int(np.flatnonzero(df.duplicated([unit_col, time_col]).to_numpy())[0]) + 2
             raise InputError(f"{source}: row {row}: duplicate ({unit_col}, {time_col}) pair")
