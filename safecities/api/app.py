@@ -5,13 +5,21 @@ from __future__ import annotations
 import importlib
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
 
 import safecities
 from safecities.api.deps import public
 from safecities.api.incidents import CapabilityUnavailable
 from safecities.errors import InputError, NotFound, PermissionDenied, SafecitiesError
+
+#: Only our own scripts and styles (Leaflet sets inline styles on map elements).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
 
 
 def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
@@ -31,7 +39,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
             "for Major Cities. Sign in with POST /api/auth/login; send the token as "
             "`Authorization: Bearer ...` or use the session cookie."
         ),
-        docs_url="/docs",
+        docs_url=None,  # served below from the bundled Swagger UI (no CDN)
         redoc_url=None,
     )
     app.state.engine = engine
@@ -42,6 +50,27 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     def health() -> dict[str, str]:
         """Liveness check (no sign-in needed)."""
         return {"status": "ok", "version": safecities.__version__}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="safecities API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/docs"):  # Swagger UI needs its inline script
+            h.setdefault("Content-Security-Policy", CSP)
+        return response
 
     for module in (auth, users, audit, reference, incidents, capabilities):
         app.include_router(module.router)

@@ -148,3 +148,15 @@ def test_review_page_shows_its_result(client, demo_accounts, api_engine):
     assert r.status_code == 200 and 'id="review-error"' in r.text
     r = client.get("/review?intervention=2025-06-01&freq=week")
     assert r.status_code == 200 and 'id="its-figures"' in r.text and "<svg" in r.text
+
+
+def test_docs_served_without_cdn_and_security_headers(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in r.text
+    assert "cdn" not in r.text.lower() and "http" not in r.text.split("<body>")[1].split("url:")[0]
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+    r = client.get("/login")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    for f in TEMPLATES.glob("*.html"):  # no external resources anywhere
+        assert "http://" not in f.read_text() and "https://" not in f.read_text(), f.name
