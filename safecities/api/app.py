@@ -52,6 +52,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
         return {"status": "ok", "version": safecities.__version__}
 
     @app.get("/docs", include_in_schema=False)
+    @public
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",

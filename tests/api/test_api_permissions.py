@@ -56,7 +56,7 @@ def test_every_route_declares_exactly_one_action_or_is_public(app):
 
 def test_public_routes_are_only_login_and_health(app):
     public = {(m, r.path) for r, m, p, _ in _routes(app) if p}
-    assert {p for _, p in public} <= {"/api/auth/login", "/api/health", "/login", "/lang"}
+    assert {p for _, p in public} <= {"/api/auth/login", "/api/health", "/login", "/lang", "/docs"}
 
 
 def test_every_route_refuses_anonymous(app, client):
