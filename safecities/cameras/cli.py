@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from safecities.clitools import console, echo_json
+from safecities.clitools import console, echo_json, progress
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
 
@@ -78,10 +78,12 @@ def plan_cmd(
             if p is not None:
                 manifest.add_input_file(name, p)
     solver = HighsSolver(time_limit=time_limit)
-    report = planning.plan(
-        inputs, budget, alternatives=alternatives, share=share,
-        min_difference=min_difference, curve_steps=curve_steps, solver=solver,
-    )  # fmt: skip
+    with progress("camera plan: solving", 1 + alternatives + curve_steps) as bar:
+        report = planning.plan(
+            inputs, budget, alternatives=alternatives, share=share,
+            min_difference=min_difference, curve_steps=curve_steps, solver=solver,
+            on_step=bar.advance,
+        )  # fmt: skip
     report["source"] = source
     manifest.solver = report["solver"]
     if out:

@@ -201,10 +201,15 @@ def plan(
     min_difference: int = 1,
     curve_steps: int = 5,
     solver: HighsSolver | None = None,
+    on_step=None,
 ) -> dict[str, Any]:
-    """Solve the plan and return the report (JSON-ready; see docs/cameras.md for the keys)."""
+    """Solve the plan and return the report (JSON-ready; see docs/cameras.md for the keys).
+
+    `on_step()` is called after each solve (main, each alternative, each curve point)."""
     solver = solver or HighsSolver()
+    step = on_step or (lambda: None)
     problem = build_problem(inputs, budget, drop_dominated=alternatives == 0).solve(solver)
+    step()
     res = problem.result
     c = inputs.candidates
     chosen = res.chosen
@@ -231,6 +236,7 @@ def plan(
             alternatives, share=share, min_difference=min_difference, solver=solver
         )
         for a in found:
+            step()
             ids = set(a.chosen.tolist())
             alts.append(
                 {
@@ -241,7 +247,10 @@ def plan(
                     "added_vs_optimum": [str(c.iloc[j]["site_id"]) for j in sorted(ids - base)],
                 }
             )
-    curve = problem.curve(default_curve_budgets(budget, curve_steps), solver) if curve_steps else []
+    curve = []
+    for b in default_curve_budgets(budget, curve_steps):
+        curve += problem.curve([b], solver)
+        step()
     total = problem.total_weight
     n_fixed = int(problem.fixed.sum())
     return {
