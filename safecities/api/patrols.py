@@ -108,3 +108,18 @@ def briefing(name: str, post: str, day: date) -> str:
     if post not in {p.id for p in proto.command_posts}:
         raise NotFound(f"no command post {post!r}")
     return briefing_html(df, post, day, proto, name)
+
+
+def check_upload(data: bytes, filename: str) -> dict[str, Any]:
+    """Check an uploaded plan CSV against the bundled protocol: every violation, or ok."""
+    import tempfile
+
+    from safecities.patrols.check import check_plan
+
+    name = Path(filename or "plan.csv").name or "plan.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        report = check_plan(path, protocol_path()).to_dict()
+    report["file"] = name
+    return report

@@ -458,7 +458,9 @@ def _patrols_available() -> bool:
     return True
 
 
-def _patrols_page(request, db, user: Principal, message=None, css="success", status_code=200):
+def _patrols_page(
+    request, db, user: Principal, message=None, css="success", status_code=200, check=None
+):
     import re as _re
 
     from safecities.api import patrols as psvc
@@ -487,6 +489,7 @@ def _patrols_page(request, db, user: Principal, message=None, css="success", sta
         approve_as=approve_as,
         message=message,
         message_css=css,
+        check=check,
         default_day=max(start, date.today()).isoformat(),
     )
 
@@ -547,6 +550,22 @@ def patrols_approve_defence(
     protocol_id: int = PathParam(ge=1, le=2**31 - 1),
 ) -> HTMLResponse:
     return _approve(request, db, user, protocol_id)
+
+
+async def patrols_check(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    file: UploadFile = File(...),
+) -> HTMLResponse:
+    from safecities.api import patrols as psvc
+    from safecities.errors import SafecitiesError
+
+    try:
+        report = psvc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+    except SafecitiesError as exc:
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    return _patrols_page(request, db, user, check=report)
 
 
 def patrols_plan(
@@ -739,6 +758,7 @@ if _patrols_available():
     router.get("/patrols", response_class=HTMLResponse)(patrols_page)
     router.post("/patrols/request", response_class=HTMLResponse)(patrols_request)
     router.post("/patrols/plan", response_class=HTMLResponse)(patrols_plan)
+    router.post("/patrols/check", response_class=HTMLResponse)(patrols_check)
     router.post("/patrols/approve-interior/{protocol_id}", response_class=HTMLResponse)(
         patrols_approve_interior
     )

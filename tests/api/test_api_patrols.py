@@ -65,3 +65,26 @@ def test_request_approve_plan_download(client, tokens, auth):
     assert r.status_code == 200 and "<html" in r.text.lower()
     assert client.get("/api/patrols/plans/../../etc/passwd", headers=planner).status_code == 404
     assert client.get("/api/patrols/plans/plan-x.csv", headers=planner).status_code == 404
+
+
+def test_check_an_uploaded_plan_lists_violations(client, tokens, auth):
+    from safecities.patrols.planner import HEADER
+
+    h = auth(tokens[Role.DEFENCE_LIAISON])
+    bad = ",".join(HEADER) + (
+        "\n2026-04-06T02:00:00+02:00,2026-04-06T02:15:00+02:00,clemenceau,P1,0,3,"
+        "cp-5341-midi,patrol,,S1;S2;S3,\n"
+    )  # a patrol of soldiers without police
+    r = client.post(
+        "/api/patrols/plans/check",
+        headers=h,
+        files={"file": ("bad-plan.csv", bad.encode(), "text/csv")},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["ok"] is False and body["file"] == "bad-plan.csv"
+    assert "mixed_police_min" in body["counts_by_rule"]
+    r = client.post(
+        "/api/patrols/plans/check", headers=h, files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}
+    )
+    assert r.status_code == 400 and "missing column" in r.json()["detail"]

@@ -160,3 +160,16 @@ def test_docs_served_without_cdn_and_security_headers(client):
     assert r.headers["x-frame-options"] == "DENY"
     for f in TEMPLATES.glob("*.html"):  # no external resources anywhere
         assert "http://" not in f.read_text() and "https://" not in f.read_text(), f.name
+
+
+def test_patrol_plan_check_highlights_violations(client, demo_accounts):
+    from safecities.patrols.planner import HEADER
+
+    _signin(client, demo_accounts, Role.DEFENCE_LIAISON)
+    bad = ",".join(HEADER) + (
+        "\n2026-04-06T02:00:00+02:00,2026-04-06T02:15:00+02:00,clemenceau,P1,0,3,"
+        "cp-5341-midi,patrol,,S1;S2;S3,\n"
+    )
+    r = client.post("/patrols/check", files={"file": ("bad.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 200 and 'id="check-violations"' in r.text
+    assert '<tr class="violation"><td>mixed_police_min</td>' in r.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
@@ -128,6 +128,16 @@ def make_plan(
         seed=body.seed,
         time_limit=body.time_limit,
     )
+
+
+@router.post("/plans/check", responses={400: {}})
+async def check_plan(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    file: UploadFile = File(..., description="Plan CSV (as written by plan make)"),
+) -> dict[str, Any]:
+    """Independent check of a plan against the protocol: every violation with rule, time, zone,
+    units and numbers (`ok` true when there is none)."""
+    return svc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
 
 
 @router.get("/plans/{name}", response_class=FileResponse, responses={404: {}})
