@@ -399,7 +399,10 @@ class Planner:
         for i, days in enumerate(chunks):
             data, members, h0 = self.build_chunk(days)
             remaining = self.time_limit - (_time.perf_counter() - t_start)
-            budget = max(0.5, remaining / (len(chunks) - i))
+            # a chunk without a warm start (the first of its shape) gets a triple share
+            cold = not any(data.hints.values())
+            shares = (3 if cold else 1) + (len(chunks) - i - 1)
+            budget = max(0.5, remaining * (3 if cold else 1) / shares)
             model = ChunkModel(data)
             sol = model.solve(
                 time_limit=budget,
