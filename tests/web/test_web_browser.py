@@ -120,14 +120,14 @@ def _sign_in(page, server, acc) -> None:
 def test_sign_in_switch_language_and_map_layers(page, server, demo_accounts):
     _sign_in(page, server, demo_accounts[Role.ANALYST])
     page.wait_for_selector("#map[data-ready='true']")
-    page.wait_for_function(
-        "window.safecitiesMap && Object.keys(window.safecitiesMap.layers).length >= 5"
-    )
+    # (no wait_for_function: the page's Content-Security-Policy forbids eval, as it should)
+    page.wait_for_selector(".leaflet-control-layers-overlays label:nth-child(5)")
+    page.wait_for_selector("#map[data-incidents-shown]")
     # layers drawn as SVG paths, incidents filtered by the time slider
     assert page.locator("#map path.leaflet-interactive").count() > 30
     assert page.locator("#map").get_attribute("data-incidents-shown") == "3"
     page.locator("#time-slider").fill("0")
-    page.wait_for_function("document.getElementById('map').dataset.incidentsShown === '1'")
+    page.wait_for_selector("#map[data-incidents-shown='1']")
     page.locator("#time-slider").fill("100")
     for label in ("Municipalities", "Metro lines", "Stations", "Named zones", "Incidents"):
         assert page.locator(".leaflet-control-layers-overlays", has_text=label).count() == 1
@@ -183,7 +183,7 @@ def test_camera_operator_edits_own_camera_and_is_refused_another(page, server, d
     _sign_in(page, server, demo_accounts[Role.CAMERA_OPERATOR])  # bound to 21001 Anderlecht
     page.get_by_role("link", name="Cameras").click()
     page.wait_for_url(server + "/cameras")
-    page.wait_for_function("document.getElementById('map').dataset.camerasShown === '1'")
+    page.wait_for_selector("#map[data-cameras-shown='1']")
     assert page.locator("#camera-count").inner_text() == "1 camera(s)"
     _shot(page, "cameras")
     page.get_by_role("link", name="21001-t1").click()
