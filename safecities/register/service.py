@@ -239,8 +239,8 @@ def incidents_frame(engine: Engine, city: str | None = "brussels"):
     df = pd.DataFrame(rows, columns=["incident_id", "occurred_at", "lat", "lon", "municipality_id",
                                      "kind", "injured", "killed", "lines_closed",
                                      "disruption_minutes", "synthetic"])  # fmt: skip
-    if len(df):
-        df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_convert(BRUSSELS_TZ)
+    # Converted even when empty, so that `.dt` filters work on a city without incidents.
+    df["occurred_at"] = pd.to_datetime(df["occurred_at"], utc=True).dt.tz_convert(BRUSSELS_TZ)
     x, y = to_metres(df["lon"].to_numpy(float), df["lat"].to_numpy(float)) if len(df) else ([], [])
     df["x"], df["y"] = x, y
     return df

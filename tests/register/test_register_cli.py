@@ -193,3 +193,11 @@ def test_zones_can_be_replaced_from_geojson(db_env, tmp_path):
         text=True,
     )
     assert proc.returncode == 1 and "zones.geojson:1: field 'kind'" in proc.stderr
+
+
+def test_summary_of_a_city_without_incidents(db_env):
+    for args in (["--since", "2025-06-21"], ["--city", "antwerp"], []):
+        res = run("incidents", "summary", "--json", *args)
+        assert res.exit_code == 0, res.output
+        s = json.loads(res.stdout)
+        assert s["totals"]["incidents"] == 0 and s["by_month"] == []
