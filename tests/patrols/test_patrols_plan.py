@@ -98,6 +98,8 @@ def test_same_seed_same_plan_other_seed_other_visits(tmp_path: Path, cli, db_env
                 str(seed),
                 "--out",
                 str(out),
+                "--workers",
+                "1",
             ]
         )
         assert res.exit_code == 0, res.stderr
