@@ -3,6 +3,8 @@
 File format (what the hotspots capability produces): CSV `zone_id,weekday,hour,risk` with weekday
 0 = Monday .. 6 = Sunday, hour 0..23 local time, risk >= 0 (any scale; only ratios matter).
 Zones missing from the file get risk 0 (they are reported). The protocol's zone `weight` multiplies.
+Rows of zones outside the protocol are skipped and reported: a city-wide risk table (e.g. from
+`safecities hotspots profile`, which covers every bundled zone) can feed any protocol.
 
 Without a file, `default_profile` is used: the same for every zone (times its weight), heavier in
 the evening and at night, heaviest on Friday and Saturday nights, where the 2025 Brussels shootings
@@ -32,8 +34,11 @@ def default_profile(protocol: Protocol) -> dict[str, np.ndarray]:
     return {z.id: base * z.weight for z in protocol.zones}
 
 
-def read_risk(path: str | Path, protocol: Protocol) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Risk table from a CSV; returns (zone -> [7, 24] array, zones missing from the file)."""
+def read_risk(
+    path: str | Path, protocol: Protocol
+) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+    """Risk table from a CSV: (zone -> [7, 24] array, zones missing from the file, zones in the
+    file that the protocol does not list, whose rows were skipped)."""
     p = Path(path)
     try:
         df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -46,9 +51,13 @@ def read_risk(path: str | Path, protocol: Protocol) -> tuple[dict[str, np.ndarra
     zones = {z.id: z for z in protocol.zones}
     out = {z: np.zeros((7, 24)) for z in zones}
     seen: set[str] = set()
+    ignored: set[str] = set()
     for i, r in enumerate(df.itertuples(index=False), start=1):
         if r.zone_id not in zones:
-            raise InputError(f"{p}:{i}: field 'zone_id': zone {r.zone_id!r} is not in the protocol")
+            if not str(r.zone_id).strip():
+                raise InputError(f"{p}:{i}: field 'zone_id': empty")
+            ignored.add(r.zone_id)
+            continue
         try:
             wd, hr, risk = int(r.weekday), int(r.hour), float(r.risk)
         except ValueError as exc:
@@ -57,4 +66,4 @@ def read_risk(path: str | Path, protocol: Protocol) -> tuple[dict[str, np.ndarra
             raise InputError(f"{p}:{i}: weekday 0-6, hour 0-23 and risk >= 0 required")
         out[r.zone_id][wd, hr] = risk * zones[r.zone_id].weight
         seen.add(r.zone_id)
-    return out, sorted(set(zones) - seen)
+    return out, sorted(set(zones) - seen), sorted(ignored)

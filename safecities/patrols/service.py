@@ -47,9 +47,11 @@ def make_plan(
     """Plan, check with the independent checker, and only then write `out` (atomically)."""
     notes: list[str] = []
     if risk_path is not None:
-        risk, missing = read_risk(risk_path, protocol)
+        risk, missing, ignored = read_risk(risk_path, protocol)
         if missing:
             notes.append(f"zones with no risk in {risk_path} (risk 0): {', '.join(missing)}")
+        if ignored:
+            notes.append(f"{len(ignored)} zone(s) in {risk_path} not in the protocol, skipped")
     else:
         risk = default_profile(protocol)
         notes.append("no --risk file: default profile (evening and night heavier) used")

@@ -48,7 +48,7 @@ def protocols(draw) -> tuple[dict, date, date]:
                 "start": f"{s:02d}:00",
                 "end": f"{s + draw(st.integers(1, 2)):02d}:00",
                 "zone": zones[0]["id"],
-                "soldiers": draw(st.integers(1, 5)),
+                "soldiers": draw(st.integers(1, min(5, cap))),
             }
         )
     starts = sorted(draw(st.sets(st.sampled_from([0, 6, 8, 14, 16, 22]), min_size=1, max_size=3)))
