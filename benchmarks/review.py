@@ -146,6 +146,9 @@ def main() -> None:
     ap.add_argument("--settings", default="NM-equal,NM-ols", help="pysyncon settings to try")
     ap.add_argument("--starts", type=int, default=4, help="our outer optimiser starts")
     ap.add_argument("--pysyncon-placebo", default="sample:2", help="full or sample:N")
+    ap.add_argument(
+        "--placebo-setting", default="NM-ols", help="pysyncon setting for the placebo fits"
+    )
     ap.add_argument("--no-pysyncon", action="store_true")
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -178,8 +181,8 @@ def main() -> None:
         else:
             n = int(args.pysyncon_placebo.partition(":")[2] or 2)
             placebo_units = [donors[i * len(donors) // n] for i in range(n)]
-        for u in placebo_units:  # pysyncon's default setting, as PlaceboTest would run it
-            procs[f"pysyncon-placebo:{u}"] = _spawn(["pysyncon", settings[0], u])
+        for u in placebo_units:  # as PlaceboTest would run them, with the given setting
+            procs[f"pysyncon-placebo:{u}"] = _spawn(["pysyncon", args.placebo_setting, u])
     res = _collect(procs)
     ours = res.pop("ours")
     result["ours"] = ours
