@@ -3,7 +3,7 @@
 
 iCalendar (RFC 5545): one event per team duty stretch at the post (consecutive visits of the same
 patrol in the post's zones merged), and one per FIPA slot run, times in UTC. The briefing is one
-self-contained HTML page per post and day (print it, or "save as PDF" from a browser): a map of
+self-contained HTML page and a PDF (matplotlib) per post and day: a map of
 the post's zones, the hour-by-hour presence per zone, each team's composition, and the Defence
 liaison on duty. Place-based only: unit codes, never names.
 """
@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from safecities.errors import InputError
+from safecities.patrols.briefing_pdf import briefing_pdf
 from safecities.patrols.protocol import Protocol
 
 TEXT = {
@@ -159,27 +160,24 @@ def _zone_svg(zone_ids: list[str], protocol: Protocol) -> str:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="{w + 40}" height="{h + 40}" role="img">{"".join(parts)}</svg>'
 
 
-def briefing_html(
-    df: pd.DataFrame, post: str, day: date, protocol: Protocol, plan_name: str
-) -> str:
+def briefing_data(df: pd.DataFrame, post: str, day: date, protocol: Protocol) -> dict[str, Any]:
+    """What a post's briefing for one day says, for every renderer (HTML page, PDF)."""
     sub = df[(df["command_post"] == post) & (df["local"].dt.date == day)]
     post_name = (
         protocol.post(post).name if any(p.id == post for p in protocol.command_posts) else post
     )
     zone_ids = [z.id for z in protocol.zones if z.command_post == post]
-    esc = html.escape
-    rows_html = []
+    presence = []  # (hour, [(mixed, police-only) per zone])
     pat = sub[sub["kind"] == "patrol"]
     for hour in range(24):
         hs = pat[pat["local"].dt.hour == hour]
         if hs.empty:
             continue
-        cells = []
+        counts = []
         for z in zone_ids:
             zz = hs[hs["zone_id"] == z]
-            mixed, po = int((zz["soldiers"] > 0).sum()), int((zz["soldiers"] == 0).sum())
-            cells.append(f"<td>{mixed} / {po}</td>" if mixed or po else "<td></td>")
-        rows_html.append(f"<tr><th>{hour:02d}:00</th>{''.join(cells)}</tr>")
+            counts.append((int((zz["soldiers"] > 0).sum()), int((zz["soldiers"] == 0).sum())))
+        presence.append((hour, counts))
     teams = defaultdict(lambda: [None, None, set(), 0, 0])
     for r in sub.itertuples():
         t = teams[(r.patrol_id, r.kind)]
@@ -188,15 +186,34 @@ def briefing_html(
         t[1] = end if t[1] is None or end > t[1] else t[1]
         t[2].add(r.zone_id)
         t[3], t[4] = r.police, r.soldiers
-    team_rows = "".join(
-        f"<tr><td>{esc(pid)}</td><td>{esc(kind)}</td><td>{t[0]:%H:%M}-{t[1]:%H:%M}</td><td>{t[3]}</td><td>{t[4]}</td>"
-        f"<td>{esc(', '.join(sorted(t[2])))}</td></tr>"
+    team_list = [
+        {"patrol": pid, "kind": kind, "start": t[0], "end": t[1], "police": t[3],
+         "soldiers": t[4], "zones": sorted(t[2])}
         for (pid, kind), t in sorted(teams.items(), key=lambda kv: kv[1][0])
-    )
+    ]  # fmt: skip
     li = sub[sub["liaison"] != ""].groupby("liaison")["local"].agg(["min", "max"])
+    liaisons = [(code, r["min"], r["max"]) for code, r in li.iterrows()]
+    return {"post": post, "post_name": post_name, "day": day, "zone_ids": zone_ids,
+            "presence": presence, "teams": team_list, "liaisons": liaisons}  # fmt: skip
+
+
+def briefing_html(
+    df: pd.DataFrame, post: str, day: date, protocol: Protocol, plan_name: str
+) -> str:
+    b = briefing_data(df, post, day, protocol)
+    zone_ids, post_name = b["zone_ids"], b["post_name"]
+    esc = html.escape
+    rows_html = []
+    for hour, counts in b["presence"]:
+        cells = [f"<td>{m} / {po}</td>" if m or po else "<td></td>" for m, po in counts]
+        rows_html.append(f"<tr><th>{hour:02d}:00</th>{''.join(cells)}</tr>")
+    team_rows = "".join(
+        f"<tr><td>{esc(t['patrol'])}</td><td>{esc(t['kind'])}</td><td>{t['start']:%H:%M}-{t['end']:%H:%M}</td><td>{t['police']}</td><td>{t['soldiers']}</td>"
+        f"<td>{esc(', '.join(t['zones']))}</td></tr>"
+        for t in b["teams"]
+    )
     liaison = "".join(
-        f"<li>{esc(code)}: {r['min']:%H:%M} - {r['max']:%H:%M} (+15 min)</li>"
-        for code, r in li.iterrows()
+        f"<li>{esc(code)}: {lo:%H:%M} - {hi:%H:%M} (+15 min)</li>" for code, lo, hi in b["liaisons"]
     )
     liaison_html = f"<ul>{liaison}</ul>" if liaison else f"<p>{TEXT['none']}</p>"
     head = "".join(f"<th>{esc(z)}</th>" for z in zone_ids)
@@ -223,7 +240,7 @@ def export_plan(
     out.mkdir(parents=True, exist_ok=True)
     posts = sorted(set(df["command_post"]))
     plan_name = Path(plan).name
-    files: dict[str, list[str]] = {"ics": [], "html": []}
+    files: dict[str, list[str]] = {"ics": [], "html": [], "pdf": []}
     for post in posts:
         f = out / f"{post}.ics"
         f.write_text(ics_for_post(df, post, protocol, plan_name), encoding="utf-8", newline="")
@@ -234,6 +251,9 @@ def export_plan(
             f = out / f"briefing-{post}-{day}.html"
             f.write_text(briefing_html(df, post, day, protocol, plan_name), encoding="utf-8")
             files["html"].append(str(f))
+            f = out / f"briefing-{post}-{day}.pdf"
+            briefing_pdf(briefing_data(df, post, day, protocol), protocol, plan_name, f)
+            files["pdf"].append(str(f))
     return {
         "plan": str(plan),
         "out_dir": str(out),

@@ -50,6 +50,12 @@ def test_ics_and_briefing_per_post(tmp_path: Path) -> None:
     assert "Defence liaison on duty" in south and "FIPA" not in south.split("<h2")[0]
     assert "fipa-1" in south  # the FIPA of 3 April in Clemenceau is in the team list
     assert "<svg" in south  # map of the post's zones (bundled Brussels geometry)
+    # The same briefing as a printable PDF per post and day.
+    assert len(payload["files"]["pdf"]) == len(payload["files"]["html"])
+    pdf = Path(next(f for f in payload["files"]["pdf"] if "cp-south" in f)).read_bytes()
+    assert (
+        pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 2
+    )
 
 
 def test_fold_keeps_utf8_sequences() -> None:
