@@ -32,7 +32,7 @@ HELP = {
     "time_limit": "Solver time limit per solve, seconds.",
     "out": "Write the chosen sites as CSV.",
     "geojson": "Write the chosen sites as a GeoJSON map layer.",
-    "as_json": "Print one JSON object (stable keys, see docs/cameras.md).",
+    "as_json": "Print one JSON object (stable keys, see the README, Cameras).",
 }
 
 
@@ -141,7 +141,7 @@ HELP_REG = {
     "role": "Role of the caller (admin, camera_operator, police_commander, planner, analyst,"
     " ministerial_staff, auditor, ...). Access rules are applied for this role.",
     "as_municipality": "Municipality of a camera_operator (NIS code or Dutch/French name).",
-    "json": "Print one JSON object (stable keys, see docs/cameras.md).",
+    "json": "Print one JSON object (stable keys, see the README, Cameras).",
     "set": "FIELD=VALUE (repeatable), e.g. --set status=active --set fov_direction=90.",
     "municipality": "Municipality (NIS code or Dutch/French name).",
     "at": "Show the camera as it was at this moment (ISO 8601 with timezone).",

@@ -203,7 +203,7 @@ def plan(
     solver: HighsSolver | None = None,
     on_step=None,
 ) -> dict[str, Any]:
-    """Solve the plan and return the report (JSON-ready; see docs/cameras.md for the keys).
+    """Solve the plan and return the report (JSON-ready; see the README, Cameras for the keys).
 
     `on_step()` is called after each solve (main, each alternative, each curve point)."""
     solver = solver or HighsSolver()

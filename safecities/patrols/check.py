@@ -11,7 +11,7 @@ fipa), optionally followed by `police_units,soldier_units` (unit codes separated
 `liaison` (the Defence liaison on duty at the post). Times are ISO 8601; without a UTC offset they
 are read in the protocol's time zone.
 
-Rule semantics (documented in docs/patrols.md):
+Rule semantics (documented in the README, Joint police-military patrols):
 - moments are 15-minute slots; a row occupies every slot it overlaps;
 - a unit's duty periods are its rows merged where they touch; a period is a shift: its length must
   lie in [shift_min, shift_max], the gap between periods must be at least min_rest, and the duty
