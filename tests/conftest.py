@@ -18,6 +18,9 @@ settings.register_profile("deterministic", derandomize=True, print_blob=True)
 settings.register_profile("random", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
+# Fixtures shared by tests/api and tests/web (one module instead of two copies).
+pytest_plugins = ["api_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SHARED_DATA = REPO.parent / "shared" / "data"

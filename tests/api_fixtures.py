@@ -1,4 +1,5 @@
-"""Fixtures for the API tests: one migrated SQLite app per module, demo accounts, role clients."""
+"""API and web test fixtures (a plugin of tests/conftest.py): a migrated SQLite app per module, demo
+accounts and role clients."""
 
 from __future__ import annotations
 
