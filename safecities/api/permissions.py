@@ -93,7 +93,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         {A.REFERENCE_READ, A.CAMERAS_READ, A.CAMERAS_EDIT, A.CAMERAS_HISTORY}
     ),
     Role.AUDITOR: frozenset(_READ_ALL | {A.AUDIT_READ, A.USERS_READ, A.CAMERAS_HISTORY}),
-    Role.MINISTERIAL_STAFF: frozenset({A.REFERENCE_READ, A.INCIDENTS_SUMMARY, A.REVIEW_READ}),
+    # Read-only reports, and the national camera picture ("police and ministry roles read all",
+    # as the cameras service layer also allows).
+    Role.MINISTERIAL_STAFF: frozenset(
+        {A.REFERENCE_READ, A.INCIDENTS_SUMMARY, A.REVIEW_READ, A.CAMERAS_READ}
+    ),
 }
 
 for _role in PERMISSIONS:

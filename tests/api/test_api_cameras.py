@@ -48,6 +48,13 @@ def test_operator_edits_own_camera_and_is_refused_another_municipality(client, t
     assert r.status_code == 400
     counts = client.get("/api/cameras/counts", headers=auth(tokens[Role.MINISTERIAL_STAFF]))
     assert counts.status_code == 200 and sum(c["total"] for c in counts.json()) == 2
+    # Ministerial staff read the national picture (as the service layer allows) but never edit.
+    staff = auth(tokens[Role.MINISTERIAL_STAFF])
+    assert len(client.get("/api/cameras/geojson", headers=staff).json()["features"]) == 2
+    assert (
+        client.patch(f"/api/cameras/{own}", headers=staff, json={"retention_days": 5}).status_code
+        == 403
+    )
     audit = client.get(
         "/api/audit", headers=auth(tokens[Role.AUDITOR]), params={"actor": "demo-camera-operator"}
     ).json()

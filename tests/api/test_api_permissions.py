@@ -97,7 +97,7 @@ def test_table_covers_every_role_and_session_for_all():
     for role in Role:
         assert Action.SESSION in PERMISSIONS[role]
     assert table()["ministerial_staff"] == sorted(
-        ["reference.read", "incidents.summary", "review.read", "session"]
+        ["cameras.read", "incidents.summary", "reference.read", "review.read", "session"]
     )
 
 
