@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import safecities.store.types
+from safecities.store.ddl import append_only
 
 revision = "0001_foundation"
 down_revision = None
@@ -157,26 +158,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_transport_node_city_id"), ["city_id"], unique=False)
 
     # ### end Alembic commands ###
-    _append_only("audit_event")
-
-
-def _append_only(table: str) -> None:
-    """Refuse UPDATE and DELETE on an append-only table at the database itself."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    else:
-        op.execute(
-            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$ LANGUAGE plpgsql"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
+    append_only("audit_event")
 
 
 def downgrade() -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import safecities.store.types
+from safecities.store.ddl import append_only, drop_append_only
 
 revision = "0002_cameras"
 down_revision = "0001_foundation"
@@ -77,33 +78,12 @@ def upgrade() -> None:
         sa.Column("decided_at", _TS, nullable=True),
         sa.UniqueConstraint("camera_a", "camera_b", name="uq_camera_duplicate_pair"),
     )
-    _append_only("camera_history")
-
-
-def _append_only(table: str) -> None:
-    """History is never edited: refuse UPDATE and DELETE at the database itself."""
-    if op.get_bind().dialect.name == "sqlite":
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-    else:
-        op.execute(
-            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
-            f"BEGIN RAISE EXCEPTION '{table} is append-only'; END $$ LANGUAGE plpgsql"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
+    append_only("camera_history")
 
 
 def downgrade() -> None:
     op.drop_table("camera_duplicate")
-    if op.get_bind().dialect.name != "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS camera_history_append_only ON camera_history")
-        op.execute("DROP FUNCTION IF EXISTS camera_history_append_only()")
+    drop_append_only("camera_history")
     op.drop_index("ix_camera_history_camera_at", "camera_history")
     op.drop_table("camera_history")
     op.drop_index("ix_camera_municipality_status", "camera")
