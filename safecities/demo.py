@@ -105,14 +105,13 @@ def demo(
     from safecities.config import get_settings
     from safecities.register.cli import print_summary
     from safecities.register.demo import load_demo
-    from safecities.store.db import get_engine, upgrade
+    from safecities.store.db import migrated_engine
 
     try:
         start, end = date.fromisoformat(from_), date.fromisoformat(to)
     except ValueError:
         raise InputError(f"--from/--to: not dates (YYYY-MM-DD): {from_!r}, {to!r}") from None
-    engine = get_engine()
-    upgrade(engine)
+    engine = migrated_engine()
     var = get_settings().var_dir
     summary = load_demo(engine, seed=seed, start=start, end=end, var_dir=var)
     protocol = activate_brussels_protocol(engine)

@@ -19,11 +19,9 @@ _ROLES = ", ".join(r.value for r in Role)
 
 
 def _engine():
-    from safecities.store.db import get_engine, upgrade
+    from safecities.store.db import migrated_engine
 
-    engine = get_engine()
-    upgrade(engine)
-    return engine
+    return migrated_engine()
 
 
 @users_app.command("add")

@@ -168,11 +168,9 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 
 def _session():
-    from safecities.store.db import get_engine, session_scope, upgrade
+    from safecities.store.db import migrated_engine, session_scope
 
-    engine = get_engine()
-    upgrade(engine)
-    return session_scope(engine)
+    return session_scope(migrated_engine())
 
 
 AsOpt = typer.Option(None, "--as", help=HELP_REG["as"])

@@ -125,10 +125,9 @@ def candidates_from_db(session, engine, city: str = "brussels") -> pd.DataFrame:
 
 
 def inputs_from_db(radius: float, *, candidates: Path | None = None, demand: Path | None = None):
-    from safecities.store.db import get_engine, session_scope, upgrade
+    from safecities.store.db import migrated_engine, session_scope
 
-    engine = get_engine()
-    upgrade(engine)
+    engine = migrated_engine()
     with session_scope(engine) as s:
         cand = read_candidates(candidates) if candidates else candidates_from_db(s, engine)
     dem = read_demand(demand) if demand else demand_from_reference(engine)

@@ -19,11 +19,9 @@ JSON_OPT = typer.Option(False, "--json", help="Print one JSON object (stable key
 
 
 def _engine():
-    from safecities.store.db import get_engine, upgrade
+    from safecities.store.db import migrated_engine
 
-    engine = get_engine()
-    upgrade(engine)
-    return engine
+    return migrated_engine()
 
 
 def _emit(payload: dict, command: str, params: dict, as_json: bool, text: str) -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from safecities.clitools import console, echo_json, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
-from safecities.manifest import RunManifest, sha256_bytes
+from safecities.manifest import RunManifest
 
 db_app = typer.Typer(help="The store: create or upgrade the database schema.", no_args_is_help=True)
 ref_app = typer.Typer(help="Reference data: municipalities, stations, zones.", no_args_is_help=True)
@@ -26,11 +26,9 @@ ActorOpt = Annotated[
 
 
 def _engine():
-    from safecities.store.db import get_engine, upgrade
+    from safecities.store.db import migrated_engine
 
-    engine = get_engine()
-    upgrade(engine)
-    return engine
+    return migrated_engine()
 
 
 @db_app.command("upgrade")
@@ -145,16 +143,21 @@ def incidents_summary(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts, injured and killed by month and municipality; since 1 January and since summer."""
+    from safecities.register.service import incidents_frame
     from safecities.register.summary import plot_monthly, summarise
 
     since_d = _date(since, "--since") if since else None
     engine = _engine()
-    summary = summarise(engine, city=city, since=since_d, municipality=municipality)
+    frame = incidents_frame(engine, city)
+    summary = summarise(engine, city=city, since=since_d, municipality=municipality, frame=frame)
     manifest = RunManifest(
         command="incidents summary",
         parameters={"since": since, "municipality": municipality, "city": city},
     )
-    manifest.add_input_bytes("incidents", _digest_incidents(engine, city))
+    # The fingerprint of exactly the rows the figures were computed from.
+    manifest.add_input_bytes(
+        "incidents", frame.drop(columns=["x", "y"]).to_csv(index=False).encode()
+    )
     if plot:
         plot_monthly(summary, plot)
         summary["plot"] = str(plot)
@@ -163,14 +166,6 @@ def incidents_summary(
         echo_json(summary)
     else:
         print_summary(summary)
-
-
-def _digest_incidents(engine, city: str) -> bytes:
-    """A stable fingerprint of the incident rows the figures were computed from."""
-    from safecities.register.service import incidents_frame
-
-    df = incidents_frame(engine, city)
-    return sha256_bytes(df.drop(columns=["x", "y"]).to_csv(index=False).encode()).encode()
 
 
 def print_summary(s: dict) -> None:

@@ -51,8 +51,10 @@ def summarise(
     since: date | None = None,
     municipality: str | None = None,
     as_of: date | None = None,
+    frame: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    df = incidents_frame(engine, city)
+    """`frame`: the city's incidents already read with `incidents_frame` (read here if None)."""
+    df = incidents_frame(engine, city) if frame is None else frame
     muni = None
     if municipality:
         muni = resolve_municipality(engine, municipality)

@@ -54,6 +54,13 @@ def upgrade(engine: Engine | None = None) -> None:
     command.upgrade(alembic_config(engine), "heads")
 
 
+def migrated_engine() -> Engine:
+    """The application's engine with its schema up to date: what every command starts with."""
+    engine = get_engine()
+    upgrade(engine)
+    return engine
+
+
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
     return sessionmaker(engine or get_engine(), expire_on_commit=False, future=True)
 
