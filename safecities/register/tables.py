@@ -23,14 +23,11 @@ def _decode(raw: bytes, name: str) -> str:
         raise InputError(
             f"{name}: not a text file (binary content); expected CSV, GeoJSON or Parquet"
         )
-    for enc in ("utf-8-sig", "cp1252"):
+    for enc in ("utf-8-sig", "cp1252"):  # cp1252 itself refuses its five undefined bytes
         try:
-            text = raw.decode(enc)
+            return raw.decode(enc)
         except UnicodeDecodeError:
             continue
-        if enc == "cp1252" and sum(ch in text for ch in "\x81\x8d\x8f\x90\x9d") > 0:
-            break
-        return text
     raise InputError(f"{name}: cannot be decoded as UTF-8 or Windows-1252 text")
 
 

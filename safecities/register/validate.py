@@ -88,9 +88,7 @@ def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = Tru
     needed = ["lat", "lon"] + (
         ["occurred_at"] if m.column("occurred_at") in df.columns else ["date"]
     )
-    if full and not m.one_row_per_victim:
-        needed.append("id")
-    if m.one_row_per_victim:
+    if full or m.one_row_per_victim:
         needed.append("id")
     missing = [m.column(f) or f for f in needed if (m.column(f) or f) not in df.columns]
     if missing:
