@@ -1,12 +1,9 @@
 """Browser tests in real headless Chromium (Debian's `chromium`, driven by Playwright with the
-system executable; never `playwright install`). Screenshots go to test-artifacts/."""
+system executable; never `playwright install`). Screenshots go to test-artifacts/. Fixtures
+(server, browser, page, shot, sign_in) are in tests/web/conftest.py."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,111 +11,11 @@ import pytest
 from safecities.domain import Role
 
 pytestmark = pytest.mark.browser
-REPO = Path(__file__).resolve().parents[2]
-ART = REPO / "test-artifacts"
 DATA = Path(__file__).parents[1] / "data" / "api"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def var_dir(tmp_path_factory):
-    import os
-
-    from safecities.config import get_settings
-
-    old = os.environ.get("SAFECITIES_VAR_DIR")
-    os.environ["SAFECITIES_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
-    get_settings.cache_clear()
-    yield
-    if old is None:
-        os.environ.pop("SAFECITIES_VAR_DIR", None)
-    else:
-        os.environ["SAFECITIES_VAR_DIR"] = old
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
-def server(app, api_engine, var_dir):
-    import uvicorn
-
-    from safecities.register.service import import_incidents
-
-    import_incidents(api_engine, DATA / "incidents_ok.csv", actor="test")
-    from safecities.cameras import service as cams
-    from safecities.store.db import session_scope
-
-    with session_scope(api_engine) as s:
-        admin = cams.Caller("test-admin", Role.ADMIN)
-        cams.create_camera(
-            s,
-            admin,
-            "21001",
-            {"id": "21001-t1", "lat": 50.8386, "lon": 4.3096, "purpose": "public order"},
-        )
-        cams.create_camera(
-            s,
-            admin,
-            "21004",
-            {"id": "21004-t1", "lat": 50.8466, "lon": 4.3528, "purpose": "public order"},
-        )
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    exe = shutil.which("chromium")
-    if exe is None:
-        pytest.fail("chromium missing: scripts/services.sh ensure installs Debian's chromium")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(
-            executable_path=exe, headless=True, args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    pg = ctx.new_page()
-    pg.set_default_timeout(15000)
-    yield pg
-    ctx.close()
-
-
-def _shot(page, name: str) -> None:
-    ART.mkdir(exist_ok=True)
-    page.screenshot(path=str(ART / f"web-{name}.png"), full_page=True)
-
-
-def _sign_in(page, server, acc) -> None:
-    page.goto(server + "/")
-    assert "/login" in page.url
-    page.get_by_label("User name").fill(acc["name"])
-    page.get_by_label("Password").fill(acc["password"])
-    _shot(page, "login")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(server + "/")
-
-
-def test_sign_in_switch_language_and_map_layers(page, server, demo_accounts):
-    _sign_in(page, server, demo_accounts[Role.ANALYST])
+def test_sign_in_switch_language_and_map_layers(page, server, demo_accounts, shot, sign_in):
+    sign_in(page, server, demo_accounts[Role.ANALYST])
     page.wait_for_selector("#map[data-ready='true']")
     # (no wait_for_function: the page's Content-Security-Policy forbids eval, as it should)
     page.wait_for_selector(".leaflet-control-layers-overlays label:nth-child(5)")
@@ -132,23 +29,23 @@ def test_sign_in_switch_language_and_map_layers(page, server, demo_accounts):
     for label in ("Municipalities", "Metro lines", "Stations", "Named zones", "Incidents"):
         assert page.locator(".leaflet-control-layers-overlays", has_text=label).count() == 1
     assert page.locator("#since-jan").inner_text() == "3"
-    _shot(page, "dashboard-en")
+    shot(page, "dashboard-en")
     # keyboard: the language form is reachable and works
     page.select_option("#lang-select", "fr")
     page.get_by_role("button", name="Change").click()
     page.wait_for_selector("html[lang='fr']")
     assert page.get_by_role("heading", name="Tableau de bord").is_visible()
     page.wait_for_selector(".leaflet-control-layers-overlays >> text=Communes")
-    _shot(page, "dashboard-fr")
+    shot(page, "dashboard-fr")
     page.select_option("#lang-select", "nl")
     page.get_by_role("button", name="Changer").click()
     page.wait_for_selector("html[lang='nl']")
     assert page.get_by_role("heading", name="Overzicht").is_visible()
-    _shot(page, "dashboard-nl")
+    shot(page, "dashboard-nl")
 
 
-def test_import_a_file_with_an_error_and_see_the_row(page, server, demo_accounts):
-    _sign_in(page, server, demo_accounts[Role.ANALYST])
+def test_import_a_file_with_an_error_and_see_the_row(page, server, demo_accounts, shot, sign_in):
+    sign_in(page, server, demo_accounts[Role.ANALYST])
     page.get_by_role("link", name="Incidents").click()
     page.wait_for_url(server + "/incidents")
     page.get_by_label("CSV, GeoJSON or Parquet file", exact=False).set_input_files(
@@ -161,54 +58,58 @@ def test_import_a_file_with_an_error_and_see_the_row(page, server, demo_accounts
     texts = [rows.nth(i).inner_text() for i in range(rows.count())]
     assert any("\t2\toccurred_at" in t for t in texts), texts
     assert any("\t3\tinjured" in t for t in texts), texts
-    _shot(page, "incidents-import-error")
+    shot(page, "incidents-import-error")
     page.get_by_label("Kind", exact=True).select_option("shooting")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**/incidents?**")
-    _shot(page, "incidents-filtered")
+    shot(page, "incidents-filtered")
     assert page.locator("#incident-count").inner_text() == "2 incident(s)"
-    _shot(page, "incidents")
+    shot(page, "incidents")
 
 
-def test_other_pages_render(page, server, demo_accounts):
-    _sign_in(page, server, demo_accounts[Role.ADMIN])
+def test_other_pages_render(page, server, demo_accounts, shot, sign_in):
+    sign_in(page, server, demo_accounts[Role.ADMIN])
     for path in ("/hotspots", "/review", "/audit"):
         page.goto(server + path)
         assert page.locator("h1").count() == 1
-        _shot(page, path.strip("/"))
+        shot(page, path.strip("/"))
     assert "intact" in page.locator("#chain").inner_text()
 
 
-def test_camera_operator_edits_own_camera_and_is_refused_another(page, server, demo_accounts):
-    _sign_in(page, server, demo_accounts[Role.CAMERA_OPERATOR])  # bound to 21001 Anderlecht
+def test_camera_operator_edits_own_camera_and_is_refused_another(
+    page, server, demo_accounts, shot, sign_in
+):
+    sign_in(page, server, demo_accounts[Role.CAMERA_OPERATOR])  # bound to 21001 Anderlecht
     page.get_by_role("link", name="Cameras").click()
     page.wait_for_url(server + "/cameras")
     page.wait_for_selector("#map[data-cameras-shown='1']")
     assert page.locator("#camera-count").inner_text() == "1 camera(s)"
-    _shot(page, "cameras")
+    shot(page, "cameras")
     page.get_by_role("link", name="21001-t1").click()
     page.get_by_label("Retention (days)").fill("30")
     page.get_by_label("Status").select_option("out_of_service")
     page.get_by_role("button", name="Save").click()
     page.locator("#saved").wait_for()
     assert page.locator("#hist-h + table tbody tr").count() == 2
-    _shot(page, "camera-edit")
+    shot(page, "camera-edit")
     # the browser itself refuses a negative retention (min=0) before anything is sent
     page.get_by_label("Retention (days)").fill("-3")
     assert not page.locator("#retention_days").evaluate("e => e.checkValidity()")
     page.goto(server + "/cameras/21004-t1")
     assert page.get_by_role("heading", name="Not allowed").is_visible()
-    _shot(page, "camera-refused")
+    shot(page, "camera-refused")
 
 
-def test_request_approve_make_and_download_a_plan(browser, server, demo_accounts, tmp_path):
+def test_request_approve_make_and_download_a_plan(
+    browser, server, demo_accounts, tmp_path, shot, sign_in
+):
     def as_role(role):
         ctx = browser.new_context(
             viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True
         )
         pg = ctx.new_page()
         pg.set_default_timeout(60000)
-        _sign_in(pg, server, demo_accounts[role])
+        sign_in(pg, server, demo_accounts[role])
         pg.goto(server + "/patrols")
         return ctx, pg
 
@@ -228,7 +129,7 @@ def test_request_approve_make_and_download_a_plan(browser, server, demo_accounts
     pg.get_by_label("Last day").fill("2026-04-06")
     pg.get_by_role("button", name="Make a plan").click()
     pg.locator("#patrol-message.success").wait_for()
-    _shot(pg, "patrols")
+    shot(pg, "patrols")
     with pg.expect_download() as dl:
         pg.get_by_role("link", name="CSV").first.click()
     path = tmp_path / "plan.csv"

@@ -1,0 +1,159 @@
+"""Patrols: protocol governance, plans, checks and briefings."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+
+from safecities.api.accounts import Principal
+from safecities.api.deps import DbSession, require
+from safecities.api.permissions import Action
+from safecities.web.pages.core import _day, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _patrols_page(
+    request, db, user: Principal, message=None, css="success", status_code=200, check=None
+):
+    import re as _re
+
+    from safecities.api import patrols as psvc
+    from safecities.patrols.governance import list_protocols
+    from safecities.patrols.protocol import load_protocol
+
+    proto = load_protocol(psvc.protocol_path())
+    plans = psvc.list_plans()
+    for p in plans:
+        m = _re.search(r"(\d{4}-\d{2}-\d{2})-\d{4}-\d{2}-\d{2}", p["name"])
+        p["first_day"] = m.group(1) if m else ""
+    approve_as = None
+    if user.can(Action.PATROLS_APPROVE_INTERIOR):
+        approve_as = "interior"
+    elif user.can(Action.PATROLS_APPROVE_DEFENCE):
+        approve_as = "defence"
+    start = proto.period_bounds()[0].date()
+    return render(
+        request,
+        "patrols.html",
+        status_code=status_code,
+        protocols=list_protocols(db),
+        plans=plans,
+        posts=[p.id for p in proto.command_posts],
+        can_plan=user.can(Action.PATROLS_PLAN),
+        approve_as=approve_as,
+        message=message,
+        message_css=css,
+        check=check,
+        default_day=max(start, date.today()).isoformat(),
+    )
+
+
+def patrols_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+) -> HTMLResponse:
+    return _patrols_page(request, db, user)
+
+
+def patrols_request(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    reason: str = Form(..., max_length=2000),
+) -> HTMLResponse:
+    from safecities.api import patrols as psvc
+    from safecities.errors import SafecitiesError
+    from safecities.patrols.governance import request_protocol
+
+    try:
+        out = request_protocol(db, psvc.protocol_path(), reason=reason, actor=user.name)
+        db.commit()
+    except SafecitiesError as exc:
+        db.rollback()
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    return _patrols_page(request, db, user, f"#{out['id']}: {out['status']}")
+
+
+def _approve(request, db, user: Principal, protocol_id: int) -> HTMLResponse:
+    from safecities.errors import SafecitiesError
+    from safecities.patrols.governance import approve
+
+    try:
+        out = approve(db, protocol_id, actor=user.name, role=user.role.value)
+        db.commit()
+    except SafecitiesError as exc:
+        db.rollback()
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    return _patrols_page(request, db, user, f"#{protocol_id}: {out['status']}")
+
+
+def patrols_approve_interior(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_INTERIOR))],
+    protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+) -> HTMLResponse:
+    return _approve(request, db, user, protocol_id)
+
+
+def patrols_approve_defence(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_DEFENCE))],
+    protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+) -> HTMLResponse:
+    return _approve(request, db, user, protocol_id)
+
+
+async def patrols_check(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    file: UploadFile = File(...),
+) -> HTMLResponse:
+    from safecities.api import patrols as psvc
+    from safecities.errors import SafecitiesError
+
+    try:
+        report = psvc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+    except SafecitiesError as exc:
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    return _patrols_page(request, db, user, check=report)
+
+
+def patrols_plan(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    first: str = Form(..., alias="from", max_length=10),
+    last: str = Form(..., alias="to", max_length=10),
+    seed: int = Form(0, ge=0, le=2**31 - 1),
+) -> HTMLResponse:
+    from safecities.api import patrols as psvc
+    from safecities.errors import SafecitiesError
+
+    d1, d2 = _day(first), _day(last)
+    if d1 is None or d2 is None:
+        return _patrols_page(request, db, user, "from/to: YYYY-MM-DD", "error", 400)
+    try:
+        out = psvc.make(request.app.state.engine, first=d1, last=d2, seed=seed, time_limit=30)
+    except SafecitiesError as exc:
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
+    return _patrols_page(request, db, user, msg)
+
+
+router.get("/patrols", response_class=HTMLResponse)(patrols_page)
+router.post("/patrols/request", response_class=HTMLResponse)(patrols_request)
+router.post("/patrols/plan", response_class=HTMLResponse)(patrols_plan)
+router.post("/patrols/check", response_class=HTMLResponse)(patrols_check)
+router.post("/patrols/approve-interior/{protocol_id}", response_class=HTMLResponse)(
+    patrols_approve_interior
+)
+router.post("/patrols/approve-defence/{protocol_id}", response_class=HTMLResponse)(
+    patrols_approve_defence
+)
