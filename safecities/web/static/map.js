@@ -10,7 +10,6 @@
   map.attributionControl.addAttribution("Statbel, STIB-MIVB, NMBS/SNCB (iRail)");
   var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
   var loaded = {};
-  window.safecitiesMap = { map: map, layers: loaded };
 
   function get(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
@@ -23,11 +22,14 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
-  function add(key, layer, show) {
+  function add(key, layer, show, label) {
     loaded[key] = layer;
-    control.addOverlay(layer, labels[key]);
+    control.addOverlay(layer, label || labels[key] || key);
     if (show) { layer.addTo(map); }
   }
+  // Capability scripts loaded after this one (e.g. /static/cameras.js) add their own layers with
+  // safecitiesMap.add(key, leafletLayer, show, translatedLabel) and fetch with safecitiesMap.get.
+  window.safecitiesMap = { map: map, layers: loaded, add: add, get: get, esc: esc, labels: labels };
 
   var q = "?city=" + encodeURIComponent(city);
   get("/api/reference/municipalities" + q).then(function (gj) {
