@@ -4,10 +4,12 @@ with the bundled (or an approved) protocol, stored as CSV under <var_dir>/plans/
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from safecities.errors import InputError, NotFound
@@ -123,3 +125,130 @@ def check_upload(data: bytes, filename: str) -> dict[str, Any]:
         report = check_plan(path, protocol_path()).to_dict()
     report["file"] = name
     return report
+
+
+def _plan_frame(name: str, post: str | None = None):
+    """The plan's rows (and the protocol); `post` must be one of the protocol's command posts."""
+    from safecities.patrols.export import read_plan_rows
+    from safecities.patrols.protocol import load_protocol
+
+    proto = load_protocol(protocol_path())
+    df = read_plan_rows(plan_file(name), proto)
+    if post is not None and post not in {p.id for p in proto.command_posts}:
+        raise NotFound(f"no command post {post!r}")
+    return proto, df
+
+
+def calendar_ics(name: str, post: str) -> str:
+    """The plan of one command post as iCalendar (RFC 5545), as `plan export` writes it."""
+    from safecities.patrols.export import ics_for_post
+
+    proto, df = _plan_frame(name, post)
+    return ics_for_post(df, post, proto, name)
+
+
+def briefing_pdf(name: str, post: str, day: date) -> bytes:
+    """The printable daily briefing of one command post as PDF, as `plan export` writes it."""
+    import tempfile
+
+    from safecities.patrols.export import briefing_data
+    from safecities.patrols.export import briefing_pdf as render_pdf
+
+    proto, df = _plan_frame(name, post)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "briefing.pdf"
+        render_pdf(briefing_data(df, post, day, proto), proto, name, path)
+        return path.read_bytes()
+
+
+def export_index(name: str) -> dict[str, Any]:
+    """What `plan export` would write for this plan, as download links (one iCalendar per
+    command post; an HTML and a PDF briefing per post and day)."""
+    from urllib.parse import quote
+
+    _, df = _plan_frame(name)
+    posts = sorted(set(df["command_post"]))
+    days = sorted(set(df["local"].dt.date))
+    base = f"/api/patrols/plans/{quote(name)}"
+    return {
+        "plan": name,
+        "command_posts": posts,
+        "days": [d.isoformat() for d in days],
+        "files": {
+            "ics": [f"{base}/calendar.ics?post={quote(p)}" for p in posts],
+            "html": [f"{base}/briefing?post={quote(p)}&day={d}" for d in days for p in posts],
+            "pdf": [f"{base}/briefing.pdf?post={quote(p)}&day={d}" for d in days for p in posts],
+        },
+    }
+
+
+def check_saved(name: str) -> dict[str, Any]:
+    """Independent check of a saved plan against the bundled protocol (cached per file version)."""
+    path = plan_file(name)
+    return dict(_check_cached(str(path), path.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=32)
+def _check_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
+    from safecities.patrols.check import check_plan
+
+    report = check_plan(path, protocol_path()).to_dict()
+    report["file"] = Path(path).name
+    return report
+
+
+def calendar(name: str, post: str) -> dict[str, Any]:
+    """The plan of one command post as a calendar: per local day and hour, the patrol visits
+    (mixed / police-only), FIPA slots, the most soldiers present at once in the post's zones,
+    the liaison on duty, and the protocol violations touching that hour (from the independent
+    checker: a violation of one of the post's zones, or of a city-wide rule such as the cap)."""
+    proto, df = _plan_frame(name, post)
+    zone_ids = [z.id for z in proto.zones if z.command_post == post]
+    sub = df[df["command_post"] == post]
+    check = check_saved(name)
+    mine = [
+        v for v in check["violations"] if v.get("zone") is None or v.get("zone") in set(zone_ids)
+    ]
+    spans = []
+    for v in mine:
+        try:
+            s = pd.Timestamp(v["start"]).tz_convert(proto.tz) if v.get("start") else None
+            e = pd.Timestamp(v["end"]).tz_convert(proto.tz) if v.get("end") else None
+        except (ValueError, TypeError):
+            s = e = None
+        spans.append((s, e))
+    days = []
+    for day, g in sub.groupby(sub["local"].dt.date, sort=True):
+        hours = []
+        for hour in range(24):
+            h = g[g["local"].dt.hour == hour]
+            start = pd.Timestamp(datetime.combine(day, time(hour)), tz=proto.tz)
+            end = start + pd.Timedelta(hours=1)
+            n_viol = sum(
+                1
+                for s, e in spans
+                if s is not None and s < end and (e if e is not None else s) >= start
+            )
+            pat = h[h["kind"] == "patrol"]
+            per_slot = h.groupby("s")["soldiers"].sum()
+            hours.append(
+                {
+                    "hour": hour,
+                    "mixed": int((pat["soldiers"] > 0).sum()),
+                    "police_only": int((pat["soldiers"] == 0).sum()),
+                    "fipa": int((h["kind"] == "fipa").sum()),
+                    "soldiers_max": int(per_slot.max()) if len(per_slot) else 0,
+                    "violations": n_viol,
+                }
+            )
+        liaisons = sorted({x for x in g["liaison"] if x})
+        days.append({"day": day.isoformat(), "hours": hours, "liaisons": liaisons})
+    return {
+        "plan": name,
+        "post": post,
+        "post_name": proto.post(post).name,
+        "zones": zone_ids,
+        "days": days,
+        "check": {k: check[k] for k in ("ok", "violation_count", "counts_by_rule")},
+        "violations": mine,
+    }

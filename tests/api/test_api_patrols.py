@@ -88,3 +88,76 @@ def test_check_an_uploaded_plan_lists_violations(client, tokens, auth):
         "/api/patrols/plans/check", headers=h, files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}
     )
     assert r.status_code == 400 and "missing column" in r.json()["detail"]
+
+
+def _a_plan(client, tokens, auth) -> str:
+    """The plan made by the flow above (made here when this test runs alone)."""
+    planner = auth(tokens[Role.PLANNER])
+    names = [p["name"] for p in client.get("/api/patrols/plans", headers=planner).json()]
+    if not names:
+        test_request_approve_plan_download(client, tokens, auth)
+        names = [p["name"] for p in client.get("/api/patrols/plans", headers=planner).json()]
+    return names[0]
+
+
+def test_export_calendar_and_pdf_of_a_plan(client, tokens, auth):
+    name = _a_plan(client, tokens, auth)
+    h = auth(tokens[Role.POLICE_COMMANDER])
+    idx = client.get(f"/api/patrols/plans/{name}/export", headers=h)
+    assert idx.status_code == 200, idx.text
+    idx = idx.json()
+    assert idx["days"] == ["2026-04-06"] and idx["command_posts"]
+    assert len(idx["files"]["ics"]) == len(idx["command_posts"])
+    assert len(idx["files"]["pdf"]) == len(idx["command_posts"]) * len(idx["days"])
+    ics = client.get(idx["files"]["ics"][0], headers=h)
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    assert ics.text.startswith("BEGIN:VCALENDAR\r\n") and "BEGIN:VEVENT" in ics.text
+    assert "attachment" in ics.headers["content-disposition"]
+    pdf = client.get(idx["files"]["pdf"][0], headers=h)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    r = client.get(
+        f"/api/patrols/plans/{name}/calendar.ics", headers=h, params={"post": "no-such-post"}
+    )
+    assert r.status_code == 404
+    # ministerial staff may not read plans
+    staff = auth(tokens[Role.MINISTERIAL_STAFF])
+    assert client.get(f"/api/patrols/plans/{name}/export", headers=staff).status_code == 403
+
+
+def test_calendar_per_post_highlights_violations(client, tokens, auth):
+    from safecities.api import patrols as svc
+
+    name = _a_plan(client, tokens, auth)
+    h = auth(tokens[Role.DEFENCE_LIAISON])
+    idx = client.get(f"/api/patrols/plans/{name}/export", headers=h).json()
+    post = idx["command_posts"][0]
+    cal = client.get(f"/api/patrols/plans/{name}/calendar", headers=h, params={"post": post})
+    assert cal.status_code == 200, cal.text
+    cal = cal.json()
+    assert cal["check"]["ok"] and cal["violations"] == []
+    (day,) = cal["days"]
+    assert [x["hour"] for x in day["hours"]] == list(range(24))
+    assert sum(x["mixed"] + x["police_only"] + x["fipa"] for x in day["hours"]) > 0
+    assert max(x["soldiers_max"] for x in day["hours"]) <= 45
+    # the same plan with one patrol of soldiers only (no police) at 02:00: flagged at that hour
+    text = svc.plan_file(name).read_text()
+    head, first, *rest = text.splitlines()
+    cols = head.split(",")
+    row = next(r.split(",") for r in rest if r.split(",")[cols.index("command_post")] == post)
+    row[cols.index("start")] = "2026-04-06T02:00:00+02:00"
+    row[cols.index("end")] = "2026-04-06T02:15:00+02:00"
+    row[cols.index("kind")] = "patrol"
+    row[cols.index("police")] = "0"
+    row[cols.index("soldiers")] = "3"
+    row[cols.index("police_units")] = ""
+    row[cols.index("patrol_id")] = "PX"
+    bad = name.replace(".csv", "-doctored.csv")
+    (svc.plans_dir() / bad).write_text("\n".join([head, first, *rest, ",".join(row)]) + "\n")
+    check = client.get(f"/api/patrols/plans/{bad}/check", headers=h).json()
+    assert check["ok"] is False and check["violation_count"] >= 1
+    cal = client.get(f"/api/patrols/plans/{bad}/calendar", headers=h, params={"post": post}).json()
+    assert cal["check"]["ok"] is False and cal["violations"]
+    flagged = [x["hour"] for x in cal["days"][0]["hours"] if x["violations"]]
+    assert 2 in flagged, flagged
+    (svc.plans_dir() / bad).unlink()

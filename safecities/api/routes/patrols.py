@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from safecities.api import patrols as svc
@@ -158,3 +158,71 @@ def briefing(
 ) -> HTMLResponse:
     """Printable daily briefing of one command post (HTML)."""
     return HTMLResponse(svc.briefing(name, post, day))
+
+
+PostQ = Annotated[str, Query(max_length=80, description="Command post id (see the protocol).")]
+PlanName = Annotated[str, Path(max_length=100)]
+
+
+@router.get("/plans/{name}/export", responses={404: {}})
+def export_plan(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))], name: PlanName
+) -> dict[str, Any]:
+    """What `plan export` writes, as download links: an iCalendar per command post, and an HTML
+    and a PDF briefing per post and day."""
+    return svc.export_index(name)
+
+
+@router.get(
+    "/plans/{name}/calendar.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, 404: {}},
+)
+def calendar_ics(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))], name: PlanName, post: PostQ
+) -> Response:
+    """The command post's duties as iCalendar (one event per team duty stretch, times in UTC)."""
+    body = svc.calendar_ics(name, post)
+    stem = name.removesuffix(".csv")
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{stem}-{post}.ics"'},
+    )
+
+
+@router.get(
+    "/plans/{name}/briefing.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {}},
+)
+def briefing_pdf(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: PlanName,
+    post: PostQ,
+    day: date = Query(...),
+) -> Response:
+    """Printable daily briefing of one command post (PDF, A4)."""
+    stem = name.removesuffix(".csv")
+    return Response(
+        svc.briefing_pdf(name, post, day),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{stem}-{post}-{day}.pdf"'},
+    )
+
+
+@router.get("/plans/{name}/check", responses={404: {}})
+def check_saved_plan(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))], name: PlanName
+) -> dict[str, Any]:
+    """Independent check of a saved plan against the protocol (same keys as `plan check --json`)."""
+    return svc.check_saved(name)
+
+
+@router.get("/plans/{name}/calendar", responses={404: {}})
+def plan_calendar(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))], name: PlanName, post: PostQ
+) -> dict[str, Any]:
+    """One command post's plan per day and hour: visits (mixed / police-only), FIPA slots, most
+    soldiers present at once, liaisons, and the violations touching each hour."""
+    return svc.calendar(name, post)
