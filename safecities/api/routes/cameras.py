@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
+from safecities.api import cameras as adapter
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
+from safecities.domain import BELGIUM_BBOX
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 CamId = Annotated[str, Path(max_length=80)]
 
 
-def caller_of(user: Principal):
-    from safecities.cameras.service import Caller
-
-    return Caller(user.name, user.role, user.municipality_id)
+caller_of = adapter.caller_of
 
 
 def camera_geojson(cams: list[dict[str, Any]]) -> dict[str, Any]:
@@ -103,6 +104,126 @@ def reject_duplicate(
     out = dup.reject(db, caller_of(user), dup_id)
     db.commit()
     return out
+
+
+# -- import, coverage, planner (declared before /{cam_id} so their paths are not taken as ids) --
+
+
+@router.post("/import", responses={400: {}, 403: {}})
+async def import_cameras(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+    file: UploadFile = File(..., description="Inventory: CSV (NL/FR/EN headers, ',' or ';'),"
+                            " GeoJSON points or Excel (.xlsx)."),
+    municipality: str = Form(..., max_length=60, description="NIS code or Dutch/French name."),
+    mapping: UploadFile | None = File(None, description="YAML 'field: column header' lines"
+                                      " overriding the built-in header synonyms."),
+) -> dict[str, Any]:  # fmt: skip
+    """Import a municipal camera inventory all-or-nothing (as `safecities cameras import`);
+    every bad row is reported (400, `errors` [{file, row, field, reason, value}]); a camera
+    operator may import only into their own municipality (403)."""
+    name = adapter.safe_name(file.filename)
+    data = await file.read(adapter.MAX_UPLOAD + 1)
+    map_bytes = await mapping.read(adapter.MAX_UPLOAD + 1) if mapping is not None else None
+    try:
+        out = adapter.import_upload(db, user, name, data, municipality, map_bytes)
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return out
+
+
+@router.get("/coverage")
+def coverage(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    cell: float = Query(200.0, ge=25, le=2000, description="Cell size (m) of incident counts."),
+    station_radius: float = Query(100.0, ge=1, le=1000, description="Station covered within (m)."),
+    range_m: float = Query(50.0, ge=1, le=500, alias="range",
+                           description="Range (m) of cameras that do not give one."),
+    connected_only: bool = Query(False, description="Only cameras connected to the register."),
+) -> dict[str, Any]:  # fmt: skip
+    """Share of hotspot risk, stations and named zones the active cameras cover today (as
+    `safecities cameras coverage --json`), plus `layers`: camera sectors, hotspot cells,
+    stations and zones as one GeoJSON FeatureCollection (`layer` property)."""
+    return adapter.coverage(db, request.app.state.engine, user, cell=cell,
+                            station_radius=station_radius, default_range=range_m,
+                            connected_only=connected_only)  # fmt: skip
+
+
+@router.get("/coverage/geojson", responses={200: {"content": {"application/geo+json": {}}}})
+def coverage_geojson(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    range_m: float = Query(50.0, ge=1, le=500, alias="range"),
+    connected_only: bool = Query(False),
+) -> Response:
+    """Only the coverage map layers (GeoJSON FeatureCollection) for the cameras map."""
+    import json
+
+    res = adapter.coverage(db, request.app.state.engine, user, default_range=range_m,
+                           connected_only=connected_only)  # fmt: skip
+    return Response(json.dumps(res["layers"], separators=(",", ":")),
+                    media_type="application/geo+json")  # fmt: skip
+
+
+_LON0, _LAT0, _LON1, _LAT1 = BELGIUM_BBOX
+
+
+class SiteIn(BaseModel):
+    site_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
+    lat: float = Field(ge=_LAT0, le=_LAT1)
+    lon: float = Field(ge=_LON0, le=_LON1)
+    cost: float = Field(0.0, ge=0, le=1e8)
+    direction: float | None = Field(None, ge=0, le=360)
+    angle: float | None = Field(None, ge=1, le=360)
+    range_m: float | None = Field(None, ge=1, le=1000)
+    existing: Literal["new", "connect", "connected"] = "new"
+
+
+class DemandIn(BaseModel):
+    demand_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
+    lat: float = Field(ge=_LAT0, le=_LAT1)
+    lon: float = Field(ge=_LON0, le=_LON1)
+    weight: float = Field(1.0, ge=0, le=1e6)
+
+
+class PlanIn(BaseModel):
+    """Planner options (as `safecities cameras plan`); sizes and solver time are bounded."""
+
+    budget: float = Field(ge=0, le=1e9, description="Budget in euros.")
+    radius: float = Field(150.0, ge=1, le=1000, description="Coverage radius in metres.")
+    alternatives: int = Field(0, ge=0, le=2, description="Near-optimal alternative layouts.")
+    share: float = Field(0.95, ge=0, le=1, description="Share of the optimum an alternative keeps.")
+    min_difference: int = Field(1, ge=1, le=10)
+    curve_steps: int = Field(5, ge=0, le=8, description="Points on the coverage-budget curve.")
+    time_limit: float = Field(
+        5.0, ge=0.1, le=10,
+        description=f"Solver time limit per solve (s); cut so all solves take at most "
+        f"{adapter.PLAN_TOTAL_SECONDS:g} s.",
+    )  # fmt: skip
+    candidates: list[SiteIn] | None = Field(
+        None, min_length=1, max_length=2000, description="Candidate sites (default: database)."
+    )
+    demand: list[DemandIn] | None = Field(
+        None, min_length=1, max_length=5000, description="Demand points (default: database)."
+    )
+
+
+@router.post("/plan", responses={400: {}})
+def plan(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
+    body: PlanIn,
+) -> dict[str, Any]:
+    """Budget planner (as `safecities cameras plan --json`): chosen sites, covered demand, the
+    coverage-against-budget `curve` and the `manifest` with the solver's status and gap.
+    Cached until the next write."""
+    return adapter.plan(db, request.app.state.engine, body.model_dump())
 
 
 @router.get("/{cam_id}", responses={404: {}})
