@@ -206,9 +206,18 @@ def calendar(name: str, post: str) -> dict[str, Any]:
     zone_ids = [z.id for z in proto.zones if z.command_post == post]
     sub = df[df["command_post"] == post]
     check = check_saved(name)
-    mine = [
-        v for v in check["violations"] if v.get("zone") is None or v.get("zone") in set(zone_ids)
-    ]
+    units = {
+        u for col in ("police_units", "soldier_units") for x in sub[col] for u in x.split(";") if u
+    }
+
+    def concerns_post(v: dict[str, Any]) -> bool:
+        # a zone's violation belongs to the zone's post; a unit's (rest, shift length) to the
+        # posts the unit works for; one with neither (the soldier cap) to every post
+        if v.get("zone") is not None:
+            return v["zone"] in zone_ids
+        return not v.get("units") or bool(units & set(v["units"]))
+
+    mine = [v for v in check["violations"] if concerns_post(v)]
     spans = []
     for v in mine:
         try:

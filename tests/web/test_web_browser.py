@@ -135,4 +135,20 @@ def test_request_approve_make_and_download_a_plan(
     path = tmp_path / "plan.csv"
     dl.value.save_as(path)
     assert path.read_text().count("\n") > 10
+    # the plan calendar of a command post, then its iCalendar and PDF briefing
+    pg.get_by_role("link", name="Calendar per command post").first.click()
+    pg.locator("#plan-calendar").wait_for()
+    pg.locator("#check-ok").wait_for()
+    assert pg.locator("#plan-calendar td.busy").count() > 0
+    shot(pg, "patrols-calendar")
+    with pg.expect_download() as dl:
+        pg.locator("#ics-link").click()
+    ics = tmp_path / "post.ics"
+    dl.value.save_as(ics)
+    assert ics.read_text().startswith("BEGIN:VCALENDAR")
+    with pg.expect_download() as dl:
+        pg.locator("a.pdf-link").first.click()
+    pdf = tmp_path / "briefing.pdf"
+    dl.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
     ctx.close()

@@ -3,8 +3,9 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
+from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
@@ -157,3 +158,44 @@ router.post("/patrols/approve-interior/{protocol_id}", response_class=HTMLRespon
 router.post("/patrols/approve-defence/{protocol_id}", response_class=HTMLResponse)(
     patrols_approve_defence
 )
+
+
+def plan_calendar_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: str = PathParam(max_length=100),
+    post: str | None = Query(None, max_length=80),
+    start: str | None = Query(None, max_length=10),
+) -> HTMLResponse:
+    """A plan per command post: hours down, a week of days across, violations marked."""
+    from safecities.api import patrols as psvc
+    from safecities.errors import NotFound, SafecitiesError
+    from safecities.patrols.protocol import load_protocol
+
+    proto = load_protocol(psvc.protocol_path())
+    posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
+    try:
+        if not post:
+            post = (psvc.export_index(name)["command_posts"] or [posts[0]["id"]])[0]
+        cal = psvc.calendar(name, post)
+    except NotFound:
+        raise HTTPException(404) from None
+    except SafecitiesError as exc:
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    days = cal["days"]
+    first = _day(start)
+    i = next((k for k, d in enumerate(days) if first and d["day"] >= first.isoformat()), 0)
+    week = days[i : i + 7]
+    return render(
+        request,
+        "patrols_calendar.html",
+        cal=cal,
+        posts=posts,
+        days=week,
+        prev_from=days[max(i - 7, 0)]["day"] if i > 0 else None,
+        next_from=days[i + 7]["day"] if i + 7 < len(days) else None,
+    )
+
+
+router.get("/patrols/plans/{name}", response_class=HTMLResponse)(plan_calendar_page)

@@ -1,0 +1,87 @@
+"""Patrol pages: the plan calendar per command post, with violations marked, in three languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from safecities.domain import Role
+
+POST = "cp-5341-midi"
+NAME = "plan-brussels-2026-04-06-2026-04-06-s9.csv"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plans(tmp_path_factory):
+    import os
+
+    from safecities.api import patrols as psvc
+    from safecities.config import get_settings
+    from safecities.patrols.planner import HEADER
+
+    old = os.environ.get("SAFECITIES_VAR_DIR")
+    os.environ["SAFECITIES_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
+    get_settings.cache_clear()
+    # one mixed patrol (2 police, 2 soldiers) at 01:00, and soldiers without police at 02:00
+    rows = [
+        "2026-04-06T01:00:00+02:00,2026-04-06T01:15:00+02:00,clemenceau,P1,2,2,"
+        f"{POST},patrol,A1;A2,S1;S2,",
+        f"2026-04-06T02:00:00+02:00,2026-04-06T02:15:00+02:00,clemenceau,P2,0,3,{POST},patrol,,"
+        "S3;S4;S5,",
+    ]
+    (psvc.plans_dir() / NAME).write_text(",".join(HEADER) + "\n" + "\n".join(rows) + "\n")
+    yield
+    if old is None:
+        os.environ.pop("SAFECITIES_VAR_DIR", None)
+    else:
+        os.environ["SAFECITIES_VAR_DIR"] = old
+    get_settings.cache_clear()
+
+
+def _signin(client, demo_accounts, role):
+    acc = demo_accounts[role]
+    r = client.post("/login", data={"name": acc["name"], "password": acc["password"]})
+    assert r.status_code == 200
+
+
+def test_calendar_marks_the_hour_with_a_violation(client, demo_accounts):
+    _signin(client, demo_accounts, Role.POLICE_COMMANDER)
+    r = client.get("/patrols")
+    assert f'href="/patrols/plans/{NAME}"' in r.text
+    r = client.get(f"/patrols/plans/{NAME}", params={"post": POST})
+    assert r.status_code == 200, r.text
+    assert 'id="plan-calendar"' in r.text and 'id="check-violations"' in r.text
+    rows = r.text.split('<tr><th scope="row">')
+    one = next(x for x in rows if x.startswith("01:00"))
+    two = next(x for x in rows if x.startswith("02:00"))
+    assert "1 / 0" in one and "2 soldier(s)" in one
+    assert "violation-cell" in two.split("</tr>")[0] and "3 soldier(s)" in two
+    assert '<tr class="violation"><td>mixed_police_min</td>' in r.text
+    # railway-north is another post's zone: its minimum is not listed here
+    assert "railway-north" not in r.text
+    assert f"/api/patrols/plans/{NAME}/calendar.ics?post={POST}" in r.text
+    assert f"/api/patrols/plans/{NAME}/briefing.pdf?post={POST}&amp;day=2026-04-06" in r.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("nl", ["Kalender van het plan", "overtreding"]),
+        ("fr", ["Calendrier du plan", "infraction"]),
+    ],
+)
+def test_calendar_in_dutch_and_french(client, demo_accounts, lang, words):
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get(f"/lang?code={lang}&next=/")
+    r = client.get(f"/patrols/plans/{NAME}", params={"post": POST})
+    assert r.status_code == 200 and all(w in r.text for w in words), r.text[:500]
+
+
+def test_calendar_refusals_and_unknown_plans(client, demo_accounts):
+    _signin(client, demo_accounts, Role.MINISTERIAL_STAFF)
+    assert client.get(f"/patrols/plans/{NAME}").status_code == 403
+    _signin(client, demo_accounts, Role.PLANNER)
+    assert client.get("/patrols/plans/plan-nope.csv").status_code == 404
+    assert client.get(f"/patrols/plans/{NAME}", params={"post": "nope"}).status_code == 404
+    # without a post: the first post of the plan
+    r = client.get(f"/patrols/plans/{NAME}")
+    assert r.status_code == 200 and f'value="{POST}" selected' in r.text
