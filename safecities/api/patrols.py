@@ -55,12 +55,29 @@ def list_plans() -> list[dict[str, Any]]:
     return out
 
 
+def plan_protocol_path(name: str) -> Path:
+    """The protocol a saved plan was made under: its sidecar document (plans made under a stored
+    protocol, e.g. another city's), else the bundled protocol."""
+    side = plans_dir() / f"{name}.protocol.json"
+    return side if side.exists() else protocol_path()
+
+
 def make(
-    engine: Engine, *, first: date, last: date, seed: int = 0, time_limit: float = 30.0
+    engine: Engine,
+    *,
+    first: date,
+    last: date,
+    seed: int = 0,
+    time_limit: float = 30.0,
+    protocol_id: int | None = None,
 ) -> dict[str, Any]:
-    """Plan [first, last] under the bundled protocol, which must be active (approved)."""
+    """Plan [first, last] under the bundled protocol, or under the stored protocol `protocol_id`
+    (another city's); either must be active (approved by Interior and by Defence)."""
+    import json
+
     from safecities.patrols.governance import require_active
-    from safecities.patrols.protocol import load_protocol, read_document
+    from safecities.patrols.models import PatrolProtocol
+    from safecities.patrols.protocol import load_protocol, load_protocol_document, read_document
     from safecities.patrols.service import make_plan
     from safecities.store.db import session_scope
 
@@ -68,22 +85,45 @@ def make(
         raise InputError("to: must not be before from")
     if (last - first).days + 1 > MAX_DAYS:
         raise InputError(f"plan at most {MAX_DAYS} days from the web (use the CLI for more)")
-    path = protocol_path()
-    proto = load_protocol(path)
+    side = None
+    if protocol_id is None:
+        path = protocol_path()
+        proto = load_protocol(path)
+        doc = read_document(path)[0]
+    else:
+        with session_scope(engine) as s:
+            row = s.get(PatrolProtocol, protocol_id)
+            if row is None:
+                raise NotFound(f"no protocol request with id {protocol_id}")
+            doc = dict(row.document)
+        proto = load_protocol_document(doc, source=f"protocol #{protocol_id}")
     with session_scope(engine) as s:
-        active = require_active(s, read_document(path)[0])
-    name = f"plan-{proto.city}-{first.isoformat()}-{last.isoformat()}-s{seed}.csv"
+        active = require_active(s, doc)
+    if protocol_id is None:
+        name = f"plan-{proto.city}-{first.isoformat()}-{last.isoformat()}-s{seed}.csv"
+    else:
+        name = (
+            f"plan-{proto.city}-p{protocol_id}-{first.isoformat()}-{last.isoformat()}-s{seed}.csv"
+        )
+        side = plans_dir() / f"{name}.protocol.json"
+        side.write_text(json.dumps(doc, default=str, indent=1), encoding="utf-8")
+        path = side
     out = plans_dir() / name
-    result, check = make_plan(
-        proto,
-        path,
-        first,
-        last,
-        out,
-        seed=seed,
-        time_limit=min(time_limit, MAX_TIME_LIMIT),
-        workers=1,
-    )
+    try:
+        result, check = make_plan(
+            proto,
+            path,
+            first,
+            last,
+            out,
+            seed=seed,
+            time_limit=min(time_limit, MAX_TIME_LIMIT),
+            workers=1,
+        )
+    except BaseException:
+        if side is not None and not out.exists():
+            side.unlink(missing_ok=True)
+        raise
     return {
         "name": name,
         "city": proto.city,
@@ -102,14 +142,55 @@ def make(
 
 
 def briefing(name: str, post: str, day: date) -> str:
-    from safecities.patrols.export import briefing_html, read_plan_rows
-    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.export import briefing_html
 
-    proto = load_protocol(protocol_path())
-    df = read_plan_rows(plan_file(name), proto)
-    if post not in {p.id for p in proto.command_posts}:
-        raise NotFound(f"no command post {post!r}")
+    proto, df = _plan_frame(name, post)
     return briefing_html(df, post, day, proto, name)
+
+
+def _uploaded(data: bytes, filename: str, tmp: str) -> tuple[Path, str]:
+    name = Path(filename or "protocol.yaml").name or "protocol.yaml"
+    if Path(name).suffix.lower() not in (".yaml", ".yml", ".json"):
+        name += ".yaml"
+    path = Path(tmp) / name
+    path.write_bytes(data)
+    return path, name
+
+
+def validate_upload(data: bytes, filename: str) -> dict[str, Any]:
+    """`protocol validate` on an uploaded document: every schema and cross-reference error."""
+    import tempfile
+
+    from safecities.patrols.protocol import read_document, validate_document
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, name = _uploaded(data, filename, tmp)
+        try:
+            doc, _ = read_document(path)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
+    issues = validate_document(doc)
+    return {
+        "file": name,
+        "valid": not issues,
+        "city": doc.get("city"),
+        "version": None if doc.get("version") is None else str(doc.get("version")),
+        "errors": [i.to_dict() for i in issues],
+    }
+
+
+def request_upload(session, data: bytes, filename: str, *, reason: str, actor: str):
+    """`protocol request` with an uploaded document (e.g. Antwerp's): awaits both approvals."""
+    import tempfile
+
+    from safecities.patrols.governance import request_protocol
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path, name = _uploaded(data, filename, tmp)
+        try:
+            return request_protocol(session, path, reason=reason, actor=actor)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
 
 
 def check_upload(data: bytes, filename: str) -> dict[str, Any]:
@@ -132,8 +213,9 @@ def _plan_frame(name: str, post: str | None = None):
     from safecities.patrols.export import read_plan_rows
     from safecities.patrols.protocol import load_protocol
 
-    proto = load_protocol(protocol_path())
-    df = read_plan_rows(plan_file(name), proto)
+    path = plan_file(name)
+    proto = load_protocol(plan_protocol_path(name))
+    df = read_plan_rows(path, proto)
     if post is not None and post not in {p.id for p in proto.command_posts}:
         raise NotFound(f"no command post {post!r}")
     return proto, df
@@ -185,14 +267,15 @@ def export_index(name: str) -> dict[str, Any]:
 def check_saved(name: str) -> dict[str, Any]:
     """Independent check of a saved plan against the bundled protocol (cached per file version)."""
     path = plan_file(name)
-    return dict(_check_cached(str(path), path.stat().st_mtime_ns))
+    proto = plan_protocol_path(name)
+    return dict(_check_cached(str(path), path.stat().st_mtime_ns, str(proto)))
 
 
 @lru_cache(maxsize=32)
-def _check_cached(path: str, _mtime_ns: int) -> dict[str, Any]:
+def _check_cached(path: str, _mtime_ns: int, protocol: str) -> dict[str, Any]:
     from safecities.patrols.check import check_plan
 
-    report = check_plan(path, protocol_path()).to_dict()
+    report = check_plan(path, protocol).to_dict()
     report["file"] = Path(path).name
     return report
 

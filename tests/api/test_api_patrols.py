@@ -161,3 +161,85 @@ def test_calendar_per_post_highlights_violations(client, tokens, auth):
     flagged = [x["hour"] for x in cal["days"][0]["hours"] if x["violations"]]
     assert 2 in flagged, flagged
     (svc.plans_dir() / bad).unlink()
+
+
+def test_another_city_requests_with_its_own_protocol_and_plans_only_once_approved(
+    client, tokens, auth
+):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "data" / "api" / "patrols_antwerp_request.yaml").read_bytes()
+    planner = auth(tokens[Role.PLANNER])
+    # validate first: a broken copy lists its errors with their paths; the real one is valid
+    broken = doc.replace(b"soldier_cap: 20", b"soldier_cap: -4")
+    r = client.post(
+        "/api/patrols/protocols/validate",
+        headers=auth(tokens[Role.DEFENCE_LIAISON]),
+        files={"file": ("antwerp.yaml", broken, "application/yaml")},
+    )
+    assert r.status_code == 200 and r.json()["valid"] is False
+    assert any(e["path"] == "$.soldier_cap" for e in r.json()["errors"]), r.json()
+    r = client.post(
+        "/api/patrols/protocols/validate",
+        headers=planner,
+        files={"file": ("antwerp.yaml", b"city: [unclosed", "application/yaml")},
+    )
+    assert r.status_code == 400 and r.json()["detail"].startswith("antwerp.yaml: line 1")
+    r = client.post(
+        "/api/patrols/protocols/validate",
+        headers=planner,
+        files={"file": ("antwerp.yaml", doc, "application/yaml")},
+    )
+    assert r.json() == {
+        "file": "antwerp.yaml",
+        "valid": True,
+        "city": "antwerp",
+        "version": "2026.1-request",
+        "errors": [],
+    }
+    # request: only planners; the record awaits both ministries
+    files = {"file": ("antwerp.yaml", doc, "application/yaml")}
+    data = {"reason": "shootings near Antwerpen-Centraal"}
+    assert (
+        client.post(
+            "/api/patrols/protocols/upload",
+            headers=auth(tokens[Role.ANALYST]),
+            files=files,
+            data=data,
+        ).status_code
+        == 403
+    )
+    r = client.post("/api/patrols/protocols/upload", headers=planner, files=files, data=data)
+    assert r.status_code == 201, r.text
+    req = r.json()
+    assert req["city"] == "antwerp" and req["status"] == "requested"
+    again = client.post("/api/patrols/protocols/upload", headers=planner, files=files, data=data)
+    assert again.status_code == 400 and "already requested" in again.json()["detail"]
+    body = {"from": "2026-05-04", "to": "2026-05-04", "time_limit": 5, "protocol_id": req["id"]}
+    r = client.post("/api/patrols/plans", headers=planner, json=body)
+    assert r.status_code == 403 and "not active" in r.json()["detail"]
+    for role, step in ((Role.INTERIOR_APPROVER, "interior"), (Role.DEFENCE_APPROVER, "defence")):
+        r = client.post(
+            f"/api/patrols/protocols/{req['id']}/approve-{step}", headers=auth(tokens[role])
+        )
+        assert r.status_code == 200, r.text
+    r = client.post("/api/patrols/plans", headers=planner, json=body)
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    assert plan["city"] == "antwerp" and plan["check"]["ok"]
+    assert plan["name"] == f"plan-antwerp-p{req['id']}-2026-05-04-2026-05-04-s0.csv"
+    assert plan["command_posts"] == ["cp-5345-antwerpen", "cp-spc-antwerpen"]
+    # exports and the calendar read the plan with ITS protocol, not the bundled Brussels one
+    cal = client.get(
+        f"/api/patrols/plans/{plan['name']}/calendar",
+        headers=planner,
+        params={"post": "cp-spc-antwerpen"},
+    ).json()
+    assert cal["zones"] == ["antwerpen-centraal-railway", "antwerpen-berchem-railway"]
+    assert cal["check"]["ok"] and max(h["soldiers_max"] for h in cal["days"][0]["hours"]) <= 20
+    r = client.get(
+        f"/api/patrols/plans/{plan['name']}/briefing",
+        headers=planner,
+        params={"post": "cp-5345-antwerpen", "day": "2026-05-04"},
+    )
+    assert r.status_code == 200 and "PZ Antwerpen" in r.text

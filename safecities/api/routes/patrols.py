@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, File, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,9 @@ class PlanIn(BaseModel):
     to: date
     seed: int = Field(0, ge=0, le=2**31 - 1)
     time_limit: float = Field(30.0, gt=0, le=svc.MAX_TIME_LIMIT)
+    protocol_id: int | None = Field(
+        None, ge=1, le=2**31 - 1, description="A stored protocol (another city's); default: bundled"
+    )
 
 
 class Reason(BaseModel):
@@ -47,6 +50,36 @@ def request_protocol(
     from safecities.patrols.governance import request_protocol as req
 
     out = req(db, svc.protocol_path(), reason=body.reason, actor=user.name)
+    db.commit()
+    return out
+
+
+@router.post("/protocols/validate", responses={400: {}})
+async def validate_protocol(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    file: UploadFile = File(..., description="Protocol document (YAML or JSON)"),
+) -> dict[str, Any]:
+    """`protocol validate`: every schema and cross-reference error with its JSON path
+    (`valid` true when there is none)."""
+    return svc.validate_upload(await file.read(1024 * 1024), file.filename or "protocol.yaml")
+
+
+@router.post("/protocols/upload", status_code=201, responses={400: {}})
+async def request_protocol_upload(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    file: UploadFile = File(..., description="Protocol document (YAML or JSON), any city"),
+    reason: str = Form(..., min_length=1, max_length=2000),
+) -> dict[str, Any]:
+    """A city (Antwerp, Ghent, Liege, Charleroi, Mons, ...) requests joint patrols under its own
+    protocol document; no plan exists for it until Interior and Defence have both approved."""
+    out = svc.request_upload(
+        db,
+        await file.read(1024 * 1024),
+        file.filename or "protocol.yaml",
+        reason=reason,
+        actor=user.name,
+    )
     db.commit()
     return out
 
@@ -127,6 +160,7 @@ def make_plan(
         last=body.to,
         seed=body.seed,
         time_limit=body.time_limit,
+        protocol_id=body.protocol_id,
     )
 
 
