@@ -97,7 +97,8 @@ def coverage(
     """`cameras coverage --json` plus `layers` (GeoJSON) and `scope`, cached until the next write.
 
     The library counts only the cameras the caller may see (a camera operator: their own
-    municipality's); for an operator the per-municipality table is cut to that municipality too.
+    municipality's); for an operator the municipality, zone and station tables are cut to that
+    municipality too (the summary stays city-wide: their cameras against the whole city).
     Roles without `hotspots.read` get no hotspot-cell features (the share figure stays)."""
     operator = user.role is Role.CAMERA_OPERATOR
     cells_ok = user.can(Action.HOTSPOTS_READ)
@@ -124,7 +125,8 @@ def _coverage(db, engine, user, scope, cells_ok, cell, station_radius, default_r
             f for f in layers["features"] if f["properties"]["layer"] != "hotspot_cells"
         ]
     if scope:
-        res["municipalities"] = [r for r in res["municipalities"] if r["municipality"] == scope]
+        for table in ("municipalities", "zones", "stations"):
+            res[table] = [r for r in res[table] if r["municipality"] == scope]
     out = {"command": "cameras coverage", **res, "layers": layers,
            "scope": {"municipality": scope, "hotspot_cells": cells_ok},
            "manifest": manifest.to_dict()}  # fmt: skip

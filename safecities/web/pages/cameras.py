@@ -1,26 +1,66 @@
-"""Cameras: register table and map, edit form, history."""
+"""Cameras: register table and map with the coverage layer and figures, import form with the
+row-level error report, edit form, history, duplicates to confirm, and the budget planner with
+its coverage-against-budget curve. Every figure comes from `safecities.api.cameras` (the same
+library calls as the CLI)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from safecities.api import cameras as adapter
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
-from safecities.errors import InputError
+from safecities.domain import Role
+from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.web import labels
-from safecities.web.pages.core import _municipalities, map_labels, render
+from safecities.web.pages.core import _municipalities, map_labels, render, translate
 
 router = APIRouter(include_in_schema=False)
 
+#: Labels used by /static/cameras.js for its map layers (translated per request).
+LAYER_LABELS = {"coverage": "Camera coverage", "chosen": "Chosen sites"}
+
 
 def _caller(user: Principal):
-    from safecities.cameras.service import Caller
+    return adapter.caller_of(user)
 
-    return Caller(user.name, user.role, user.municipality_id)
+
+def _layer_labels(request: Request) -> dict[str, str]:
+    return {k: translate(request, v) for k, v in LAYER_LABELS.items()}
+
+
+def _import_municipalities(user: Principal) -> list[dict]:
+    munis = _municipalities()
+    if user.role is Role.CAMERA_OPERATOR:
+        return [m for m in munis if m["nis"] == user.municipality_id]
+    return munis
+
+
+def _cameras_page(request, db, user: Principal, import_result=None, status_code=200):
+    from safecities.cameras import service
+
+    cams = service.list_cameras(db, _caller(user))
+    munis = {m["nis"]: m["name"] for m in _municipalities()}
+    cov = adapter.coverage(db, request.app.state.engine, user)
+    return render(
+        request,
+        "cameras.html",
+        status_code=status_code,
+        cameras=cams,
+        muni_names=munis,
+        status_labels=labels.CAMERA_STATUS_LABELS,
+        map_labels=map_labels(request),
+        layer_labels=_layer_labels(request),
+        coverage=cov,
+        can_edit=user.can(Action.CAMERAS_EDIT),
+        can_plan=user.can(Action.CAMERAS_PLAN),
+        import_municipalities=_import_municipalities(user),
+        import_result=import_result,
+    )
 
 
 def cameras_page(
@@ -28,25 +68,198 @@ def cameras_page(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
 ) -> HTMLResponse:
-    from safecities.cameras import service
+    return _cameras_page(request, db, user)
 
-    cams = service.list_cameras(db, _caller(user))
-    munis = {m["nis"]: m["name"] for m in _municipalities()}
+
+async def cameras_import_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+    file: UploadFile = File(...),
+    municipality: str = Form(..., max_length=60),
+) -> HTMLResponse:
+    name = adapter.safe_name(file.filename)
+    data = await file.read(adapter.MAX_UPLOAD + 1)
+    status = 200
+    try:
+        out = adapter.import_upload(db, user, name, data, municipality)
+        db.commit()
+        result = {"ok": True, **out}
+    except InputError as exc:
+        db.rollback()
+        result, status = {"ok": False, "errors": adapter.error_rows(exc, name)}, 422
+    except PermissionDenied as exc:
+        db.rollback()
+        result = {"ok": False, "errors": adapter.error_rows(InputError(str(exc)), name)}
+        status = 403
+    return _cameras_page(request, db, user, import_result=result, status_code=status)
+
+
+# -- duplicates ----------------------------------------------------------------------------------
+
+
+def _duplicates_page(request, db, user: Principal, *, done=None, error=None, status_code=200):
+    from safecities.cameras import duplicates, service
+
+    caller = _caller(user)
+    pairs = duplicates.list_duplicates(db, caller, status="candidate")
+    cams = {}
+    for d in pairs:
+        for cid in (d["camera_a"], d["camera_b"]):
+            try:
+                cams[cid] = service.get_camera(db, caller, cid)
+            except (PermissionDenied, NotFound):
+                cams[cid] = None  # another municipality's camera: id only
     return render(
         request,
-        "cameras.html",
-        cameras=cams,
-        muni_names=munis,
+        "cameras_duplicates.html",
+        status_code=status_code,
+        pairs=pairs,
+        cams=cams,
+        muni_names={m["nis"]: m["name"] for m in _municipalities()},
         status_labels=labels.CAMERA_STATUS_LABELS,
-        map_labels=map_labels(request),
+        done=done,
+        error=error,
     )
+
+
+def duplicates_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+) -> HTMLResponse:
+    done = request.query_params.get("done")
+    return _duplicates_page(
+        request, db, user, done=done if done in ("confirmed", "rejected") else None
+    )
+
+
+def _decide(request, db, user, dup_id: int, decide) -> Response | None:
+    try:
+        decide()
+        db.commit()
+    except NotFound:
+        db.rollback()
+        raise HTTPException(404) from None
+    except PermissionDenied as exc:
+        db.rollback()
+        return _duplicates_page(request, db, user, error=str(exc), status_code=403)
+    except InputError as exc:
+        db.rollback()
+        return _duplicates_page(request, db, user, error=str(exc), status_code=400)
+    return None
+
+
+def duplicate_confirm(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+    dup_id: int = PathParam(ge=1, le=2**31 - 1),
+    keep: str = Form(..., max_length=80),
+) -> Response:
+    from safecities.cameras import duplicates
+
+    failed = _decide(
+        request, db, user, dup_id, lambda: duplicates.confirm(db, _caller(user), dup_id, keep)
+    )
+    return failed or RedirectResponse("/cameras/duplicates?done=confirmed", status_code=303)
+
+
+def duplicate_reject(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
+    dup_id: int = PathParam(ge=1, le=2**31 - 1),
+) -> Response:
+    from safecities.cameras import duplicates
+
+    failed = _decide(
+        request, db, user, dup_id, lambda: duplicates.reject(db, _caller(user), dup_id)
+    )
+    return failed or RedirectResponse("/cameras/duplicates?done=rejected", status_code=303)
+
+
+# -- budget planner ------------------------------------------------------------------------------
+
+CHART_W, CHART_H, PAD_L, PAD_B, PAD = 640, 260, 56, 40, 16
+
+
+def curve_points(report: dict) -> list[dict]:
+    """Chart coordinates of the coverage-against-budget curve (origin: existing cameras)."""
+    total = report.get("total_weight") or 0
+    pts = [{"budget": 0.0, "share": (report["existing_weight"] / total) if total else 0.0,
+            "n_sites": 0}]  # fmt: skip
+    pts += [{"budget": p["budget"], "share": p["coverage_share"], "n_sites": p["n_sites"]}
+            for p in report.get("curve") or []]  # fmt: skip
+    top_b = max(p["budget"] for p in pts) or 1.0
+    w, h = CHART_W - PAD_L - PAD, CHART_H - PAD_B - PAD
+    for p in pts:
+        p["x"] = round(PAD_L + w * p["budget"] / top_b, 1)
+        p["y"] = round(PAD + h * (1 - p["share"]), 1)
+    return pts
+
+
+def _plan_page(request, user: Principal, form: dict, report=None, error=None, status_code=200):
+    return render(
+        request,
+        "cameras_plan.html",
+        status_code=status_code,
+        form=form,
+        report=report,
+        points=curve_points(report) if report else [],
+        chart={"w": CHART_W, "h": CHART_H, "l": PAD_L, "b": PAD_B, "p": PAD},
+        chosen_geojson=adapter.chosen_geojson(report) if report else None,
+        error=error,
+        map_labels=map_labels(request),
+        layer_labels=_layer_labels(request),
+    )
+
+
+DEFAULT_FORM = {"budget": 500000, "radius": 150, "curve_steps": 5}
+
+
+def plan_page(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
+) -> HTMLResponse:
+    return _plan_page(request, user, dict(DEFAULT_FORM))
+
+
+def plan_run(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
+    budget: float = Form(..., ge=0, le=1e9),
+    radius: float = Form(150.0, ge=1, le=1000),
+    curve_steps: int = Form(5, ge=0, le=8),
+) -> HTMLResponse:
+    form = {"budget": budget, "radius": radius, "curve_steps": curve_steps}
+    params = form | {"alternatives": 0, "share": 0.95, "min_difference": 1, "time_limit": 5.0,
+                     "candidates": None, "demand": None}  # fmt: skip
+    try:
+        report = adapter.plan(db, request.app.state.engine, params)
+    except InputError as exc:
+        return _plan_page(request, user, form, error=str(exc), status_code=400)
+    return _plan_page(request, user, form, report=report)
+
+
+# Fixed paths first: /cameras/{cam_id} would otherwise take them as camera ids.
+router.get("/cameras", response_class=HTMLResponse)(cameras_page)
+router.post("/cameras/import", response_class=HTMLResponse)(cameras_import_page)
+router.get("/cameras/duplicates", response_class=HTMLResponse)(duplicates_page)
+router.post("/cameras/duplicates/{dup_id}/confirm")(duplicate_confirm)
+router.post("/cameras/duplicates/{dup_id}/reject")(duplicate_reject)
+router.get("/cameras/plan", response_class=HTMLResponse)(plan_page)
+router.post("/cameras/plan", response_class=HTMLResponse)(plan_run)
+
+
+# -- one camera ----------------------------------------------------------------------------------
 
 
 def _camera_page(
     request, db, user: Principal, cam_id: str, *, saved=False, error=None, status_code=200
 ) -> HTMLResponse:
     from safecities.cameras import service
-    from safecities.errors import NotFound, PermissionDenied
 
     caller = _caller(user)
     try:
@@ -95,7 +308,6 @@ def camera_save(
     fov_direction: str = Form("", max_length=10),
 ) -> Response:
     from safecities.cameras import service
-    from safecities.errors import NotFound, PermissionDenied
 
     changes = {
         "status": status,
@@ -118,6 +330,5 @@ def camera_save(
     return RedirectResponse(f"/cameras/{cam_id}?saved=1", status_code=303)
 
 
-router.get("/cameras", response_class=HTMLResponse)(cameras_page)
 router.get("/cameras/{cam_id}", response_class=HTMLResponse)(camera_page)
 router.post("/cameras/{cam_id}")(camera_save)
