@@ -230,17 +230,26 @@ def calendar_ics(name: str, post: str) -> str:
 
 
 def briefing_pdf(name: str, post: str, day: date) -> bytes:
-    """The printable daily briefing of one command post as PDF, as `plan export` writes it."""
+    """The printable daily briefing of one command post as PDF, as `plan export` writes it
+    (cached per plan file version: rendering takes seconds)."""
+    _plan_frame(name, post)  # 404 for an unknown plan or post
+    path = plan_file(name)
+    return _pdf_cached(str(path), path.stat().st_mtime_ns, post, day)
+
+
+@lru_cache(maxsize=16)
+def _pdf_cached(path: str, _mtime_ns: int, post: str, day: date) -> bytes:
     import tempfile
 
     from safecities.patrols.export import briefing_data
     from safecities.patrols.export import briefing_pdf as render_pdf
 
+    name = Path(path).name
     proto, df = _plan_frame(name, post)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "briefing.pdf"
-        render_pdf(briefing_data(df, post, day, proto), proto, name, path)
-        return path.read_bytes()
+        out = Path(tmp) / "briefing.pdf"
+        render_pdf(briefing_data(df, post, day, proto), proto, name, out)
+        return out.read_bytes()
 
 
 def export_index(name: str) -> dict[str, Any]:

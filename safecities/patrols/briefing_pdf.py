@@ -72,26 +72,25 @@ def briefing_pdf(b: dict[str, Any], protocol: Protocol, plan_name: str, path: st
             ax = fig.add_axes([0.05, 0.05, 0.9, 0.88])
             ax.axis("off")
             ax.set_title(TEXT["teams"], fontsize=12, loc="left")
+            # One monospaced text block per page, not a matplotlib table: a table draws every
+            # cell as its own artist, which made a busy post's briefing take seconds.
+            head = f"{'patrol':<12}{'kind':<8}{'time':<13}{'police':>6}{'soldiers':>9}  zones"
             rows = [
-                [
-                    t["patrol"],
-                    t["kind"],
-                    f"{t['start']:%H:%M}-{t['end']:%H:%M}",
-                    t["police"],
-                    t["soldiers"],
-                    ", ".join(t["zones"])[:60],
-                ]
+                f"{t['patrol']:<12}{t['kind']:<8}{t['start']:%H:%M}-{t['end']:%H:%M}  "
+                f"{t['police']:>6}{t['soldiers']:>9}  {', '.join(t['zones'])[:60]}"
                 for t in teams[i : i + TEAMS_PER_PAGE]
             ]
             if rows:
-                tb = ax.table(
-                    cellText=rows,
-                    colLabels=["patrol", "kind", "time", "police", "soldiers", "zones"],
-                    loc="upper center",
-                    cellLoc="left",
+                ax.text(
+                    0.0,
+                    0.98,
+                    "\n".join([head, "-" * len(head), *rows]),
+                    family="monospace",
+                    fontsize=7.5,
+                    va="top",
+                    linespacing=1.6,
+                    transform=ax.transAxes,
                 )
-                tb.auto_set_font_size(False)
-                tb.set_fontsize(7)
             pdf.savefig(fig)
             plt.close(fig)
 

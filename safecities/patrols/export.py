@@ -79,13 +79,20 @@ def _stamp(ts: pd.Timestamp | datetime) -> str:
     return pd.Timestamp(ts).tz_convert(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _stretches(g: pd.DataFrame) -> list[pd.DataFrame]:
-    g = g.sort_values("s")
-    new = g["s"] != g["e"].shift()
-    return [part for _, part in g.groupby(new.cumsum())]
+def _stretches(recs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A team's visits cut into duty stretches: consecutive visits (one ends as the next starts)."""
+    out: list[list[dict[str, Any]]] = []
+    for r in sorted(recs, key=lambda r: r["s"]):
+        if out and out[-1][-1]["e"] == r["s"]:
+            out[-1].append(r)
+        else:
+            out.append([r])
+    return out
 
 
 def ics_for_post(df: pd.DataFrame, post: str, protocol: Protocol, plan_name: str) -> str:
+    # Plain records, not per-group pandas objects: a day's plan has ~1,000 stretches per post and
+    # pandas' per-group overhead made this take seconds.
     now = _stamp(datetime.now(UTC))
     lines = [
         "BEGIN:VCALENDAR",
@@ -95,20 +102,25 @@ def ics_for_post(df: pd.DataFrame, post: str, protocol: Protocol, plan_name: str
         _fold(f"X-WR-CALNAME:{_ics_escape(f'Joint patrols {post}')}"),
     ]
     sub = df[df["command_post"] == post]
-    for (pid, kind), g in sub.groupby(["patrol_id", "kind"], sort=True):
-        for part in _stretches(g):
-            first = part.iloc[0]
-            s, e = part["s"].min(), part["e"].max()
-            visits = "; ".join(f"{r.local:%H:%M} {r.zone_id}" for r in part.itertuples())
+    cols = ["patrol_id", "kind", "s", "e", "local", "zone_id", "police", "soldiers", "liaison"]
+    recs = [dict(zip(cols, row, strict=True)) for row in zip(*(sub[c] for c in cols), strict=True)]
+    teams: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in recs:
+        teams[(r["patrol_id"], r["kind"])].append(r)
+    for (pid, kind), team in sorted(teams.items()):
+        for part in _stretches(team):
+            first = part[0]
+            s, e = min(r["s"] for r in part), max(r["e"] for r in part)
+            visits = "; ".join(f"{r['local']:%H:%M} {r['zone_id']}" for r in part)
             if kind == "fipa":
+                summary = f"FIPA {pid}: {first['soldiers']} soldiers on the perimeter ({first['zone_id']})"
+            elif first["soldiers"] > 0:
                 summary = (
-                    f"FIPA {pid}: {first.soldiers} soldiers on the perimeter ({first.zone_id})"
+                    f"Mixed patrol {pid} ({first['police']} police, {first['soldiers']} soldiers)"
                 )
-            elif first.soldiers > 0:
-                summary = f"Mixed patrol {pid} ({first.police} police, {first.soldiers} soldiers)"
             else:
-                summary = f"Police patrol {pid} ({first.police} police)"
-            liaison = sorted({x for x in part["liaison"] if x})
+                summary = f"Police patrol {pid} ({first['police']} police)"
+            liaison = sorted({r["liaison"] for r in part if r["liaison"]})
             desc = f"Visits: {visits}"
             if liaison:
                 desc += f"\nDefence liaison: {', '.join(liaison)}"
@@ -121,7 +133,7 @@ def ics_for_post(df: pd.DataFrame, post: str, protocol: Protocol, plan_name: str
                 f"DTEND:{_stamp(e)}",
                 _fold(f"SUMMARY:{_ics_escape(summary)}"),
                 _fold(f"DESCRIPTION:{_ics_escape(desc)}"),
-                _fold(f"LOCATION:{_ics_escape(', '.join(sorted(set(part['zone_id']))))}"),
+                _fold(f"LOCATION:{_ics_escape(', '.join(sorted({r['zone_id'] for r in part})))}"),
                 "END:VEVENT",
             ]
     lines.append("END:VCALENDAR")
