@@ -3,6 +3,7 @@ row-level error report, edit form, history, duplicates to confirm, and the budge
 its coverage-against-budget curve. Every figure comes from `safecities.api.cameras` (the same
 library calls as the CLI)."""
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -181,22 +182,28 @@ def duplicate_reject(
 
 # -- budget planner ------------------------------------------------------------------------------
 
-CHART_W, CHART_H, PAD_L, PAD_B, PAD = 640, 260, 56, 40, 16
+CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 260, 56, 48, 16, 40
 
 
-def curve_points(report: dict) -> list[dict]:
-    """Chart coordinates of the coverage-against-budget curve (origin: existing cameras)."""
+def curve_chart(report: dict) -> dict:
+    """Chart coordinates of the coverage-against-budget curve (origin: the existing cameras).
+
+    The vertical axis runs to the next tenth above the best share (so small shares stay legible)."""
     total = report.get("total_weight") or 0
     pts = [{"budget": 0.0, "share": (report["existing_weight"] / total) if total else 0.0,
             "n_sites": 0}]  # fmt: skip
     pts += [{"budget": p["budget"], "share": p["coverage_share"], "n_sites": p["n_sites"]}
             for p in report.get("curve") or []]  # fmt: skip
     top_b = max(p["budget"] for p in pts) or 1.0
-    w, h = CHART_W - PAD_L - PAD, CHART_H - PAD_B - PAD
+    top_s = min(1.0, max(0.1, math.ceil(max(p["share"] for p in pts) * 10 - 1e-9) / 10))
+    w, h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
     for p in pts:
         p["x"] = round(PAD_L + w * p["budget"] / top_b, 1)
-        p["y"] = round(PAD + h * (1 - p["share"]), 1)
-    return pts
+        p["y"] = round(PAD_T + h * (1 - p["share"] / top_s), 1)
+    ticks = [{"label": round(100 * top_s * t), "y": round(PAD_T + h * (1 - t), 1)}
+             for t in (0, 0.5, 1)]  # fmt: skip
+    return {"points": pts, "ticks": ticks, "w": CHART_W, "h": CHART_H, "l": PAD_L,
+            "r": CHART_W - PAD_R, "t": PAD_T, "b": CHART_H - PAD_B}  # fmt: skip
 
 
 def _plan_page(request, user: Principal, form: dict, report=None, error=None, status_code=200):
@@ -206,8 +213,7 @@ def _plan_page(request, user: Principal, form: dict, report=None, error=None, st
         status_code=status_code,
         form=form,
         report=report,
-        points=curve_points(report) if report else [],
-        chart={"w": CHART_W, "h": CHART_H, "l": PAD_L, "b": PAD_B, "p": PAD},
+        chart=curve_chart(report) if report else None,
         chosen_geojson=adapter.chosen_geojson(report) if report else None,
         error=error,
         map_labels=map_labels(request),
