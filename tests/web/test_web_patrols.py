@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from safecities.domain import Role
@@ -85,3 +87,48 @@ def test_calendar_refusals_and_unknown_plans(client, demo_accounts):
     # without a post: the first post of the plan
     r = client.get(f"/patrols/plans/{NAME}")
     assert r.status_code == 200 and f'value="{POST}" selected' in r.text
+
+
+def test_another_city_checks_requests_and_is_approved_or_refused(client, demo_accounts):
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "data" / "api" / "patrols_antwerp_request.yaml").read_bytes()
+    _signin(client, demo_accounts, Role.PLANNER)
+    broken = doc.replace(b"soldier_cap: 20", b"soldier_cap: -4")
+    r = client.post(
+        "/patrols/request-upload",
+        files={"file": ("antwerp.yaml", broken, "application/yaml")},
+        data={"do": "validate"},
+    )
+    assert r.status_code == 200 and 'id="validation-errors"' in r.text
+    assert "<code>$.soldier_cap</code>" in r.text
+    r = client.post(
+        "/patrols/request-upload",
+        files={"file": ("antwerp.yaml", doc, "application/yaml")},
+        data={"do": "validate"},
+    )
+    assert 'id="validation-ok"' in r.text and "valid protocol for antwerp" in r.text
+    for version in (b"2026.1-request", b"2026.2-request"):
+        r = client.post(
+            "/patrols/request-upload",
+            files={"file": ("antwerp.yaml", doc.replace(b"2026.1-request", version), "text/yaml")},
+            data={"do": "request", "reason": "shootings near Antwerpen-Centraal"},
+        )
+        assert r.status_code == 200 and "antwerp: requested" in r.text, r.text[:300]
+    assert "/patrols/refuse-" not in r.text  # a planner has no decision buttons
+    _signin(client, demo_accounts, Role.INTERIOR_APPROVER)
+    page = client.get("/patrols").text
+    first, second = sorted({int(x) for x in re.findall(r"/patrols/refuse-interior/(\d+)", page)})[
+        -2:
+    ]
+    r = client.post(f"/patrols/refuse-interior/{second}", data={"reason": "zones not agreed"})
+    assert r.status_code == 200 and "refused" in r.text
+    assert client.post(f"/patrols/approve-interior/{first}").status_code == 200
+    _signin(client, demo_accounts, Role.DEFENCE_APPROVER)
+    assert client.post(f"/patrols/approve-defence/{first}").status_code == 200
+    r = client.post(f"/patrols/approve-defence/{second}")  # refused: no further decision
+    assert r.status_code == 400 and "no further decision" in r.text
+    _signin(client, demo_accounts, Role.PLANNER)
+    r = client.get("/patrols")
+    assert f'<option value="{first}">#{first} antwerp 2026.1-request</option>' in r.text
+    assert f'<option value="{second}">' not in r.text

@@ -17,13 +17,20 @@ router = APIRouter(include_in_schema=False)
 
 
 def _patrols_page(
-    request, db, user: Principal, message=None, css="success", status_code=200, check=None
+    request,
+    db,
+    user: Principal,
+    message=None,
+    css="success",
+    status_code=200,
+    check=None,
+    validation=None,
 ):
     import re as _re
 
     from safecities.api import patrols as psvc
-    from safecities.patrols.governance import list_protocols
-    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.governance import document_sha256, list_protocols
+    from safecities.patrols.protocol import load_protocol, read_document
 
     proto = load_protocol(psvc.protocol_path())
     plans = psvc.list_plans()
@@ -36,11 +43,18 @@ def _patrols_page(
     elif user.can(Action.PATROLS_APPROVE_DEFENCE):
         approve_as = "defence"
     start = proto.period_bounds()[0].date()
+    protocols = list_protocols(db)
+    bundled = document_sha256(read_document(psvc.protocol_path())[0])
+    # other active protocols (other cities, other versions) a plan can be made under
+    plan_under = [p for p in protocols if p["status"] == "active" and p["sha256"] != bundled]
     return render(
         request,
         "patrols.html",
         status_code=status_code,
-        protocols=list_protocols(db),
+        protocols=protocols,
+        plan_under=plan_under,
+        bundled_city=proto.city,
+        validation=validation,
         plans=plans,
         posts=[p.id for p in proto.command_posts],
         can_plan=user.can(Action.PATROLS_PLAN),
@@ -79,12 +93,44 @@ def patrols_request(
     return _patrols_page(request, db, user, f"#{out['id']}: {out['status']}")
 
 
-def _approve(request, db, user: Principal, protocol_id: int) -> HTMLResponse:
+async def patrols_request_upload(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    file: UploadFile = File(...),
+    reason: str = Form("", max_length=2000),
+    do: str = Form("validate", max_length=10),
+) -> HTMLResponse:
+    """Another city's protocol document: check it (`do=validate`) or request with it."""
+    from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
-    from safecities.patrols.governance import approve
+
+    data, name = await file.read(1024 * 1024), file.filename or "protocol.yaml"
+    try:
+        if do != "request":
+            report = psvc.validate_upload(data, name)
+            return _patrols_page(request, db, user, validation=report)
+        out = psvc.request_upload(db, data, name, reason=reason, actor=user.name)
+        db.commit()
+    except SafecitiesError as exc:
+        db.rollback()
+        return _patrols_page(request, db, user, str(exc), "error", 400)
+    return _patrols_page(request, db, user, f"#{out['id']} {out['city']}: {out['status']}")
+
+
+def _approve(
+    request, db, user: Principal, protocol_id: int, refuse_reason: str | None = None
+) -> HTMLResponse:
+    from safecities.errors import SafecitiesError
+    from safecities.patrols.governance import approve, refuse
 
     try:
-        out = approve(db, protocol_id, actor=user.name, role=user.role.value)
+        if refuse_reason is None:
+            out = approve(db, protocol_id, actor=user.name, role=user.role.value)
+        else:
+            out = refuse(
+                db, protocol_id, actor=user.name, role=user.role.value, reason=refuse_reason
+            )
         db.commit()
     except SafecitiesError as exc:
         db.rollback()
@@ -110,6 +156,26 @@ def patrols_approve_defence(
     return _approve(request, db, user, protocol_id)
 
 
+def patrols_refuse_interior(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_INTERIOR))],
+    protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+    reason: str = Form(..., min_length=1, max_length=2000),
+) -> HTMLResponse:
+    return _approve(request, db, user, protocol_id, refuse_reason=reason)
+
+
+def patrols_refuse_defence(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_DEFENCE))],
+    protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+    reason: str = Form(..., min_length=1, max_length=2000),
+) -> HTMLResponse:
+    return _approve(request, db, user, protocol_id, refuse_reason=reason)
+
+
 async def patrols_check(
     request: Request,
     db: DbSession,
@@ -133,6 +199,7 @@ def patrols_plan(
     first: str = Form(..., alias="from", max_length=10),
     last: str = Form(..., alias="to", max_length=10),
     seed: int = Form(0, ge=0, le=2**31 - 1),
+    protocol: str = Form("", max_length=12),
 ) -> HTMLResponse:
     from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
@@ -140,8 +207,16 @@ def patrols_plan(
     d1, d2 = _day(first), _day(last)
     if d1 is None or d2 is None:
         return _patrols_page(request, db, user, "from/to: YYYY-MM-DD", "error", 400)
+    protocol_id = int(protocol) if protocol.isdigit() and int(protocol) > 0 else None
     try:
-        out = psvc.make(request.app.state.engine, first=d1, last=d2, seed=seed, time_limit=30)
+        out = psvc.make(
+            request.app.state.engine,
+            first=d1,
+            last=d2,
+            seed=seed,
+            time_limit=30,
+            protocol_id=protocol_id,
+        )
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
@@ -152,6 +227,13 @@ router.get("/patrols", response_class=HTMLResponse)(patrols_page)
 router.post("/patrols/request", response_class=HTMLResponse)(patrols_request)
 router.post("/patrols/plan", response_class=HTMLResponse)(patrols_plan)
 router.post("/patrols/check", response_class=HTMLResponse)(patrols_check)
+router.post("/patrols/request-upload", response_class=HTMLResponse)(patrols_request_upload)
+router.post("/patrols/refuse-interior/{protocol_id}", response_class=HTMLResponse)(
+    patrols_refuse_interior
+)
+router.post("/patrols/refuse-defence/{protocol_id}", response_class=HTMLResponse)(
+    patrols_refuse_defence
+)
 router.post("/patrols/approve-interior/{protocol_id}", response_class=HTMLResponse)(
     patrols_approve_interior
 )
