@@ -353,3 +353,48 @@ def calendar(name: str, post: str) -> dict[str, Any]:
         "check": {k: check[k] for k in ("ok", "violation_count", "counts_by_rule")},
         "violations": mine,
     }
+
+
+def presence(name: str, at: datetime) -> dict[str, Any]:
+    """The plan at one moment, as a map layer: every zone of the plan's protocol with the teams
+    present in its 15-minute slot (mixed, police-only, FIPA; police and soldiers), as GeoJSON.
+    `at` without a time zone is local time of the protocol."""
+    import json
+
+    from safecities.register.reference import zones as reference_zones
+
+    proto, df = _plan_frame(name)
+    ts = pd.Timestamp(at)
+    ts = ts.tz_localize(proto.tz) if ts.tzinfo is None else ts.tz_convert(proto.tz)
+    now = df[(df["s"] <= ts) & (df["e"] > ts)]
+    geo = reference_zones(proto.city).set_index("id")
+    feats = []
+    for z in proto.zones:
+        rows = now[now["zone_id"] == z.id]
+        pat = rows[rows["kind"] == "patrol"]
+        props = {
+            "id": z.id,
+            "name": z.name,
+            "command_post": z.command_post,
+            "mixed": int((pat["soldiers"] > 0).sum()),
+            "police_only": int((pat["soldiers"] == 0).sum()),
+            "fipa": int((rows["kind"] == "fipa").sum()),
+            "police": int(rows["police"].sum()),
+            "soldiers": int(rows["soldiers"].sum()),
+        }
+        geometry = (
+            json.loads(json.dumps(geo.loc[z.id, "geometry"].__geo_interface__))
+            if z.id in geo.index
+            else None
+        )
+        feats.append({"type": "Feature", "geometry": geometry, "properties": props})
+    return {
+        "type": "FeatureCollection",
+        "plan": name,
+        "city": proto.city,
+        "at": ts.isoformat(),
+        "in_plan": bool(len(df)) and df["s"].min() <= ts < df["e"].max(),
+        "soldiers_total": int(now["soldiers"].sum()),
+        "soldier_cap": proto.soldier_cap,
+        "features": feats,
+    }

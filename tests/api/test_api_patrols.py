@@ -243,3 +243,27 @@ def test_another_city_requests_with_its_own_protocol_and_plans_only_once_approve
         params={"post": "cp-5345-antwerpen", "day": "2026-05-04"},
     )
     assert r.status_code == 200 and "PZ Antwerpen" in r.text
+
+
+def test_plan_presence_at_a_moment_is_a_map_layer(client, tokens, auth):
+    name = _a_plan(client, tokens, auth)
+    h = auth(tokens[Role.DEFENCE_LIAISON])
+    r = client.get(
+        f"/api/patrols/plans/{name}/presence", headers=h, params={"at": "2026-04-06T15:00"}
+    )
+    assert r.status_code == 200, r.text
+    gj = r.json()
+    assert gj["type"] == "FeatureCollection" and gj["in_plan"] is True
+    assert gj["at"] == "2026-04-06T15:00:00+02:00"
+    props = {f["properties"]["id"]: f["properties"] for f in gj["features"]}
+    assert {"clemenceau", "railway-north", "matonge"} <= set(props)
+    assert all(f["geometry"] is not None for f in gj["features"])
+    # the railway priority terrain always has a mixed patrol; soldiers within the cap
+    assert props["railway-north"]["mixed"] >= 1
+    assert 0 < gj["soldiers_total"] == sum(p["soldiers"] for p in props.values()) <= 45
+    for p in props.values():
+        assert p["police"] >= 2 * (p["mixed"] + p["police_only"])  # police lead every patrol
+    outside = client.get(
+        f"/api/patrols/plans/{name}/presence", headers=h, params={"at": "2026-05-01T15:00"}
+    ).json()
+    assert outside["in_plan"] is False and outside["soldiers_total"] == 0

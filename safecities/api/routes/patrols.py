@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
@@ -260,3 +260,17 @@ def plan_calendar(
     """One command post's plan per day and hour: visits (mixed / police-only), FIPA slots, most
     soldiers present at once, liaisons, and the violations touching each hour."""
     return svc.calendar(name, post)
+
+
+@router.get(
+    "/plans/{name}/presence",
+    responses={200: {"content": {"application/geo+json": {}}}, 404: {}},
+)
+def plan_presence(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: PlanName,
+    at: datetime = Query(..., description="Moment, e.g. 2026-04-06T14:00 (local time)"),
+) -> dict[str, Any]:
+    """The plan at one moment as a map layer: each zone of the protocol with the teams present
+    (mixed, police-only, FIPA; police and soldiers) and the city-wide soldiers against the cap."""
+    return svc.presence(name, at)
