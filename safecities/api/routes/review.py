@@ -1,11 +1,15 @@
-"""Review: outcome evaluation of the register's incidents around an intervention."""
+"""Review: outcome evaluation of the measures (the `safecities review` commands as routes).
+
+Every route needs `review.read`. Results that come from the register are cached until the next
+write; uploads are analysed with bounded cost (see `safecities.api.review`)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
 
 from safecities.api import incidents as inc
 from safecities.api import review as svc
@@ -13,16 +17,21 @@ from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
+from safecities.errors import InputError
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 City = Literal[CITIES]  # type: ignore[valid-type]
+Lang = Literal["nl", "fr", "en"]
+Reader = Annotated[Principal, Depends(require(Action.REVIEW_READ))]
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+Seed = Annotated[int, Query(ge=0, le=2**31 - 1, description="Random seed.")]
 
 
 @router.get("/its", responses={400: {}})
 def its(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.REVIEW_READ))],
+    _: Reader,
     intervention: date = Query(..., description="Intervention day, e.g. start of joint patrols."),
     freq: Literal["week", "month"] = Query("week"),
     city: City = Query("brussels"),
@@ -33,3 +42,213 @@ def its(
     return inc.cached(
         db, key, lambda: svc.its(engine, intervention=intervention, freq=freq, city=city)
     )
+
+
+# -- the review report ------------------------------------------------------------------------
+
+
+class ReportQuery:
+    """The plan of the report as parameters (or `plan`: the SHA-256 of a registered plan)."""
+
+    def __init__(
+        self,
+        plan: str | None = Query(
+            None,
+            pattern=r"^[0-9a-f]{64}$",
+            description="SHA-256 of a plan registered with `safecities review register-plan`; "
+            "when given, the other plan parameters are ignored.",
+        ),
+        units: str = Query(
+            svc.DEFAULT_UNITS, max_length=300, description="Treated zones (comma list)."
+        ),
+        intervention: date = Query(svc.DEFAULT_INTERVENTION, description="Start of the measure."),
+        post_until: date | None = Query(None, description="End of the post-period."),
+        pre_from: date | None = Query(None, description="Start of the pre-period."),
+        method: Literal["its", "did"] = Query("its", description="Primary method."),
+        freq: Literal["week", "month"] = Query("week"),
+        kinds: str | None = Query(None, max_length=200, description="Incident kinds counted."),
+        controls: str | None = Query(None, max_length=500, description="Control zones."),
+        rings: str | None = Query(None, max_length=60, description="Displacement rings (m)."),
+        city: City = Query("brussels"),
+        title: str | None = Query(None, max_length=200),
+        lang: Lang = Query("en", description="Language of the report."),
+        seed: Seed = 0,
+    ) -> None:
+        for name, day in (("intervention", intervention), ("post_until", post_until),
+                          ("pre_from", pre_from)):  # fmt: skip
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise InputError(f"{name}: {day} is outside {FIRST_DAY} - {LAST_DAY}")
+        if pre_from is not None and not 0 < (intervention - pre_from).days <= 5 * 366:
+            raise InputError("pre_from: within 5 years before the intervention")
+        if post_until is not None and not 0 <= (post_until - intervention).days <= 3 * 366:
+            raise InputError("post_until: within 3 years after the intervention")
+        self.sha = plan
+        self.params = dict(
+            units=units, intervention=intervention, post_until=post_until, pre_from=pre_from,
+            method=method, freq=freq, kinds=kinds, controls=controls, rings=rings, city=city,
+            title=title,
+        )  # fmt: skip
+        self.lang, self.seed = lang, seed
+
+    def key(self, engine) -> tuple:
+        p = self.params
+        return ("review-report", str(engine.url), self.sha, *(p[k] for k in sorted(p)),
+                self.lang, self.seed)  # fmt: skip
+
+    def query_string(self, request: Request) -> str:
+        return str(request.url.query)
+
+
+def cached_report(request: Request, db, q: ReportQuery):
+    """The Review object (lines, data, figures) for these parameters, cached until a write."""
+    engine = request.app.state.engine
+
+    def build():
+        plan = svc.registered_plan(engine, q.sha) if q.sha else svc.plan_from_params(**q.params)
+        return svc._guard(
+            lambda: svc.build_report(engine, plan, lang=q.lang, seed=q.seed), None, "report"
+        )
+
+    return inc.cached(db, q.key(engine), build)
+
+
+Report = Annotated[ReportQuery, Depends()]
+
+
+@router.get("/report", responses={400: {}, 404: {}})
+def report(request: Request, db: DbSession, _: Reader, q: Report) -> dict[str, Any]:
+    """The review of the measures from the register (`safecities review report --json`):
+    plain-language lines, results {counts, power, its_zones, its_city, did, displacement,
+    adherence}, references; `downloads` links the HTML and PDF of the same report."""
+    rv = cached_report(request, db, q)
+    return svc.report_json(rv, seed=q.seed, query=q.query_string(request))
+
+
+@router.get("/report.html", response_class=HTMLResponse, responses={400: {}, 404: {}})
+def report_html(request: Request, db: DbSession, _: Reader, q: Report) -> HTMLResponse:
+    """The same report as a self-contained HTML file (download)."""
+    rv = cached_report(request, db, q)
+    return HTMLResponse(
+        svc.report_html(rv),
+        headers={"Content-Disposition": f'attachment; filename="review-{q.lang}.html"'},
+    )
+
+
+@router.get(
+    "/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 400: {}, 404: {}},
+)
+def report_pdf(request: Request, db: DbSession, _: Reader, q: Report) -> Response:
+    """The same report as PDF (download)."""
+    rv = cached_report(request, db, q)
+    engine = request.app.state.engine
+    pdf = inc.cached(db, ("review-report-pdf", *q.key(engine)), lambda: svc.report_pdf(rv))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="review-{q.lang}.pdf"'},
+    )
+
+
+# -- uploaded panels and parameters -----------------------------------------------------------
+
+
+@router.post("/scm", responses={400: {}})
+def scm(
+    _: Reader,
+    file: UploadFile = File(..., description="Long panel, CSV (comma or semicolon) or Parquet."),
+    unit_col: str = Form(..., min_length=1, max_length=100, description="Column naming the unit."),
+    time_col: str = Form(..., min_length=1, max_length=100, description="Column with the period."),
+    outcome: str = Form(..., min_length=1, max_length=100, description="Outcome column."),
+    treated: str = Form(..., min_length=1, max_length=200, description="The treated unit."),
+    intervention: str = Form(..., min_length=1, max_length=40, description="First treated period."),
+    covariates: str | None = Form(
+        None, max_length=2000, description="Comma list, averaged over the pre-period."
+    ),
+    predictor: list[str] = Form(
+        [], description="Repeatable COLUMN:FROM-TO or COLUMN:T1,T2,... (at most 20)."
+    ),
+    fit_period: str | None = Form(
+        None, max_length=2000, description="FROM-TO pre-periods whose fit chooses V."
+    ),
+    donors: str | None = Form(
+        None, max_length=2000, description="Comma list of donor units (default: all)."
+    ),
+    starts: int = Form(2, ge=1, le=svc.MAX_STARTS, description="Optimiser starts."),
+    preset: Literal["fast", "normal"] = Form("fast"),
+    placebo: bool = Form(True, description=f"In-space placebos (<= {svc.MAX_PLACEBO_DONORS})."),
+    seed: int = Form(0, ge=0, le=2**31 - 1),
+) -> dict[str, Any]:
+    """Synthetic control (`safecities review scm --json`) on an uploaded panel. Placebo
+    inference fits every donor once (one start each); at most MAX_PLACEBO_DONORS donors."""
+    if len(predictor) > 20 or any(len(p) > 200 for p in predictor):
+        raise InputError("predictor: at most 20, each at most 200 characters")
+    data = file.file.read(svc.MAX_UPLOAD_BYTES + 1)
+    return svc.scm(
+        data, file.filename, unit_col=unit_col, time_col=time_col, outcome=outcome,
+        treated=treated, intervention=intervention, covariates=covariates, predictor=predictor,
+        fit_period=fit_period, donors=donors, starts=starts, preset=preset, placebo=placebo,
+        seed=seed,
+    )  # fmt: skip
+
+
+@router.post("/did", responses={400: {}})
+def did(
+    _: Reader,
+    file: UploadFile = File(..., description="Long balanced panel, CSV or Parquet."),
+    unit_col: str = Form(
+        ..., min_length=1, max_length=100, description="Column naming the unit (zone)."
+    ),
+    time_col: str = Form(..., min_length=1, max_length=100, description="Column with the period."),
+    outcome: str = Form(..., min_length=1, max_length=100, description="Outcome column."),
+    treated: str | None = Form(None, max_length=2000, description="Comma list of treated units."),
+    intervention: str | None = Form(
+        None, max_length=40, description="First treated period (one date)."
+    ),
+    adoption_col: str | None = Form(
+        None, max_length=100, description="Column with each unit's first treated period."
+    ),
+    controls: str | None = Form(None, max_length=2000, description="Comma list of control units."),
+    n_controls: int | None = Form(None, ge=1, le=svc.MAX_UNITS),
+    control_group: Literal["never", "notyet"] = Form("notyet"),
+    boot: int = Form(199, ge=9, le=svc.MAX_BOOT, description="Bootstrap replications."),
+    seed: int = Form(0, ge=0, le=2**31 - 1),
+) -> dict[str, Any]:
+    """Difference-in-differences (`safecities review did --json`): event study and pre-trend
+    test, or staggered adoption (Callaway-Sant'Anna) with `adoption_col`; plus its power."""
+    data = file.file.read(svc.MAX_UPLOAD_BYTES + 1)
+    return svc.did(
+        data, file.filename, unit_col=unit_col, time_col=time_col, outcome=outcome,
+        treated=treated, intervention=intervention, adoption_col=adoption_col or None,
+        controls=controls, n_controls=n_controls, control_group=control_group, boot=boot,
+        seed=seed,
+    )  # fmt: skip
+
+
+@router.get("/power", responses={400: {}})
+def power(
+    request: Request,
+    db: DbSession,
+    _: Reader,
+    baseline_per_month: float = Query(..., gt=0, le=10_000, description="Events a month."),
+    months: int = Query(..., ge=1, le=120, description="Months observed after the measure."),
+    effect: float = Query(..., gt=-100, le=500, description="Change to detect, percent."),
+    pre_months: int = Query(12, ge=1, le=120, description="Months observed before."),
+    design: Literal["prepost", "its"] = Query("prepost"),
+    alpha: float = Query(0.05, gt=0, lt=1),
+    dispersion: float = Query(0.0, ge=0, le=10, description="Negative binomial alpha."),
+    sims: int | None = Query(
+        None, ge=10, le=svc.MAX_SIMS, description="Simulated studies (its design: <= 300)."
+    ),
+    seed: Seed = 0,
+) -> dict[str, Any]:
+    """Power by simulation (`safecities review power --json`): detection probability of
+    `effect` and the minimum detectable effect."""
+    args = dict(
+        baseline_per_month=baseline_per_month, months=months, effect=effect,
+        pre_months=pre_months, design=design, alpha=alpha, dispersion=dispersion, sims=sims,
+        seed=seed,
+    )  # fmt: skip
+    key = ("review-power", *sorted(args.items()))
+    return inc.cached(db, key, lambda: svc.power(**args))
