@@ -18,12 +18,13 @@ from safecities.api.permissions import Action
 from safecities.domain import Role
 from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.web import labels
+from safecities.web.labels import N_
 from safecities.web.pages.core import _municipalities, map_labels, render, translate
 
 router = APIRouter(include_in_schema=False)
 
 #: Labels used by /static/cameras.js for its map layers (translated per request).
-LAYER_LABELS = {"coverage": "Camera coverage", "chosen": "Chosen sites"}
+LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites")}
 
 
 def _caller(user: Principal):
