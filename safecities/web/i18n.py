@@ -100,7 +100,7 @@ def extract_messages() -> list[str]:
 
     here = Path(__file__).parent
     ids: list[str] = []
-    pattern = re.compile(r"""\b_\(\s*(["'])(.*?)\1\s*\)""")
+    pattern = re.compile(r"""(?:\bN_|\b_)\(\s*(["'])(.*?)\1\s*\)""")
     sources = sorted((here / "templates").glob("*.html")) + [here / "labels.py"]
     sources += sorted((here / "pages").glob("*.py"))
     for f in sources:

@@ -49,6 +49,12 @@ MAP_LABELS = {
     "all": N_("all"),
     "cameras": N_("Cameras"),
     "forecast": N_("Forecast risk"),
+    "patrols": N_("Patrol plan"),
+    "mixed": N_("mixed"),
+    "police_only": N_("police only"),
+    "police": N_("police"),
+    "soldiers": N_("soldiers"),
+    "outside_plan": N_("outside the plan's days"),
 }
 
 METHOD_LABELS = {

@@ -115,7 +115,7 @@ def test_request_approve_make_and_download_a_plan(
 
     ctx, pg = as_role(Role.PLANNER)
     pg.get_by_label("Reason for the request").fill("shootings near metro stations")
-    pg.get_by_role("button", name="Request joint patrols").click()
+    pg.get_by_role("button", name="Request joint patrols (bundled protocol)").click()
     pg.locator("#patrol-message").wait_for()
     ctx.close()
     for role in (Role.INTERIOR_APPROVER, Role.DEFENCE_APPROVER):
@@ -124,7 +124,7 @@ def test_request_approve_make_and_download_a_plan(
         pg.locator("#patrol-message").wait_for()
         ctx.close()
     ctx, pg = as_role(Role.PLANNER)
-    assert "active" in pg.locator("#proto-h + form + table").inner_text()
+    assert "active" in pg.locator("#protocols-table").inner_text()
     pg.get_by_label("First day").fill("2026-04-06")
     pg.get_by_label("Last day").fill("2026-04-06")
     pg.get_by_role("button", name="Make a plan").click()
@@ -151,4 +151,12 @@ def test_request_approve_make_and_download_a_plan(
     pdf = tmp_path / "briefing.pdf"
     dl.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
+    # the plan on the dashboard's map at a chosen day and hour
+    pg.goto(server + "/")
+    pg.get_by_label("Day and hour").fill("2026-04-06T15:00")
+    pg.get_by_role("button", name="Show the plan").click()
+    pg.wait_for_selector("#map[data-patrols-shown]")
+    assert int(pg.locator("#map").get_attribute("data-patrols-shown")) > 10
+    assert "/ 45" in pg.locator("#patrols-summary").inner_text()
+    shot(pg, "dashboard-patrols")
     ctx.close()

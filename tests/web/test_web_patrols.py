@@ -132,3 +132,15 @@ def test_another_city_checks_requests_and_is_approved_or_refused(client, demo_ac
     r = client.get("/patrols")
     assert f'<option value="{first}">#{first} antwerp 2026.1-request</option>' in r.text
     assert f'<option value="{second}">' not in r.text
+
+
+def test_dashboard_shows_a_plan_at_a_chosen_moment(client, demo_accounts):
+    _signin(client, demo_accounts, Role.POLICE_COMMANDER)
+    r = client.get("/", params={"plan": NAME, "at": "2026-04-06T02:00"})
+    assert r.status_code == 200 and 'id="map-plan"' in r.text
+    assert f'data-patrols="/api/patrols/plans/{NAME}/presence?at=2026-04-06T02%3A00"' in r.text
+    r = client.get("/", params={"plan": "plan-nope.csv", "at": "bad"})  # falls back, no error
+    assert r.status_code == 200 and 'value="2026-04-06T15:00"' in r.text
+    _signin(client, demo_accounts, Role.MINISTERIAL_STAFF)  # may not read plans: no picker
+    r = client.get("/")
+    assert r.status_code == 200 and 'id="map-plan"' not in r.text and 'data-patrols=""' in r.text

@@ -189,11 +189,38 @@ def trend_svg(summary: dict, title: str) -> str:
     )
 
 
+def _patrol_layer(user: Principal, plan: str | None, at: str | None) -> dict[str, Any] | None:
+    """The dashboard's patrol plan picker: saved plans, the chosen one and moment, the layer URL."""
+    from datetime import datetime
+    from urllib.parse import quote, urlencode
+
+    if not (user.can(Action.PATROLS_READ) and available("patrols")):
+        return None
+    from safecities.api import patrols as psvc
+
+    plans = [p["name"] for p in psvc.list_plans()]
+    if not plans:
+        return None
+    plan = plan if plan in plans else plans[0]
+    try:
+        moment = datetime.fromisoformat(at) if at else None
+    except ValueError:
+        moment = None
+    if moment is None:  # default: 15:00 on the plan's first day
+        first = _day(plan.split("-s")[0][-21:-11]) or date.today()
+        moment = datetime.combine(first, datetime.min.time()).replace(hour=15)
+    at_text = moment.strftime("%Y-%m-%dT%H:%M")
+    url = f"/api/patrols/plans/{quote(plan)}/presence?" + urlencode({"at": at_text})
+    return {"plans": plans, "plan": plan, "at": at_text, "url": url}
+
+
 @router.get("/")
 def dashboard(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.REFERENCE_READ))],
+    plan: str | None = Query(None, max_length=100),
+    at: str | None = Query(None, max_length=25),
 ) -> HTMLResponse:
     tr = i18n.translations(language(request))
     summary, unavailable, chart = None, False, ""
@@ -221,6 +248,7 @@ def dashboard(
         city="brussels",
         show_incidents=user.can(Action.INCIDENTS_READ),
         map_labels=map_labels,
+        patrols=_patrol_layer(user, plan, at),
     )
 
 

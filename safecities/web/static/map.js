@@ -72,6 +72,28 @@
     }).catch(function () {});
   }
 
+  if (el.dataset.patrols) {
+    get(el.dataset.patrols).then(function (gj) {
+      var feats = gj.features.filter(function (f) { return f.geometry; });
+      add("patrols", L.geoJSON({ type: "FeatureCollection", features: feats }, { style: function (f) {
+          var p = f.properties, teams = p.mixed + p.police_only + p.fipa;
+          return { color: p.soldiers > 0 ? "#5b2a86" : "#1f4e79", weight: teams ? 3 : 1,
+                   fillColor: p.soldiers > 0 ? "#8e6bbf" : "#6baed6", fillOpacity: teams ? 0.55 : 0.05 };
+        }, onEachFeature: function (f, l) {
+          var p = f.properties;
+          l.bindTooltip(esc(p.name) + " · " + labels.mixed + " " + p.mixed + " · " + labels.police_only + " " +
+            p.police_only + (p.fipa ? " · FIPA " + p.fipa : "") + " · " + labels.police + " " + p.police +
+            " · " + labels.soldiers + " " + p.soldiers);
+        } }), true);
+      var out = document.getElementById("patrols-summary");
+      if (out) {
+        out.textContent = gj.at.slice(0, 16).replace("T", " ") + " · " + labels.soldiers + " " +
+          gj.soldiers_total + " / " + gj.soldier_cap + (gj.in_plan ? "" : " · " + labels.outside_plan);
+      }
+      el.dataset.patrolsShown = String(feats.length);
+    }).catch(function () {});
+  }
+
   if (el.dataset.cameras === "true") {
     get("/api/cameras/geojson").then(function (gj) {
       add("cameras", L.geoJSON(gj, { pointToLayer: function (f, ll) {
