@@ -13,6 +13,7 @@ from importlib import resources
 import geopandas as gpd
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
+from sqlalchemy import Engine
 
 from safecities.errors import NotFound
 
@@ -65,9 +66,55 @@ def metro_lines() -> gpd.GeoDataFrame:
     return _read("metro_lines.geojson").copy()
 
 
-def zones(city: str | None = "brussels") -> gpd.GeoDataFrame:
+def zones(city: str | None = "brussels", engine: Engine | None = None) -> gpd.GeoDataFrame:
+    """Named zones [id, name, kind, command_post, drawn_how, area_m2, city, geometry] (WGS84).
+
+    With `engine`, the store's zones: the bundled ones after `reference load`, as changed by
+    `reference zones-import` (so analyses of the database use the zones users imported); the
+    bundled file when the store has none for the city. Without `engine`, the bundled file.
+    """
+    if engine is not None:
+        g = _store_zones(engine, city)
+        if g is not None:
+            return g
     g = _read("zones.geojson").copy()
     return g if city is None else g[g["city"] == city].reset_index(drop=True)
+
+
+def _store_zones(engine: Engine, city: str | None) -> gpd.GeoDataFrame | None:
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from safecities.store.models import Zone
+
+    q = select(Zone).order_by(Zone.city_id, Zone.id)
+    if city is not None:
+        q = q.where(Zone.city_id == city)
+    try:
+        with Session(engine) as s:
+            rows = list(s.execute(q).scalars())
+    except SQLAlchemyError:  # store not created yet: the bundled zones
+        return None
+    if not rows:
+        return None
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": z.geometry,
+            "properties": {
+                "id": z.id,
+                "name": z.name,
+                "kind": z.kind,
+                "command_post": z.command_post,
+                "drawn_how": z.drawn_how,
+                "area_m2": z.area_m2,
+                "city": z.city_id,
+            },
+        }
+        for z in rows
+    ]
+    return gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
 
 
 def geojson_text(name: str) -> str:

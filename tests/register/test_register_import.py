@@ -211,3 +211,57 @@ def test_killed_import_leaves_database_unchanged(tmp_path, db_env):
     # The same file then imports completely.
     rep = import_incidents(engine, big)
     assert rep.inserted == len(df)
+
+
+def test_store_zones_follow_zone_imports(engine, tmp_path):
+    """With an engine, analyses see the store's zones: the bundled ones once loaded, then as a
+    zones import redrew or added them; without one (or before loading), the bundled file."""
+    from safecities.register import reference
+    from safecities.register.service import import_zones, load_reference
+
+    bundled = reference.zones("brussels")
+    empty = reference.zones("brussels", engine=engine)  # nothing loaded yet: the bundled zones
+    assert list(empty["id"]) == list(bundled["id"])
+    with session_scope(engine) as s:
+        load_reference(s)
+    stored = reference.zones("brussels", engine=engine)
+    assert sorted(stored["id"]) == sorted(bundled["id"])
+    clem = bundled.set_index("id").loc["clemenceau"]
+    square = [[4.3295, 50.8395], [4.3325, 50.8395], [4.3325, 50.8420], [4.3295, 50.8420]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [[*square, square[0]]]},
+                "properties": {
+                    "id": "clemenceau",
+                    "name": "Clemenceau",
+                    "kind": "hotspot",
+                    "command_post": clem["command_post"],
+                    "drawn_how": "redrawn by the analyst around the station exits",
+                },
+            },
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [[*square, square[0]]]},
+                "properties": {
+                    "id": "clemenceau-exits",
+                    "name": "Clemenceau exits",
+                    "kind": "approved_patrol_area",
+                    "drawn_how": "the same square, as a patrol area",
+                },
+            },
+        ],
+    }
+    f = tmp_path / "zones.geojson"
+    f.write_text(json.dumps(doc))
+    assert import_zones(engine, f, actor="analyst") == {"zones": 2}
+    after = reference.zones("brussels", engine=engine).set_index("id")
+    assert len(after) == len(bundled) + 1 and "clemenceau-exits" in after.index
+    assert after.loc["clemenceau", "drawn_how"].startswith("redrawn")
+    assert after.loc["clemenceau", "geometry"].area < clem["geometry"].area
+    assert (
+        reference.zones("brussels").set_index("id").loc["clemenceau", "drawn_how"]
+        == (clem["drawn_how"])
+    )  # the bundled file is untouched
