@@ -85,6 +85,22 @@ MAX_EMERGING_SLICES = 40
 MAX_COVERAGES = 4
 
 
+def cache_key(engine: Engine, name: str, **params: Any) -> tuple:
+    """Key of one result in `safecities.api.incidents.cached` (the API routes and the page use
+    the same keys, so the map layer the page asks for is already computed)."""
+    return ("hotspots", name, str(engine.url), *sorted(params.items()))
+
+
+def cached(db: Any, engine: Engine, name: str, **params: Any) -> dict[str, Any]:
+    """`name`(engine, **params) through the API's cache (until the next write)."""
+    from safecities.api import incidents as inc
+
+    fn = {"detect": detect, "emerging": emerging, "near-repeat": near_repeat,
+          "profile": profile, "backtest": backtest}[name]  # fmt: skip
+    frozen = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    return inc.cached(db, cache_key(engine, name, **frozen), lambda: fn(engine, **params))
+
+
 def _events(engine: Engine, city: str) -> tuple[pd.DataFrame, int]:
     """One event per incident from the register (rows collapsed like the CLI's --from-db)."""
     from safecities.hotspots.events import collapse_incidents, events_from_db

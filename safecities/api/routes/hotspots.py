@@ -49,10 +49,6 @@ Day = Annotated[date | None, Query(description="Local date (events' time zone)."
 Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
-def _key(engine, name: str, **params: Any) -> tuple:
-    return ("hotspots", name, str(engine.url), *sorted(params.items()))
-
-
 @router.get("/detect", responses={400: {}})
 def detect(
     request: Request,
@@ -82,7 +78,7 @@ def detect(
         seed=seed,
         geojson=geojson,
     )
-    return inc.cached(db, _key(engine, "detect", **p), lambda: svc.detect(engine, **p))
+    return svc.cached(db, engine, "detect", **p)
 
 
 @router.get("/emerging", responses={400: {}})
@@ -112,7 +108,7 @@ def emerging(
         seed=seed,
         geojson=geojson,
     )
-    return inc.cached(db, _key(engine, "emerging", **p), lambda: svc.emerging(engine, **p))
+    return svc.cached(db, engine, "emerging", **p)
 
 
 @router.get("/near-repeat", responses={400: {}})
@@ -144,7 +140,7 @@ def near_repeat(
         permutations=permutations,
         seed=seed,
     )
-    return inc.cached(db, _key(engine, "near-repeat", **p), lambda: svc.near_repeat(engine, **p))
+    return svc.cached(db, engine, "near-repeat", **p)
 
 
 @router.get("/profile", responses={400: {}})
@@ -160,7 +156,7 @@ def profile(
     """Risk per named zone, weekday and hour; the keys of `safecities hotspots profile --json`."""
     engine = request.app.state.engine
     p = dict(city=city, until=until, window_days=window_days, hours=hours)
-    return inc.cached(db, _key(engine, "profile", **p), lambda: svc.profile(engine, **p))
+    return svc.cached(db, engine, "profile", **p)
 
 
 class BacktestIn(BaseModel):
@@ -196,7 +192,4 @@ def backtest(
     engine = request.app.state.engine
     p = body.model_dump()
     p["methods"] = list(dict.fromkeys(p["methods"]))
-    key = _key(
-        engine, "backtest", **{k: tuple(v) if isinstance(v, list) else v for k, v in p.items()}
-    )
-    return inc.cached(db, key, lambda: svc.backtest(engine, **p))
+    return svc.cached(db, engine, "backtest", **p)
