@@ -17,6 +17,7 @@ from safecities.errors import PermissionDenied
 class Action(enum.StrEnum):
     SESSION = "session"  # any signed-in user: own profile, sign out, language
     REFERENCE_READ = "reference.read"  # municipalities, stations, zones (map base layers)
+    REFERENCE_EDIT = "reference.edit"  # redraw or add named zones (zones import)
     INCIDENTS_READ = "incidents.read"  # incident list (points, times, counts)
     INCIDENTS_SUMMARY = "incidents.summary"  # aggregated trend only
     INCIDENTS_IMPORT = "incidents.import"
@@ -52,6 +53,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(
         _READ_ALL
         | {
+            A.REFERENCE_EDIT,
             A.INCIDENTS_IMPORT,
             A.HOTSPOTS_RUN,
             A.PATROLS_PLAN,

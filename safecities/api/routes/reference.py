@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
+from safecities.api import incidents as inc
 from safecities.api.accounts import Principal
-from safecities.api.deps import require
+from safecities.api.deps import DbSession, require
 from safecities.api.layers import layer_bytes
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
+from safecities.errors import InputError
 
 router = APIRouter(prefix="/api/reference", tags=["reference"])
 City = Literal[CITIES]  # type: ignore[valid-type]
@@ -45,11 +47,52 @@ def stations(
 
 @router.get("/zones", response_class=Response, responses=_GEOJSON)
 def zones(
+    request: Request,
+    db: DbSession,
     _: Annotated[Principal, Depends(require(Action.REFERENCE_READ))],
     city: City = Query("brussels"),
 ) -> Response:
-    """Named zones: hotspots, approved patrol areas, railway police priority terrain."""
-    return _layer("zones", city)
+    """Named zones: hotspots, approved patrol areas, railway police priority terrain (the store's
+    zones, as zone imports changed them; cached until the next write)."""
+    from safecities.register.reference import zones as reference_zones
+
+    engine = request.app.state.engine
+    body = inc.cached(
+        db,
+        ("zones", str(engine.url), city),
+        lambda: reference_zones(city, engine=engine).to_json(drop_id=True).encode(),
+    )
+    return Response(
+        body, media_type="application/geo+json", headers={"Cache-Control": "private, no-cache"}
+    )
+
+
+@router.post("/zones", responses={400: {}})
+async def import_zones(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.REFERENCE_EDIT))],
+    file: UploadFile = File(..., description="GeoJSON FeatureCollection of zone polygons"),
+    city: City = Form("brussels"),
+) -> dict[str, Any]:
+    """`reference zones-import`: redraw or add named zones (properties id, name, kind,
+    command_post, drawn_how); all or nothing, every bad feature named; audited before/after."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    from safecities.register.service import import_zones as do_import
+
+    name = Path(file.filename or "zones.geojson").name or "zones.geojson"
+    data = await file.read(20 * 1024 * 1024)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            out = do_import(request.app.state.engine, path, city=city, actor=user.name)
+        except InputError as exc:
+            errors = [dataclasses.replace(e, file=name) for e in exc.errors]
+            raise InputError(str(exc).replace(str(path), name), errors) from None
+    return {"file": name, "city": city, **out}
 
 
 @router.get("/metro-lines", response_class=Response, responses=_GEOJSON)
