@@ -272,7 +272,7 @@ def inputs_from_register(
         cameras=cams,
         municipalities=reference.municipalities(city),
         stations=reference.stations(city),
-        zones=reference.zones(city),
+        zones=reference.zones(city, engine=engine),
         cells=cells,
         cells_source=source,
     )

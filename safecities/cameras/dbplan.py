@@ -74,7 +74,7 @@ def demand_from_reference(engine, city: str = "brussels") -> pd.DataFrame:
         w = HOTSPOT_MAX_WEIGHT * w / w.max()
         for k in range(len(cells)):
             rows.append((f"cell:{cells['cell'].iloc[k]}", lat[k], lon[k], w[k], "hotspot_cell"))
-    zn = reference.zones(city).to_crs(BELGIAN_LAMBERT_2008)
+    zn = reference.zones(city, engine=engine).to_crs(BELGIAN_LAMBERT_2008)
     for _, z in zn.iterrows():
         xs, ys = _grid_in(z.geometry, 75.0)
         lon, lat = to_wgs84(xs, ys)
@@ -108,7 +108,7 @@ def candidates_from_db(session, engine, city: str = "brussels") -> pd.DataFrame:
         for k in range(len(cells)):
             rows.append((f"new:cell:{cells['cell'].iloc[k]}", lat[k], lon[k], SITE_COST,
                          np.nan, np.nan, np.nan, "new"))  # fmt: skip
-    zn = reference.zones(city).to_crs(BELGIAN_LAMBERT_2008)
+    zn = reference.zones(city, engine=engine).to_crs(BELGIAN_LAMBERT_2008)
     for _, z in zn.iterrows():
         xs, ys = _grid_in(z.geometry, 100.0)
         lon, lat = to_wgs84(xs, ys)

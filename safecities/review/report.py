@@ -42,10 +42,10 @@ class Review:
     references: list[str] = field(default_factory=list)
 
 
-def _zones_for(plan: Plan):
+def _zones_for(plan: Plan, engine: Engine | None = None):
     from safecities.register.reference import zones
 
-    z = zones(plan.city)
+    z = zones(plan.city, engine=engine)
     if z.empty:
         raise InputError(f"plan: city {plan.city!r} has no zones")
     by = {str(n).lower(): i for i, n in z["name"].items()}
@@ -91,7 +91,7 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
     rv = Review(plan=plan, lang=lang)
     freq = plan.freq
     per_month = 1.0 if freq == "month" else 52.1775 / 12
-    z, tidx = _zones_for(plan)
+    z, tidx = _zones_for(plan, engine)
     treated_geom = shapely.union_all(list(z.loc[tidx, "geometry"]))
     ev = _events(engine, plan)
     ev["occurred_at"] = pd.to_datetime(ev["occurred_at"], utc=True).dt.tz_convert("Europe/Brussels")
