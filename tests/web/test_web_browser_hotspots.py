@@ -33,6 +33,11 @@ def test_layers_profile_and_a_backtest_from_the_page(page, demo, demo_accounts, 
     overlays = page.locator(".leaflet-control-layers-overlays")
     assert overlays.filter(has_text="Gi* hot and cold spots").count() == 1
     assert overlays.filter(has_text="Forecast risk").count() == 1
+    page.wait_for_selector("#map[data-emerging-shown]")
+    assert int(page.locator("#map").get_attribute("data-emerging-shown")) >= 1
+    emerging = overlays.locator("label", has_text="Emerging hot and cold spots")
+    assert not emerging.locator("input").is_checked()  # off until chosen
+    emerging.locator("input").check()
     assert page.locator("#profile-weekday").is_visible() and page.locator("#profile-hour").count()
     assert 3 <= page.locator("#profile-table tbody tr").count() <= 10
     shot(page, "hotspots-layers")

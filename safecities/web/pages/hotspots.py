@@ -41,6 +41,15 @@ LAYER_LABELS = {
     "cold": N_("cold spot"),
     "not_significant": N_("not significant"),
     "incidents": N_("incident(s)"),
+    "emerging": N_("Emerging hot and cold spots"),
+    "new": N_("new"),
+    "consecutive": N_("consecutive"),
+    "intensifying": N_("intensifying"),
+    "persistent": N_("persistent"),
+    "diminishing": N_("diminishing"),
+    "sporadic": N_("sporadic"),
+    "oscillating": N_("oscillating"),
+    "historical": N_("historical"),
 }
 CHART_TITLES = {
     "weekday": N_("Expected incidents per week in the named zones, by weekday"),
@@ -60,6 +69,7 @@ DETECT = {
 }
 PROFILE = {"city": "brussels", "until": None, "window_days": 365.0, "hours": True}
 DETECT_URL = "/api/hotspots/detect?geojson=true"
+EMERGING_URL = "/api/hotspots/emerging?geojson=true"
 
 
 def bars_svg(values: list[float], names: list[str], title: str, chart_id: str) -> str:
@@ -174,6 +184,7 @@ def _page(
         forecast_url=url if forecast else None,
         detect=detect,
         detect_url=DETECT_URL if detect else None,
+        emerging_url=EMERGING_URL if detect else None,
         profile=profile,
         can_run=user.can(Action.HOTSPOTS_RUN),
         max_methods=hsvc.MAX_BACKTEST_METHODS,

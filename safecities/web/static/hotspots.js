@@ -28,4 +28,26 @@
     m.add("detect", layer, true, labels.detect);
     el.dataset.detectShown = String(n);
   }).catch(function () { el.dataset.detectShown = "error"; });
+
+  // Emerging hot and cold spots (space-time cube classes), off until chosen in the layer control.
+  if (el.dataset.emerging) {
+    m.get(el.dataset.emerging).then(function (out) {
+      var layer = L.geoJSON(out.geojson, {
+        style: function (f) {
+          var cold = /_coldspot$/.test(f.properties.category);
+          return { color: cold ? "#2166ac" : "#b2182b", weight: 1, dashArray: "4 3",
+            fillColor: cold ? "#92c5de" : "#f4a582", fillOpacity: 0.5 };
+        },
+        onEachFeature: function (f, l) {
+          var p = f.properties;
+          var parts = String(p.category).split("_");
+          var kind = parts[1] === "coldspot" ? labels.cold : labels.hot;
+          l.bindTooltip(m.esc(labels[parts[0]] || parts[0]) + " · " + m.esc(kind) + " · " +
+            m.esc(p.count) + " " + m.esc(labels.incidents || ""));
+        }
+      });
+      m.add("emerging", layer, false, labels.emerging);
+      el.dataset.emergingShown = String(out.geojson.features.length);
+    }).catch(function () { el.dataset.emergingShown = "error"; });
+  }
 })();
