@@ -38,7 +38,8 @@ SYSTEM_ACTOR = "system"
 
 
 def load_reference(session: Session, actor: str = SYSTEM_ACTOR) -> dict[str, int]:
-    """Upsert the bundled cities, municipalities, stations and zones (idempotent)."""
+    """Upsert the bundled cities, municipalities and stations, and add the bundled zones the store
+    does not have yet (idempotent; zones already stored, perhaps redrawn, are kept)."""
     counts = {"cities": 0, "municipalities": 0, "transport_nodes": 0, "zones": 0}
     for c in reference.cities():
         session.merge(City(id=c["id"], name_nl=c["name_nl"], name_fr=c["name_fr"],
@@ -63,12 +64,15 @@ def load_reference(session: Session, actor: str = SYSTEM_ACTOR) -> dict[str, int
             lines=list(r["lines"]), municipality_id=muni, source=r["source"],
         ))  # fmt: skip
         counts["transport_nodes"] += 1
+    # Zones are the users' data once loaded (a zones import may have redrawn them): only the
+    # bundled zones missing from the store are added, so reloading never reverts a redraw.
     for _, r in reference.zones(None).iterrows():
-        session.merge(Zone(
-            id=r["id"], city_id=r["city"], name=r["name"], kind=r["kind"],
-            geometry=shapely.geometry.mapping(r.geometry), drawn_how=r["drawn_how"],
-            command_post=r["command_post"], area_m2=float(r["area_m2"]),
-        ))  # fmt: skip
+        if session.get(Zone, r["id"]) is None:
+            session.add(Zone(
+                id=r["id"], city_id=r["city"], name=r["name"], kind=r["kind"],
+                geometry=shapely.geometry.mapping(r.geometry), drawn_how=r["drawn_how"],
+                command_post=r["command_post"], area_m2=float(r["area_m2"]),
+            ))  # fmt: skip
         counts["zones"] += 1
     audit.record(session, actor=actor, action="reference.load", entity="reference",
                  after=counts)  # fmt: skip

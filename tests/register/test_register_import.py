@@ -265,3 +265,7 @@ def test_store_zones_follow_zone_imports(engine, tmp_path):
         reference.zones("brussels").set_index("id").loc["clemenceau", "drawn_how"]
         == (clem["drawn_how"])
     )  # the bundled file is untouched
+    with session_scope(engine) as s:  # reloading the reference data keeps the redraw
+        load_reference(s)
+    again = reference.zones("brussels", engine=engine).set_index("id")
+    assert again.loc["clemenceau", "drawn_how"].startswith("redrawn") and len(again) == len(after)
