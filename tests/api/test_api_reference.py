@@ -25,6 +25,7 @@ def test_admin_redraws_zones_and_the_map_layer_follows(client, tokens, auth, api
     with session_scope(api_engine) as s:
         load_reference(s)
     analyst = auth(tokens[Role.ANALYST])
+    assert client.post("/api/reference/load", headers=analyst).status_code == 403
     before = client.get("/api/reference/zones", headers=analyst).json()
     ids = {f["properties"]["id"] for f in before["features"]}
     assert {"clemenceau", "railway-north"} <= ids and "test-square" not in ids
@@ -36,6 +37,10 @@ def test_admin_redraws_zones_and_the_map_layer_follows(client, tokens, auth, api
     assert r.json() == {"file": "zones.geojson", "city": "brussels", "zones": 1}
     after = client.get("/api/reference/zones", headers=analyst).json()
     assert {f["properties"]["id"] for f in after["features"]} == ids | {"test-square"}
+    r = client.post("/api/reference/load", headers=auth(tokens[Role.ADMIN]))
+    assert r.status_code == 200 and r.json()["zones"] == len(ids), r.text
+    kept = client.get("/api/reference/zones", headers=analyst).json()  # reload kept the import
+    assert {f["properties"]["id"] for f in kept["features"]} == ids | {"test-square"}
     audit = client.get(
         "/api/audit", headers=auth(tokens[Role.AUDITOR]), params={"entity": "zone"}
     ).json()

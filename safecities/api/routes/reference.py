@@ -102,3 +102,16 @@ def metro_lines(
 ) -> Response:
     """Schematic metro lines (straight segments between stations)."""
     return _layer("metro_lines", city)
+
+
+@router.post("/load")
+def load(
+    db: DbSession, user: Annotated[Principal, Depends(require(Action.REFERENCE_EDIT))]
+) -> dict[str, int]:
+    """`reference load`: upsert the bundled cities, municipalities and stations and add the
+    bundled zones the store lacks (zones already stored, perhaps redrawn, are kept); audited."""
+    from safecities.register.service import load_reference
+
+    counts = load_reference(db, user.name)
+    db.commit()
+    return counts
