@@ -9,13 +9,16 @@ import io
 import json
 import math
 import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from safecities.api.accounts import Principal
-from safecities.api.incidents import cached
+from safecities.api.incidents import cached, data_version
 from safecities.api.permissions import Action
 from safecities.domain import Role
 from safecities.errors import InputError
@@ -24,7 +27,7 @@ from safecities.manifest import RunManifest
 MAX_UPLOAD = 20 * 1024 * 1024
 #: Upper bound on the wall time of one planner call: the per-solve time limit is cut so that
 #: (1 + alternatives + curve points) solves stay within it.
-PLAN_TOTAL_SECONDS = 20.0
+PLAN_TOTAL_SECONDS = 4.0
 
 
 def caller_of(user: Principal):
@@ -171,10 +174,56 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
     return buf.getvalue().encode()
 
 
-def plan(db: Session, engine, params: dict[str, Any]) -> dict[str, Any]:
-    """`cameras plan --json` for the request `params` (see routes.cameras.PlanIn), cached."""
+class PlanRunning(Exception):
+    """The planner is still running (answered 202: ask again for the same body)."""
+
+
+class PlanBusy(Exception):
+    """Too many planner runs queued (answered 429)."""
+
+
+_JOBS: dict[tuple, Future] = {}
+_JOBS_LOCK = threading.Lock()
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cameras-plan")
+MAX_QUEUED = 3
+#: How long an API request waits for a planner run before answering 202 (running).
+API_WAIT_SECONDS = 5.0
+
+
+def plan(db: Session, engine, params: dict[str, Any], *, wait: float | None = None) -> dict:
+    """`cameras plan --json` for the request `params` (see routes.cameras.PlanIn).
+
+    Runs in one background worker so a request never blocks longer than `wait` seconds: if the
+    run is not done by then PlanRunning is raised and the same call later returns the result.
+    Results are cached with `incidents.cached` until the next write (same body, same answer)."""
+    wait = API_WAIT_SECONDS if wait is None else wait
     key = ("cameras_plan", json.dumps(params, sort_keys=True, default=str))
-    return cached(db, key, lambda: _plan(db, engine, params))
+    job_key = (key, str(engine.url), data_version(db))
+    with _JOBS_LOCK:
+        job = _JOBS.get(job_key)
+        if job is None:
+            if sum(not j.done() for j in _JOBS.values()) >= MAX_QUEUED:
+                raise PlanBusy("the camera planner is busy; try again in a minute")
+            for k in [k for k, j in _JOBS.items() if j.done() and k[2] != job_key[2]]:
+                del _JOBS[k]  # older data versions
+            job = _JOBS[job_key] = _POOL.submit(_plan_in_session, engine, params)
+    try:
+        job.result(timeout=wait)
+    except FutureTimeout:
+        msg = "the camera planner is still running; send the same request again"
+        raise PlanRunning(msg) from None
+    except Exception:
+        with _JOBS_LOCK:
+            _JOBS.pop(job_key, None)
+        raise
+    return cached(db, key, job.result)
+
+
+def _plan_in_session(engine, params: dict[str, Any]) -> dict[str, Any]:
+    from safecities.store.db import session_scope
+
+    with session_scope(engine) as s:
+        return _plan(s, engine, params)
 
 
 def _plan(db: Session, engine, p: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ coverage today and the budget planner (tiny inputs, short solver limits)."""
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 from safecities.domain import Role
@@ -144,12 +145,19 @@ def test_plan_within_budget_curve_monotone_and_cached(client, tokens, auth):
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "site_id"
 
 
-def test_plan_from_the_database(client, tokens, auth):
-    r = client.post(
-        "/api/cameras/plan",
-        headers=auth(tokens[Role.ADMIN]),
-        json={"budget": 100000, "curve_steps": 2, "time_limit": 2},
-    )
+def test_plan_from_the_database(client, tokens, auth, monkeypatch):
+    from safecities.api import cameras as adapter
+
+    monkeypatch.setattr(adapter, "API_WAIT_SECONDS", 0.0)  # answer 202 at once, then poll
+    body = {"budget": 100000, "curve_steps": 2, "time_limit": 2}
+    first = client.post("/api/cameras/plan", headers=auth(tokens[Role.ADMIN]), json=body)
+    assert first.status_code == 202 and first.json()["status"] == "running"
+    for _ in range(60):  # a run longer than 5 s answers 202: the same request again gets it
+        r = client.post("/api/cameras/plan", headers=auth(tokens[Role.ADMIN]), json=body)
+        if r.status_code != 202:
+            break
+        assert r.json()["status"] == "running" and r.headers["retry-after"]
+        time.sleep(1)
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["source"] == "database" and out["spent"] <= 100000

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from safecities.api import cameras as adapter
@@ -195,15 +195,15 @@ class PlanIn(BaseModel):
     """Planner options (as `safecities cameras plan`); sizes and solver time are bounded."""
 
     budget: float = Field(ge=0, le=1e9, description="Budget in euros.")
-    radius: float = Field(150.0, ge=1, le=1000, description="Coverage radius in metres.")
-    alternatives: int = Field(0, ge=0, le=2, description="Near-optimal alternative layouts.")
+    radius: float = Field(150.0, ge=1, le=500, description="Coverage radius in metres.")
+    alternatives: int = Field(0, ge=0, le=1, description="A near-optimal alternative layout.")
     share: float = Field(0.95, ge=0, le=1, description="Share of the optimum an alternative keeps.")
     min_difference: int = Field(1, ge=1, le=10)
-    curve_steps: int = Field(5, ge=0, le=8, description="Points on the coverage-budget curve.")
+    curve_steps: int = Field(5, ge=0, le=6, description="Points on the coverage-budget curve.")
     time_limit: float = Field(
-        5.0, ge=0.1, le=10,
+        5.0, ge=0.1, le=5,
         description=f"Solver time limit per solve (s); cut so all solves take at most "
-        f"{adapter.PLAN_TOTAL_SECONDS:g} s.",
+        f"{adapter.PLAN_TOTAL_SECONDS:g} s of solver time.",
     )  # fmt: skip
     candidates: list[SiteIn] | None = Field(
         None, min_length=1, max_length=2000, description="Candidate sites (default: database)."
@@ -213,17 +213,25 @@ class PlanIn(BaseModel):
     )
 
 
-@router.post("/plan", responses={400: {}})
+@router.post("/plan", responses={202: {}, 400: {}, 429: {}})
 def plan(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
     body: PlanIn,
-) -> dict[str, Any]:
+) -> Any:
     """Budget planner (as `safecities cameras plan --json`): chosen sites, covered demand, the
     coverage-against-budget `curve` and the `manifest` with the solver's status and gap.
-    Cached until the next write."""
-    return adapter.plan(db, request.app.state.engine, body.model_dump())
+    Cached until the next write. A run longer than 5 s answers 202 `{status: "running"}` with
+    Retry-After: send the same body again for the result (429 when too many runs are queued)."""
+    try:
+        return adapter.plan(db, request.app.state.engine, body.model_dump())
+    except adapter.PlanRunning as exc:
+        return JSONResponse({"status": "running", "detail": str(exc)}, status_code=202,
+                            headers={"Retry-After": "3"})  # fmt: skip
+    except adapter.PlanBusy as exc:
+        return JSONResponse({"status": "busy", "detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": "30"})  # fmt: skip
 
 
 @router.get("/{cam_id}", responses={404: {}})

@@ -207,7 +207,9 @@ def curve_chart(report: dict) -> dict:
             "r": CHART_W - PAD_R, "t": PAD_T, "b": CHART_H - PAD_B}  # fmt: skip
 
 
-def _plan_page(request, user: Principal, form: dict, report=None, error=None, status_code=200):
+def _plan_page(
+    request, user: Principal, form: dict, report=None, error=None, running=False, status_code=200
+):
     return render(
         request,
         "cameras_plan.html",
@@ -217,11 +219,14 @@ def _plan_page(request, user: Principal, form: dict, report=None, error=None, st
         chart=curve_chart(report) if report else None,
         chosen_geojson=adapter.chosen_geojson(report) if report else None,
         error=error,
+        running=running,
         map_labels=map_labels(request),
         layer_labels=_layer_labels(request),
     )
 
 
+#: How long the planner page waits for a run (the API answers 202 after 5 s instead).
+PAGE_WAIT_SECONDS = 90.0
 DEFAULT_FORM = {"budget": 500000, "radius": 150, "curve_steps": 5}
 
 
@@ -237,16 +242,18 @@ def plan_run(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
     budget: float = Form(..., ge=0, le=1e9),
-    radius: float = Form(150.0, ge=1, le=1000),
-    curve_steps: int = Form(5, ge=0, le=8),
+    radius: float = Form(150.0, ge=1, le=500),
+    curve_steps: int = Form(5, ge=0, le=6),
 ) -> HTMLResponse:
     form = {"budget": budget, "radius": radius, "curve_steps": curve_steps}
     params = form | {"alternatives": 0, "share": 0.95, "min_difference": 1, "time_limit": 5.0,
                      "candidates": None, "demand": None}  # fmt: skip
     try:
-        report = adapter.plan(db, request.app.state.engine, params)
+        report = adapter.plan(db, request.app.state.engine, params, wait=PAGE_WAIT_SECONDS)
     except InputError as exc:
         return _plan_page(request, user, form, error=str(exc), status_code=400)
+    except (adapter.PlanRunning, adapter.PlanBusy):
+        return _plan_page(request, user, form, running=True, status_code=202)
     return _plan_page(request, user, form, report=report)
 
 
