@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from safecities.clitools import console, echo_json
+from safecities.clitools import console, echo_json, progress
 from safecities.errors import InputError
 
 DEMO_INTERIOR = "demo-interior-approver"
@@ -93,6 +93,28 @@ def seed_cameras(engine, seed: int, var_dir: Path) -> dict[str, int]:
     return {"cameras": total}
 
 
+DEMO_PLAN_DAY = date(2026, 4, 6)  # a Monday inside the Brussels protocol's six months
+
+
+def demo_plan(engine) -> dict[str, Any]:
+    """One day's joint patrol plan under the (now active) Brussels protocol, so the plan calendar
+    and the dashboard's plan layer have something to show; kept if it already exists."""
+    from safecities.api import patrols as psvc
+
+    name = f"plan-brussels-{DEMO_PLAN_DAY}-{DEMO_PLAN_DAY}-s0.csv"
+    if (psvc.plans_dir() / name).exists():
+        return {"name": name, "made": False}
+    with progress("planning one day of joint patrols", total=None):
+        out = psvc.make(engine, first=DEMO_PLAN_DAY, last=DEMO_PLAN_DAY, seed=0, time_limit=20)
+    return {
+        "name": out["name"],
+        "made": True,
+        "rows": out["rows"],
+        "status": out["status"],
+        "check_ok": out["check"]["ok"],
+    }
+
+
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic scenario.")] = 2025,
     from_: Annotated[str, typer.Option("--from", help="First day of the scenario.")] = "2025-01-01",
@@ -117,6 +139,7 @@ def demo(
     protocol = activate_brussels_protocol(engine)
     summary["protocol"] = {k: protocol.get(k) for k in ("id", "city", "version", "status")}
     summary["cameras"] = seed_cameras(engine, seed, Path(var))
+    summary["plan"] = demo_plan(engine)
     if as_json:
         echo_json(summary)
     else:
@@ -125,7 +148,7 @@ def demo(
         n_cams = summary["cameras"]["cameras"]
         console.print(
             f"Brussels protocol {protocol['version']}: {protocol['status']}; "
-            f"{n_cams} SYNTHETIC cameras in the register"
+            f"{n_cams} SYNTHETIC cameras in the register; patrol plan {summary['plan']['name']}"
         )
     if serve:
         from safecities.api.cli import serve_demo

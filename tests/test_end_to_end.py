@@ -24,6 +24,7 @@ def run(*args: str) -> dict:
 def test_demo_to_risk_profile_to_checked_plan(db_env, tmp_path):
     demo = run("demo")
     assert demo["protocol"]["status"] == "active"
+    assert demo["plan"]["made"] and demo["plan"]["check_ok"] and demo["plan"]["rows"] > 100
     risk = tmp_path / "risk.csv"
     run("hotspots", "profile", "--from-db", "--out", str(risk))
     table = pd.read_csv(risk)

@@ -1,6 +1,6 @@
 """Patrols: protocol governance, plans, checks and briefings."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -42,7 +42,9 @@ def _patrols_page(
         approve_as = "interior"
     elif user.can(Action.PATROLS_APPROVE_DEFENCE):
         approve_as = "defence"
-    start = proto.period_bounds()[0].date()
+    start, end = (b.date() for b in proto.period_bounds())
+    # today if inside the protocol's months, else the nearest day inside them (end is exclusive)
+    default_day = min(max(start, date.today()), end - timedelta(days=1))
     protocols = list_protocols(db)
     bundled = document_sha256(read_document(psvc.protocol_path())[0])
     # other active protocols (other cities, other versions) a plan can be made under
@@ -62,7 +64,7 @@ def _patrols_page(
         message=message,
         message_css=css,
         check=check,
-        default_day=max(start, date.today()).isoformat(),
+        default_day=default_day.isoformat(),
     )
 
 
