@@ -36,8 +36,7 @@ MAX_PERIODS = 520
 MAX_STARTS = 4
 MAX_PLACEBO_DONORS = 40  # one synthetic-control fit per donor
 MAX_BOOT = 499
-MAX_SIMS = 4000  # power: simulated studies (prepost; the its design is capped at MAX_SIMS_ITS)
-MAX_SIMS_ITS = 300
+MAX_SIMS = 2000  # power: simulated studies (prepost design; the its design is CLI only)
 MAX_ROW_ERRORS = 100
 REPORT_METHODS = ("its", "did")  # scm reports run one placebo per zone: CLI only
 DEFAULT_UNITS = "Clemenceau,Peterbos,Matonge"
@@ -542,14 +541,17 @@ def power(
     sims: int | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """`safecities review power` (simulations capped: MAX_SIMS, MAX_SIMS_ITS for design its)."""
+    """`safecities review power` (simulations capped at MAX_SIMS)."""
     from safecities.review.power import power_analysis
 
-    cap = MAX_SIMS_ITS if design == "its" else MAX_SIMS
-    n_sim = min(sims or cap, cap)
-    res = power_analysis(
-        baseline_per_month, months, effect / 100, pre_months=pre_months, design=design,
-        alpha=alpha, dispersion=dispersion, n_sim=n_sim, seed=seed,
+    n_sim = min(sims or MAX_SIMS, MAX_SIMS)
+    res = _guard(
+        lambda: power_analysis(
+            baseline_per_month, months, effect / 100, pre_months=pre_months, design=design,
+            alpha=alpha, dispersion=dispersion, n_sim=n_sim, seed=seed,
+        ),
+        None,
+        "power",
     )  # fmt: skip
     params = {
         "baseline_per_month": baseline_per_month, "months": months, "effect": effect,

@@ -114,13 +114,14 @@ def test_power_matches_the_readme_example(client, tokens, auth):
             "manifest", "n_sim"} <= set(body)  # fmt: skip
     assert 0.35 < body["detection_probability"] < 0.75 and body["n_sim"] == 2000
     assert -100 < body["mde_pct"] < -30
-    r = client.get("/api/review/power?baseline_per_month=2&months=6&effect=-30&design=its",
+    r = client.get("/api/review/power?baseline_per_month=2&months=6&effect=20&dispersion=0.5",
                    headers=h)  # fmt: skip
-    assert r.status_code == 200 and r.json()["n_sim"] <= 300
-    assert client.get("/api/review/power?baseline_per_month=0&months=8&effect=-30",
-                      headers=h).status_code == 422  # fmt: skip
-    assert client.get("/api/review/power?baseline_per_month=3&months=2&effect=-30&pre_months=2"
-                      "&design=its", headers=h).status_code == 400  # fmt: skip
+    assert r.status_code == 200 and r.json()["effect_pct"] == 20 and r.json()["n_sim"] == 2000
+    for bad in ("baseline_per_month=0&months=8&effect=-30",
+                "baseline_per_month=8&months=8&effect=-30&design=its",  # CLI only: cost
+                "baseline_per_month=8&months=61&effect=-30",
+                "baseline_per_month=8&months=8&effect=-30&sims=5000"):  # fmt: skip
+        assert client.get(f"/api/review/power?{bad}", headers=h).status_code == 422, bad
     assert client.get("/api/review/power?baseline_per_month=8&months=8&effect=-30",
                       headers=auth(tokens[Role.CAMERA_OPERATOR])).status_code == 403  # fmt: skip
 

@@ -232,15 +232,15 @@ def power(
     db: DbSession,
     _: Reader,
     baseline_per_month: float = Query(..., gt=0, le=10_000, description="Events a month."),
-    months: int = Query(..., ge=1, le=120, description="Months observed after the measure."),
+    months: int = Query(..., ge=1, le=60, description="Months observed after the measure."),
     effect: float = Query(..., gt=-100, le=500, description="Change to detect, percent."),
-    pre_months: int = Query(12, ge=1, le=120, description="Months observed before."),
-    design: Literal["prepost", "its"] = Query("prepost"),
+    pre_months: int = Query(12, ge=1, le=60, description="Months observed before."),
+    design: Literal["prepost"] = Query(
+        "prepost", description="prepost only here (the its design fits a GLM per draw: CLI)."
+    ),
     alpha: float = Query(0.05, gt=0, lt=1),
     dispersion: float = Query(0.0, ge=0, le=10, description="Negative binomial alpha."),
-    sims: int | None = Query(
-        None, ge=10, le=svc.MAX_SIMS, description="Simulated studies (its design: <= 300)."
-    ),
+    sims: int | None = Query(None, ge=10, le=svc.MAX_SIMS, description="Simulated studies."),
     seed: Seed = 0,
 ) -> dict[str, Any]:
     """Power by simulation (`safecities review power --json`): detection probability of

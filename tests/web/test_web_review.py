@@ -1,0 +1,82 @@
+"""Review page: the full report with its charts (accessible SVG), caveats and downloads, in NL, FR
+and EN, on the synthetic demo scenario."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from safecities.domain import Role
+
+QUERY = "/review?intervention=2025-05-05&freq=week"
+
+
+@pytest.fixture(scope="module")
+def demo(api_engine, tmp_path_factory):
+    from safecities.register.demo import load_demo
+
+    return load_demo(api_engine, var_dir=tmp_path_factory.mktemp("review-page-var"))
+
+
+def _signin(client, demo_accounts, role):
+    acc = demo_accounts[role]
+    r = client.post("/login", data={"name": acc["name"], "password": acc["password"], "next": "/"},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+
+
+CHARTS = ("chart-trend", "chart-its-zones", "chart-its-city", "chart-did-means",
+          "chart-did-events", "chart-displacement", "chart-power")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "lang, words",
+    [
+        ("en", ("Download the report", "SYNTHETIC", "Minimum detectable effect", "Few events")),
+        (
+            "nl",
+            (
+                "Het rapport downloaden",
+                "SYNTHETISCHE",
+                "Kleinste aantoonbare effect",
+                "Weinig gebeurtenissen",
+            ),
+        ),  # fmt: skip
+        ("fr", ("Télécharger le rapport", "SYNTH", "Effet minimal détectable", "Peu d")),
+    ],
+)
+def test_review_page_full_report_in_three_languages(client, demo_accounts, demo, lang, words):
+    _signin(client, demo_accounts, Role.MINISTERIAL_STAFF)
+    client.get(f"/lang?code={lang}&next=/")
+    r = client.get(QUERY)
+    assert r.status_code == 200, r.text[:500]
+    html = r.text
+    assert f'lang="{lang}"' in html
+    for w in words:
+        assert w in html, (lang, w)
+    for chart in CHARTS:
+        head = rf'<svg class="chart" id="{chart}" role="img" aria-labelledby="{chart}-title '
+        m = re.search(head + rf'{chart}-desc"[^>]*><title id="{chart}-title">([^<]+)</title>', html)
+        assert m, (lang, chart)
+    assert 'id="its-figures"' in html and 'id="did-figures"' in html
+    assert 'id="review-synthetic"' in html and 'id="review-caveat"' in html
+    assert "/api/review/report.pdf?intervention=2025-05-05&amp;freq=week" in html
+    assert f"lang={lang}" in html
+    assert "<caption>" in html and 'id="review-error"' not in html
+
+
+def test_review_page_labels_every_field_and_reports_errors(client, demo_accounts, demo):
+    _signin(client, demo_accounts, Role.ANALYST)
+    client.get("/lang?code=en&next=/")
+    html = client.get("/review").text
+    for field in ("intervention", "freq", "units"):
+        assert f'<label for="{field}">' in html and f'id="{field}"' in html
+    r = client.get("/review?units=Atlantis")
+    assert r.status_code == 200 and 'id="review-error"' in r.text and "Atlantis" in r.text
+    assert 'id="download-pdf"' not in r.text
+
+
+def test_review_page_refuses_camera_operator(client, demo_accounts):
+    _signin(client, demo_accounts, Role.CAMERA_OPERATOR)
+    assert client.get("/review").status_code == 403
