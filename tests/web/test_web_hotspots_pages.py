@@ -61,6 +61,10 @@ def test_page_in_three_languages_and_a_backtest_table(client, demo_accounts):
     assert html.count("<svg") == 2 and 'id="profile-weekday-title"' in html
     assert html.count("<title>") >= 7 + 24  # one per bar
     assert 'id="profile-table"' in html
+    # Knox near-repeat table: same-place row + 5 distance bands, 5 time bands
+    knox = html[html.index('id="knox-table"') :]
+    knox = knox[: knox.index("</table>")]
+    assert knox.count('<th scope="row">') == 6 and knox.count('scope="col"') == 6
     # the form: every input labelled, defaults = the ten weeks before the last incident
     for field in ("bt-start", "bt-end", "bt-horizon", "bt-m-naive", "bt-m-sepp"):
         assert f'for="{field}"' in html and f'id="{field}"' in html

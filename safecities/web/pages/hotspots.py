@@ -68,6 +68,17 @@ DETECT = {
     "geojson": True,
 }
 PROFILE = {"city": "brussels", "until": None, "window_days": 365.0, "hours": True}
+NEAR_REPEAT = {
+    "city": "brussels",
+    "start": None,
+    "end": None,
+    "space_band": 100.0,
+    "space_bands": 5,
+    "time_band": 7.0,
+    "time_bands": 5,
+    "permutations": 99,
+    "seed": 0,
+}
 DETECT_URL = "/api/hotspots/detect?geojson=true"
 EMERGING_URL = "/api/hotspots/emerging?geojson=true"
 
@@ -130,6 +141,23 @@ def _profile_view(request: Request, prof: dict) -> dict:
     }
 
 
+def _knox_view(k: dict) -> dict:
+    """Rows of the Knox table: one per distance band, a (ratio, p, significant) per time band."""
+    rows = []
+    for i, (lo, hi) in enumerate(k["space_bands_m"]):
+        cells = [
+            {
+                "ratio": k["ratio"][i][j],
+                "p": k["p_value"][i][j],
+                "observed": k["observed"][i][j],
+                "significant": (k["p_value"][i][j] or 1.0) <= 0.05 and (k["ratio"][i][j] or 0) > 1,
+            }
+            for j in range(len(k["time_bands_days"]))
+        ]
+        rows.append({"lo": lo, "hi": hi, "cells": cells})
+    return {**k, "rows": rows}
+
+
 def _page(
     request: Request,
     db,
@@ -150,16 +178,25 @@ def _page(
     method = method if method in hsvc.METHODS else "kde"
     horizon = horizon if horizon in HORIZONS else "7d"
     engine = request.app.state.engine
-    forecast, error, detect, profile = None, None, None, None
-    try:
-        key = ("hotspots", str(engine.url), "brussels", method, horizon, None, 250.0, 5.0)
-        forecast = inc.cached(
-            db, key, lambda: hsvc.forecast(engine, method=method, horizon=horizon)
-        )
-        detect = hsvc.cached(db, engine, "detect", **DETECT)
-        profile = _profile_view(request, hsvc.cached(db, engine, "profile", **PROFILE))
-    except SafecitiesError as exc:
-        error = str(exc)
+    errors: list[str] = []
+
+    def attempt(compute):
+        """One section's figures, or None with its one-line error (the others still show)."""
+        try:
+            return compute()
+        except SafecitiesError as exc:
+            errors.append(str(exc))
+            return None
+
+    key = ("hotspots", str(engine.url), "brussels", method, horizon, None, 250.0, 5.0)
+    forecast = attempt(
+        lambda: inc.cached(db, key, lambda: hsvc.forecast(engine, method=method, horizon=horizon))
+    )
+    detect = attempt(lambda: hsvc.cached(db, engine, "detect", **DETECT))
+    prof = attempt(lambda: hsvc.cached(db, engine, "profile", **PROFILE))
+    profile = _profile_view(request, prof) if prof else None
+    knox = attempt(lambda: hsvc.cached(db, engine, "near-repeat", **NEAR_REPEAT))
+    error = errors[0] if errors else None
     if form is None:
         end = date.fromisoformat(detect["end"][:10]) if detect else date.today()
         form = {
@@ -186,6 +223,7 @@ def _page(
         detect_url=DETECT_URL if detect else None,
         emerging_url=EMERGING_URL if detect else None,
         profile=profile,
+        knox=_knox_view(knox) if knox else None,
         can_run=user.can(Action.HOTSPOTS_RUN),
         max_methods=hsvc.MAX_BACKTEST_METHODS,
         max_origins=hsvc.MAX_BACKTEST_ORIGINS,
