@@ -81,7 +81,7 @@ def test_backtest_only_for_runners(client, headers):
         ("emerging", {"slice": "1d"}),
         ("emerging", {"cell_size": 100}),
         ("near-repeat", {"space_bands": 50}),
-        ("near-repeat", {"permutations": 5000}),
+        ("near-repeat", {"permutations": 200}),
         ("near-repeat", {"time_band": 0}),
         ("profile", {"window_days": 0}),
         ("profile", {"window_days": 100000}),

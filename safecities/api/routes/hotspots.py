@@ -123,7 +123,7 @@ def near_repeat(
     space_bands: int = Query(5, ge=1, le=10),
     time_band: float = Query(7.0, ge=1, le=60, description="Days."),
     time_bands: int = Query(5, ge=1, le=10),
-    permutations: int = Query(99, ge=0, le=999),
+    permutations: int = Query(99, ge=0, le=199),
     seed: Seed = 0,
 ) -> dict[str, Any]:
     """Knox near-repeat test of the register's incidents; the keys of
