@@ -125,3 +125,16 @@ def test_budget_planner_page_shows_curve(client, demo_accounts):
     assert spent and int(spent.group(1).replace(",", "")) <= 100000
     assert 'id="plan-chosen"' in r.text and 'data-plan="true"' in r.text
     assert client.post("/cameras/plan", data={"budget": "-1"}).status_code == 400
+
+
+def test_budget_planner_page_says_when_a_run_is_still_going(client, demo_accounts, monkeypatch):
+    from safecities.web.pages import cameras as page
+
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get("/lang?code=nl&next=/cameras/plan")
+    monkeypatch.setattr(page, "PAGE_WAIT_SECONDS", 0.0)
+    r = client.post("/cameras/plan", data={"budget": "77000", "curve_steps": "1"})
+    assert r.status_code == 202 and 'id="plan-running"' in r.text and "planner rekent nog" in r.text
+    monkeypatch.setattr(page, "PAGE_WAIT_SECONDS", 90.0)
+    r = client.post("/cameras/plan", data={"budget": "77000", "curve_steps": "1"})
+    assert r.status_code == 200 and 'id="plan-curve"' in r.text
