@@ -26,6 +26,23 @@ def _signin(client, demo_accounts, role):
     assert r.status_code == 303
 
 
+def test_review_page_with_three_incidents_never_fails(client, demo_accounts, api_engine):
+    """Before the demo is loaded: an empty register, then three incidents (most analyses are
+    not estimable): the page answers 200 with the reason, never a server error."""
+    from pathlib import Path
+
+    from safecities.register.service import import_incidents
+
+    _signin(client, demo_accounts, Role.ADMIN)
+    r = client.get("/review")
+    assert r.status_code == 200 and 'id="review-error"' in r.text
+    import_incidents(api_engine, Path(__file__).parents[1] / "data" / "api" / "incidents_ok.csv",
+                     actor="test")  # fmt: skip
+    for q in ("", "?intervention=2025-05-05&freq=month", "?intervention=2025-07-20"):
+        r = client.get("/review" + q)
+        assert r.status_code == 200 and "<h1>" in r.text, q
+
+
 CHARTS = ("chart-trend", "chart-its-zones", "chart-its-city", "chart-did-means",
           "chart-did-events", "chart-displacement", "chart-power")  # fmt: skip
 

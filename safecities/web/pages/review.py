@@ -66,7 +66,7 @@ def _legend(items: list[tuple[str, str, str]], x: float, y: float) -> str:
             f'stroke-width="3"{dash}/><text x="{x + 22:.0f}" y="{y + 4:.0f}" font-size="11">'
             f"{escape(label)}</text>"
         )
-        x += 30 + 6.2 * len(label)
+        x += 34 + 7.2 * len(label)
     return "".join(out)
 
 
@@ -328,13 +328,14 @@ def _charts(rv, tr, summary_observed: dict | None) -> dict[str, str]:
             did.get("event_study") or [],
         )
     disp = data.get("displacement") or {}
-    if disp.get("rings"):
-        first = disp["rings"][0]["counts"]
-        groups = [(g(_("Treated zones")), first.get("A0", 0), first.get("A1", 0))]
-        for ring in disp["rings"]:
+    counted = [r for r in disp.get("rings") or [] if r.get("counts")]
+    if counted:
+        first = counted[0]["counts"]
+        groups = [(g(_("Treated zones")), first.get("A0") or 0, first.get("A1") or 0)]
+        for ring in counted:
             name = f"{ring['from_m']:.0f}-{ring['to_m']:.0f} m"
-            groups.append((name, ring["counts"].get("B0", 0), ring["counts"].get("B1", 0)))
-        groups.append((g(_("Rest of the city")), first.get("C0", 0), first.get("C1", 0)))
+            groups.append((name, ring["counts"].get("B0") or 0, ring["counts"].get("B1") or 0))
+        groups.append((g(_("Rest of the city")), first.get("C0") or 0, first.get("C1") or 0))
         charts["displacement"] = pair_bars_svg(
             "chart-displacement",
             g(_("Displacement: incidents before and after, per ring around the treated zones")),
@@ -379,8 +380,14 @@ def review_page(
         except (SafecitiesError, inc.CapabilityUnavailable):
             summary = None
     if rv is not None:
-        charts = _charts(rv, tr, None)
-        points = inc.cached(db, ("review-power-curve", *q.key(engine)), lambda: _power_curve(rv))
+        try:
+            charts = _charts(rv, tr, None)
+            points = inc.cached(
+                db, ("review-power-curve", *q.key(engine)), lambda: _power_curve(rv)
+            )
+        except (KeyError, TypeError, ValueError, SafecitiesError) as exc:  # a chart, not the page
+            charts, points = {}, {}
+            error = f"{type(exc).__name__}: {exc}"
         pw = rv.data.get("power") or {}
         mde = pw.get("mde")
         g = tr.gettext
