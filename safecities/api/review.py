@@ -254,8 +254,9 @@ def registered_plan(engine: Engine, sha256: str):
     return _load_plan_dict(canonical)
 
 
-def build_report(engine: Engine, plan, *, lang: str = "en", seed: int = 0):
-    """`safecities.review.report.build_review` (figures closed in pyplot, kept for the PDF)."""
+def build_report(engine: Engine, plan, *, lang: str = "en", seed: int = 0, pdf: bool = False):
+    """`safecities.review.report.build_review`. Its matplotlib figures are closed; they are kept
+    only when `pdf` (a cached report keeps just its PNGs: figures are large)."""
     import matplotlib.pyplot as plt
 
     from safecities.review.report import build_review
@@ -264,6 +265,8 @@ def build_report(engine: Engine, plan, *, lang: str = "en", seed: int = 0):
         rv = build_review(engine, plan, lang=lang, seed=seed)
         for fig in rv.figs_mpl:
             plt.close(fig)
+    if not pdf:
+        rv.figs_mpl = []
     return rv
 
 

@@ -3,6 +3,7 @@ synthetic control and DiD on uploaded panels, power; bad uploads answer 400 with
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,10 @@ def test_report_downloads_html_and_pdf(client, tokens, auth, demo):
     assert '<html lang="en">' in r.text and "data:image/png;base64" in r.text
     r = client.get(f"/api/review/report.pdf?{WINDOW}", headers=h)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    assert (
-        r.content[:4] == b"%PDF" and 'filename="review-en.pdf"' in r.headers["content-disposition"]
-    )
+    assert r.content[:4] == b"%PDF"
+    assert 'filename="review-en.pdf"' in r.headers["content-disposition"]
+    pages = len(re.findall(rb"/Type\s*/Page\b", r.content))
+    assert pages >= 3  # the text, then the trend/ITS chart and the DiD charts
 
 
 def test_report_of_a_registered_plan(client, tokens, auth, demo, api_engine):

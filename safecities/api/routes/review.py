@@ -99,17 +99,18 @@ class ReportQuery:
         return str(request.url.query)
 
 
-def cached_report(request: Request, db, q: ReportQuery):
-    """The Review object (lines, data, figures) for these parameters, cached until a write."""
+def _build(request: Request, q: ReportQuery, *, pdf: bool = False):
     engine = request.app.state.engine
+    plan = svc.registered_plan(engine, q.sha) if q.sha else svc.plan_from_params(**q.params)
+    return svc._guard(
+        lambda: svc.build_report(engine, plan, lang=q.lang, seed=q.seed, pdf=pdf), None, "report"
+    )
 
-    def build():
-        plan = svc.registered_plan(engine, q.sha) if q.sha else svc.plan_from_params(**q.params)
-        return svc._guard(
-            lambda: svc.build_report(engine, plan, lang=q.lang, seed=q.seed), None, "report"
-        )
 
-    return inc.cached(db, q.key(engine), build)
+def cached_report(request: Request, db, q: ReportQuery):
+    """The Review object (lines, data, PNG figures) for these parameters, cached until a write
+    (without its matplotlib figures: the PDF route builds its own and caches the bytes)."""
+    return inc.cached(db, q.key(request.app.state.engine), lambda: _build(request, q))
 
 
 Report = Annotated[ReportQuery, Depends()]
@@ -141,9 +142,13 @@ def report_html(request: Request, db: DbSession, _: Reader, q: Report) -> HTMLRe
 )
 def report_pdf(request: Request, db: DbSession, _: Reader, q: Report) -> Response:
     """The same report as PDF (download)."""
-    rv = cached_report(request, db, q)
+    cached_report(request, db, q)  # a bad plan fails here, fast and cached
     engine = request.app.state.engine
-    pdf = inc.cached(db, ("review-report-pdf", *q.key(engine)), lambda: svc.report_pdf(rv))
+    pdf = inc.cached(
+        db,
+        ("review-report-pdf", *q.key(engine)),
+        lambda: svc.report_pdf(_build(request, q, pdf=True)),
+    )
     return Response(
         pdf,
         media_type="application/pdf",
