@@ -562,3 +562,75 @@ def power(
         "sims": res.n_sim,
     }  # fmt: skip
     return clean({**res.to_dict(), "manifest": _manifest("review power", params, seed)})
+
+
+def its_upload(
+    data: bytes,
+    filename: str | None,
+    *,
+    date_col: str,
+    intervention: str,
+    count_col: str | None = None,
+    freq: str = "month",
+    family: str = "auto",
+    power_effect: float = -30.0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """`safecities review its` on an uploaded series (counts per date, or one row per event);
+    the same JSON keys (with `power`). At most MAX_PERIODS periods after aggregation."""
+    import pandas as pd
+
+    from safecities.review.cli import _parse_date, pd_to_datetime
+    from safecities.review.its import ITS, aggregate_counts
+    from safecities.review.panel import require_columns
+
+    with tempfile.TemporaryDirectory() as tmp:
+        df, path, display = _read_upload(data, filename, tmp)
+        require_columns(df, [date_col] + ([count_col] if count_col else []), display)
+        if len(df) > MAX_ROWS:
+            raise InputError(f"{display}: {len(df)} rows; at most {MAX_ROWS} here (use the CLI)")
+        dates = pd.to_datetime(df[date_col], errors="coerce", format="mixed", utc=True)
+        errors = [
+            RowError(display, int(i) + 1, date_col, "not a date", None if pd.isna(v) else str(v))
+            for i, v in df[date_col][dates.isna()].items()
+        ]
+        if count_col:
+            c = pd.to_numeric(df[count_col], errors="coerce")
+            errors += [
+                RowError(display, int(i) + 1, count_col, "not a non-negative number",
+                         None if pd.isna(v) else str(v))
+                for i, v in df[count_col][c.isna() | (c < 0)].items()
+            ]  # fmt: skip
+        if errors:
+            errors.sort(key=lambda e: (e.row, e.field))
+            raise InputError(
+                f"{display}: {len(errors)} bad value(s); first: row {errors[0].row}, field "
+                f"{errors[0].field}: {errors[0].reason}",
+                errors[:MAX_ROW_ERRORS],
+            )
+
+        def run():
+            d = pd_to_datetime(df[date_col], display, date_col)
+            span_days = (d.max() - d.min()).days
+            if span_days > MAX_PERIODS * (7 if freq == "week" else 31):
+                raise InputError(f"{display}: more than {MAX_PERIODS} periods (use the CLI)")
+            counts = aggregate_counts(d, df[count_col] if count_col else None, freq)
+            model = ITS(counts, _parse_date(intervention, "intervention"), freq=freq,
+                        family=family)  # fmt: skip
+            res = model.fit(seed=seed, n_sim=1000)
+            per_month = 1.0 if freq == "month" else 52.1775 / 12
+            pre = counts.iloc[: model.t0]
+            pw = _power_for(
+                float(pre.mean()) * per_month, round(model.t0 / per_month),
+                round((len(counts) - model.t0) / per_month), power_effect / 100, seed,
+            )  # fmt: skip
+            return {**res.to_dict(), "power": pw}
+
+        out = _guard(run, str(path), display)
+        params = {
+            "series": display, "date_col": date_col, "count_col": count_col,
+            "intervention": intervention, "freq": freq, "family": family,
+            "power_effect": power_effect,
+        }  # fmt: skip
+        manifest = _manifest("review its", params, seed, {"series": path})
+    return clean({**out, "manifest": manifest})

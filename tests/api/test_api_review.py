@@ -200,3 +200,24 @@ def test_did_one_date_and_staggered(client, tokens, auth):
     r = client.post("/api/review/did", data={k: v for k, v in form.items() if k != "treated"},
                     files=_panel(), headers=h)  # fmt: skip
     assert r.status_code == 400 and "adoption_col" in r.json()["detail"]
+
+
+def test_its_on_an_uploaded_series(client, tokens, auth):
+    h = auth(tokens[Role.ANALYST])
+    form = {"date_col": "month", "count_col": "n", "intervention": "2024-07-01", "freq": "month"}
+    files = {"file": ("series.csv", (DATA / "review_series.csv").read_bytes(), "text/csv")}
+    r = client.post("/api/review/its", data=form, files=files, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["rate_ratio"] < 0.8 and body["rate_ratio_ci_95"][1] < 1  # the fixture halves
+    assert body["events_averted"] > 0 and len(body["observed"]) == 42
+    assert {"placebo_in_time", "power", "manifest"} <= set(body)
+    assert body["manifest"]["command"] == "review its" and body["manifest"]["inputs"]["series"]
+    bad = {"file": ("bad.csv", (DATA / "review_series_bad.csv").read_bytes(), "text/csv")}
+    r = client.post("/api/review/its", data=form, files=bad, headers=h)
+    assert r.status_code == 400
+    assert [(e["row"], e["field"]) for e in r.json()["errors"]] == [(3, "month"), (10, "n")]
+    r = client.post("/api/review/its", data=form | {"date_col": "when"}, files=files, headers=h)
+    assert r.status_code == 400 and "missing column" in r.json()["detail"]
+    assert client.post("/api/review/its", data=form, files=files,
+                       headers=auth(tokens[Role.CAMERA_OPERATOR])).status_code == 403  # fmt: skip

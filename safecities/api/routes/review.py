@@ -44,6 +44,29 @@ def its(
     )
 
 
+@router.post("/its", responses={400: {}})
+def its_upload(
+    _: Reader,
+    file: UploadFile = File(..., description="CSV/Parquet of dated counts or one row per event."),
+    date_col: str = Form(..., min_length=1, max_length=100, description="Date column."),
+    intervention: str = Form(..., min_length=1, max_length=40, description="Intervention date."),
+    count_col: str | None = Form(
+        None, max_length=100, description="Count column (omit: each row is one event)."
+    ),
+    freq: Literal["week", "month"] = Form("month"),
+    family: Literal["auto", "poisson", "negbin"] = Form("auto"),
+    power_effect: float = Form(-30.0, gt=-100, le=500, description="Effect (%) whose power."),
+    seed: int = Form(0, ge=0, le=2**31 - 1),
+) -> dict[str, Any]:
+    """Interrupted time series (`safecities review its --json`) on an uploaded series."""
+    data = file.file.read(svc.MAX_UPLOAD_BYTES + 1)
+    return svc.its_upload(
+        data, file.filename, date_col=date_col, intervention=intervention,
+        count_col=count_col or None, freq=freq, family=family, power_effect=power_effect,
+        seed=seed,
+    )  # fmt: skip
+
+
 # -- the review report ------------------------------------------------------------------------
 
 
