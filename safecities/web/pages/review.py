@@ -28,6 +28,7 @@ router = APIRouter()  # pages are hidden from the schema one by one (the API rou
 
 BLUE, ORANGE, RED, GREY, GREEN = "#1f4e79", "#b35806", "#a4001d", "#595959", "#1b7837"
 SUMMER = date(2025, 6, 21)
+CURVE_STEPS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99)  # percent falls on the power curve
 
 
 def _(text: str) -> str:
@@ -84,6 +85,7 @@ def series_svg(
     top: float | None = None,
     bottom: float | None = None,
     pct: bool = False,
+    centre_marks: bool = False,
 ) -> str:
     """Periods on x: optional bars (values, colour, label), lines (values, colour, dash, label),
     a band {key: [lo, hi]}, vertical marks (key, colour, label) and horizontal lines."""
@@ -158,7 +160,7 @@ def series_svg(
         later = [i for i, k in enumerate(keys) if k >= key]
         if not later:
             continue
-        xm = x(later[0]) - step / 2
+        xm = x(later[0]) - (0 if centre_marks else step / 2)
         right_half = xm > w / 2
         anchor, dx = ("end", -3) if right_half else ("start", 3)
         p.append(
@@ -257,7 +259,7 @@ def pair_bars_svg(
 
 
 def _power_curve(rv) -> dict[str, float]:
-    """Detection probability of a 10 %, 20 %, ... 90 % fall under the report's design."""
+    """Detection probability of each fall in CURVE_STEPS under the report's design."""
     from safecities.review.power import detection_probability
 
     pw = rv.data.get("power") or {}
@@ -268,7 +270,7 @@ def _power_curve(rv) -> dict[str, float]:
         f"-{k}%": detection_probability(
             base, int(months), -k / 100, pre_months=int(pre), n_sim=1000, seed=0
         )
-        for k in range(10, 100, 10)
+        for k in CURVE_STEPS
     }
 
 
@@ -399,10 +401,10 @@ def review_page(
             lines=[(points, BLUE, "", g(_("Detection probability")))],
             hlines=[(0.8, RED, "80 %")],
             marks=[] if mde is None else [
-                (f"-{min(90, max(10, round(abs(mde) * 10) * 10))}%", GREEN,
+                (f"-{min(CURVE_STEPS, key=lambda k: abs(k - abs(mde) * 100))}%", GREEN,
                  g(_("Minimum detectable effect")))
             ],
-            top=1.0, bottom=0.0, pct=True,
+            top=1.0, bottom=0.0, pct=True, centre_marks=True,
         ) if points else ""  # fmt: skip
         if not error:
             for key in ("its_city", "its_zones"):
