@@ -79,6 +79,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
         "cameras",
         "patrols",
         "hotspots",
+        "review",
     ):  # capability routes whose library may not be installed
         try:
             module = importlib.import_module(f"safecities.api.routes.{name}")

@@ -37,14 +37,17 @@ def add_pending(app, capability: str) -> None:
         "cameras": Action.CAMERAS_READ,
         "patrols": Action.PATROLS_READ,
         "hotspots": Action.HOTSPOTS_READ,
+        "review": Action.REVIEW_READ,
     }[capability]
     extra = APIRouter(tags=["pending"])
 
     def endpoint(_: Annotated[Principal, Depends(require(action))]) -> None:
         raise _unavailable(capability)
 
-    path = {"patrols": "/api/patrols/plans", "hotspots": "/api/hotspots/forecast"}.get(
-        capability, f"/api/{capability}"
-    )
+    path = {
+        "patrols": "/api/patrols/plans",
+        "hotspots": "/api/hotspots/forecast",
+        "review": "/api/review/report",
+    }.get(capability, f"/api/{capability}")
     extra.get(path, responses={503: {}})(endpoint)
     app.include_router(extra)

@@ -447,9 +447,3 @@ def _synthetic_prefix(lang: str) -> str:
 
 
 router.get("/review", response_class=HTMLResponse, include_in_schema=False)(review_page)
-
-# Workaround: safecities/api/app.py does not include the review API router yet (its tuple of
-# capability routers lacks "review"); mounted here until it does.
-from safecities.api.routes.review import router as _api_router  # noqa: E402
-
-router.include_router(_api_router)
