@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     CAMERAS_HISTORY = "cameras.history"  # who changed what, when (operators: own municipality)
     CAMERAS_PLAN = "cameras.plan"
     REVIEW_READ = "review.read"
+    REVIEW_PLAN = "review.plan"  # pre-register an analysis plan (its hash into the audit log)
     AUDIT_READ = "audit.read"
     USERS_READ = "users.read"
     USERS_MANAGE = "users.manage"
@@ -59,13 +60,14 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             A.PATROLS_PLAN,
             A.CAMERAS_EDIT,
             A.CAMERAS_PLAN,
+            A.REVIEW_PLAN,
             A.AUDIT_READ,
             A.USERS_READ,
             A.USERS_MANAGE,
             A.CAMERAS_HISTORY,
         }
     ),
-    Role.ANALYST: frozenset(_READ_ALL | {A.INCIDENTS_IMPORT, A.HOTSPOTS_RUN}),
+    Role.ANALYST: frozenset(_READ_ALL | {A.INCIDENTS_IMPORT, A.HOTSPOTS_RUN, A.REVIEW_PLAN}),
     Role.PLANNER: frozenset(_READ_ALL | {A.PATROLS_PLAN, A.CAMERAS_PLAN}),
     Role.POLICE_COMMANDER: frozenset(_READ_ALL | {A.PATROLS_PLAN}),
     Role.DEFENCE_LIAISON: frozenset(

@@ -634,3 +634,21 @@ def its_upload(
         }  # fmt: skip
         manifest = _manifest("review its", params, seed, {"series": path})
     return clean({**out, "manifest": manifest})
+
+
+def register_plan_upload(engine, data: bytes, filename: str, *, actor: str) -> dict[str, Any]:
+    """`review register-plan` on an uploaded plan; errors name the uploaded file, not a temp."""
+    import tempfile
+    from pathlib import Path
+
+    from safecities.review.plan import load_plan, register_plan
+
+    name = Path(filename or "plan.yaml").name or "plan.yaml"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            plan = load_plan(path)
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
+    return register_plan(engine, plan, actor=actor)

@@ -221,3 +221,37 @@ def test_its_on_an_uploaded_series(client, tokens, auth):
     assert r.status_code == 400 and "missing column" in r.json()["detail"]
     assert client.post("/api/review/its", data=form, files=files,
                        headers=auth(tokens[Role.CAMERA_OPERATOR])).status_code == 403  # fmt: skip
+
+
+PLAN_YAML = b"""title: Joint patrols at the hotspots
+outcome: shootings
+kinds: [shooting, shots_fired]
+units: [Clemenceau, Peterbos]
+controls: auto
+intervention: 2030-09-02
+pre_period: [2025-01-01, 2030-09-01]
+post_period: [2030-09-02, 2031-02-28]
+method: its
+freq: week
+rings_m: [250, 500]
+city: brussels
+"""
+
+
+def test_register_a_plan_by_upload_before_the_post_period(client, tokens, auth):
+    files = {"file": ("patrols-plan.yaml", PLAN_YAML, "application/yaml")}
+    staff = auth(tokens[Role.MINISTERIAL_STAFF])
+    assert client.post("/api/review/plans", headers=staff, files=files).status_code == 403
+    h = auth(tokens[Role.ANALYST])
+    r = client.post("/api/review/plans", headers=h, files=files)
+    assert r.status_code == 201, r.text
+    reg = r.json()
+    assert len(reg["sha256"]) == 64 and reg["plan"]["units"] == ["Clemenceau", "Peterbos"]
+    assert reg["registered_before_post_period"] is True  # a plan for a measure still to come
+    again = client.post("/api/review/plans", headers=h, files=files).json()
+    assert again["already_registered"] and again["sha256"] == reg["sha256"]
+    audit = client.get("/api/audit", headers=auth(tokens[Role.AUDITOR])).text
+    assert reg["sha256"] in audit
+    bad = {"file": ("broken.yaml", b"title: x\n", "application/yaml")}
+    r = client.post("/api/review/plans", headers=h, files=bad)
+    assert r.status_code == 400 and r.json()["detail"].startswith("broken.yaml: missing field")

@@ -280,3 +280,20 @@ def power(
     )  # fmt: skip
     key = ("review-power", *sorted(args.items()))
     return inc.cached(db, key, lambda: svc.power(**args))
+
+
+@router.post("/plans", status_code=201, responses={400: {}})
+async def register_plan(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
+    file: UploadFile = File(..., description="Analysis plan (YAML): outcome, units, dates, method"),
+) -> dict[str, Any]:
+    """`review register-plan`: pre-register an analysis plan; its SHA-256 and canonical form go
+    into the audit log (idempotent: an unchanged plan answers `already_registered`). Reports
+    then say whether the plan was registered before the post-period."""
+    return svc.register_plan_upload(
+        request.app.state.engine,
+        await file.read(256 * 1024),
+        file.filename or "plan.yaml",
+        actor=user.name,
+    )
