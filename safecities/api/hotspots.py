@@ -338,7 +338,7 @@ def profile(
         raise InputError("window_days must be positive")
     df, n_collapsed = _events(engine, city)
     tz = service.events_tz(df)
-    z = load_zones(None, city)
+    z = load_zones(None, city, engine=engine)
     u = _day(until, tz, "until")
     prof = zone_profiles(df, z, tz=tz, until=u, window_days=window_days)
     per_zone = prof.groupby("zone_id", sort=False)["risk"].agg(["sum", "max", "idxmax"])

@@ -542,7 +542,12 @@ def profile(
         raise InputError("--window-days must be positive")
     df, n_collapsed, inputs = service.load_events(events, mapping, from_db)
     tz = service.events_tz(df)
-    z = load_zones(zones, city)
+    db_engine = None
+    if from_db and zones is None:  # analyses of the database use the store's zones
+        from safecities.store.db import get_engine
+
+        db_engine = get_engine()
+    z = load_zones(zones, city, engine=db_engine)
     if zones is not None:
         inputs["zones"] = Path(zones)
     u = service.local_timestamp(until, tz, "--until") if until else None

@@ -83,9 +83,10 @@ def zone_profiles(
     return out[PROFILE_COLUMNS]
 
 
-def load_zones(path: Any = None, city: str | None = "brussels") -> Any:
+def load_zones(path: Any = None, city: str | None = "brussels", engine: Any = None) -> Any:
     """Zones from a GeoJSON/shape file (needs an `id` column, else row numbers are used), or
-    the bundled named zones of `city` from the reference data."""
+    the named zones of `city` from the reference data (the store's, as zone imports changed
+    them, when `engine` is given)."""
     import geopandas as gpd
 
     from safecities.errors import InputError
@@ -102,4 +103,4 @@ def load_zones(path: Any = None, city: str | None = "brussels") -> Any:
         return gdf
     from safecities.register.reference import zones
 
-    return zones(city=city)
+    return zones(city=city, engine=engine)
