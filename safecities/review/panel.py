@@ -7,6 +7,7 @@ may use `..` between the ends (`2024-01-01..2024-06-30`) because ISO dates conta
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,8 +32,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
             return pd.read_parquet(path)
-        return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+        # The separator from the header line (pandas' sniffer fails on one-column files and
+        # raises csv.Error on odd ones): semicolon when it has more of them than commas.
+        with path.open("r", encoding="utf-8-sig", newline="") as fh:
+            header = fh.readline()
+        sep = ";" if header.count(";") > header.count(",") else ","
+        return pd.read_csv(path, sep=sep, encoding="utf-8-sig")
+    except (
+        ValueError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        csv.Error,
+        OSError,
+    ) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{path}: cannot read as a table ({reason})") from None
 

@@ -30,7 +30,7 @@ DESIGNS = ("prepost", "its")
 
 
 def _counts(rng: np.random.Generator, mu: np.ndarray, dispersion: float) -> np.ndarray:
-    if dispersion <= 0:
+    if dispersion < 1e-9:  # numerically Poisson (and 1/dispersion would overflow numpy's sampler)
         return rng.poisson(mu)
     n = 1.0 / dispersion
     return rng.negative_binomial(n, n / (n + mu))

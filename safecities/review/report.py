@@ -166,7 +166,9 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
         key = "its_zones" if scope == "scope_zones" else "its_city"
         try:
             res = ITS(series, t_int, freq=freq).fit(seed=seed, n_sim=1000)
-        except SafecitiesError as exc:
+        except (SafecitiesError, ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+            # numpy/statsmodels refuse some series (e.g. all zeros over a long pre-period):
+            # the report says the estimate is not available instead of failing
             rv.lines.append(t("not_estimable", lang, what=f"ITS ({t(scope, lang)})",
                               reason=str(exc)))  # fmt: skip
             rv.data[key] = {"error": str(exc)}
