@@ -114,6 +114,9 @@ def _store_zones(engine: Engine, city: str | None) -> gpd.GeoDataFrame | None:
         }
         for z in rows
     ]
+    # the bundled file's order first (so results list zones as they always did), then new ids
+    rank = {zid: i for i, zid in enumerate(_read("zones.geojson")["id"])}
+    feats.sort(key=lambda f: (rank.get(f["properties"]["id"], len(rank)), f["properties"]["id"]))
     return gpd.GeoDataFrame.from_features(feats, crs="EPSG:4326")
 
 
