@@ -430,31 +430,6 @@ def backtest(
         stations = st(city=city)[["lat", "lon", "kind"]]
     ests = {m: make_forecaster(m, g, stations=stations) for m in names}
     res = run_backtest(ests, ev, to_days(s0), to_days(s1), h, coverages=covs, n_jobs=1, seed=seed)
-    table = res.table()
-    per_method: dict[str, Any] = {}
-    for name, r in res.methods.items():
-        rows = [row for row in table if row["method"] == name]
-        per_method[name] = {
-            "seconds": round(r.seconds, 3),
-            "n_fits": r.n_fits,
-            "n_windows": len(r.origins),
-            "n_scored": rows[0]["n_scored"] if rows else 0,
-            "coverage": {
-                f"{row['coverage_pct']:g}": {
-                    k: row[k] for k in ("hit_rate", "hit_rate_ci", "pai", "pai_ci", "pei", "pei_ci")
-                }
-                for row in rows
-            },
-        }
-    best_cov = 5.0 if 5.0 in covs else covs[0]
-    best = res.best(best_cov)
-    paired = {
-        name: dict(
-            zip(("mean", "ci_low", "ci_high"), res.paired(best, name, best_cov), strict=True)
-        )
-        for name in res.methods
-        if best is not None and name != best
-    }
     return _finite(
         {
             "start": s0.isoformat(),
@@ -464,14 +439,7 @@ def backtest(
             "n_events": len(ev),
             "n_collapsed": n_collapsed,
             "coverages": covs,
-            "methods": per_method,
-            "table": table,
-            "best": {
-                "coverage_pct": best_cov,
-                "metric": "pai",
-                "method": best,
-                "paired_difference": paired,
-            },
+            **res.summary(),
             "wall_seconds": round(res.wall_seconds, 3),
             "manifest": _manifest(
                 "hotspots backtest",

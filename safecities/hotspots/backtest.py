@@ -116,6 +116,47 @@ class BacktestResult:
         rows = [r for r in self.table() if r["coverage_pct"] == coverage and np.isfinite(r[metric])]
         return max(rows, key=lambda r: r[metric])["method"] if rows else None
 
+    def summary(self) -> dict[str, Any]:
+        """The `--json` report's `methods`, `table` and `best` (the method with the highest PAI
+        at 5 % of the area, or at the first coverage, and its paired differences to the others).
+        One place for the CLI and the API, so both report the same figures."""
+        table = self.table()
+        per_method: dict[str, Any] = {}
+        for name, r in self.methods.items():
+            rows = [row for row in table if row["method"] == name]
+            per_method[name] = {
+                "seconds": round(r.seconds, 3),
+                "n_fits": r.n_fits,
+                "n_windows": len(r.origins),
+                "n_scored": rows[0]["n_scored"] if rows else 0,
+                "coverage": {
+                    f"{row['coverage_pct']:g}": {
+                        k: row[k]
+                        for k in ("hit_rate", "hit_rate_ci", "pai", "pai_ci", "pei", "pei_ci")
+                    }
+                    for row in rows
+                },
+            }
+        best_cov = 5.0 if 5.0 in self.coverages else self.coverages[0]
+        best = self.best(best_cov)
+        paired = {
+            name: dict(
+                zip(("mean", "ci_low", "ci_high"), self.paired(best, name, best_cov), strict=True)
+            )
+            for name in self.methods
+            if best is not None and name != best
+        }
+        return {
+            "methods": per_method,
+            "table": table,
+            "best": {
+                "coverage_pct": best_cov,
+                "metric": "pai",
+                "method": best,
+                "paired_difference": paired,
+            },
+        }
+
 
 def _run_block(
     est: Any,

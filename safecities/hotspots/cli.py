@@ -222,31 +222,6 @@ def backtest(
         ests, ev, to_days(s0), to_days(s1), h, coverages=covs, n_jobs=n_jobs,
         scheduler=scheduler, seed=seed,
     )  # fmt: skip
-    table = res.table()
-    per_method: dict[str, Any] = {}
-    for name, r in res.methods.items():
-        rows = [row for row in table if row["method"] == name]
-        per_method[name] = {
-            "seconds": round(r.seconds, 3),
-            "n_fits": r.n_fits,
-            "n_windows": len(r.origins),
-            "n_scored": rows[0]["n_scored"] if rows else 0,
-            "coverage": {
-                f"{row['coverage_pct']:g}": {
-                    k: row[k] for k in ("hit_rate", "hit_rate_ci", "pai", "pai_ci", "pei", "pei_ci")
-                }
-                for row in rows
-            },
-        }
-    best_cov = 5.0 if 5.0 in covs else covs[0]
-    best = res.best(best_cov)
-    paired = {
-        name: dict(
-            zip(("mean", "ci_low", "ci_high"), res.paired(best, name, best_cov), strict=True)
-        )
-        for name in res.methods
-        if best is not None and name != best
-    }
     payload = {
         "start": s0.isoformat(),
         "end": s1.isoformat(),
@@ -255,14 +230,7 @@ def backtest(
         "n_events": len(ev),
         "n_collapsed": n_collapsed,
         "coverages": covs,
-        "methods": per_method,
-        "table": table,
-        "best": {
-            "coverage_pct": best_cov,
-            "metric": "pai",
-            "method": best,
-            "paired_difference": paired,
-        },  # fmt: skip
+        **res.summary(),
         "wall_seconds": round(res.wall_seconds, 3),
         "manifest": _manifest(
             "hotspots backtest",
@@ -284,12 +252,13 @@ def backtest(
         echo_json(payload)
         return
     typer.echo(f"{'method':<12} {'cov%':>5} {'hit rate':>9} {'PAI':>7} {'PEI':>6} {'sec':>7}")
-    for row in table:
+    for row in payload["table"]:
         typer.echo(
             f"{row['method']:<12} {row['coverage_pct']:>5g} {row['hit_rate']:>9.3f} "
             f"{row['pai']:>7.2f} {row['pei']:>6.3f} {row['seconds']:>7.1f}"
         )
-    typer.echo(f"best at {best_cov:g}% (PAI): {payload['best']['method']}")
+    best = payload["best"]
+    typer.echo(f"best at {best['coverage_pct']:g}% (PAI): {best['method']}")
 
 
 def _window(df, start, end, tz):
