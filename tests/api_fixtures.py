@@ -69,3 +69,22 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def auth():
     return bearer
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory):
+    """A fresh SAFECITIES_VAR_DIR (plans, caches) for the module, restored afterwards."""
+    import os
+
+    from safecities.config import get_settings
+
+    old = os.environ.get("SAFECITIES_VAR_DIR")
+    path = tmp_path_factory.mktemp("var")
+    os.environ["SAFECITIES_VAR_DIR"] = str(path)
+    get_settings.cache_clear()
+    yield path
+    if old is None:
+        os.environ.pop("SAFECITIES_VAR_DIR", None)
+    else:
+        os.environ["SAFECITIES_VAR_DIR"] = old
+    get_settings.cache_clear()

@@ -6,22 +6,7 @@ import pytest
 
 from safecities.domain import Role
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _var_dir(tmp_path_factory):
-    import os
-
-    from safecities.config import get_settings
-
-    old = os.environ.get("SAFECITIES_VAR_DIR")
-    os.environ["SAFECITIES_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
-    get_settings.cache_clear()
-    yield
-    if old is None:
-        os.environ.pop("SAFECITIES_VAR_DIR", None)
-    else:
-        os.environ["SAFECITIES_VAR_DIR"] = old
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("var_dir")  # plans are written under it
 
 
 def test_request_approve_plan_download(client, tokens, auth):

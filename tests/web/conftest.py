@@ -26,23 +26,6 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def var_dir(tmp_path_factory):
-    import os
-
-    from safecities.config import get_settings
-
-    old = os.environ.get("SAFECITIES_VAR_DIR")
-    os.environ["SAFECITIES_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
-    get_settings.cache_clear()
-    yield
-    if old is None:
-        os.environ.pop("SAFECITIES_VAR_DIR", None)
-    else:
-        os.environ["SAFECITIES_VAR_DIR"] = old
-    get_settings.cache_clear()
-
-
-@pytest.fixture(scope="module")
 def server(app, api_engine, var_dir):
     import uvicorn
 

@@ -13,16 +13,10 @@ NAME = "plan-brussels-2026-04-06-2026-04-06-s9.csv"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _plans(tmp_path_factory):
-    import os
-
+def _plans(var_dir):
     from safecities.api import patrols as psvc
-    from safecities.config import get_settings
     from safecities.patrols.planner import HEADER
 
-    old = os.environ.get("SAFECITIES_VAR_DIR")
-    os.environ["SAFECITIES_VAR_DIR"] = str(tmp_path_factory.mktemp("var"))
-    get_settings.cache_clear()
     # one mixed patrol (2 police, 2 soldiers) at 01:00, and soldiers without police at 02:00
     rows = [
         "2026-04-06T01:00:00+02:00,2026-04-06T01:15:00+02:00,clemenceau,P1,2,2,"
@@ -31,12 +25,6 @@ def _plans(tmp_path_factory):
         "S3;S4;S5,",
     ]
     (psvc.plans_dir() / NAME).write_text(",".join(HEADER) + "\n" + "\n".join(rows) + "\n")
-    yield
-    if old is None:
-        os.environ.pop("SAFECITIES_VAR_DIR", None)
-    else:
-        os.environ["SAFECITIES_VAR_DIR"] = old
-    get_settings.cache_clear()
 
 
 def _signin(client, demo_accounts, role):
