@@ -112,6 +112,7 @@ def demo_plan(engine) -> dict[str, Any]:
         "rows": out["rows"],
         "status": out["status"],
         "check_ok": out["check"]["ok"],
+        "risk": out["risk"],
     }
 
 

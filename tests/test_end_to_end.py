@@ -25,6 +25,7 @@ def test_demo_to_risk_profile_to_checked_plan(db_env, tmp_path):
     demo = run("demo")
     assert demo["protocol"]["status"] == "active"
     assert demo["plan"]["made"] and demo["plan"]["check_ok"] and demo["plan"]["rows"] > 100
+    assert demo["plan"]["risk"] == "register"  # weighed by the synthetic incidents' profile
     risk = tmp_path / "risk.csv"
     run("hotspots", "profile", "--from-db", "--out", str(risk))
     table = pd.read_csv(risk)

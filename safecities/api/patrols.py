@@ -62,6 +62,25 @@ def plan_protocol_path(name: str) -> Path:
     return side if side.exists() else protocol_path()
 
 
+def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
+    """The hotspot risk profile of the register's incidents per named zone, weekday and hour
+    (`safecities hotspots profile --from-db --out FILE`), written to `out`; None when the city
+    has no incidents yet."""
+    from safecities.hotspots.events import collapse_incidents, events_from_db
+    from safecities.hotspots.profile import load_zones, zone_profiles
+    from safecities.hotspots.service import events_tz
+
+    try:
+        df, _ = collapse_incidents(events_from_db(engine, city=city))
+    except InputError:  # the register has no incidents for this city yet
+        return None
+    if len(df) == 0:
+        return None
+    prof = zone_profiles(df, load_zones(None, city, engine=engine), tz=events_tz(df))
+    prof.to_csv(out, index=False)
+    return out
+
+
 def make(
     engine: Engine,
     *,
@@ -70,10 +89,14 @@ def make(
     seed: int = 0,
     time_limit: float = 30.0,
     protocol_id: int | None = None,
+    risk: str = "register",
 ) -> dict[str, Any]:
     """Plan [first, last] under the bundled protocol, or under the stored protocol `protocol_id`
-    (another city's); either must be active (approved by Interior and by Defence)."""
+    (another city's); either must be active (approved by Interior and by Defence). `risk`
+    "register" weighs zones and hours by the hotspot profile of the register's incidents (the
+    protocol's default profile when the city has none); "default" uses that default profile."""
     import json
+    import tempfile
 
     from safecities.patrols.governance import require_active
     from safecities.patrols.models import PatrolProtocol
@@ -110,20 +133,28 @@ def make(
         path = side
     out = plans_dir() / name
     try:
-        result, check = make_plan(
-            proto,
-            path,
-            first,
-            last,
-            out,
-            seed=seed,
-            time_limit=min(time_limit, MAX_TIME_LIMIT),
-            workers=1,
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            risk_path = None
+            if risk == "register":
+                risk_path = register_risk(engine, proto.city, Path(tmp) / "risk.csv")
+            result, check = make_plan(
+                proto,
+                path,
+                first,
+                last,
+                out,
+                risk_path=risk_path,
+                seed=seed,
+                time_limit=min(time_limit, MAX_TIME_LIMIT),
+                workers=1,
+            )
     except BaseException:
         if side is not None and not out.exists():
             side.unlink(missing_ok=True)
         raise
+    notes = [n.replace(str(risk_path), "the register's hotspot profile") for n in result.notes]
+    if risk == "register" and risk_path is None:
+        notes.append(f"no incidents recorded for {proto.city}: the default profile was used")
     return {
         "name": name,
         "city": proto.city,
@@ -136,7 +167,8 @@ def make(
         "objective": round(result.objective, 4),
         "gap": round(result.gap, 6),
         "check": {"ok": check["ok"], "violation_count": check["violation_count"]},
-        "notes": result.notes,
+        "risk": "register" if risk == "register" and risk_path is not None else "default",
+        "notes": notes,
         "command_posts": [p.id for p in proto.command_posts],
     }
 

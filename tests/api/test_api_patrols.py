@@ -37,6 +37,7 @@ def test_request_approve_plan_download(client, tokens, auth):
     assert r.status_code == 201, r.text
     plan = r.json()
     assert plan["check"]["ok"] and plan["rows"] > 0
+    assert plan["risk"] == "default" and any("no incidents recorded" in n for n in plan["notes"])
     names = [p["name"] for p in client.get("/api/patrols/plans", headers=planner).json()]
     assert names == [plan["name"]]
     csv = client.get(f"/api/patrols/plans/{plan['name']}", headers=planner)

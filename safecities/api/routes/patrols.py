@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -25,6 +25,11 @@ class PlanIn(BaseModel):
     time_limit: float = Field(30.0, gt=0, le=svc.MAX_TIME_LIMIT)
     protocol_id: int | None = Field(
         None, ge=1, le=2**31 - 1, description="A stored protocol (another city's); default: bundled"
+    )
+    risk: Literal["register", "default"] = Field(
+        "register",
+        description="register: zones and hours weighed by the hotspot profile of the register's "
+        "incidents; default: the protocol's default profile",
     )
 
 
@@ -161,6 +166,7 @@ def make_plan(
         seed=body.seed,
         time_limit=body.time_limit,
         protocol_id=body.protocol_id,
+        risk=body.risk,
     )
 
 
