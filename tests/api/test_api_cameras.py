@@ -90,3 +90,34 @@ def test_duplicates_listed_and_confirmed(client, tokens, auth, api_engine):
     )
     r = client.post(f"/api/cameras/duplicates/{pair['id']}/confirm", headers=op)
     assert r.status_code == 400  # already decided
+
+
+def test_a_camera_as_it_was_at_a_past_moment(client, tokens, auth):
+    import time
+    from datetime import UTC, datetime
+
+    admin = auth(tokens[Role.ADMIN])
+    before = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    r = client.post(
+        "/api/cameras",
+        headers=admin,
+        params={"municipality": "21001"},
+        json={"lat": 50.8390, "lon": 4.3100, "retention_days": 30},
+    )
+    cam = r.json()["id"]
+    time.sleep(0.01)
+    middle = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    client.patch(f"/api/cameras/{cam}", headers=admin, json={"retention_days": 14})
+    at = lambda m: client.get(f"/api/cameras/{cam}/at", headers=admin, params={"moment": m})  # noqa: E731
+    assert at(before).json()["camera"] is None  # did not exist yet
+    assert at(middle).json()["camera"]["retention_days"] == 30
+    assert at(datetime.now(UTC).isoformat()).json()["camera"]["retention_days"] == 14
+    r = at("2025-03-01T12:00")  # no time zone: a one-line 400
+    assert r.status_code == 400 and "timezone" in r.json()["detail"]
+    staff = auth(tokens[Role.MINISTERIAL_STAFF])
+    assert (
+        client.get(f"/api/cameras/{cam}/at", headers=staff, params={"moment": middle}).status_code
+        == 403
+    )

@@ -3,6 +3,7 @@ their own municipality and writes the history and audit entries)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, UploadFile
@@ -242,6 +243,28 @@ def get_camera(
     from safecities.cameras import service
 
     return service.get_camera(db, caller_of(user), cam_id)
+
+
+@router.get("/{cam_id}/at", responses={400: {}, 404: {}})
+def camera_at(
+    cam_id: CamId,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.CAMERAS_HISTORY))],
+    moment: datetime = Query(
+        ..., description="ISO 8601 with a time zone, e.g. 2025-03-01T12:00+01:00"
+    ),
+) -> dict[str, Any]:
+    """`cameras show --at`: the camera as it was at a past moment (`camera` null when it did
+    not exist yet), from its history."""
+    from safecities.cameras import service
+
+    state = service.state_at(db, caller_of(user), cam_id, moment)
+    return {
+        "command": "cameras show",
+        "camera_id": cam_id,
+        "at": moment.isoformat(),
+        "camera": state,
+    }
 
 
 @router.get("/{cam_id}/history", responses={404: {}})
