@@ -332,7 +332,7 @@ def profile(
     `hours=True` adds `hourly` [{weekday, hour, risk}] summed over the zones and `weekday`
     [{weekday, risk}] (for the page's chart)."""
     from safecities.hotspots import service
-    from safecities.hotspots.profile import load_zones, zone_profiles
+    from safecities.hotspots.profile import load_zones, zone_profiles, zone_summary
 
     if window_days <= 0:
         raise InputError("window_days must be positive")
@@ -341,17 +341,7 @@ def profile(
     z = load_zones(None, city, engine=engine)
     u = _day(until, tz, "until")
     prof = zone_profiles(df, z, tz=tz, until=u, window_days=window_days)
-    per_zone = prof.groupby("zone_id", sort=False)["risk"].agg(["sum", "max", "idxmax"])
-    summary = [
-        {
-            "zone_id": zid,
-            "risk_per_week": float(row["sum"]),
-            "peak_weekday": int(prof.loc[row["idxmax"], "weekday"]),
-            "peak_hour": int(prof.loc[row["idxmax"], "hour"]),
-            "peak_risk": float(row["max"]),
-        }
-        for zid, row in per_zone.iterrows()
-    ]
+    summary = zone_summary(prof)
     out = {
         "timezone": tz,
         "window": list(prof.attrs.get("window", ())),

@@ -505,7 +505,7 @@ def profile(
 ) -> None:
     """Hourly and weekday risk per zone (expected events per hour of the week), for patrols."""
     from safecities.hotspots import service
-    from safecities.hotspots.profile import load_zones, zone_profiles
+    from safecities.hotspots.profile import load_zones, zone_profiles, zone_summary
 
     if window_days <= 0:
         raise InputError("--window-days must be positive")
@@ -524,17 +524,7 @@ def profile(
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         prof.to_csv(out, index=False, float_format="%.6g")
-    per_zone = prof.groupby("zone_id", sort=False)["risk"].agg(["sum", "max", "idxmax"])
-    summary = [
-        {
-            "zone_id": zid,
-            "risk_per_week": float(row["sum"]),
-            "peak_weekday": int(prof.loc[row["idxmax"], "weekday"]),
-            "peak_hour": int(prof.loc[row["idxmax"], "hour"]),
-            "peak_risk": float(row["max"]),
-        }
-        for zid, row in per_zone.iterrows()
-    ]
+    summary = zone_summary(prof)
     payload = {
         "timezone": tz,
         "window": list(prof.attrs.get("window", ())),

@@ -83,6 +83,22 @@ def zone_profiles(
     return out[PROFILE_COLUMNS]
 
 
+def zone_summary(prof: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per zone of a profile: expected events per week and the peak weekday and hour (the
+    `zones` of `hotspots profile --json`, for the CLI and the API alike)."""
+    per_zone = prof.groupby("zone_id", sort=False)["risk"].agg(["sum", "max", "idxmax"])
+    return [
+        {
+            "zone_id": zid,
+            "risk_per_week": float(row["sum"]),
+            "peak_weekday": int(prof.loc[row["idxmax"], "weekday"]),
+            "peak_hour": int(prof.loc[row["idxmax"], "hour"]),
+            "peak_risk": float(row["max"]),
+        }
+        for zid, row in per_zone.iterrows()
+    ]
+
+
 def load_zones(path: Any = None, city: str | None = "brussels", engine: Any = None) -> Any:
     """Zones from a GeoJSON/shape file (needs an `id` column, else row numbers are used), or
     the named zones of `city` from the reference data (the store's, as zone imports changed
