@@ -97,3 +97,31 @@ def test_review_page_labels_every_field_and_reports_errors(client, demo_accounts
 def test_review_page_refuses_camera_operator(client, demo_accounts):
     _signin(client, demo_accounts, Role.CAMERA_OPERATOR)
     assert client.get("/review").status_code == 403
+
+
+PLAN = b"""title: Joint patrols at the hotspots (page test)
+outcome: shootings
+units: [Clemenceau, Matonge]
+intervention: 2031-03-03
+pre_period: [2025-01-01, 2031-03-02]
+post_period: [2031-03-03, 2031-08-31]
+method: its
+freq: week
+city: brussels
+"""
+
+
+def test_an_analyst_pre_registers_a_plan_from_the_page(client, demo_accounts, demo):
+    _signin(client, demo_accounts, Role.MINISTERIAL_STAFF)
+    assert 'id="review-register"' not in client.get("/review").text  # reads reports only
+    files = {"file": ("plan.yaml", PLAN, "application/yaml")}
+    assert client.post("/review/plans", files=files).status_code == 403
+    _signin(client, demo_accounts, Role.ANALYST)
+    assert 'id="review-register"' in client.get("/review").text
+    r = client.post("/review/plans", files=files)
+    assert r.status_code == 200 and "Registered before the post-period" in r.text
+    assert "sha256 " in r.text
+    r = client.post("/review/plans", files=files)
+    assert "already registered" in r.text
+    r = client.post("/review/plans", files={"file": ("bad.yaml", b"title: x\n", "text/yaml")})
+    assert r.status_code == 400 and "bad.yaml: missing field" in r.text

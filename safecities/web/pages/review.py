@@ -15,13 +15,14 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.web import i18n
+from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
 
 router = APIRouter()  # pages are hidden from the schema one by one (the API router is not)
@@ -437,6 +438,7 @@ def review_page(
         html_url=f"/api/review/report.html?{api_query}",
         pdf_url=f"/api/review/report.pdf?{api_query}",
         json_url=f"/api/review/report?{api_query}",
+        can_register=user.can(Action.REVIEW_PLAN),
     )
 
 
@@ -446,4 +448,51 @@ def _synthetic_prefix(lang: str) -> str:
     return t("synthetic", lang)[:10]
 
 
+async def register_plan_page(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
+    file: UploadFile = File(...),
+) -> HTMLResponse:
+    """`review register-plan` from the page: the plan's fingerprint into the audit log."""
+    from safecities.api import review as rsvc
+    from safecities.errors import SafecitiesError
+
+    try:
+        reg = rsvc.register_plan_upload(
+            request.app.state.engine,
+            await file.read(256 * 1024),
+            file.filename or "plan.yaml",
+            actor=user.name,
+        )
+    except SafecitiesError as exc:
+        return render(
+            request,
+            "message.html",
+            status_code=400,
+            heading=N_("The plan was not registered"),
+            message=N_("The file was refused:"),
+            css="error",
+            detail=str(exc),
+        )
+    if reg.get("already_registered"):
+        message = N_("This plan was already registered; nothing changed.")
+    elif reg.get("registered_before_post_period"):
+        message = N_(
+            "Registered before the post-period: the report will say the plan was fixed in advance."
+        )
+    else:
+        message = N_("Registered after the post-period started: the report will say so.")
+    return render(
+        request,
+        "message.html",
+        heading=N_("Plan registered"),
+        message=message,
+        css="success",
+        detail=f"sha256 {reg['sha256']}",
+    )
+
+
 router.get("/review", response_class=HTMLResponse, include_in_schema=False)(review_page)
+router.post("/review/plans", response_class=HTMLResponse, include_in_schema=False)(
+    register_plan_page
+)
