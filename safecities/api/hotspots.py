@@ -54,11 +54,7 @@ def forecast(
     ev = service.event_array(df, g).before(to_days(origin))
     if len(ev) == 0:
         raise InputError(f"no events before {origin.isoformat()}")
-    stations = None
-    if method == "learned":
-        from safecities.register.reference import stations as st
-
-        stations = st(city=city)[["lat", "lon", "kind"]]
+    stations = service.station_covariates(city) if method == "learned" else None
     est = make_forecaster(method, g, stations=stations).fit(ev)
     risk = est.predict(origin, h)
     frame = service.risk_frame(g, risk, seed)
@@ -413,11 +409,7 @@ def backtest(
         )
     g = _grid(df, cell_size, city)
     ev = service.event_array(df, g)
-    stations = None
-    if "learned" in names:
-        from safecities.register.reference import stations as st
-
-        stations = st(city=city)[["lat", "lon", "kind"]]
+    stations = service.station_covariates(city) if "learned" in names else None
     ests = {m: make_forecaster(m, g, stations=stations) for m in names}
     res = run_backtest(ests, ev, to_days(s0), to_days(s1), h, coverages=covs, n_jobs=1, seed=seed)
     return _finite(

@@ -61,15 +61,6 @@ def _load(events, mapping, from_db, cell_size, grid, h3_resolution, boundary, ci
     return df, n_collapsed, inputs, g
 
 
-def _stations(city: str | None):
-    """Metro and railway stations of --city (covariates of the learned model), if any."""
-    if city is None:
-        return None
-    from safecities.register.reference import stations
-
-    return stations(city=city)[["lat", "lon", "kind"]]
-
-
 def _manifest(command: str, params: dict[str, Any], inputs: dict[str, Path], seed=None):
     m = RunManifest(command=command, parameters=params, seed=seed)
     for name, path in inputs.items():
@@ -115,7 +106,7 @@ def forecast(
     if len(ev) == 0:
         raise InputError(f"no events before --at {origin.isoformat()}")
     t0 = time.perf_counter()
-    est = make_forecaster(method, g, stations=_stations(city)).fit(ev)
+    est = make_forecaster(method, g, stations=service.station_covariates(city)).fit(ev)
     risk = est.predict(origin, h)
     secs = time.perf_counter() - t0
     frame = service.risk_frame(g, risk, seed)
@@ -216,7 +207,7 @@ def backtest(
     if s1 <= s0:
         raise InputError("--end must be after --start")
     ev = service.event_array(df, g)
-    st = _stations(city)
+    st = service.station_covariates(city)
     ests = {m: make_forecaster(m, g, stations=st) for m in names}
     res = run_backtest(
         ests, ev, to_days(s0), to_days(s1), h, coverages=covs, n_jobs=n_jobs,

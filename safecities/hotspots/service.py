@@ -163,3 +163,13 @@ def write_geojson(grid: Any, frame: pd.DataFrame, path: str | Path, top_pct: flo
 
 def event_array(df: pd.DataFrame, grid: Any) -> EventArray:
     return to_event_array(df, grid.crs)
+
+
+def station_covariates(city: str | None) -> pd.DataFrame | None:
+    """Metro and railway stations of `city` [lat, lon, kind]: the covariates of the learned
+    forecaster (None without a city)."""
+    if city is None:
+        return None
+    from safecities.register.reference import stations
+
+    return stations(city=city)[["lat", "lon", "kind"]]
