@@ -240,17 +240,24 @@ def check_upload(data: bytes, filename: str) -> dict[str, Any]:
     return report
 
 
+def _plan_protocol(name: str, post: str | None = None):
+    """The protocol a saved plan was made under (404 for an unknown plan); `post`, if given,
+    must be one of its command posts."""
+    from safecities.patrols.protocol import load_protocol
+
+    plan_file(name)
+    proto = load_protocol(plan_protocol_path(name))
+    if post is not None and post not in {p.id for p in proto.command_posts}:
+        raise NotFound(f"no command post {post!r}")
+    return proto
+
+
 def _plan_frame(name: str, post: str | None = None):
     """The plan's rows (and the protocol); `post` must be one of the protocol's command posts."""
     from safecities.patrols.export import read_plan_rows
-    from safecities.patrols.protocol import load_protocol
 
-    path = plan_file(name)
-    proto = load_protocol(plan_protocol_path(name))
-    df = read_plan_rows(path, proto)
-    if post is not None and post not in {p.id for p in proto.command_posts}:
-        raise NotFound(f"no command post {post!r}")
-    return proto, df
+    proto = _plan_protocol(name, post)
+    return proto, read_plan_rows(plan_file(name), proto)
 
 
 def calendar_ics(name: str, post: str) -> str:
@@ -264,7 +271,7 @@ def calendar_ics(name: str, post: str) -> str:
 def briefing_pdf(name: str, post: str, day: date) -> bytes:
     """The printable daily briefing of one command post as PDF, as `plan export` writes it
     (cached per plan file version: rendering takes seconds)."""
-    _plan_frame(name, post)  # 404 for an unknown plan or post
+    _plan_protocol(name, post)  # 404 for an unknown plan or post, before the cache
     path = plan_file(name)
     return _pdf_cached(str(path), path.stat().st_mtime_ns, post, day)
 
@@ -321,12 +328,16 @@ def _check_cached(path: str, _mtime_ns: int, protocol: str) -> dict[str, Any]:
     return report
 
 
-def calendar(name: str, post: str) -> dict[str, Any]:
-    """The plan of one command post as a calendar: per local day and hour, the patrol visits
-    (mixed / police-only), FIPA slots, the most soldiers present at once in the post's zones,
-    the liaison on duty, and the protocol violations touching that hour (from the independent
-    checker: a violation of one of the post's zones, or of a city-wide rule such as the cap)."""
+def calendar(name: str, post: str | None = None) -> dict[str, Any]:
+    """The plan of one command post (default: the first post the plan has rows for) as a
+    calendar: per local day and hour, the patrol visits (mixed / police-only), FIPA slots, the
+    most soldiers present at once in the post's zones, the liaison on duty, and the protocol
+    violations touching that hour (from the independent checker: a violation of one of the
+    post's zones, or of a city-wide rule such as the cap)."""
     proto, df = _plan_frame(name, post)
+    if post is None:
+        present = sorted(set(df["command_post"]))
+        post = present[0] if present else proto.command_posts[0].id
     zone_ids = [z.id for z in proto.zones if z.command_post == post]
     sub = df[df["command_post"] == post]
     check = check_saved(name)

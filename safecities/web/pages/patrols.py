@@ -260,9 +260,7 @@ def plan_calendar_page(
     proto = load_protocol(psvc.protocol_path())
     posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
     try:
-        if not post:
-            post = (psvc.export_index(name)["command_posts"] or [posts[0]["id"]])[0]
-        cal = psvc.calendar(name, post)
+        cal = psvc.calendar(name, post or None)
     except NotFound:
         raise HTTPException(404) from None
     except SafecitiesError as exc:
