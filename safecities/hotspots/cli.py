@@ -73,7 +73,11 @@ def forecast(
     from_db: FromDb = False,
     mapping: Mapping = None,
     tz: Tz = None,
-    method: str = typer.Option("sepp", "--method", help="naive, kde, prospective, sepp, learned."),
+    method: str = typer.Option(
+        "sepp",
+        "--method",
+        help="naive, kde, prospective, sepp, learned, auto (chosen by validation).",
+    ),
     cell_size: float = typer.Option(150.0, "--cell-size", help=H["cell"]),
     at: str = typer.Option(
         None, "--at", help="Forecast origin (date/time, events' time zone); default: now."

@@ -526,17 +526,115 @@ class LearnedForecaster(Forecaster):
             return self.model_.predict(X[first])[inverse.ravel()] * horizon
 
 
+# ------------------------------------------------------------------------------------------
+def auto_candidates(grid: Any) -> dict[str, Forecaster]:
+    """What `auto` chooses among: each method with a few settings (window, bandwidth, time
+    decay, triggering or not). The learned model is left out: it costs minutes per refit."""
+    two_cells = 2.0 * float(grid.cell_size)
+    return {
+        "naive(365d)": NaiveForecaster(grid, window_days=365.0),
+        "kde(90d)": KDEForecaster(grid, window_days=90.0),
+        "kde(365d)": KDEForecaster(grid, window_days=365.0),
+        "kde(730d)": KDEForecaster(grid, window_days=730.0),
+        f"kde(365d,{two_cells:g}m)": KDEForecaster(grid, window_days=365.0, bandwidth=two_cells),
+        "prospective(60d)": ProspectiveForecaster(grid, time_bandwidth_days=60.0),
+        "prospective(120d)": ProspectiveForecaster(grid, time_bandwidth_days=120.0),
+        "sepp": SEPPForecaster(grid),
+    }
+
+
+class AutoForecaster(Forecaster):
+    """At each fit, chooses among `auto_candidates` by rolling-origin validation on the
+    history before the origin only: every candidate is fitted on the events before
+    `validation_days` ago and scored on the following windows of `validation_horizon_days`
+    (updated between windows, as the backtest does), by the pooled hit rate of its top
+    `coverage` % of cells (all validation events together: steadier than a mean of per-window
+    PAIs when windows hold few events). The winner (ties: the earlier, simpler candidate) is
+    refitted on the whole history. `scores_` keeps every candidate's validation figures."""
+
+    def __init__(
+        self,
+        grid: Any = None,
+        validation_days: float = 56.0,
+        validation_horizon_days: float = 7.0,
+        coverage: float = 5.0,
+        refit_days: float = 30.0,
+        seed: int = 0,
+    ) -> None:
+        self.grid = grid
+        self.validation_days = validation_days
+        self.validation_horizon_days = validation_horizon_days
+        self.coverage = coverage
+        self.refit_days = refit_days
+        self.seed = seed
+
+    def _fit(self, ev: EventArray) -> None:
+        from sklearn.base import clone
+
+        from safecities.hotspots.backtest import rank_cells
+
+        g, until = self.grid, self.until_
+        # short histories: validate on the later half at most
+        vdays = min(float(self.validation_days), 0.5 * (until - self.history_start_))
+        vh = min(float(self.validation_horizon_days), max(vdays, 1e-9))
+        v0 = until - vdays
+        origins = np.arange(v0, until - 1e-9, vh) if vdays >= 1.0 else np.array([])
+        n_top = max(int(math.ceil(g.n_cells * float(self.coverage) / 100.0)), 1)
+        cands = auto_candidates(g)
+        scores: dict[str, dict[str, Any]] = {}
+        for name, est in cands.items():
+            caught = total = 0.0
+            fitted = None
+            for i, s in enumerate(origins):
+                train = ev.before(s)
+                if len(train) == 0:
+                    continue
+                if fitted is None:
+                    fitted = clone(est).fit(train, until=s)
+                else:
+                    fitted.update(train, until=s)
+                end = min(s + vh, until)
+                test = ev.between(s, end)
+                actual = g.counts(test.x, test.y)
+                top = rank_cells(fitted.predict(s, end - s), self.seed + i)[:n_top]
+                caught += float(actual[top].sum())
+                total += float(actual.sum())
+            hit = caught / total if total > 0 else math.nan
+            scores[name] = {
+                "hit_rate": hit,
+                "pai": hit / (n_top / g.n_cells) if total > 0 else math.nan,
+                "n_events": int(total),
+            }
+        ok = [n for n in cands if np.isfinite(scores[n]["hit_rate"])]
+        # nothing to validate on (too short a history): the plain kernel density
+        self.chosen_name_ = max(ok, key=lambda n: scores[n]["hit_rate"]) if ok else "kde(365d)"
+        self.scores_ = scores
+        self.n_validation_windows_ = len(origins)
+        self.validation_days_ = vdays
+        self.chosen_ = clone(cands[self.chosen_name_]).fit(ev, until=until)
+
+    def update(self, events: Any, until: Any = None) -> Forecaster:
+        super().update(events, until)
+        self.chosen_.update(events, until)
+        return self
+
+    def _predict(self, start: float, horizon: float) -> np.ndarray:
+        return self.chosen_._predict(start, horizon)
+
+
 METHODS: dict[str, type[Forecaster]] = {
     "naive": NaiveForecaster,
     "kde": KDEForecaster,
     "prospective": ProspectiveForecaster,
     "sepp": SEPPForecaster,
     "learned": LearnedForecaster,
+    "auto": AutoForecaster,
 }
 
 
 def make_forecaster(name: str, grid: Any, **params: Any) -> Forecaster:
-    """A forecaster by method name (`naive`, `kde`, `prospective`, `sepp`, `learned`)."""
+    """A forecaster by method name (`naive`, `kde`, `prospective`, `sepp`, `learned`,
+    `auto`)."""
     try:
         cls = METHODS[name]
     except KeyError:

@@ -191,6 +191,16 @@ def fitted_params(est: Any) -> dict[str, Any]:
         out["mean_delay_days"] = 1.0 / om - (tc / np.expm1(om * tc) if np.isfinite(tc) else 0.0)
     if hasattr(est, "history_start_"):
         out["history_days"] = round(float(est.until_ - est.history_start_), 3)
+    if hasattr(est, "chosen_name_"):  # auto: what it chose and why
+        out["chosen"] = est.chosen_name_
+        out["chosen_fitted"] = fitted_params(est.chosen_)
+        out["validation"] = {
+            "days": round(float(est.validation_days_), 3),
+            "n_windows": est.n_validation_windows_,
+            "horizon_days": float(est.validation_horizon_days),
+            "coverage_pct": float(est.coverage),
+            "scores": est.scores_,
+        }
     return out
 
 
@@ -245,7 +255,7 @@ def station_covariates(city: str | None) -> pd.DataFrame | None:
 # requests and results
 
 #: Forecasting methods by name (the `--method`/`method` choices).
-METHODS = ("naive", "kde", "prospective", "sepp", "learned")
+METHODS = ("naive", "kde", "prospective", "sepp", "learned", "auto")
 #: Bounds that keep one API/web call to a few seconds on the register's data (the CLI has none).
 API_MAX_BACKTEST_METHODS = 3
 API_MAX_BACKTEST_ORIGINS = 60

@@ -51,7 +51,7 @@ def past_and_future(tmp_path_factory, sepp_events, frame_of):
     return _csv(d / "base.csv", base), _csv(d / "grown.csv", grown)
 
 
-@pytest.mark.parametrize("method", ["naive", "kde", "prospective", "sepp", "learned"])
+@pytest.mark.parametrize("method", ["naive", "kde", "prospective", "sepp", "learned", "auto"])
 def test_events_after_the_origin_change_no_cell_id_or_risk(past_and_future, tmp_path, method):
     runs = []
     for path in past_and_future:
@@ -122,7 +122,7 @@ def _poisson(days: float, seed: int) -> EventArray:
 
 
 @pytest.mark.parametrize("days", [60, 730])
-@pytest.mark.parametrize("method", ["naive", "kde", "prospective", "sepp", "learned"])
+@pytest.mark.parametrize("method", ["naive", "kde", "prospective", "sepp", "learned", "auto"])
 def test_expected_events_match_the_known_rate(method, days, square_grid):
     """A Poisson process of 8 events a day: every method's expected events for the next week
     are within 12 % of the truth (56), whether it has two months or two years of history
@@ -221,3 +221,32 @@ def test_tz_reads_naive_times_and_offsets_name_the_zone(tmp_path):
     assert doc["n_events"] == 1 and doc["start"] == "2025-07-10T00:00:00-04:00"
     with pytest.raises(Exception, match="--tz"):
         svc.forecast(svc.ForecastRequest(source=svc.Source(events=offs, tz="Mars/Olympus")))
+
+
+# -- auto -----------------------------------------------------------------------------------
+def test_auto_chooses_triggering_on_self_exciting_data_and_reports_why(sepp_events):
+    """On the simulated self-exciting process (half the events triggered) auto picks the
+    self-exciting model, from validation windows before the origin only."""
+    from safecities.hotspots.forecast import AutoForecaster, auto_candidates
+
+    grid = Grid.covering(np.array([]), np.array([]), 250.0, "EPSG:3812", shapely.box(*BOUNDS))
+    origin = T0 + 400
+    est = AutoForecaster(grid=grid).fit(sepp_events.before(origin), until=origin)
+    assert est.chosen_name_ == "sepp"
+    assert set(est.scores_) == set(auto_candidates(grid)) and est.n_validation_windows_ == 8
+    best = max(v["hit_rate"] for v in est.scores_.values())
+    assert est.scores_["sepp"]["hit_rate"] == best
+    assert all(0 <= v["hit_rate"] <= 1 and v["n_events"] > 0 for v in est.scores_.values())
+    # the same choice with later events in the file: it only sees the past
+    again = AutoForecaster(grid=grid).fit(sepp_events.before(origin), until=origin)
+    assert np.array_equal(again.predict(origin, 7.0), est.predict(origin, 7.0))
+    fitted = svc.fitted_params(est)
+    assert fitted["chosen"] == "sepp" and fitted["validation"]["n_windows"] == 8
+    assert "theta" in fitted["chosen_fitted"] and fitted["validation"]["scores"]["sepp"]["pai"] > 1
+
+
+def test_auto_on_a_short_history_falls_back_to_the_plain_density(square_grid):
+    ev = _poisson(1.5, seed=4)
+    est = make_forecaster("auto", square_grid).fit(ev, until=T0 + 1.5)
+    assert est.n_validation_windows_ == 0 and est.chosen_name_ == "kde(365d)"
+    assert est.predict(T0 + 1.5, 1.0).sum() == pytest.approx(RATE, rel=0.5)
