@@ -196,7 +196,7 @@ def _patrol_layer(user: Principal, plan: str | None, at: str | None) -> dict[str
 
     if not (user.can(Action.PATROLS_READ) and available("patrols")):
         return None
-    from safecities.api import patrols as psvc
+    from safecities.patrols.service import saved as psvc
 
     plans = [p["name"] for p in psvc.list_plans()]
     if not plans:
