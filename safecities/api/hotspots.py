@@ -82,14 +82,14 @@ MAX_COVERAGES = 4
 
 
 def cache_key(engine: Engine, name: str, **params: Any) -> tuple:
-    """Key of one result in `safecities.api.incidents.cached` (the API routes and the page use
+    """Key of one result in `safecities.store.cache.cached` (the API routes and the page use
     the same keys, so the map layer the page asks for is already computed)."""
     return ("hotspots", name, str(engine.url), *sorted(params.items()))
 
 
 def cached(db: Any, engine: Engine, name: str, **params: Any) -> dict[str, Any]:
     """`name`(engine, **params) through the API's cache (until the next write)."""
-    from safecities.api import incidents as inc
+    from safecities.store import cache as inc
 
     fn = {"detect": detect, "emerging": emerging, "near-repeat": near_repeat,
           "profile": profile, "backtest": backtest}[name]  # fmt: skip

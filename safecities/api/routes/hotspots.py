@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from safecities.api import hotspots as svc
-from safecities.api import incidents as inc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
+from safecities.store import cache as inc
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 City = Literal[CITIES]  # type: ignore[valid-type]

@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from safecities.api import incidents as inc
 from safecities.api import review as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
+from safecities.store import cache as inc
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 City = Literal[CITIES]  # type: ignore[valid-type]

@@ -172,8 +172,8 @@ def _page(
     from urllib.parse import urlencode
 
     from safecities.api import hotspots as hsvc
-    from safecities.api import incidents as inc
     from safecities.errors import SafecitiesError
+    from safecities.store import cache as inc
 
     method = method if method in hsvc.METHODS else "kde"
     horizon = horizon if horizon in HORIZONS else "7d"
