@@ -11,12 +11,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
-from safecities.api import incidents as inc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.hotspots import service as svc
+from safecities.store import cache as inc
 
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 City = Literal[CITIES]  # type: ignore[valid-type]
