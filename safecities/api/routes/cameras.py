@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
-from safecities.api.incidents import cached, data_version
 from safecities.api.permissions import Action
 from safecities.cameras import service
 from safecities.cameras.service import verbs
 from safecities.domain import BELGIUM_BBOX, Role
+from safecities.store.cache import cached, data_version
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 CamId = Annotated[str, Path(max_length=80)]
