@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -32,13 +33,16 @@ def browse(
     session: Session,
     *,
     actor_role: Role | str | None,
-    limit: int = 100,
+    limit: int | None = 100,
     offset: int = 0,
     actor: str | None = None,
     action: str | None = None,
     entity: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Newest first; returns (total matching, page of events). actor_role=None: local CLI."""
+    """Newest first; returns (total matching, page of events); `limit=None`: all (exports);
+    `since` inclusive, `until` exclusive. actor_role=None: local CLI."""
     if actor_role is not None:
         check(actor_role, Action.AUDIT_READ)
     q = select(AuditEvent)
@@ -48,6 +52,10 @@ def browse(
         q = q.where(AuditEvent.action == action)
     if entity:
         q = q.where(AuditEvent.entity == entity)
+    if since:
+        q = q.where(AuditEvent.at >= since)
+    if until:
+        q = q.where(AuditEvent.at < until)
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).scalars()
     return total, [event_dict(ev) for ev in rows]

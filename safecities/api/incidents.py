@@ -58,6 +58,12 @@ def _filtered(q, *, city, since, until, municipality, kind):
     return q
 
 
+#: The keys of incident_dict, in order (the columns of the incident exports).
+INCIDENT_COLUMNS = ["id", "source", "source_id", "occurred_at", "lat", "lon", "city_id",
+                    "municipality_id", "kind", "injured", "killed", "lines_closed",
+                    "disruption_minutes", "summary", "synthetic"]  # fmt: skip
+
+
 def incident_dict(i: Incident) -> dict[str, Any]:
     return {
         "id": i.id,
@@ -86,10 +92,10 @@ def list_incidents(
     until: datetime | None = None,
     municipality: str | None = None,
     kind: str | None = None,
-    limit: int = 100,
+    limit: int | None = 100,
     offset: int = 0,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Newest first."""
+    """Newest first; `limit=None`: every matching incident (exports)."""
     kw = dict(city=city, since=since, until=until, municipality=municipality, kind=kind)
     total = session.execute(_filtered(select(func.count(Incident.id)), **kw)).scalar_one()
     q = _filtered(select(Incident), **kw).order_by(Incident.occurred_at.desc(), Incident.id.desc())

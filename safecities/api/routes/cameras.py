@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from safecities import exports
 from safecities.api import cameras as adapter
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
@@ -31,17 +32,28 @@ def camera_geojson(cams: list[dict[str, Any]]) -> dict[str, Any]:
     ]}  # fmt: skip
 
 
-@router.get("")
+@router.get("", responses=exports.openapi())
 def list_cameras(
+    response: Response,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
     municipality: str | None = Query(None, max_length=60, description="NIS code or name."),
     status: str | None = Query(None, max_length=32),
-) -> list[dict[str, Any]]:
-    """Cameras the caller may see (a camera operator: only their municipality)."""
+    limit: int | None = Query(None, ge=1, le=1000, description="Page size (default: all)."),
+    offset: int = Query(0, ge=0, le=10**9),
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: every filtered camera, unpaged."
+    ),
+) -> Any:
+    """Cameras the caller may see (a camera operator: only their municipality), by id; the
+    number matching the filters is in the `X-Total-Count` header."""
     from safecities.cameras import service
 
-    return service.list_cameras(db, caller_of(user), municipality=municipality, status=status)
+    cams = service.list_cameras(db, caller_of(user), municipality=municipality, status=status)
+    if fmt != "json":
+        return exports.response(exports.export(cams, fmt, "cameras", service.COLUMNS))
+    response.headers["X-Total-Count"] = str(len(cams))
+    return cams[offset : offset + limit] if limit else cams[offset:]
 
 
 @router.get("/geojson", responses={200: {"content": {"application/geo+json": {}}}})
@@ -214,19 +226,35 @@ class PlanIn(BaseModel):
     )
 
 
-@router.post("/plan", responses={202: {}, 400: {}, 429: {}})
+#: Columns of the chosen-sites download (those of `cameras plan --out`).
+CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
+
+
+@router.post(
+    "/plan",
+    responses={202: {}, 400: {}, 429: {}, **exports.openapi()},
+)
 def plan(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
     body: PlanIn,
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: the chosen sites only."
+    ),
 ) -> Any:
     """Budget planner (as `safecities cameras plan --json`): chosen sites, covered demand, the
     coverage-against-budget `curve` and the `manifest` with the solver's status and gap.
     Cached until the next write. A run longer than 5 s answers 202 `{status: "running"}` with
-    Retry-After: send the same body again for the result (429 when too many runs are queued)."""
+    Retry-After: send the same body again for the result (429 when too many runs are queued).
+    `format` downloads the chosen sites."""
     try:
-        return adapter.plan(db, request.app.state.engine, body.model_dump())
+        report = adapter.plan(db, request.app.state.engine, body.model_dump())
+        if fmt == "json":
+            return report
+        return exports.response(
+            exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS)
+        )
     except adapter.PlanRunning as exc:
         return JSONResponse({"status": "running", "detail": str(exc)}, status_code=202,
                             headers={"Retry-After": "3"})  # fmt: skip

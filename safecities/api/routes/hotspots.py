@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
+from safecities import exports
 from safecities.api import hotspots as svc
 from safecities.api import incidents as inc
 from safecities.api.accounts import Principal
@@ -19,9 +20,10 @@ from safecities.domain import CITIES
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 City = Literal[CITIES]  # type: ignore[valid-type]
 Method = Literal[svc.METHODS]  # type: ignore[valid-type]
+ExportFormat = Literal["json", "csv", "xlsx", "geojson"]
 
 
-@router.get("/forecast", responses={400: {}})
+@router.get("/forecast", responses={400: {}, **exports.openapi()})
 def forecast(
     request: Request,
     db: DbSession,
@@ -32,16 +34,21 @@ def forecast(
     at: str | None = Query(None, max_length=25, description="Origin; default after last event."),
     cell_size: float = Query(250.0, ge=100, le=2000),
     top: float = Query(5.0, gt=0, le=100),
-) -> dict[str, Any]:
-    """Expected events per grid cell in [at, at + horizon); `cells` = top % as GeoJSON."""
+    fmt: ExportFormat = Query("json", alias="format", description="csv/xlsx/geojson: `cells`."),
+) -> Any:
+    """Expected events per grid cell in [at, at + horizon); `cells` = top % as GeoJSON;
+    `format` downloads those cells."""
     engine = request.app.state.engine
     key = ("hotspots", str(engine.url), city, method, horizon, at, cell_size, top)
-    return inc.cached(
+    out = inc.cached(
         db,
         key,
         lambda: svc.forecast(
             engine, city=city, method=method, at=at, horizon=horizon, cell_size=cell_size, top=top
         ),
+    )
+    return (
+        out if fmt == "json" else exports.features_download(out["cells"], fmt, f"forecast-{method}")
     )
 
 
@@ -49,7 +56,7 @@ Day = Annotated[date | None, Query(description="Local date (events' time zone)."
 Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
-@router.get("/detect", responses={400: {}})
+@router.get("/detect", responses={400: {}, **exports.openapi()})
 def detect(
     request: Request,
     db: DbSession,
@@ -63,9 +70,13 @@ def detect(
     permutations: int = Query(0, ge=0, le=99),
     seed: Seed = 0,
     geojson: bool = Query(False, description="Add `geojson`: cells with events or a Gi* class."),
-) -> dict[str, Any]:
+    fmt: ExportFormat = Query(
+        "json", alias="format", description="csv/xlsx/geojson: the cells of `geojson`."
+    ),
+) -> Any:
     """Counts, kernel density and Getis-Ord Gi* hot/cold cells (FDR) of the register's
-    incidents; the keys of `safecities hotspots detect --json`."""
+    incidents; the keys of `safecities hotspots detect --json`; `format` downloads the cells
+    with events or a Gi* class."""
     engine = request.app.state.engine
     p = dict(
         city=city,
@@ -76,9 +87,10 @@ def detect(
         alpha=alpha,
         permutations=permutations,
         seed=seed,
-        geojson=geojson,
+        geojson=geojson or fmt != "json",
     )
-    return svc.cached(db, engine, "detect", **p)
+    out = svc.cached(db, engine, "detect", **p)
+    return out if fmt == "json" else exports.features_download(out["geojson"], fmt, "detect")
 
 
 @router.get("/emerging", responses={400: {}})
