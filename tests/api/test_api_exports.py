@@ -181,3 +181,29 @@ def test_hotspot_cells_export(client, tokens, auth, incidents):
     det = client.get("/api/hotspots/detect", headers=h, params={"geojson": True}).json()
     x = client.get("/api/hotspots/detect", headers=h, params={"format": "xlsx"})
     assert len(_xlsx_rows(x.content)) == len(det["geojson"]["features"]) > 0
+
+
+def test_camera_planner_chosen_sites_export(client, tokens, auth):
+    planner = auth(tokens[Role.PLANNER])
+    sites = [
+        {"site_id": f"s{k}", "lat": 50.84 + k * 1e-3, "lon": 4.35, "cost": 10000} for k in range(4)
+    ]
+    demand = [
+        {"demand_id": f"d{k}", "lat": 50.84 + k * 1e-3, "lon": 4.3502, "weight": 1 + k}
+        for k in range(4)
+    ]
+    body = {"budget": 20000, "radius": 60, "curve_steps": 0, "time_limit": 1,
+            "candidates": sites, "demand": demand}  # fmt: skip
+    report = client.post("/api/cameras/plan", headers=planner, json=body).json()
+    chosen = [s["site_id"] for s in report["chosen"]]
+    assert len(chosen) == 2
+    r = client.post("/api/cameras/plan", headers=planner, json=body, params={"format": "csv"})
+    assert 'filename="chosen-sites.csv"' in r.headers["content-disposition"]
+    assert [x["site_id"] for x in _csv_rows(r.content)] == chosen
+    r = client.post("/api/cameras/plan", headers=planner, json=body, params={"format": "xlsx"})
+    assert [x["site_id"] for x in _xlsx_rows(r.content)] == chosen
+    r = client.post("/api/cameras/plan", headers=planner, json=body, params={"format": "geojson"})
+    assert [f["properties"]["site_id"] for f in r.json()["features"]] == chosen
+    r = client.post("/api/cameras/plan", headers=auth(tokens[Role.ANALYST]), json=body,
+                    params={"format": "csv"})  # fmt: skip
+    assert r.status_code == 403
