@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safecities.api.accounts import Principal
-from safecities.api.incidents import cached, data_version
 from safecities.api.permissions import Action
 from safecities.domain import Role
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
+from safecities.store.cache import cached, data_version
 
 MAX_UPLOAD = 20 * 1024 * 1024
 #: Upper bound on the wall time of one planner call: the per-solve time limit is cut so that

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from safecities.api import patrols as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
+from safecities.patrols import service
+from safecities.patrols.service import saved as svc
 
 router = APIRouter(prefix="/api/patrols", tags=["patrols"])
 ProtoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -42,9 +43,7 @@ def protocols(
     db: DbSession, _: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
 ) -> list[dict[str, Any]]:
     """Protocols with their status and each approver's decision."""
-    from safecities.patrols.governance import list_protocols
-
-    return list_protocols(db)
+    return service.list_protocols(db)
 
 
 @router.post("/protocols", status_code=201, responses={400: {}})
@@ -52,9 +51,7 @@ def request_protocol(
     body: Reason, db: DbSession, user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))]
 ) -> dict[str, Any]:
     """Request joint patrols under the bundled protocol document (awaits both approvals)."""
-    from safecities.patrols.governance import request_protocol as req
-
-    out = req(db, svc.protocol_path(), reason=body.reason, actor=user.name)
+    out = service.request(db, svc.protocol_path(), reason=body.reason, actor=user.name)
     db.commit()
     return out
 
@@ -66,7 +63,8 @@ async def validate_protocol(
 ) -> dict[str, Any]:
     """`protocol validate`: every schema and cross-reference error with its JSON path
     (`valid` true when there is none)."""
-    return svc.validate_upload(await file.read(1024 * 1024), file.filename or "protocol.yaml")
+    data = await file.read(1024 * 1024)
+    return service.validate_upload(data, file.filename or "protocol.yaml").to_dict()
 
 
 @router.post("/protocols/upload", status_code=201, responses={400: {}})
@@ -78,7 +76,7 @@ async def request_protocol_upload(
 ) -> dict[str, Any]:
     """A city (Antwerp, Ghent, Liege, Charleroi, Mons, ...) requests joint patrols under its own
     protocol document; no plan exists for it until Interior and Defence have both approved."""
-    out = svc.request_upload(
+    out = service.request_upload(
         db,
         await file.read(1024 * 1024),
         file.filename or "protocol.yaml",
@@ -90,16 +88,14 @@ async def request_protocol_upload(
 
 
 def _decide(db, user: Principal, protocol_id: int, decision: str, reason: str | None):
-    from safecities.patrols import governance
-
-    if decision == "approve":
-        out = governance.approve(
-            db, protocol_id, actor=user.name, role=user.role.value, comment=reason
-        )
-    else:
-        out = governance.refuse(
-            db, protocol_id, actor=user.name, role=user.role.value, reason=reason or ""
-        )
+    out = service.decide(
+        db,
+        protocol_id,
+        actor=user.name,
+        role=user.role.value,
+        approve=decision == "approve",
+        reason=reason,
+    )
     db.commit()
     return out
 
@@ -159,8 +155,7 @@ def make_plan(
     body: PlanIn = Body(..., examples=[{"from": "2026-04-06", "to": "2026-04-06"}]),
 ) -> dict[str, Any]:
     """Make a plan under the active protocol (checked by the independent checker before saving)."""
-    return svc.make(
-        request.app.state.engine,
+    opts = service.SavedPlanOptions(
         first=body.from_,
         last=body.to,
         seed=body.seed,
@@ -168,6 +163,7 @@ def make_plan(
         protocol_id=body.protocol_id,
         risk=body.risk,
     )
+    return service.make_saved(request.app.state.engine, opts)
 
 
 @router.post("/plans/check", responses={400: {}})

@@ -1,8 +1,9 @@
 """Hotspots: method picker and forecast layer, Gi* hot/cold layer, hourly and weekday risk
 profile, and a bounded backtest (hit rate, PAI, PEI with 95 % intervals) for analysts.
 
-Every figure comes from `safecities.api.hotspots` (the API's adapter, the CLI's library calls)
-through the same cache as the API routes, so the map layer the page asks for is ready."""
+Every figure comes from `safecities.hotspots.service` (the CLI's and the API's functions)
+through the same requests and cache as the API routes, so the map layer the page asks for is
+ready."""
 
 from datetime import date, timedelta
 from html import escape
@@ -55,30 +56,11 @@ CHART_TITLES = {
     "weekday": N_("Expected incidents per week in the named zones, by weekday"),
     "hour": N_("Expected incidents per week in the named zones, by hour of the day"),
 }
-#: The detect and profile parameters the page shows: the API's defaults, so the cache is shared.
-DETECT = {
-    "city": "brussels",
-    "start": None,
-    "end": None,
-    "cell_size": 250.0,
-    "bandwidth": None,
-    "alpha": 0.05,
-    "permutations": 0,
-    "seed": 0,
-    "geojson": True,
-}
-PROFILE = {"city": "brussels", "until": None, "window_days": 365.0, "hours": True}
-NEAR_REPEAT = {
-    "city": "brussels",
-    "start": None,
-    "end": None,
-    "space_band": 100.0,
-    "space_bands": 5,
-    "time_band": 7.0,
-    "time_bands": 5,
-    "permutations": 99,
-    "seed": 0,
-}
+#: The detect, profile and near-repeat parameters the page shows: the API's defaults, so the
+#: cache is shared (the routes build the same requests).
+DETECT = {"geojson": True}
+PROFILE = {"hours": True}
+NEAR_REPEAT: dict = {}
 DETECT_URL = "/api/hotspots/detect?geojson=true"
 EMERGING_URL = "/api/hotspots/emerging?geojson=true"
 
@@ -171,9 +153,9 @@ def _page(
 ) -> HTMLResponse:
     from urllib.parse import urlencode
 
-    from safecities.api import hotspots as hsvc
-    from safecities.api import incidents as inc
+    from safecities.api.routes import hotspots as api
     from safecities.errors import SafecitiesError
+    from safecities.hotspots import service as hsvc
 
     method = method if method in hsvc.METHODS else "kde"
     horizon = horizon if horizon in HORIZONS else "7d"
@@ -188,14 +170,13 @@ def _page(
             errors.append(str(exc))
             return None
 
-    key = ("hotspots", str(engine.url), "brussels", method, horizon, None, 250.0, 5.0)
-    forecast = attempt(
-        lambda: inc.cached(db, key, lambda: hsvc.forecast(engine, method=method, horizon=horizon))
-    )
-    detect = attempt(lambda: hsvc.cached(db, engine, "detect", **DETECT))
-    prof = attempt(lambda: hsvc.cached(db, engine, "profile", **PROFILE))
+    fc = api.forecast_request(engine, "brussels", method, horizon, None, 250.0, 5.0)
+    forecast = attempt(lambda: api.answer(db, "forecast", fc))
+    detect = attempt(lambda: api.answer(db, "detect", api.detect_request(engine, **DETECT)))
+    prof = attempt(lambda: api.answer(db, "profile", api.profile_request(engine, **PROFILE)))
     profile = _profile_view(request, prof) if prof else None
-    knox = attempt(lambda: hsvc.cached(db, engine, "near-repeat", **NEAR_REPEAT))
+    nr = api.near_repeat_request(engine, **NEAR_REPEAT)
+    knox = attempt(lambda: api.answer(db, "near-repeat", nr))
     error = errors[0] if errors else None
     if form is None:
         end = date.fromisoformat(detect["end"][:10]) if detect else date.today()
@@ -225,8 +206,8 @@ def _page(
         profile=profile,
         knox=_knox_view(knox) if knox else None,
         can_run=user.can(Action.HOTSPOTS_RUN),
-        max_methods=hsvc.MAX_BACKTEST_METHODS,
-        max_origins=hsvc.MAX_BACKTEST_ORIGINS,
+        max_methods=hsvc.API_MAX_BACKTEST_METHODS,
+        max_origins=hsvc.API_MAX_BACKTEST_ORIGINS,
         form=form,
         backtest=backtest,
         backtest_error=backtest_error,
@@ -258,19 +239,19 @@ def backtest_run(
     horizon: str = Form("7d", max_length=4),
 ) -> HTMLResponse:
     """Run a bounded backtest (at most 3 methods, 60 origins) and show its table."""
-    from safecities.api import hotspots as hsvc
+    from safecities.api.routes import hotspots as api
     from safecities.errors import SafecitiesError
+    from safecities.hotspots import service as hsvc
 
     bt_horizon = bt_horizon if bt_horizon in HORIZONS else "7d"
     form = {"start": start.isoformat(), "end": end.isoformat(), "horizon": bt_horizon,
             "methods": [m for m in methods if m in hsvc.METHODS]}  # fmt: skip
     result, err = None, None
     try:
-        result = hsvc.cached(
-            db, request.app.state.engine, "backtest", city="brussels", start=start, end=end,
-            horizon=bt_horizon, methods=form["methods"], coverage=[1.0, 5.0, 10.0, 20.0],
-            cell_size=250.0, seed=0,
-        )  # fmt: skip
+        req = api.backtest_request(
+            request.app.state.engine, start, end, form["methods"], horizon=bt_horizon
+        )
+        result = api.answer(db, "backtest", req)
     except SafecitiesError as exc:
         err = str(exc)
     return _page(

@@ -1,0 +1,60 @@
+"""The patrols service: every verb the CLI, the API routes and the web pages call.
+
+- `protocols`: validate, request, approve/refuse (`decide`), list;
+- `plans`: make (`plan make`, re-planning included), check, export;
+- `saved`: plans kept under <var_dir>/plans/ for the API and the web (make, list, check,
+  calendar, map layer, iCalendar, briefings).
+"""
+
+from safecities.patrols.service.plans import (
+    CheckResult,
+    ExportOptions,
+    ExportResult,
+    MakeOptions,
+    MakeResult,
+    PlanRejected,
+    check,
+    check_upload,
+    export,
+    infeasible_dict,
+    make,
+    make_plan,
+    parse_day,
+    planned_chunks,
+)
+from safecities.patrols.service.protocols import (
+    ValidateResult,
+    decide,
+    list_protocols,
+    request,
+    request_upload,
+    validate,
+    validate_upload,
+)
+from safecities.patrols.service.saved import SavedPlanOptions, make_saved
+
+__all__ = [
+    "CheckResult",
+    "ExportOptions",
+    "ExportResult",
+    "MakeOptions",
+    "MakeResult",
+    "PlanRejected",
+    "SavedPlanOptions",
+    "ValidateResult",
+    "check",
+    "check_upload",
+    "decide",
+    "export",
+    "infeasible_dict",
+    "list_protocols",
+    "make",
+    "make_plan",
+    "make_saved",
+    "parse_day",
+    "planned_chunks",
+    "request",
+    "request_upload",
+    "validate",
+    "validate_upload",
+]
