@@ -197,11 +197,21 @@ def refuse(
     )
 
 
-def list_protocols(session: Session, city: str | None = None) -> list[dict[str, Any]]:
-    q = select(PatrolProtocol).order_by(PatrolProtocol.id)
-    if city:
-        q = q.where(PatrolProtocol.city_id == city)
-    return [_summary(p, _decisions(session, p.id)) for p in session.execute(q).scalars()]
+def list_protocols(
+    session: Session, city: str | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
+    """Every request with its effective status (`expired`, `superseded` computed) and decisions."""
+    rows = list(session.execute(select(PatrolProtocol).order_by(PatrolProtocol.id)).scalars())
+    t = _today(today)
+    out = []
+    for p in rows:
+        if city and p.city_id != city:
+            continue
+        item = _summary(p, _decisions(session, p.id))
+        item["status"] = effective_status(p, rows, t)
+        item["period"]["state"] = period_state(p, t)
+        out.append(item)
+    return out
 
 
 def require_active(session: Session, doc: dict[str, Any]) -> dict[str, Any]:
@@ -233,6 +243,8 @@ def require_active(session: Session, doc: dict[str, Any]) -> dict[str, Any]:
 #: period is over) and `superseded` (a later version of the same city is active and has started)
 #: are computed from the period and the later versions, so they are never stale.
 STATUSES = ("requested", "active", "refused", "expired", "superseded")
+#: Statuses of a version both ministries approved (plans of days within its period stay lawful).
+APPROVED = ("active", "expired", "superseded")
 
 
 def _as_date(value: Any) -> date:
