@@ -34,7 +34,7 @@ def activate_brussels_protocol(engine) -> dict[str, Any]:
     path = Path(str(resources.files("safecities.patrols") / "protocols" / "brussels-2026.yaml"))
     with session_scope(engine) as s:
         for p in governance.list_protocols(s, "brussels"):
-            if p["status"] == "active":
+            if p["status"] in governance.APPROVED:
                 return p
         rec = governance.request_protocol(
             s, path, reason="Protocol approved by the Council of Ministers on 20 March 2026 "
@@ -99,13 +99,15 @@ DEMO_PLAN_DAY = date(2026, 4, 6)  # a Monday inside the Brussels protocol's six 
 def demo_plan(engine) -> dict[str, Any]:
     """One day's joint patrol plan under the (now active) Brussels protocol, so the plan calendar
     and the dashboard's plan layer have something to show; kept if it already exists."""
-    from safecities.api import patrols as psvc
+    from safecities.patrols.service import saved as psvc
 
     name = f"plan-brussels-{DEMO_PLAN_DAY}-{DEMO_PLAN_DAY}-s0.csv"
     if (psvc.plans_dir() / name).exists():
         return {"name": name, "made": False}
     with progress("planning one day of joint patrols", total=None):
-        out = psvc.make(engine, first=DEMO_PLAN_DAY, last=DEMO_PLAN_DAY, seed=0, time_limit=20)
+        out = psvc.make_saved(
+            engine, psvc.SavedPlanOptions(DEMO_PLAN_DAY, DEMO_PLAN_DAY, seed=0, time_limit=20)
+        )
     return {
         "name": out["name"],
         "made": True,

@@ -11,8 +11,13 @@ from sqlalchemy import Engine
 
 import safecities
 from safecities.api.deps import public
-from safecities.api.incidents import CapabilityUnavailable
-from safecities.errors import InputError, NotFound, PermissionDenied, SafecitiesError
+from safecities.errors import (
+    CapabilityUnavailable,
+    InputError,
+    NotFound,
+    PermissionDenied,
+    SafecitiesError,
+)
 
 #: Only our own scripts and styles (Leaflet sets inline styles on map elements).
 CSP = (
@@ -24,7 +29,6 @@ CSP = (
 
 def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
     """Build the app on `engine` (default: the configured database, migrated to the newest)."""
-    from safecities.api import models as _models  # noqa: F401 - register the tables
     from safecities.api.routes import audit, auth, capabilities, incidents, reference, users
     from safecities.store.db import get_engine, session_factory, upgrade
 
@@ -103,7 +107,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     _errors(app)
 
     # Serialise the reference layers once before the first request (fast map loads).
-    from safecities.api.layers import LAYERS, layer_bytes
+    from safecities.register.reference import LAYERS, layer_bytes
 
     for layer in LAYERS:
         layer_bytes(layer, "brussels")

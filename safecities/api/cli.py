@@ -70,11 +70,11 @@ def audit_verify(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first edited or deleted entry."""
-    from safecities.api import auditlog
+    from safecities.store import audit
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        report = auditlog.verify(session, actor_role=None)
+        report = audit.verify(session)
     if json_out:
         echo_json({**report.to_dict(), "manifest": RunManifest("audit verify").to_dict()})
     elif report.ok:
@@ -95,13 +95,12 @@ def audit_log(
     json_out: bool = typer.Option(False, "--json", help="Print the entries as JSON."),
 ) -> None:
     """Show the newest audit entries (who, when, what)."""
-    from safecities.api import auditlog
+    from safecities.store import audit
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        total, events = auditlog.browse(
-            session, actor_role=None, limit=limit, actor=actor, action=action
-        )
+        page = audit.browse(session, audit.AuditQuery(limit=limit, actor=actor, action=action))
+    total, events = page.total, page.events
     if json_out:
         params = {"limit": limit, "actor": actor, "action": action}
         echo_json(

@@ -13,7 +13,6 @@ from rich.table import Table
 from safecities.clitools import console, echo_json, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
-from safecities.manifest import RunManifest
 
 db_app = typer.Typer(help="The store: create or upgrade the database schema.", no_args_is_help=True)
 ref_app = typer.Typer(help="Reference data: municipalities, stations, zones.", no_args_is_help=True)
@@ -94,22 +93,18 @@ def incidents_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import incidents: all rows or none; every bad row is named by row and field."""
-    from safecities.register.service import import_incidents
+    from safecities.register.service import run_import
 
     try:
         with progress(f"importing {file.name}", total=3) as bar:
-            rep = import_incidents(_engine(), file, mapping=mapping, source=source, actor=actor,
-                                   report=report, on_step=lambda _s: bar.advance())  # fmt: skip
+            res = run_import(_engine(), file, mapping=mapping, source=source, actor=actor,
+                             report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
         _print_errors(exc.errors)
         raise
-    payload = rep.to_dict()
-    manifest = RunManifest(command="incidents import", parameters={"mapping": mapping,
-                                                                    "source": source})  # fmt: skip
-    manifest.add_input_file(file.name, file)
-    payload["manifest"] = manifest.to_dict()
+    rep = res.report
     if as_json:
-        echo_json(payload)
+        echo_json(res.to_dict())
     else:
         console.print(
             f"{file}: {rep.rows_read} rows read, {rep.inserted} inserted, {rep.unchanged} "
@@ -143,25 +138,11 @@ def incidents_summary(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts, injured and killed by month and municipality; since 1 January and since summer."""
-    from safecities.register.service import incidents_frame
-    from safecities.register.summary import plot_monthly, summarise
+    from safecities.register.service import SummaryRequest, summarise_incidents
 
     since_d = _date(since, "--since") if since else None
-    engine = _engine()
-    frame = incidents_frame(engine, city)
-    summary = summarise(engine, city=city, since=since_d, municipality=municipality, frame=frame)
-    manifest = RunManifest(
-        command="incidents summary",
-        parameters={"since": since, "municipality": municipality, "city": city},
-    )
-    # The fingerprint of exactly the rows the figures were computed from.
-    manifest.add_input_bytes(
-        "incidents", frame.drop(columns=["x", "y"]).to_csv(index=False).encode()
-    )
-    if plot:
-        plot_monthly(summary, plot)
-        summary["plot"] = str(plot)
-    summary["manifest"] = manifest.to_dict()
+    req = SummaryRequest(city=city, since=since_d, municipality=municipality, plot=plot)
+    summary = summarise_incidents(_engine(), req).to_dict()
     if as_json:
         echo_json(summary)
     else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from safecities.store.models import AuditEvent
@@ -103,3 +103,65 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(False, n, ev.id, "content does not match its hash: entry was edited")
         prev = ev.hash
     return ChainReport(True, n)
+
+
+# --- reading: one function per verb for `audit log|verify`, GET /api/audit[/verify], /audit ---
+
+
+def event_dict(ev: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "at": ev.at.isoformat(),
+        "actor": ev.actor,
+        "action": ev.action,
+        "entity": ev.entity,
+        "entity_id": ev.entity_id,
+        "before": ev.before,
+        "after": ev.after,
+        "prev_hash": ev.prev_hash,
+        "hash": ev.hash,
+    }
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters of `audit log` and GET /api/audit (newest first)."""
+
+    limit: int | None = 100  # None: every matching entry (exports)
+    offset: int = 0
+    actor: str | None = None
+    action: str | None = None
+    entity: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    total: int
+    events: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "events": self.events}
+
+
+def browse(session: Session, query: AuditQuery | None = None) -> AuditPage:
+    """Entries matching the filters, newest first, with the number matching in all. The caller
+    checks the AUDIT_READ permission (routes and pages through `require`; the CLI is local)."""
+    q_ = query or AuditQuery()
+    q = select(AuditEvent)
+    if q_.actor:
+        q = q.where(AuditEvent.actor == q_.actor)
+    if q_.action:
+        q = q.where(AuditEvent.action == q_.action)
+    if q_.entity:
+        q = q.where(AuditEvent.entity == q_.entity)
+    if q_.since:
+        q = q.where(AuditEvent.at >= q_.since)
+    if q_.until:
+        q = q.where(AuditEvent.at < q_.until)
+    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    rows = session.execute(
+        q.order_by(AuditEvent.id.desc()).limit(q_.limit).offset(q_.offset)
+    ).scalars()
+    return AuditPage(total, [event_dict(ev) for ev in rows])

@@ -112,7 +112,7 @@ def test_export_calendar_and_pdf_of_a_plan(client, tokens, auth):
 
 
 def test_calendar_per_post_highlights_violations(client, tokens, auth):
-    from safecities.api import patrols as svc
+    from safecities.patrols.service import saved as svc
 
     name = _a_plan(client, tokens, auth)
     h = auth(tokens[Role.DEFENCE_LIAISON])

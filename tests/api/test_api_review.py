@@ -67,8 +67,8 @@ def test_report_downloads_html_and_pdf(client, tokens, auth, demo):
 
 
 def test_report_of_a_registered_plan(client, tokens, auth, demo, api_engine):
-    from safecities.api.review import plan_from_params
     from safecities.review.plan import register_plan
+    from safecities.review.service import plan_from_params
 
     plan = plan_from_params(units="Clemenceau,Peterbos", intervention=__import__("datetime").date(
         2025, 5, 5), method="did", freq="week")  # fmt: skip

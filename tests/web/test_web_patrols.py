@@ -14,8 +14,8 @@ NAME = "plan-brussels-2026-04-06-2026-04-06-s9.csv"
 
 @pytest.fixture(scope="module", autouse=True)
 def _plans(var_dir):
-    from safecities.api import patrols as psvc
     from safecities.patrols.planner import HEADER
+    from safecities.patrols.service import saved as psvc
 
     # one mixed patrol (2 police, 2 soldiers) at 01:00, and soldiers without police at 02:00
     rows = [

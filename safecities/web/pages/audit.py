@@ -17,8 +17,7 @@ router = APIRouter(include_in_schema=False)
 def audit_page(
     request: Request, db: DbSession, user: Annotated[Principal, Depends(require(Action.AUDIT_READ))]
 ) -> HTMLResponse:
-    from safecities.api import auditlog
+    from safecities.store import audit
 
-    _, events = auditlog.browse(db, actor_role=user.role, limit=200)
-    chain = auditlog.verify(db, actor_role=user.role)
-    return render(request, "audit.html", events=events, chain=chain)
+    events = audit.browse(db, audit.AuditQuery(limit=200)).events
+    return render(request, "audit.html", events=events, chain=audit.verify(db))

@@ -16,11 +16,11 @@ from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from safecities.api import incidents as inc_svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import COOKIE, DbSession, public, require, session_token
 from safecities.api.permissions import Action
 from safecities.api.routes.auth import do_login, set_session_cookie
+from safecities.errors import CapabilityUnavailable
 from safecities.web import i18n, labels
 
 HERE = Path(__file__).parents[1]
@@ -196,7 +196,7 @@ def _patrol_layer(user: Principal, plan: str | None, at: str | None) -> dict[str
 
     if not (user.can(Action.PATROLS_READ) and available("patrols")):
         return None
-    from safecities.api import patrols as psvc
+    from safecities.patrols.service import saved as psvc
 
     plans = [p["name"] for p in psvc.list_plans()]
     if not plans:
@@ -226,11 +226,12 @@ def dashboard(
     summary, unavailable, chart = None, False, ""
     if user.can(Action.INCIDENTS_SUMMARY):
         try:
-            engine = request.app.state.engine
-            key = ("summary", str(engine.url), "brussels", None, None)
-            summary = inc_svc.cached(db, key, lambda: inc_svc.summary(engine, city="brussels"))
+            from safecities.register import service as rsvc
+
+            req = rsvc.SummaryRequest(city="brussels")
+            summary = rsvc.summary_cached(db, request.app.state.engine, req)
             chart = trend_svg(summary, tr.gettext("Monthly incidents"))
-        except inc_svc.CapabilityUnavailable:
+        except CapabilityUnavailable:
             unavailable = True
     map_labels = {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
     forecast_url = None
@@ -255,7 +256,7 @@ def dashboard(
 def _municipalities() -> list[dict]:
     import json
 
-    from safecities.api.layers import layer_bytes
+    from safecities.register.reference import layer_bytes
 
     feats = json.loads(layer_bytes("municipalities", "brussels"))["features"]
     out = [

@@ -1,18 +1,15 @@
 """Incidents: table with filters, import form with the row-level error report."""
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from safecities.api import incidents as inc_svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import BRUSSELS_TZ, IncidentKind
-from safecities.errors import InputError
+from safecities.register import service as svc
 from safecities.web import labels
 from safecities.web.pages.core import _day, _municipalities, render
 
@@ -25,8 +22,7 @@ def _incidents_page(request: Request, db, user: Principal, f: dict, import_resul
     def midnight(d):
         return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
-    total, rows = inc_svc.list_incidents(
-        db,
+    q = svc.IncidentQuery(
         city="brussels",
         since=midnight(f.get("since")),
         until=midnight(f.get("until")),
@@ -34,6 +30,8 @@ def _incidents_page(request: Request, db, user: Principal, f: dict, import_resul
         kind=f.get("kind") or None,
         limit=500,
     )
+    page = svc.list_incidents(db, q)
+    total, rows = page.total, page.incidents
     for r in rows:
         r["local_time"] = r["occurred_at"].astimezone(BRUSSELS_TZ).strftime("%Y-%m-%d %H:%M")
     munis = _municipalities()
@@ -80,31 +78,6 @@ async def incidents_import_page(
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(...),
 ) -> HTMLResponse:
-    name = Path(file.filename or "upload.csv").name or "upload.csv"
     data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            rep = inc_svc.import_file(request.app.state.engine, path, actor=user.name)
-            result = {
-                "ok": True,
-                "inserted": rep.inserted,
-                "unchanged": rep.unchanged,
-                "errors": [],
-            }
-        except InputError as exc:
-            errs = [
-                {
-                    "file": Path(str(e.file)).name,
-                    "row": e.row,
-                    "field": e.field,
-                    "reason": e.reason,
-                    "value": e.value,
-                }
-                for e in exc.errors
-            ]
-            if not errs:
-                errs = [{"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}]
-            result = {"ok": False, "errors": errs}
-    return _incidents_page(request, db, user, {}, import_result=result)
+    res = svc.import_upload(request.app.state.engine, file.filename or "", data, actor=user.name)
+    return _incidents_page(request, db, user, {}, import_result=res.to_dict())

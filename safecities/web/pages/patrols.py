@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
+from safecities.patrols.governance import APPROVED
 from safecities.web.pages.core import _day, render
 
 router = APIRouter(include_in_schema=False)
@@ -28,9 +29,10 @@ def _patrols_page(
 ):
     import re as _re
 
-    from safecities.api import patrols as psvc
-    from safecities.patrols.governance import document_sha256, list_protocols
+    from safecities.patrols.governance import document_sha256
     from safecities.patrols.protocol import load_protocol, read_document
+    from safecities.patrols.service import list_protocols
+    from safecities.patrols.service import saved as psvc
 
     proto = load_protocol(psvc.protocol_path())
     plans = psvc.list_plans()
@@ -48,7 +50,7 @@ def _patrols_page(
     protocols = list_protocols(db)
     bundled = document_sha256(read_document(psvc.protocol_path())[0])
     # other active protocols (other cities, other versions) a plan can be made under
-    plan_under = [p for p in protocols if p["status"] == "active" and p["sha256"] != bundled]
+    plan_under = [p for p in protocols if p["status"] in APPROVED and p["sha256"] != bundled]
     return render(
         request,
         "patrols.html",
@@ -82,12 +84,12 @@ def patrols_request(
     user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
     reason: str = Form(..., max_length=2000),
 ) -> HTMLResponse:
-    from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
-    from safecities.patrols.governance import request_protocol
+    from safecities.patrols import service
+    from safecities.patrols.service import saved as psvc
 
     try:
-        out = request_protocol(db, psvc.protocol_path(), reason=reason, actor=user.name)
+        out = service.request(db, psvc.protocol_path(), reason=reason, actor=user.name)
         db.commit()
     except SafecitiesError as exc:
         db.rollback()
@@ -104,15 +106,15 @@ async def patrols_request_upload(
     do: str = Form("validate", max_length=10),
 ) -> HTMLResponse:
     """Another city's protocol document: check it (`do=validate`) or request with it."""
-    from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
+    from safecities.patrols import service
 
     data, name = await file.read(1024 * 1024), file.filename or "protocol.yaml"
     try:
         if do != "request":
-            report = psvc.validate_upload(data, name)
+            report = service.validate_upload(data, name).to_dict()
             return _patrols_page(request, db, user, validation=report)
-        out = psvc.request_upload(db, data, name, reason=reason, actor=user.name)
+        out = service.request_upload(db, data, name, reason=reason, actor=user.name)
         db.commit()
     except SafecitiesError as exc:
         db.rollback()
@@ -124,15 +126,17 @@ def _approve(
     request, db, user: Principal, protocol_id: int, refuse_reason: str | None = None
 ) -> HTMLResponse:
     from safecities.errors import SafecitiesError
-    from safecities.patrols.governance import approve, refuse
+    from safecities.patrols import service
 
     try:
-        if refuse_reason is None:
-            out = approve(db, protocol_id, actor=user.name, role=user.role.value)
-        else:
-            out = refuse(
-                db, protocol_id, actor=user.name, role=user.role.value, reason=refuse_reason
-            )
+        out = service.decide(
+            db,
+            protocol_id,
+            actor=user.name,
+            role=user.role.value,
+            approve=refuse_reason is None,
+            reason=refuse_reason,
+        )
         db.commit()
     except SafecitiesError as exc:
         db.rollback()
@@ -184,8 +188,8 @@ async def patrols_check(
     user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     file: UploadFile = File(...),
 ) -> HTMLResponse:
-    from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
+    from safecities.patrols.service import saved as psvc
 
     try:
         report = psvc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
@@ -203,22 +207,18 @@ def patrols_plan(
     seed: int = Form(0, ge=0, le=2**31 - 1),
     protocol: str = Form("", max_length=12),
 ) -> HTMLResponse:
-    from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
+    from safecities.patrols.service import saved as psvc
 
     d1, d2 = _day(first), _day(last)
     if d1 is None or d2 is None:
         return _patrols_page(request, db, user, "from/to: YYYY-MM-DD", "error", 400)
     protocol_id = int(protocol) if protocol.isdigit() and int(protocol) > 0 else None
     try:
-        out = psvc.make(
-            request.app.state.engine,
-            first=d1,
-            last=d2,
-            seed=seed,
-            time_limit=30,
-            protocol_id=protocol_id,
+        opts = psvc.SavedPlanOptions(
+            first=d1, last=d2, seed=seed, time_limit=30, protocol_id=protocol_id
         )
+        out = psvc.make_saved(request.app.state.engine, opts)
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
@@ -253,9 +253,9 @@ def plan_calendar_page(
     start: str | None = Query(None, max_length=10),
 ) -> HTMLResponse:
     """A plan per command post: hours down, a week of days across, violations marked."""
-    from safecities.api import patrols as psvc
     from safecities.errors import NotFound, SafecitiesError
     from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.service import saved as psvc
 
     proto = load_protocol(psvc.protocol_path())
     posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
