@@ -565,7 +565,7 @@ class AutoForecaster(Forecaster):
     def __init__(
         self,
         grid: Any = None,
-        validation_days: float = 112.0,
+        validation_days: float = 168.0,
         validation_horizon_days: float = 7.0,
         coverage: float = 5.0,
         default: str = "sepp",

@@ -234,13 +234,13 @@ def test_auto_chooses_triggering_on_self_exciting_data_and_reports_why(sepp_even
     origin = T0 + 400
     est = AutoForecaster(grid=grid).fit(sepp_events.before(origin), until=origin)
     assert est.chosen_name_ == "sepp"
-    assert set(est.scores_) == set(auto_candidates(grid)) and est.n_validation_windows_ == 16
+    assert set(est.scores_) == set(auto_candidates(grid)) and est.n_validation_windows_ == 24
     assert all(0 <= v["hit_rate"] <= 1 and v["n_events"] > 0 for v in est.scores_.values())
     # the same choice and surface again: the draws are seeded, nothing but the past is used
     again = AutoForecaster(grid=grid).fit(sepp_events.before(origin), until=origin)
     assert np.array_equal(again.predict(origin, 7.0), est.predict(origin, 7.0))
     fitted = svc.fitted_params(est)
-    assert fitted["chosen"] == "sepp" and fitted["validation"]["n_windows"] == 16
+    assert fitted["chosen"] == "sepp" and fitted["validation"]["n_windows"] == 24
     assert "theta" in fitted["chosen_fitted"] and fitted["validation"]["scores"]["sepp"]["pai"] > 1
     assert fitted["validation"]["default"] == "sepp" and fitted["choice_reason"]
     naive_first = AutoForecaster(grid=grid, default="naive(365d)")
