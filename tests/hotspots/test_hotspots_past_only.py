@@ -256,3 +256,22 @@ def test_auto_on_a_short_history_falls_back_to_the_plain_density(square_grid):
     assert est.n_validation_windows_ == 0 and est.chosen_name_ == "kde(365d)"
     assert est.choice_reason_ == "no validation events: the plain kernel density"
     assert est.predict(T0 + 1.5, 1.0).sum() == pytest.approx(RATE, rel=0.5)
+
+
+def test_h3_forecasts_clone_and_ignore_the_future(past_and_future):
+    """H3 grids survive `clone` (auto clones its candidates) and are past-only too."""
+    docs = [
+        svc.forecast(
+            svc.ForecastRequest(
+                source=svc.Source(events=p),
+                area=svc.Area(grid="h3", h3_resolution=8),
+                method="auto",
+                at=ORIGIN,
+                horizon="7d",
+            )  # fmt: skip
+        ).to_dict()
+        for p in past_and_future
+    ]
+    assert docs[0]["top_cells"] == docs[1]["top_cells"] and docs[0]["grid"] == docs[1]["grid"]
+    assert docs[0]["grid"]["id_scheme"] == "H3 index (global)"
+    assert docs[0]["top_cells"][0]["cell_id"].startswith("88")  # resolution 8
