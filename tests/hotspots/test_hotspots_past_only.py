@@ -275,3 +275,18 @@ def test_h3_forecasts_clone_and_ignore_the_future(past_and_future):
     assert docs[0]["top_cells"] == docs[1]["top_cells"] and docs[0]["grid"] == docs[1]["grid"]
     assert docs[0]["grid"]["id_scheme"] == "H3 index (global)"
     assert docs[0]["top_cells"][0]["cell_id"].startswith("88")  # resolution 8
+
+
+@pytest.mark.parametrize("days", [60, 730])
+def test_forecast_json_expected_events_on_a_short_and_a_long_history(days, tmp_path, frame_of):
+    """The `expected_events` of `hotspots forecast --json` (the service) on a file of a Poisson
+    process of 8 events a day: within 12 % of 56 for the week after, two months or two years."""
+    path = _csv(tmp_path / "poisson.csv", frame_of(_poisson(days, seed=days + 1)))
+    at = pd.Timestamp(round((T0 + days) * DAY_SECONDS), unit="s", tz="UTC")
+    for method in ("naive", "sepp"):
+        doc = svc.forecast(
+            svc.ForecastRequest(source=svc.Source(events=path), method=method,
+                                at=at.isoformat(), horizon="7d")
+        ).to_dict()  # fmt: skip
+        assert doc["expected_events"] == pytest.approx(RATE * 7, rel=0.12), (method, doc)
+        assert doc["fitted"]["history_days"] == pytest.approx(days, rel=0.02)
