@@ -203,7 +203,7 @@ def did_cmd(
         str | None,
         typer.Option(
             "--adoption-col",
-            help="Column with each unit's first treated period (empty: never); staggered "
+            help="Column with each unit's first treated period (0 or empty: never); staggered "
             "adoption, estimated with Callaway and Sant'Anna group-time effects.",
         ),
     ] = None,
@@ -217,6 +217,12 @@ def did_cmd(
     control_group: Annotated[
         str, typer.Option("--control-group", help="Staggered: never or notyet (treated).")
     ] = "notyet",
+    anticipation: Annotated[
+        int,
+        typer.Option(
+            "--anticipation", min=0, help="Staggered: periods of anticipation before adoption."
+        ),
+    ] = 0,
     boot: Annotated[int, typer.Option("--boot", help="Bootstrap replications (staggered).")] = 999,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
@@ -226,8 +232,8 @@ def did_cmd(
         service.DidRequest(
             panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
             treated=treated, intervention=intervention, adoption_col=adoption_col,
-            controls=controls, n_controls=n_controls, control_group=control_group, boot=boot,
-            seed=seed,
+            controls=controls, n_controls=n_controls, control_group=control_group,
+            anticipation=anticipation, boot=boot, seed=seed,
         )
     )  # fmt: skip
     if json_out:
@@ -237,9 +243,12 @@ def did_cmd(
     lo, hi = out["conf_int_95"]
     lines = [f"{out['method']}: effect {out['effect']:.3f} (95% CI {lo:.3f} to {hi:.3f})"]
     pt = out["pretrend_test"]
-    lines.append(
-        f"Pre-trend test p = {pt['p_value']:.3f} ({'passed' if pt['passed'] else 'FAILED'})"
-    )
+    reading = pt.get("reading") or ("passed" if pt.get("passed") else "FAILED")
+    lines.append(f"Pre-trend test p = {pt['p_value']:.3f}: {reading}")
+    for kind, a in (out.get("aggregates") or {}).items():
+        lines.append(f"  {kind:9s} {a['att']:.4f} (95% CI {a['ci'][0]:.4f} to {a['ci'][1]:.4f})")
+    if (out.get("units") or {}).get("note"):
+        lines.append(f"Note: {out['units']['note']}")
     if out.get("power"):
         lines.append(f"Power: {out['power']['words']}")
     lines.append(f"Method: {out['reference']}")

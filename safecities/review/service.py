@@ -277,13 +277,18 @@ def to_datetime(values: pd.Series, source: str, column: str) -> pd.Series:
     return parsed.dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
 
 
-def power_for(baseline_per_month: float, pre_months: int, months: int, effect: float, seed: int):
-    """The power sentence attached to an estimate (a pre/post comparison of counts)."""
+def power_for(
+    baseline: float, pre: int, post: int, effect: float, seed: int, *,
+    dispersion: float = 0.0, period: str = "month",
+):  # fmt: skip
+    """The power sentence attached to an estimate: a pre/post comparison of counts with `pre`
+    and `post` periods (`period` names them) at `baseline` events a period, with the series'
+    own dispersion."""
     from safecities.review.power import power_analysis
 
     return power_analysis(
-        max(baseline_per_month, 1e-3), max(months, 1), effect, pre_months=max(pre_months, 1),
-        seed=seed, n_sim=2000,
+        max(baseline, 1e-3), max(post, 1), effect, pre_months=max(pre, 1), seed=seed,
+        n_sim=2000, dispersion=dispersion, period=period,
     )  # fmt: skip
 
 
@@ -527,6 +532,7 @@ class DidRequest:
     controls: str | None = None
     n_controls: int | None = None
     control_group: str = "notyet"
+    anticipation: int = 0
     boot: int = 999
     seed: int = 0
 
@@ -534,7 +540,7 @@ class DidRequest:
 def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
     """Difference-in-differences (event study, pre-trend test), or staggered adoption with
     Callaway-Sant'Anna group-time effects when `adoption_col` is given; plus its power."""
-    from safecities.review.did import CallawaySantAnna, DiD
+    from safecities.review.did import CallawaySantAnna, DiD, is_never_treated
     from safecities.review.panel import normalise_times, parse_time, require_columns
 
     boot = _clamp(req.boot, limits.max_boot, lo=9)
@@ -551,7 +557,7 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                 first = df.groupby(df[unit_col].astype(str))[acol].first()
 
                 def when(v):
-                    if v is None or (isinstance(v, float) and v != v) or str(v).strip() == "":
+                    if is_never_treated(v):  # R did's coding: 0 or empty = never treated
                         return None
                     return parse_time(str(v), df[time_col], f"{o('adoption_col')} {acol}")
 
@@ -561,7 +567,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                     raise InputError(f"{o('adoption_col')} {acol}: no unit is ever treated")
                 res = CallawaySantAnna(
                     df, unit_col=unit_col, time_col=time_col, outcome=req.outcome,
-                    adoption=adoption, control_group=req.control_group, source=display,
+                    adoption=adoption, control_group=req.control_group,
+                    anticipation=req.anticipation, source=display,
                 ).fit(n_boot=boot, seed=req.seed)  # fmt: skip
                 first_t = min(a for a in adoption if a is not None)
                 pre_rows = df[
@@ -582,11 +589,14 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                 res = model.fit()
                 pre_rows = df[df[unit_col].astype(str).isin(model.treated) & (df[time_col] < t0)]
             out = res.to_dict()
+            y = pd.to_numeric(df[req.outcome], errors="coerce")
+            counts = bool((y >= 0).all() and (y == y.round()).all())
             n_pre = pre_rows[time_col].nunique()
             n_post = df[time_col].nunique() - n_pre
             base = float(pre_rows.groupby(time_col)[req.outcome].sum().mean()) if n_pre else 0.0
-            if base > 0 and n_post > 0:
-                pw = power_for(base, n_pre, n_post, -0.30, req.seed).to_dict()
+            # A power sentence only for counts (its test is a count test), in panel periods.
+            if counts and base > 0 and n_post > 0:
+                pw = power_for(base, n_pre, n_post, -0.30, req.seed, period="period").to_dict()
                 pw["note"] = (
                     "power of a pre/post comparison of the treated units' summed counts per "
                     "period (optimistic for DiD, which also carries the controls' noise)"
@@ -599,7 +609,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
             "panel": display, "unit_col": unit_col, "time_col": time_col,
             "outcome": req.outcome, "treated": req.treated, "intervention": req.intervention,
             "adoption_col": req.adoption_col, "controls": req.controls,
-            "n_controls": req.n_controls, "control_group": req.control_group, "boot": boot,
+            "n_controls": req.n_controls, "control_group": req.control_group,
+            "anticipation": req.anticipation, "boot": boot,
         }  # fmt: skip
         manifest = _manifest("review did", params, req.seed, {"panel": t.path})
     return Result(out, manifest)
