@@ -64,6 +64,32 @@ def scm_cmd(
     no_placebo: Annotated[
         bool, typer.Option("--no-placebo", help="Skip in-space placebo inference.")
     ] = False,
+    train_predictor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--train-predictor",
+            help="Repeatable COLUMN:SPEC, one per predictor: with --train-fit-period, V is chosen "
+            "on this training specification and reused with --predictor (ADH 2015).",
+        ),
+    ] = None,
+    train_fit_period: Annotated[
+        str | None,
+        typer.Option(
+            "--train-fit-period", help="FROM-TO: outcome periods that choose V in training."
+        ),
+    ] = None,
+    custom_v: Annotated[
+        Path | None,
+        typer.Option("--custom-v", help="CSV with columns predictor,v: use this V, no search."),
+    ] = None,
+    in_time_placebo: Annotated[
+        str | None,
+        typer.Option("--in-time-placebo", help="A pre-period time used as a fake intervention."),
+    ] = None,
+    leave_one_out: Annotated[
+        bool,
+        typer.Option("--leave-one-out", help="Refit without each donor of weight >= 1 %."),
+    ] = False,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -74,7 +100,10 @@ def scm_cmd(
                 panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
                 treated=treated, intervention=intervention, covariates=covariates,
                 predictor=tuple(predictor or ()), fit_period=fit_period, donors=donors,
-                starts=starts, preset=preset, placebo=not no_placebo, seed=seed,
+                starts=starts, preset=preset, placebo=not no_placebo,
+                train_predictor=tuple(train_predictor or ()), train_fit_period=train_fit_period,
+                custom_v=custom_v, in_time_placebo=in_time_placebo, leave_one_out=leave_one_out,
+                seed=seed,
             ),
             on_progress=bar.advance,
         )  # fmt: skip
@@ -98,8 +127,8 @@ def scm_cmd(
         lines.append(
             f"Placebo: rank {r.placebo.rank} of {r.placebo.n_units}, p = {r.placebo.p_value:.3f}"
         )
-    if not r.hull["ok"]:
-        lines.append("WARNING: treated unit outside the donors' range; do not trust this fit.")
+    for w in r.warnings:
+        lines.append(f"WARNING: {w}")
     lines.append(f"Method: {r.method}")
     _print_lines(lines)
 

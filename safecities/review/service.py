@@ -62,7 +62,7 @@ class Limits:
 CLI_LIMITS = Limits()
 API_LIMITS = Limits(
     max_upload_bytes=5 * 1024 * 1024, max_rows=50_000, max_units=200, max_periods=520,
-    max_starts=4, max_placebo_donors=40, placebo_starts=1, max_boot=499, max_sims=2000,
+    max_starts=8, max_placebo_donors=40, max_boot=499, max_sims=2000,
     cli=False,
 )  # fmt: skip
 
@@ -312,7 +312,28 @@ class ScmRequest:
     starts: int = 4
     preset: str = "normal"
     placebo: bool = True
+    train_predictor: tuple[str, ...] = ()
+    train_fit_period: str | None = None
+    custom_v: Source | None = None  # CSV with columns predictor,v
+    in_time_placebo: str | None = None
+    leave_one_out: bool = False
     seed: int = 0
+
+
+def read_custom_v(src: Source, limits: Limits) -> dict[str, float]:
+    """`--custom-v FILE`: a CSV with columns `predictor` (the labels of --predictor/--covariates,
+    as in the JSON's predictor_weights) and `v`; every bad row named at once."""
+    from safecities.review.panel import require_columns
+
+    with _open_table(src, limits) as t:
+        require_columns(t.df, ["predictor", "v"], t.display)
+        v = pd.to_numeric(t.df["v"], errors="coerce")
+        errors = [
+            RowError(t.display, int(i) + 1, "v", "not a non-negative number", str(t.df["v"][i]))
+            for i in t.df.index[v.isna() | (v < 0)]
+        ]
+        _row_errors(t.display, errors, limits)
+        return {str(k).strip(): float(x) for k, x in zip(t.df["predictor"], v, strict=True)}
 
 
 def scm(
@@ -326,6 +347,7 @@ def scm(
     from safecities.review.scm import SyntheticControl, parse_predictor
 
     starts = _clamp(req.starts, limits.max_starts)
+    custom_v = read_custom_v(req.custom_v, limits) if req.custom_v is not None else None
     with _open_table(req.panel, limits) as t:
         _validate_panel(t, req.unit_col, req.time_col, [req.outcome], limits)
         df, o = t.df, limits.opt
@@ -334,6 +356,17 @@ def scm(
             df[req.time_col] = normalise_times(df[req.time_col], t.display, req.time_col)
             t0 = parse_time(req.intervention, df[req.time_col], o("intervention"))
             preds = [parse_predictor(s, df[req.time_col]) for s in req.predictor]
+            train = [parse_predictor(s, df[req.time_col]) for s in req.train_predictor]
+            train_fit = (
+                parse_periods(req.train_fit_period, df[req.time_col], o("train_fit_period"))
+                if req.train_fit_period
+                else None
+            )
+            when = (
+                parse_time(req.in_time_placebo, df[req.time_col], o("in_time_placebo"))
+                if req.in_time_placebo
+                else None
+            )
             fit = (
                 parse_periods(req.fit_period, df[req.time_col], o("fit_period"))
                 if req.fit_period
@@ -344,6 +377,7 @@ def scm(
                 treated=req.treated, intervention=t0, predictors=preds,
                 covariates=split_list(req.covariates), fit_period=fit,
                 donors=split_list(req.donors) or None, source=t.display,
+                train_predictors=train, train_fit_period=train_fit, custom_v=custom_v,
             )  # fmt: skip
             cap = limits.max_placebo_donors
             if req.placebo and cap is not None and len(model.donors) > cap:
@@ -354,7 +388,8 @@ def scm(
             return model.fit(
                 n_starts=starts, placebo=req.placebo,
                 placebo_starts=limits.placebo_starts if req.placebo else None, seed=req.seed,
-                preset=req.preset, on_progress=on_progress,
+                preset=req.preset, on_progress=on_progress, in_time_placebo=when,
+                leave_one_out=req.leave_one_out,
             )  # fmt: skip
 
         res = guard(run, t.tmp, t.display)
@@ -364,6 +399,9 @@ def scm(
             "covariates": req.covariates, "predictor": list(req.predictor),
             "fit_period": req.fit_period, "donors": req.donors, "starts": starts,
             "preset": req.preset, "placebo": req.placebo,
+            "train_predictor": list(req.train_predictor), "train_fit_period": req.train_fit_period,
+            "custom_v": custom_v, "in_time_placebo": req.in_time_placebo,
+            "leave_one_out": req.leave_one_out,
         }  # fmt: skip
         manifest = _manifest("review scm", params, req.seed, {"panel": t.path})
     manifest["solver"] = {
