@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -53,17 +54,28 @@ def plan_document(db, engine, req: verbs.PlanRequest, *, wait: float) -> dict[st
     return verbs.plan_in_background(engine, req, data_version(db), wait=wait)
 
 
-@router.get("")
+@router.get("", responses=exports.openapi())
 def list_cameras(
+    response: Response,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
     municipality: str | None = Query(None, max_length=60, description="NIS code or name."),
     status: str | None = Query(None, max_length=32),
-) -> list[dict[str, Any]]:
-    """Cameras the caller may see (a camera operator: only their municipality)."""
-    return verbs.list_(db, caller_of(user), municipality=municipality, status=status).to_dict()[
+    limit: int | None = Query(None, ge=1, le=1000, description="Page size (default: all)."),
+    offset: int = Query(0, ge=0, le=10**9),
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: every filtered camera, unpaged."
+    ),
+) -> Any:
+    """Cameras the caller may see (a camera operator: only their municipality), by id; the
+    number matching the filters is in the `X-Total-Count` header."""
+    cams = verbs.list_(db, caller_of(user), municipality=municipality, status=status).to_dict()[
         "cameras"
     ]
+    if fmt != "json":
+        return exports.response(exports.export(cams, fmt, "cameras", service.COLUMNS))
+    response.headers["X-Total-Count"] = str(len(cams))
+    return cams[offset : offset + limit] if limit else cams[offset:]
 
 
 @router.get("/geojson", responses={200: {"content": {"application/geo+json": {}}}})
@@ -230,23 +242,39 @@ class PlanIn(BaseModel):
     )
 
 
-@router.post("/plan", responses={202: {}, 400: {}, 429: {}})
+#: Columns of the chosen-sites download (those of `cameras plan --out`).
+CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
+
+
+@router.post(
+    "/plan",
+    responses={202: {}, 400: {}, 429: {}, **exports.openapi()},
+)
 def plan(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
     body: PlanIn,
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: the chosen sites only."
+    ),
 ) -> Any:
     """Budget planner (as `safecities cameras plan --json`): chosen sites, covered demand, the
     coverage-against-budget `curve` and the `manifest` with the solver's status and gap.
     Cached until the next write. A run longer than 5 s answers 202 `{status: "running"}` with
-    Retry-After: send the same body again for the result (429 when too many runs are queued)."""
+    Retry-After: send the same body again for the result (429 when too many runs are queued).
+    `format` downloads the chosen sites."""
     p = body.model_dump()
     req = verbs.PlanRequest(**{k: p[k] for k in ("budget", "radius", "alternatives", "share",
                                                  "min_difference", "curve_steps", "time_limit",
                                                  "candidates", "demand")})  # fmt: skip
     try:
-        return plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
+        report = plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
+        if fmt == "json":
+            return report
+        return exports.response(
+            exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS)
+        )
     except verbs.PlanRunning as exc:
         return JSONResponse({"status": "running", "detail": str(exc)}, status_code=202,
                             headers={"Retry-After": "3"})  # fmt: skip

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
+from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -21,6 +22,7 @@ from safecities.store import cache as inc
 router = APIRouter(prefix="/api/hotspots", tags=["hotspots"])
 City = Literal[CITIES]  # type: ignore[valid-type]
 Method = Literal[svc.METHODS]  # type: ignore[valid-type]
+ExportFormat = Literal["json", "csv", "xlsx", "geojson"]
 VERBS = {
     "forecast": svc.forecast,
     "detect": svc.detect,
@@ -58,7 +60,7 @@ def forecast_request(
     )  # fmt: skip
 
 
-@router.get("/forecast", responses={400: {}})
+@router.get("/forecast", responses={400: {}, **exports.openapi()})
 def forecast(
     request: Request,
     db: DbSession,
@@ -69,12 +71,15 @@ def forecast(
     at: str | None = Query(None, max_length=25, description="Origin; default after last event."),
     cell_size: float = Query(250.0, ge=100, le=2000),
     top: float = Query(5.0, gt=0, le=100),
-) -> dict[str, Any]:
+    fmt: ExportFormat = Query("json", alias="format", description="csv/xlsx/geojson: `cells`."),
+) -> Any:
     """Expected events per grid cell in [at, at + horizon): the keys of `safecities hotspots
-    forecast --json`, plus `cells` (the top `top` % as GeoJSON), `cell_size_m`, `top_pct`."""
+    forecast --json`, plus `cells` (the top `top` % as GeoJSON), `cell_size_m`, `top_pct`;
+    `format` downloads those cells."""
     engine = request.app.state.engine
     req = forecast_request(engine, city, method, horizon, at, cell_size, top)
-    return answer(db, "forecast", req)
+    out = answer(db, "forecast", req)
+    return out if fmt == "json" else exports.features_download(out["cells"], fmt, "forecast")
 
 
 Day = Annotated[date | None, Query(description="Local date (events' time zone).")]
@@ -92,7 +97,7 @@ def detect_request(
     )  # fmt: skip
 
 
-@router.get("/detect", responses={400: {}})
+@router.get("/detect", responses={400: {}, **exports.openapi()})
 def detect(
     request: Request,
     db: DbSession,
@@ -106,14 +111,19 @@ def detect(
     permutations: int = Query(0, ge=0, le=99),
     seed: Seed = 0,
     geojson: bool = Query(False, description="Add `geojson`: cells with events or a Gi* class."),
-) -> dict[str, Any]:
+    fmt: ExportFormat = Query(
+        "json", alias="format", description="csv/xlsx/geojson: the cells of `geojson`."
+    ),
+) -> Any:
     """Counts, kernel density and Getis-Ord Gi* hot/cold cells (FDR) of the register's
-    incidents; the keys of `safecities hotspots detect --json`."""
+    incidents; the keys of `safecities hotspots detect --json`; `format` downloads the cells
+    with events or a Gi* class."""
     req = detect_request(
         request.app.state.engine, city, start, end, cell_size, bandwidth, alpha, permutations,
-        seed, geojson,
+        seed, geojson or fmt != "json",
     )  # fmt: skip
-    return answer(db, "detect", req)
+    out = answer(db, "detect", req)
+    return out if fmt == "json" else exports.features_download(out["geojson"], fmt, "detect")
 
 
 @router.get("/emerging", responses={400: {}})
