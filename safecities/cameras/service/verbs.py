@@ -182,13 +182,13 @@ REPORT_COLUMNS = ("file", "row", "field", "reason", "value")
 def write_error_report(rows: list[dict[str, Any]], path: Path) -> None:
     """`--report errors.csv`: every problem, one per line; cells that a spreadsheet would run as
     a formula are neutralised (OWASP)."""
-    from safecities.safeio import safe_row
+    from safecities.safeio import safe_cell
 
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(REPORT_COLUMNS)
         for r in rows:
-            w.writerow(safe_row("" if r.get(c) is None else r.get(c) for c in REPORT_COLUMNS))
+            w.writerow([safe_cell("" if r.get(c) is None else r.get(c)) for c in REPORT_COLUMNS])
 
 
 def safe_name(filename: str | None, default: str = "upload.csv") -> str:
