@@ -206,6 +206,7 @@ def patrols_plan(
     last: str = Form(..., alias="to", max_length=10),
     seed: int = Form(0, ge=0, le=2**31 - 1),
     protocol: str = Form("", max_length=12),
+    cont: str = Form("", alias="continue", max_length=3),
 ) -> HTMLResponse:
     from safecities.errors import SafecitiesError
     from safecities.patrols.service import saved as psvc
@@ -216,12 +217,19 @@ def patrols_plan(
     protocol_id = int(protocol) if protocol.isdigit() and int(protocol) > 0 else None
     try:
         opts = psvc.SavedPlanOptions(
-            first=d1, last=d2, seed=seed, time_limit=30, protocol_id=protocol_id
+            first=d1,
+            last=d2,
+            seed=seed,
+            time_limit=30,
+            protocol_id=protocol_id,
+            continue_latest=cont == "1",
         )
         out = psvc.make_saved(request.app.state.engine, opts)
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
+    if out["after"]:
+        msg += f" / after {out['after']}"
     return _patrols_page(request, db, user, msg)
 
 
