@@ -50,6 +50,8 @@ LAYER_LABELS = {
     "sporadic": N_("sporadic"),
     "oscillating": N_("oscillating"),
     "historical": N_("historical"),
+    "detect_units": N_("Getis-Ord Gi* class of each cell (false discovery rate 5 %)"),
+    "emerging_units": N_("Trend class of each cell over the space-time cube"),
 }
 CHART_TITLES = {
     "weekday": N_("Expected incidents per week in the named zones, by weekday"),
