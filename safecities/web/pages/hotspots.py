@@ -51,6 +51,8 @@ LAYER_LABELS = {
     "sporadic": N_("sporadic"),
     "oscillating": N_("oscillating"),
     "historical": N_("historical"),
+    "detect_units": N_("Getis-Ord Gi* class of each cell (false discovery rate 5 %)"),
+    "emerging_units": N_("Trend class of each cell over the space-time cube"),
 }
 #: The method picker's labels: the shared ones plus `auto` (this page's default).
 METHOD_LABELS = {"auto": N_("auto (chosen by validation)"), **labels.METHOD_LABELS}

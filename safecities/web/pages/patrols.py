@@ -26,6 +26,7 @@ def _patrols_page(
     status_code=200,
     check=None,
     validation=None,
+    zone=None,
 ):
     import re as _re
 
@@ -51,6 +52,8 @@ def _patrols_page(
     bundled = document_sha256(read_document(psvc.protocol_path())[0])
     # other active protocols (other cities, other versions) a plan can be made under
     plan_under = [p for p in protocols if p["status"] in APPROVED and p["sha256"] != bundled]
+    # ?zone=ID (the map's "plan patrols for ..." link): that zone and its command post preselected
+    focus = next((z for z in proto.zones if z.id == zone), None)
     return render(
         request,
         "patrols.html",
@@ -67,6 +70,11 @@ def _patrols_page(
         message_css=css,
         check=check,
         default_day=default_day.isoformat(),
+        focus_zone=focus,
+        focus_post=next(
+            (c for c in proto.command_posts if focus and c.id == focus.command_post), None
+        ),
+        unknown_zone=zone if zone and focus is None else None,
     )
 
 
@@ -74,8 +82,9 @@ def patrols_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    zone: str | None = Query(None, max_length=80),
 ) -> HTMLResponse:
-    return _patrols_page(request, db, user)
+    return _patrols_page(request, db, user, zone=zone)
 
 
 def patrols_request(
