@@ -6,7 +6,7 @@ library calls as the CLI)."""
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +19,14 @@ from safecities.domain import Role
 from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.web import labels
 from safecities.web.labels import N_
-from safecities.web.pages.core import _municipalities, map_labels, render, translate
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _municipalities,
+    map_labels,
+    render,
+    table_nav,
+    translate,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,17 +49,32 @@ def _import_municipalities(user: Principal) -> list[dict]:
     return munis
 
 
-def _cameras_page(request, db, user: Principal, import_result=None, status_code=200):
+def _cameras_page(
+    request, db, user: Principal, import_result=None, status_code=200, f=None, offset: int = 0
+):
     from safecities.cameras import service
 
-    cams = service.list_cameras(db, _caller(user))
+    f = f or {"municipality": None, "status": None}
     munis = {m["nis"]: m["name"] for m in _municipalities()}
+    if f["municipality"] not in munis or (
+        user.role is Role.CAMERA_OPERATOR and f["municipality"] != user.municipality_id
+    ):
+        f["municipality"] = None  # an operator's list is their municipality anyway
+    if f["status"] not in labels.CAMERA_STATUS_LABELS:
+        f["status"] = None
+    cams = service.list_cameras(db, _caller(user), **f)
+    nav = table_nav(request, "/api/cameras", f, len(cams), offset)
     cov = adapter.coverage(db, request.app.state.engine, user)
     return render(
         request,
         "cameras.html",
         status_code=status_code,
-        cameras=cams,
+        cameras=cams[offset : offset + PAGE_SIZE],
+        total=len(cams),
+        table=nav,
+        f=f,
+        # an operator sees their own municipality only: no municipality filter to offer
+        filter_municipalities=[] if user.role is Role.CAMERA_OPERATOR else _municipalities(),
         muni_names=munis,
         status_labels=labels.CAMERA_STATUS_LABELS,
         map_labels=map_labels(request),
@@ -69,8 +91,12 @@ def cameras_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    municipality: str | None = Query(None, max_length=5),
+    status: str | None = Query(None, max_length=32),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> HTMLResponse:
-    return _cameras_page(request, db, user)
+    f = {"municipality": municipality or None, "status": status or None}
+    return _cameras_page(request, db, user, f=f, offset=offset)
 
 
 async def cameras_import_page(

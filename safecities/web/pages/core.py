@@ -21,7 +21,7 @@ from safecities.api.deps import COOKIE, DbSession, public, require, session_toke
 from safecities.api.permissions import Action
 from safecities.api.routes.auth import do_login, set_session_cookie
 from safecities.errors import CapabilityUnavailable
-from safecities.web import i18n, labels
+from safecities.web import formats, i18n, labels
 
 HERE = Path(__file__).parents[1]
 env = Environment(
@@ -30,6 +30,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.filters.update(formats.FILTERS)  # number, percent, date, datetime in the page's language
 #: The library module whose presence makes a capability's pages available.
 _LIBRARIES = {
     "hotspots": ("safecities.hotspots.forecast", "safecities.hotspots.service"),
@@ -274,3 +275,34 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+# --- tables: paging and downloads (the incidents, cameras and audit pages) ---------------------
+
+#: Rows per page of the register tables.
+PAGE_SIZE = 100
+
+
+def table_nav(
+    request: Request, api: str, filters: dict[str, Any], total: int, offset: int,
+    formats: tuple[str, ...] = ("csv", "xlsx", "geojson"),
+) -> dict[str, Any]:  # fmt: skip
+    """Paging links of a table page (same filters, another offset) and its download links: the
+    API route `api` with the same filters and `format=`, so a download holds every filtered row
+    (not only the page shown)."""
+    from urllib.parse import urlencode
+
+    params = {k: str(v) for k, v in filters.items() if v not in (None, "")}
+    offset = max(0, min(offset, max(total - 1, 0)))
+
+    def page_url(at: int) -> str:
+        return f"{request.url.path}?{urlencode(params | {'offset': at})}"
+
+    return {
+        "total": total,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + PAGE_SIZE, total),
+        "prev": page_url(max(0, offset - PAGE_SIZE)) if offset > 0 else None,
+        "next": page_url(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+        "downloads": [(f, f"{api}?{urlencode(params | {'format': f})}") for f in formats],
+    }
