@@ -4,7 +4,7 @@ its coverage-against-budget curve. Every figure comes from `safecities.api.camer
 library calls as the CLI)."""
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
@@ -270,7 +270,8 @@ def plan_run(
     budget: float = Form(..., ge=0, le=1e9),
     radius: float = Form(150.0, ge=1, le=500),
     curve_steps: int = Form(5, ge=0, le=6),
-) -> HTMLResponse:
+    fmt: Literal["csv", "xlsx", "geojson"] | None = Form(None, alias="format"),
+) -> Response:
     form = {"budget": budget, "radius": radius, "curve_steps": curve_steps}
     params = form | {"alternatives": 0, "share": 0.95, "min_difference": 1, "time_limit": 5.0,
                      "candidates": None, "demand": None}  # fmt: skip
@@ -280,6 +281,11 @@ def plan_run(
         return _plan_page(request, user, form, error=str(exc), status_code=400)
     except (adapter.PlanRunning, adapter.PlanBusy):
         return _plan_page(request, user, form, running=True, status_code=202)
+    if fmt:  # a download button under the result: the same run, from the cache
+        from safecities import exports
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
     return _plan_page(request, user, form, report=report)
 
 

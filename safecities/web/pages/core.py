@@ -5,6 +5,7 @@ cameras, review, audit) with their own router; `safecities.web.pages.mount` incl
 """
 
 import importlib
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -281,11 +282,12 @@ def _day(text: str | None) -> date | None:
 
 #: Rows per page of the register tables.
 PAGE_SIZE = 100
+EXPORT_FORMATS = ("csv", "xlsx", "geojson")
 
 
 def table_nav(
     request: Request, api: str, filters: dict[str, Any], total: int, offset: int,
-    formats: tuple[str, ...] = ("csv", "xlsx", "geojson"),
+    formats: Sequence[str] = EXPORT_FORMATS,
 ) -> dict[str, Any]:  # fmt: skip
     """Paging links of a table page (same filters, another offset) and its download links: the
     API route `api` with the same filters and `format=`, so a download holds every filtered row
@@ -304,5 +306,16 @@ def table_nav(
         "last": min(offset + PAGE_SIZE, total),
         "prev": page_url(max(0, offset - PAGE_SIZE)) if offset > 0 else None,
         "next": page_url(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
-        "downloads": [(f, f"{api}?{urlencode(params | {'format': f})}") for f in formats],
+        "downloads": download_links(f"{api}?{urlencode(params)}", formats),
     }
+
+
+def download_links(url: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[tuple[str, str]]:
+    """(format, URL) of each download of the API route `url` (query kept, `format=` added)."""
+    from urllib.parse import urlencode
+
+    sep = "&" if "?" in url and not url.endswith("?") else ("" if url.endswith("?") else "?")
+    return [(f, f"{url}{sep}{urlencode({'format': f})}") for f in formats]
+
+
+env.globals["download_links"] = download_links
