@@ -34,7 +34,7 @@ def activate_brussels_protocol(engine) -> dict[str, Any]:
     path = Path(str(resources.files("safecities.patrols") / "protocols" / "brussels-2026.yaml"))
     with session_scope(engine) as s:
         for p in governance.list_protocols(s, "brussels"):
-            if p["status"] == "active":
+            if p["status"] in governance.APPROVED:
                 return p
         rec = governance.request_protocol(
             s, path, reason="Protocol approved by the Council of Ministers on 20 March 2026 "

@@ -151,20 +151,41 @@ def load_rules(protocol_path: str | Path) -> _Rules:
 
 
 # --------------------------------------------------------------------------- reading the plan
-def _parse_times(values: pd.Series, tz: ZoneInfo) -> pd.Series:
+def _parse_times(values: pd.Series, tz: ZoneInfo) -> tuple[pd.Series, pd.Series]:
+    """UTC instants of ISO 8601 times, and per value the reason it is refused ("" if none).
+
+    A time must carry a UTC offset, and the offset must be the protocol time zone's at that
+    instant (+01:00 in Brussels winter, +02:00 in summer, DST included): a plan relabelled to
+    another offset, or written without one, would otherwise be read as a different instant
+    without anyone noticing."""
     values = values.astype(str).str.strip()
     has_offset = values.str.contains(_OFFSET)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    why = pd.Series("", index=values.index, dtype=object)
     if has_offset.any():
         out[has_offset] = pd.to_datetime(
             values[has_offset], utc=True, errors="coerce", format="ISO8601"
         )
-    if (~has_offset).any():
-        naive = pd.to_datetime(values[~has_offset], errors="coerce", format="ISO8601")
-        out[~has_offset] = naive.dt.tz_localize(
-            tz, ambiguous="NaT", nonexistent="NaT"
-        ).dt.tz_convert(UTC)
-    return out
+    why[~has_offset] = "has no UTC offset (write e.g. 2026-04-06T22:00:00+02:00)"
+    parsed = has_offset & out.notna()
+    if parsed.any():
+        written = values[parsed].str.extract(r"(Z|[+-]\d\d:?\d\d)$")[0]
+        sign = written.str[0].map({"+": 1, "-": -1}).fillna(0)
+        digits = written.str.replace(":", "", regex=False).str[1:]
+        minutes = sign * (
+            pd.to_numeric(digits.str[:2], errors="coerce").fillna(0) * 60
+            + pd.to_numeric(digits.str[2:4], errors="coerce").fillna(0)
+        )
+        utc = out[parsed]
+        local = utc.dt.tz_convert(tz).dt.tz_localize(None)
+        expected = (local - utc.dt.tz_localize(None)) // pd.Timedelta(minutes=1)
+        wrong = minutes.astype(int) != expected.astype(int)
+        for i in wrong[wrong].index:
+            e = int(expected[i])
+            want = f"{'+' if e >= 0 else '-'}{abs(e) // 60:02d}:{abs(e) % 60:02d}"
+            why[i] = f"has offset {written[i]}, but {tz.key} is at {want} at that instant"
+        out[wrong[wrong].index] = pd.NaT
+    return out, why
 
 
 def read_plan(path: str | Path, rules: _Rules) -> tuple[pd.DataFrame, list[Violation]]:
@@ -183,13 +204,14 @@ def read_plan(path: str | Path, rules: _Rules) -> tuple[pd.DataFrame, list[Viola
             df[c] = ""
     df["row"] = np.arange(1, len(df) + 1)
     bad: list[Violation] = []
-    df["s"] = _parse_times(df["start"], rules.tz)
-    df["e"] = _parse_times(df["end"], rules.tz)
+    df["s"], why_s = _parse_times(df["start"], rules.tz)
+    df["e"], why_e = _parse_times(df["end"], rules.tz)
     for col in ("police", "soldiers"):
         df[col + "_n"] = pd.to_numeric(df[col], errors="coerce")
     problems = pd.Series("", index=df.index)
-    problems[df["s"].isna()] += "field 'start' is not an ISO 8601 time; "
-    problems[df["e"].isna()] += "field 'end' is not an ISO 8601 time; "
+    for col, why in (("start", why_s), ("end", why_e)):
+        problems[why != ""] += f"field {col!r} " + why[why != ""] + "; "
+        problems[df[col[0]].isna() & (why == "")] += f"field {col!r} is not an ISO 8601 time; "
     problems[(df["s"] >= df["e"]).fillna(False)] += "'end' is not after 'start'; "
     for col in ("police", "soldiers"):
         n = df[col + "_n"]

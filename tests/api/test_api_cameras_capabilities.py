@@ -146,9 +146,9 @@ def test_plan_within_budget_curve_monotone_and_cached(client, tokens, auth):
 
 
 def test_plan_from_the_database(client, tokens, auth, monkeypatch):
-    from safecities.api import cameras as adapter
+    from safecities.api.routes import cameras as routes
 
-    monkeypatch.setattr(adapter, "API_WAIT_SECONDS", 0.0)  # answer 202 at once, then poll
+    monkeypatch.setattr(routes, "API_WAIT_SECONDS", 0.0)  # answer 202 at once, then poll
     body = {"budget": 100000, "curve_steps": 2, "time_limit": 2}
     first = client.post("/api/cameras/plan", headers=auth(tokens[Role.ADMIN]), json=body)
     assert first.status_code == 202 and first.json()["status"] == "running"

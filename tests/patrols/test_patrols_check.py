@@ -95,3 +95,29 @@ def test_missing_columns_is_an_input_error(tmp_path: Path, cli) -> None:
     f.write_text("start,end\n")
     res = cli(["plan", "check", str(f), "--protocol", str(MINI)])
     assert res.exit_code == 1 and "missing column" in res.stderr
+
+
+def _day_plan(start: str, end: str, zone: str = "clemenceau") -> list:
+    return [start, end, zone, "POL-001", 2, 0, "cp-south", "patrol", "POL-001", "", ""]
+
+
+def test_times_without_offset_or_with_a_foreign_offset_are_refused(tmp_path: Path, cli) -> None:
+    rows = [
+        _day_plan("2026-04-06T10:00:00+02:00", "2026-04-06T10:15:00+02:00"),  # fine (CEST)
+        _day_plan("2026-04-06T08:15:00+00:00", "2026-04-06T08:30:00+00:00"),  # same instant, relabelled
+        _day_plan("2026-04-06T10:30:00", "2026-04-06T10:45:00+02:00"),  # naive start
+        _day_plan("2026-04-06T10:45:00+02:00", "2026-04-06T09:00:00Z"),  # Z end
+        # DST: 29 March 2026 02:00 CET jumps to 03:00 CEST; 25 October 03:00 CEST back to 02:00 CET
+        _day_plan("2026-03-29T01:45:00+01:00", "2026-03-29T03:00:00+02:00"),  # fine, across the jump
+        _day_plan("2026-03-29T03:00:00+01:00", "2026-03-29T03:15:00+01:00"),  # winter offset in summer
+        _day_plan("2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00"),  # both 02:30s exist
+    ]  # fmt: skip
+    report = check_plan(_write(tmp_path / "tz.csv", rows), MINI)
+    fmt = {v.rows[0]: v.message for v in report.violations if v.rule == "format"}
+    assert set(fmt) == {2, 3, 4, 6}, fmt
+    assert "field 'start' has offset +00:00, but Europe/Brussels is at +02:00" in fmt[2]
+    assert fmt[3].startswith("row 3: field 'start' has no UTC offset")
+    assert "field 'end' has offset Z" in fmt[4]
+    assert "has offset +01:00, but Europe/Brussels is at +02:00" in fmt[6]
+    res = cli(["plan", "check", str(tmp_path / "tz.csv"), "--protocol", str(MINI)])
+    assert res.exit_code == 1 and "row 2: field 'start' has offset +00:00" in res.stdout

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
+from safecities.patrols.governance import APPROVED
 from safecities.web.pages.core import _day, render
 
 router = APIRouter(include_in_schema=False)
@@ -49,7 +50,7 @@ def _patrols_page(
     protocols = list_protocols(db)
     bundled = document_sha256(read_document(psvc.protocol_path())[0])
     # other active protocols (other cities, other versions) a plan can be made under
-    plan_under = [p for p in protocols if p["status"] == "active" and p["sha256"] != bundled]
+    plan_under = [p for p in protocols if p["status"] in APPROVED and p["sha256"] != bundled]
     return render(
         request,
         "patrols.html",
