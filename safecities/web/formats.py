@@ -49,9 +49,9 @@ def percent(value: Any, lang: str | None = None, digits: int = 1) -> str:
         return str(value)
     if x != x:
         return "–"
-    fmt = "#,##0" + (f".{'0' * digits}" if digits else "") + " %"
-    if lang in (None, "en"):
-        fmt = fmt.replace(" %", "%")
+    # NL and FR write a (no-break) space before %, English none
+    sign = "%" if lang in (None, "en") else "\u00a0%"
+    fmt = "#,##0" + (f".{'0' * digits}" if digits else "") + sign
     return format_percent(x, format=fmt, locale=locale_of(lang))
 
 

@@ -15,14 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import COOKIE, DbSession, public, require, session_token
 from safecities.api.permissions import Action
 from safecities.api.routes.auth import do_login, set_session_cookie
 from safecities.errors import CapabilityUnavailable
-from safecities.web import formats, i18n, labels
+from safecities.web import formats, i18n, labels, server_text
 
 HERE = Path(__file__).parents[1]
 env = Environment(
@@ -32,6 +32,21 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.filters.update(formats.FILTERS)  # number, percent, date, datetime in the page's language
+
+
+@pass_context
+def _msg(ctx, text: object) -> str:
+    """`{{ error | msg }}`: a message composed by the server, in the page's language."""
+    return server_text.translate(text, ctx["_"])
+
+
+@pass_context
+def _label(ctx, value: object, kind: str) -> str:
+    """`{{ p.status | label("protocol_status") }}`: a status or decision word, translated."""
+    return server_text.label(kind, value, ctx["_"])
+
+
+env.filters.update(msg=_msg, label=_label)
 #: The library module whose presence makes a capability's pages available.
 _LIBRARIES = {
     "hotspots": ("safecities.hotspots.forecast", "safecities.hotspots.service"),
