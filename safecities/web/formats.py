@@ -88,6 +88,16 @@ def moment(value: Any, lang: str | None = None) -> str:
     return f"{day(v, lang)} {format_time(v, 'HH:mm', locale=locale_of(lang))}"
 
 
+def place_name(props: dict[str, Any], lang: str | None = None) -> str:
+    """A place's name in the reader's language where the data has both (`name_nl`, `name_fr`:
+    municipalities, stations): NL or FR alone, "FR / NL" in English (both are official in
+    Brussels); otherwise the data's `name` as it is (zones have one name)."""
+    nl, fr = props.get("name_nl"), props.get("name_fr")
+    if nl and fr:
+        return nl if lang == "nl" else fr if lang == "fr" else (fr if fr == nl else f"{fr} / {nl}")
+    return str(props.get("name") or nl or fr or props.get("id") or "")
+
+
 def _with_lang(fn):
     @pass_context
     def filt(ctx, value, *args, **kw):
@@ -103,4 +113,5 @@ FILTERS = {
     "percent": _with_lang(percent),
     "date": _with_lang(day),
     "datetime": _with_lang(moment),
+    "place": _with_lang(place_name),
 }

@@ -49,3 +49,19 @@ def test_babel_formats_per_language():
     assert formats.moment(datetime(2025, 10, 26, 1, 30, tzinfo=UTC), "nl") == "26 okt 2025 02:30"
     assert formats.moment("2025-03-30T01:30:00+00:00", "en") == "30 Mar 2025 03:30"
     assert formats.moment("not a time", "en") == "not a time"
+
+
+def test_municipality_names_in_the_reader_language(client, demo_accounts):
+    _signin(client, demo_accounts, Role.ANALYST, "nl")
+    nl = client.get("/incidents").text
+    assert '<option value="21013">Sint-Gillis</option>' in nl
+    _signin(client, demo_accounts, Role.ANALYST, "fr")
+    fr = client.get("/incidents").text
+    assert '<option value="21013">Saint-Gilles</option>' in fr
+    _signin(client, demo_accounts, Role.ANALYST, "en")
+    en = client.get("/incidents").text
+    assert '<option value="21013">Saint-Gilles / Sint-Gillis</option>' in en
+    assert '<option value="21001">Anderlecht</option>' in en  # one name in both languages
+    assert formats.place_name({"name": "Gare du Nord / Noordstation"}, "nl") == (
+        "Gare du Nord / Noordstation"  # zones: one name in the data, shown as it is
+    )

@@ -28,6 +28,7 @@ from safecities.web.labels import N_
 from safecities.web.pages.core import (
     PAGE_SIZE,
     _municipalities,
+    language,
     map_labels,
     render,
     table_nav,
@@ -48,8 +49,8 @@ def _layer_labels(request: Request) -> dict[str, str]:
     return {k: translate(request, v) for k, v in LAYER_LABELS.items()}
 
 
-def _import_municipalities(user: Principal) -> list[dict]:
-    munis = _municipalities()
+def _import_municipalities(user: Principal, lang: str | None = None) -> list[dict]:
+    munis = _municipalities(lang)
     if user.role is Role.CAMERA_OPERATOR:
         return [m for m in munis if m["nis"] == user.municipality_id]
     return munis
@@ -59,7 +60,8 @@ def _cameras_page(
     request, db, user: Principal, import_result=None, status_code=200, f=None, offset: int = 0
 ):
     f = f or {"municipality": None, "status": None}
-    munis = {m["nis"]: m["name"] for m in _municipalities()}
+    lang = language(request)
+    munis = {m["nis"]: m["name"] for m in _municipalities(lang)}
     if f["municipality"] not in munis or (
         user.role is Role.CAMERA_OPERATOR and f["municipality"] != user.municipality_id
     ):
@@ -78,7 +80,7 @@ def _cameras_page(
         table=nav,
         f=f,
         # an operator sees their own municipality only: no municipality filter to offer
-        filter_municipalities=[] if user.role is Role.CAMERA_OPERATOR else _municipalities(),
+        filter_municipalities=[] if user.role is Role.CAMERA_OPERATOR else _municipalities(lang),
         muni_names=munis,
         status_labels=labels.CAMERA_STATUS_LABELS,
         map_labels=map_labels(request),
@@ -86,7 +88,7 @@ def _cameras_page(
         coverage=cov,
         can_edit=user.can(Action.CAMERAS_EDIT),
         can_plan=user.can(Action.CAMERAS_PLAN),
-        import_municipalities=_import_municipalities(user),
+        import_municipalities=_import_municipalities(user, lang),
         import_result=import_result,
     )
 
@@ -148,7 +150,7 @@ def _duplicates_page(request, db, user: Principal, *, done=None, error=None, sta
         status_code=status_code,
         pairs=pairs,
         cams=cams,
-        muni_names={m["nis"]: m["name"] for m in _municipalities()},
+        muni_names={m["nis"]: m["name"] for m in _municipalities(language(request))},
         status_labels=labels.CAMERA_STATUS_LABELS,
         done=done,
         error=error,

@@ -270,17 +270,15 @@ def dashboard(
     )
 
 
-def _municipalities() -> list[dict]:
+def _municipalities(lang: str | None = None) -> list[dict]:
+    """The city's municipalities by name in `lang` (NL or FR name; "FR / NL" otherwise)."""
     import json
 
     from safecities.register.reference import layer_bytes
 
     feats = json.loads(layer_bytes("municipalities", "brussels"))["features"]
     out = [
-        {
-            "nis": f["properties"]["nis"],
-            "name": f"{f['properties']['name_fr']} / {f['properties']['name_nl']}",
-        }
+        {"nis": f["properties"]["nis"], "name": formats.place_name(f["properties"], lang)}
         for f in feats
     ]
     return sorted(out, key=lambda m: m["name"])

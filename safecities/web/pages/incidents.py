@@ -11,7 +11,14 @@ from safecities.api.permissions import Action
 from safecities.domain import BRUSSELS_TZ, IncidentKind
 from safecities.register import service as svc
 from safecities.web import labels
-from safecities.web.pages.core import PAGE_SIZE, _day, _municipalities, render, table_nav
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _day,
+    _municipalities,
+    language,
+    render,
+    table_nav,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +42,7 @@ def _incidents_page(
     )
     page = svc.list_incidents(db, q)
     total, rows = page.total, page.incidents
-    munis = _municipalities()
+    munis = _municipalities(language(request))
     return render(
         request,
         "incidents.html",
