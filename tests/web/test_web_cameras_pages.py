@@ -124,6 +124,16 @@ def test_budget_planner_page_shows_curve(client, demo_accounts):
     spent = re.search(r'id="plan-spent">([\d,]+) / 100,000<', r.text)
     assert spent and int(spent.group(1).replace(",", "")) <= 100000
     assert 'id="plan-chosen"' in r.text and 'data-plan="true"' in r.text
+    # the download buttons post the same form with `format`: the cached run's chosen sites
+    assert 'id="plan-downloads"' in r.text and 'name="format" value="xlsx"' in r.text
+    d = client.post("/cameras/plan", data={"budget": "100000", "curve_steps": "2", "format": "csv"})
+    assert (
+        d.status_code == 200 and 'filename="chosen-sites.csv"' in d.headers["content-disposition"]
+    )
+    rows = d.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("site_id;lat;lon;action;cost") and len(rows) == 1 + int(
+        re.search(r'id="plan-n">(\d+)<', r.text).group(1)
+    )
     assert client.post("/cameras/plan", data={"budget": "-1"}).status_code == 400
 
 

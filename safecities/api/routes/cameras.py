@@ -242,10 +242,6 @@ class PlanIn(BaseModel):
     )
 
 
-#: Columns of the chosen-sites download (those of `cameras plan --out`).
-CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
-
-
 @router.post(
     "/plan",
     responses={202: {}, 400: {}, 429: {}, **exports.openapi()},
@@ -272,9 +268,9 @@ def plan(
         report = plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
         if fmt == "json":
             return report
-        return exports.response(
-            exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS)
-        )
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
     except verbs.PlanRunning as exc:
         return JSONResponse({"status": "running", "detail": str(exc)}, status_code=202,
                             headers={"Retry-After": "3"})  # fmt: skip

@@ -5,6 +5,7 @@ cameras, review, audit) with their own router; `safecities.web.pages.mount` incl
 """
 
 import importlib
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -14,14 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import COOKIE, DbSession, public, require, session_token
 from safecities.api.permissions import Action
 from safecities.api.routes.auth import do_login, set_session_cookie
 from safecities.errors import CapabilityUnavailable
-from safecities.web import i18n, labels
+from safecities.web import formats, i18n, labels, server_text
 
 HERE = Path(__file__).parents[1]
 env = Environment(
@@ -31,6 +32,22 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.globals["Action"] = Action  # templates ask `user.can(Action.X)` (e.g. the map's plan link)
+env.filters.update(formats.FILTERS)  # number, percent, date, datetime in the page's language
+
+
+@pass_context
+def _msg(ctx, text: object) -> str:
+    """`{{ error | msg }}`: a message composed by the server, in the page's language."""
+    return server_text.translate(text, ctx["_"])
+
+
+@pass_context
+def _label(ctx, value: object, kind: str) -> str:
+    """`{{ p.status | label("protocol_status") }}`: a status or decision word, translated."""
+    return server_text.label(kind, value, ctx["_"])
+
+
+env.filters.update(msg=_msg, label=_label)
 #: The library module whose presence makes a capability's pages available.
 _LIBRARIES = {
     "hotspots": ("safecities.hotspots.forecast", "safecities.hotspots.service"),
@@ -290,17 +307,15 @@ def dashboard(
     )
 
 
-def _municipalities() -> list[dict]:
+def _municipalities(lang: str | None = None) -> list[dict]:
+    """The city's municipalities by name in `lang` (NL or FR name; "FR / NL" otherwise)."""
     import json
 
     from safecities.register.reference import layer_bytes
 
     feats = json.loads(layer_bytes("municipalities", "brussels"))["features"]
     out = [
-        {
-            "nis": f["properties"]["nis"],
-            "name": f"{f['properties']['name_fr']} / {f['properties']['name_nl']}",
-        }
+        {"nis": f["properties"]["nis"], "name": formats.place_name(f["properties"], lang)}
         for f in feats
     ]
     return sorted(out, key=lambda m: m["name"])
@@ -311,3 +326,46 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+# --- tables: paging and downloads (the incidents, cameras and audit pages) ---------------------
+
+#: Rows per page of the register tables.
+PAGE_SIZE = 100
+EXPORT_FORMATS = ("csv", "xlsx", "geojson")
+
+
+def table_nav(
+    request: Request, api: str, filters: dict[str, Any], total: int, offset: int,
+    formats: Sequence[str] = EXPORT_FORMATS,
+) -> dict[str, Any]:  # fmt: skip
+    """Paging links of a table page (same filters, another offset) and its download links: the
+    API route `api` with the same filters and `format=`, so a download holds every filtered row
+    (not only the page shown)."""
+    from urllib.parse import urlencode
+
+    params = {k: str(v) for k, v in filters.items() if v not in (None, "")}
+    offset = max(0, min(offset, max(total - 1, 0)))
+
+    def page_url(at: int) -> str:
+        return f"{request.url.path}?{urlencode(params | {'offset': at})}"
+
+    return {
+        "total": total,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + PAGE_SIZE, total),
+        "prev": page_url(max(0, offset - PAGE_SIZE)) if offset > 0 else None,
+        "next": page_url(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+        "downloads": download_links(f"{api}?{urlencode(params)}", formats),
+    }
+
+
+def download_links(url: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[tuple[str, str]]:
+    """(format, URL) of each download of the API route `url` (query kept, `format=` added)."""
+    from urllib.parse import urlencode
+
+    sep = "&" if "?" in url and not url.endswith("?") else ("" if url.endswith("?") else "?")
+    return [(f, f"{url}{sep}{urlencode({'format': f})}") for f in formats]
+
+
+env.globals["download_links"] = download_links
