@@ -93,3 +93,21 @@ MESSAGES = [
     N_("Observed incidents and the counterfactual"),
     N_("The form was not filled in correctly."),
 ]
+
+#: Statuses of a protocol request (stored: requested, active, refused; computed: expired,
+#: superseded) and the other words of the protocol pages.
+PROTOCOL_STATUS_LABELS = {
+    "requested": N_("requested: waiting for the approvals"),
+    "active": N_("active"),
+    "refused": N_("refused"),
+    "expired": N_("expired"),
+    "superseded": N_("superseded by a later version"),
+}
+PERIOD_LABELS = {"future": N_("not started"), "current": N_("current"), "expired": N_("ended")}
+FORCE_LABELS = {"police": N_("police"), "defence": N_("Defence")}
+DECISION_LABELS = {"approve": N_("approved"), "refuse": N_("refused")}
+CHANGE_LABELS = {"added": N_("added"), "removed": N_("removed"), "changed": N_("changed")}
+SOLDIERS_WHY = (
+    N_("railway police priority terrain (decision of 20 March 2026)"),
+    N_("admitted by this protocol version"),
+)
