@@ -304,7 +304,17 @@ def dashboard(
         show_incidents=user.can(Action.INCIDENTS_READ),
         map_labels=map_labels(request),
         patrols=_patrol_layer(user, plan, at),
+        pending_requests=_pending_requests(db, user),
     )
+
+
+def _pending_requests(db, user: Principal) -> list[dict]:
+    """Protocol requests waiting for this approver's decision (empty for other roles)."""
+    if not available("patrols") or not user.can(Action.PATROLS_READ):
+        return []
+    from safecities.patrols.service import pending
+
+    return pending(db, user.role.value)
 
 
 def _municipalities(lang: str | None = None) -> list[dict]:
