@@ -166,7 +166,7 @@ def test_m2_camera_history_edited_or_deleted_fails(sqlite_engine):
 
         ensure_reference(s)
     with session_scope(sqlite_engine) as s:
-        data = {"lat": "50.8466", "lon": "4.3528"}
+        data = {"lat": "50.8366", "lon": "4.3093"}  # in Anderlecht (positions are checked)
         cam_id = create_camera(s, admin, "21001", data).id
     with session_scope(sqlite_engine) as s:
         update_camera(s, admin, cam_id, {"status": "out_of_service"})
