@@ -175,6 +175,9 @@ def its_cmd(
             f"{res.events_expected:.1f}; averted {res.events_averted:.1f} "
             f"(95% PI {a_lo:.1f} to {a_hi:.1f})",
             f"Placebo in time: {'passed' if (res.placebo or {}).get('passed') else 'not passed'}",
+            f"Autocorrelation: Ljung-Box p = {res.autocorrelation['p_value']:.3f}; "
+            f"{res.autocorrelation['covariance']}",
+            *(f"WARNING: {w}" for w in res.warnings),
             f"Power: {pw.words}",
             f"Method: {res.method}",
         ]

@@ -292,6 +292,18 @@ def power_for(
     )  # fmt: skip
 
 
+def its_power(counts: pd.Series, t0: int, res, effect: float, seed: int, freq: str):
+    """The power of this ITS: its own design (segmented GLM, Wald test of the level change),
+    periods (weeks or months) and the dispersion just estimated (0 when Poisson)."""
+    from safecities.review.power import power_analysis
+
+    return power_analysis(
+        max(float(counts.iloc[:t0].mean()), 1e-3), max(len(counts) - t0, 1), effect,
+        pre_months=max(t0, 3), design="its", dispersion=float(res.alpha_nb), n_sim=200,
+        seed=seed, period=freq,
+    )  # fmt: skip
+
+
 # -- scm --------------------------------------------------------------------------------------
 
 
@@ -466,12 +478,7 @@ def its(req: ItsRequest, *, limits: Limits = CLI_LIMITS) -> Result:
             model = ITS(counts, parse_date(req.intervention, limits.opt("intervention")),
                         freq=req.freq, family=req.family)  # fmt: skip
             res = model.fit(seed=req.seed)
-            per_month = 1.0 if req.freq == "month" else 52.1775 / 12
-            pre = counts.iloc[: model.t0]
-            pw = power_for(
-                float(pre.mean()) * per_month, round(model.t0 / per_month),
-                round((len(counts) - model.t0) / per_month), req.power_effect / 100, req.seed,
-            )  # fmt: skip
+            pw = its_power(counts, model.t0, res, req.power_effect / 100, req.seed, req.freq)
             return res, pw
 
         res, pw = guard(run, t.tmp, display)
@@ -504,7 +511,8 @@ def its_register(
         "method", "reference", "model", "family", "freq", "intervention", "rate_ratio",
         "rate_ratio_ci_95", "level_change_rr", "slope_change_rr_per_period", "p_level_change",
         "p_slope_change", "events_observed", "events_expected_counterfactual", "events_averted",
-        "events_averted_pi_95", "observed", "counterfactual", "fitted",
+        "events_averted_pi_95", "observed", "counterfactual", "fitted", "autocorrelation",
+        "primary_model", "sensitivity", "warnings",
     )  # fmt: skip
     return clean({k: out.get(k) for k in keep} | {"synthetic_note": None})
 
