@@ -180,6 +180,23 @@ _T: dict[str, dict[str, str]] = {
         "nl": "geen daling in de behandelde zones, dus niet te interpreteren",
         "fr": "pas de baisse dans les zones traitées, donc non interprétable",
     },
+    "reading_too_few_events": {
+        "en": "too few incidents for a reading (fewer than {n} in the zones and ring)",
+        "nl": "te weinig incidenten voor een oordeel (minder dan {n} in de zones en de ring)",
+        "fr": "trop peu d'incidents pour une lecture (moins de {n} dans les zones et l'anneau)",
+    },
+    "reading_no_clear_success": {
+        "en": "no reduction in the treated zones beyond chance, so not interpretable",
+        "nl": "geen daling in de behandelde zones buiten het toeval, dus niet te interpreteren",
+        "fr": "pas de baisse dans les zones traitées au-delà du hasard, donc non interprétable",
+    },
+    "reading_within_noise": {
+        "en": "no change in the ring beyond chance: neither displacement nor diffusion shown",
+        "nl": "geen verandering in de ring buiten het toeval: verplaatsing noch uitstraling "
+        "aangetoond",
+        "fr": "pas de changement dans l'anneau au-delà du hasard : ni déplacement ni diffusion "
+        "démontrés",
+    },
     "reading_diffusion_larger_than_effect": {
         "en": "benefits spread beyond the zones, more than the direct effect",
         "nl": "gunstige uitstraling buiten de zones, groter dan het directe effect",

@@ -204,7 +204,7 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
     # -- displacement
     try:
         from safecities.register.reference import city_boundary
-        from safecities.review.wdq import displacement
+        from safecities.review.wdq import MIN_EVENTS, displacement
 
         disp = displacement(
             ev, [z.loc[i, "geometry"] for i in tidx], t_int, city=city_boundary(plan.city),
@@ -213,9 +213,10 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
         rv.data["displacement"] = disp.to_dict()
         for (lo_m, hi_m), w in zip(disp.rings, disp.by_ring, strict=True):
             q = "-" if w is None or w.quotient is None else f"{w.quotient:.2f}"
-            reading = t(f"reading_{w.reading}", lang) if w else disp.note
+            reading = t(f"reading_{w.reading}", lang, n=MIN_EVENTS) if w else disp.note
             rv.lines.append(t("wdq", lang, lo=lo_m, hi=hi_m, wdq=q, reading=reading))
         rv.references.append(REFERENCES["wdq"])
+        rv.references.append(REFERENCES["wdd"])
     except SafecitiesError as exc:
         rv.lines.append(t("not_estimable", lang, what="WDQ", reason=str(exc)))
     # -- verdict in plain words
