@@ -56,7 +56,12 @@ def _wide(panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, sourc
 def select_controls(
     wide: pd.DataFrame, treated: Sequence[str], pre: Sequence[Any], n_controls: int | None = None
 ) -> tuple[list[str], pd.DataFrame]:
-    """Controls nearest the treated units' mean in standardised (pre-level, pre-trend) space."""
+    """Controls nearest the treated units' mean in standardised (pre-level, pre-trend) space.
+
+    Ties are never broken by name: every unit as near as the k-th is kept (so more than k may
+    be chosen). Units without a single event before are not similar to treated units that had
+    events (count outcomes) and are left out. `feats.attrs["similar"]` says whether every
+    chosen control lies within one standard deviation of the treated units' mean."""
     pre_y = wide[list(pre)]
     t = np.arange(len(pre), dtype=float)
     level = pre_y.mean(axis=1)
@@ -65,11 +70,18 @@ def select_controls(
     sd = feats.std(ddof=1).replace(0, 1.0).fillna(1.0)
     target = feats.loc[list(treated)].mean()
     dist = (((feats - target) / sd) ** 2).sum(axis=1) ** 0.5
-    pool = dist.drop(list(treated)).sort_values()
+    pool = dist.drop(list(treated))
+    counts = bool((pre_y.to_numpy() >= 0).all())
+    if counts and level.loc[list(treated)].mean() > 0:
+        pool = pool[level.loc[pool.index] > 0]
+    pool = pool.sort_values(kind="mergesort")
     # Default: twice as many controls as treated units, at least 3 (a small, similar pool).
     k = max(3, 2 * len(treated)) if n_controls is None else n_controls
-    chosen = list(pool.index[: min(k, len(pool))])
+    if len(pool) > k:
+        pool = pool[pool <= pool.iloc[k - 1] + 1e-12]
+    chosen = list(pool.index)
     feats["distance"] = dist
+    feats.attrs["similar"] = bool(chosen) and bool((pool <= 1.0).all())
     return chosen, feats
 
 
@@ -88,6 +100,7 @@ class DiDResults:
     control_selection: pd.DataFrame
     means: pd.DataFrame  # time x [treated, control]
     power: dict[str, Any] | None = None
+    controls_similar: bool = True
     method: str = field(default=REFERENCES["did"])
 
     @property
@@ -109,6 +122,7 @@ class DiDResults:
             "model": "two-way fixed effects OLS, unit-clustered covariance (one adoption date)",
             "treated": list(self.treated),
             "controls": list(self.controls),
+            "controls_similar": self.controls_similar,
             "control_selection": {
                 str(u): {k: float(v) for k, v in r.items()}
                 for u, r in self.control_selection.iterrows()
@@ -128,6 +142,7 @@ class DiDResults:
                 "p_value": self.pretrend_p,
                 "df": self.pretrend_df,
                 "passed": bool(self.pretrend_p >= 0.05),
+                "reading": pretrend_reading(self.pretrend_p),
                 "test": "differential linear pre-trend (treated x time before the intervention), "
                 "cluster-robust t-test with G-1 df; statistic reported as F = t^2",
             },
@@ -179,12 +194,14 @@ class DiD:
                 raise InputError(f"--controls: {bad} not in the panel or treated")
             _, feats = select_controls(wide, treated, pre, len(controls))
             chosen = list(controls)
+            feats.attrs["similar"] = bool((feats.loc[chosen, "distance"] <= 1.0).all())
         else:
             chosen, feats = select_controls(wide, treated, pre, n_controls)
         if not chosen:
             raise InputError(f"{source}: no control units left")
         self.wide, self.treated, self.controls = wide, list(treated), chosen
         self.intervention, self.pre, self.post = intervention, pre, post
+        self.similar = bool(feats.attrs.get("similar", True))
         self.feats = feats.loc[self.treated + chosen]
 
     @staticmethod
@@ -269,6 +286,7 @@ class DiD:
             pretrend_df=len(leads),
             control_selection=self.feats,
             means=means,
+            controls_similar=self.similar,
         )
 
 
