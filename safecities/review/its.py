@@ -91,6 +91,11 @@ def ljung_box(resid: np.ndarray, n_lags: int) -> dict[str, Any]:
             "p_value": float(r["lb_pvalue"].iloc[0])}  # fmt: skip
 
 
+def hac_lags(n: int) -> int:
+    """Newey-West's rule of thumb floor(4 (n/100)^(2/9))."""
+    return max(int(np.floor(4 * (n / 100) ** (2 / 9))), 1)
+
+
 def _hac_refit(y: np.ndarray, X: pd.DataFrame, fam: str, alpha: float, maxlags: int):
     family = (
         sm.families.Poisson() if fam == "poisson" else sm.families.NegativeBinomial(alpha=alpha)
@@ -271,7 +276,7 @@ class ITS:
         n_lags = max(1, min(10, n // 5))
         lb = ljung_box(np.asarray(res.resid_pearson), n_lags)
         corrected = lb["p_value"] < LB_ALPHA
-        maxlags = int(np.floor(4 * (n / 100) ** (2 / 9)))  # Newey-West's rule of thumb
+        maxlags = hac_lags(n)
         if corrected:
             res = _hac_refit(y, X, fam, alpha, max(maxlags, 1))
         autocorr = {
