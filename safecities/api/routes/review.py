@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from safecities.api import incidents as inc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -21,6 +20,7 @@ from safecities.errors import InputError
 from safecities.review import service as svc
 from safecities.review.service import API_LIMITS as LIMITS
 from safecities.review.service import Upload
+from safecities.store import cache as inc
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 City = Literal[CITIES]  # type: ignore[valid-type]
