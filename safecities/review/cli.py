@@ -255,6 +255,17 @@ def did_cmd(
             "--anticipation", min=0, help="Staggered: periods of anticipation before adoption."
         ),
     ] = 0,
+    did_covariates: Annotated[
+        str | None,
+        typer.Option(
+            "--covariates",
+            help="Staggered: comma list of covariates (parallel trends "
+            "conditional on them, base-period values).",
+        ),
+    ] = None,
+    est_method: Annotated[
+        str, typer.Option("--est-method", help="Staggered with covariates: dr or reg.")
+    ] = "dr",
     boot: Annotated[int, typer.Option("--boot", help="Bootstrap replications (staggered).")] = 999,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
@@ -265,7 +276,8 @@ def did_cmd(
             panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
             treated=treated, intervention=intervention, adoption_col=adoption_col,
             controls=controls, n_controls=n_controls, control_group=control_group,
-            anticipation=anticipation, boot=boot, seed=seed,
+            anticipation=anticipation, covariates=did_covariates, est_method=est_method,
+            boot=boot, seed=seed,
         )
     )  # fmt: skip
     if json_out:

@@ -418,6 +418,45 @@ class CSResults:
         }
 
 
+def _att_2x2(dy: np.ndarray, D: np.ndarray, X: np.ndarray, method: str):
+    """ATT and influence function (length len(dy)) of one 2x2 comparison with covariates X
+    (first column the constant): Sant'Anna and Zhao's (2020) doubly robust estimator (R DRDID's
+    `drdid_panel`: logit propensity score, OLS outcome regression of the change on the
+    controls) or the outcome-regression one (`reg_did_panel`). Written out because no
+    maintained Python package implements these influence functions (R DRDID is the reference,
+    and the tests compare with R did's published numbers)."""
+    import statsmodels.api as sm
+
+    n = len(dy)
+    ctrl = D == 0
+    beta, *_ = np.linalg.lstsq(X[ctrl], dy[ctrl], rcond=None)
+    out = X @ beta
+    wols_x = ctrl[:, None] * X
+    xpx_inv = np.linalg.inv(wols_x.T @ X / n)
+    lin_ols = (ctrl * (dy - out))[:, None] * X @ xpx_inv
+    w_t = D.astype(float)
+    if method == "reg":
+        eta_t = np.mean(w_t * dy) / w_t.mean()
+        eta_c = np.mean(w_t * out) / w_t.mean()
+        inf_t = (w_t * dy - w_t * eta_t) / w_t.mean()
+        inf_c = ((w_t * out - w_t * eta_c) + lin_ols @ np.mean(w_t[:, None] * X, 0)) / w_t.mean()
+        return eta_t - eta_c, inf_t - inf_c
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ps_fit = sm.GLM(D.astype(float), X, family=sm.families.Binomial()).fit()
+    ps = np.minimum(ps_fit.fittedvalues, 1 - 1e-16)
+    w_c = ps * ctrl / (1 - ps)
+    att_t, att_c = w_t * (dy - out), w_c * (dy - out)
+    eta_t, eta_c = att_t.mean() / w_t.mean(), att_c.mean() / w_c.mean()
+    W = ps * (1 - ps)
+    hess = np.linalg.inv((W[:, None] * X).T @ X / n)
+    lin_ps = ((D - ps)[:, None] * X) @ hess
+    inf_t = ((att_t - w_t * eta_t) - lin_ols @ np.mean(w_t[:, None] * X, 0)) / w_t.mean()
+    m2 = np.mean((w_c * (dy - out - eta_c))[:, None] * X, 0)
+    inf_c = (att_c - w_c * eta_c) + lin_ps @ m2 - lin_ols @ np.mean(w_c[:, None] * X, 0)
+    return eta_t - eta_c, inf_t - inf_c / w_c.mean()
+
+
 class CallawaySantAnna:
     """Group-time ATTs with never-treated or not-yet-treated controls (no covariates), and their
     simple, dynamic, group and calendar aggregations with R `did`'s definitions (`aggte`).
@@ -436,16 +475,25 @@ class CallawaySantAnna:
         adoption: pd.Series,
         control_group: str = "notyet",
         anticipation: int = 0,
+        covariates: Sequence[str] = (),
+        est_method: str = "dr",
         source: str = "panel",
     ) -> None:
         """`adoption`: unit -> first treated period; 0, NaN, NaT or empty: never treated (R's
-        coding). Units treated from the first period (nothing to compare with) are left out
+        coding). `covariates`: columns conditioning the parallel trends, taken in each
+        comparison's base period; `est_method` dr (doubly robust, R's default) or reg.
+        Units treated from the first period (nothing to compare with) are left out
         and listed; units adopting after the panel ends count as never treated and are listed."""
         if control_group not in {"never", "notyet"}:
             raise InputError("--control-group must be never or notyet")
         if anticipation < 0:
             raise InputError("--anticipation must be 0 or more periods")
+        if est_method not in {"dr", "reg"}:
+            raise InputError("--est-method must be dr or reg")
         wide = _wide(panel, unit_col, time_col, outcome, source)
+        self.covs = {c: _wide(panel, unit_col, time_col, c, source).reindex(wide.index)
+                     for c in covariates}  # fmt: skip
+        self.est_method = est_method
         times = list(wide.columns)
         adoption = adoption.reindex(wide.index)
         tidx = {t: i for i, t in enumerate(times)}
@@ -464,6 +512,7 @@ class CallawaySantAnna:
                 before.append(str(u))  # treated (or anticipating) from the first period
         keep = ~np.isin(wide.index.astype(str), before)
         wide, g = wide[keep], g[keep]
+        self.covs = {c: w[keep] for c, w in self.covs.items()}
         if np.isinf(g).all():
             raise InputError(
                 f"{source}: no unit adopts within the panel after its first period"
@@ -504,16 +553,26 @@ class CallawaySantAnna:
                 if ctrl.sum() == 0:
                     continue
                 dy = Y[:, t] - Y[:, base]
-                mg, mc = dy[in_g].mean(), dy[ctrl].mean()
                 psi = np.zeros(n)
-                psi[in_g] = (dy[in_g] - mg) * n / in_g.sum()
-                psi[ctrl] = -(dy[ctrl] - mc) * n / ctrl.sum()
+                if self.covs:
+                    sub = in_g | ctrl
+                    X = np.column_stack(
+                        [np.ones(sub.sum())]
+                        + [w.to_numpy(dtype=float)[sub, base] for w in self.covs.values()]
+                    )
+                    att_gt, inf = _att_2x2(dy[sub], in_g[sub], X, self.est_method)
+                    psi[sub] = inf * n / sub.sum()
+                else:
+                    mg, mc = dy[in_g].mean(), dy[ctrl].mean()
+                    att_gt = mg - mc
+                    psi[in_g] = (dy[in_g] - mg) * n / in_g.sum()
+                    psi[ctrl] = -(dy[ctrl] - mc) * n / ctrl.sum()
                 rows.append(
                     {
                         "group": _key(self.times[gg]),
                         "time": _key(self.times[t]),
                         "event_time": t - gg,
-                        "att": mg - mc,
+                        "att": att_gt,
                         "n_treated": int(in_g.sum()),
                         "n_control": int(ctrl.sum()),
                         "_g": gg,

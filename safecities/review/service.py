@@ -579,6 +579,8 @@ class DidRequest:
     n_controls: int | None = None
     control_group: str = "notyet"
     anticipation: int = 0
+    covariates: str | None = None  # staggered: comma list conditioning the parallel trends
+    est_method: str = "dr"  # staggered with covariates: dr (doubly robust) or reg
     boot: int = 999
     seed: int = 0
 
@@ -591,8 +593,11 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
 
     boot = _clamp(req.boot, limits.max_boot, lo=9)
     o = limits.opt
+    covs = split_list(req.covariates)
+    if covs and not req.adoption_col:
+        raise InputError(f"{o('covariates')}: only with {o('adoption_col')} (Callaway-Sant'Anna)")
     with _open_table(req.panel, limits) as t:
-        _validate_panel(t, req.unit_col, req.time_col, [req.outcome], limits)
+        _validate_panel(t, req.unit_col, req.time_col, [req.outcome, *covs], limits)
         df, display, unit_col, time_col = t.df, t.display, req.unit_col, req.time_col
 
         def run():
@@ -614,7 +619,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                 res = CallawaySantAnna(
                     df, unit_col=unit_col, time_col=time_col, outcome=req.outcome,
                     adoption=adoption, control_group=req.control_group,
-                    anticipation=req.anticipation, source=display,
+                    anticipation=req.anticipation, covariates=covs,
+                    est_method=req.est_method, source=display,
                 ).fit(n_boot=boot, seed=req.seed)  # fmt: skip
                 first_t = min(a for a in adoption if a is not None)
                 pre_rows = df[
@@ -656,7 +662,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
             "outcome": req.outcome, "treated": req.treated, "intervention": req.intervention,
             "adoption_col": req.adoption_col, "controls": req.controls,
             "n_controls": req.n_controls, "control_group": req.control_group,
-            "anticipation": req.anticipation, "boot": boot,
+            "anticipation": req.anticipation, "covariates": req.covariates,
+            "est_method": req.est_method, "boot": boot,
         }  # fmt: skip
         manifest = _manifest("review did", params, req.seed, {"panel": t.path})
     return Result(out, manifest)
