@@ -34,7 +34,10 @@ from safecities.review.methods import REFERENCES
 from safecities.review.panel import require_columns
 
 
-def _wide(panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, source: str):
+def _wide(
+    panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, source: str,
+    balanced: bool = True,
+):  # fmt: skip
     require_columns(panel, [unit_col, time_col, outcome], source)
     df = panel[[unit_col, time_col, outcome]].copy()
     df[unit_col] = df[unit_col].astype(str)
@@ -47,7 +50,7 @@ def _wide(panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, sourc
         raise InputError(f"{source}: row {row}, field {outcome}: not a number")
     df[outcome] = y
     wide = df.pivot(index=unit_col, columns=time_col, values=outcome).sort_index(axis=1)
-    if wide.isna().any().any():
+    if balanced and wide.isna().any().any():
         u = wide.index[wide.isna().any(axis=1)][0]
         raise InputError(f"{source}: unit {u} lacks some periods (the panel must be balanced)")
     return wide
@@ -490,8 +493,11 @@ class CallawaySantAnna:
             raise InputError("--anticipation must be 0 or more periods")
         if est_method not in {"dr", "reg"}:
             raise InputError("--est-method must be dr or reg")
-        wide = _wide(panel, unit_col, time_col, outcome, source)
-        self.covs = {c: _wide(panel, unit_col, time_col, c, source).reindex(wide.index)
+        # Unbalanced panels are allowed: each ATT(g,t) uses the units observed in both of its
+        # periods (their influence functions are 0 for the others).
+        wide = _wide(panel, unit_col, time_col, outcome, source, balanced=False)
+        self.covs = {c: _wide(panel, unit_col, time_col, c, source, balanced=False)
+                     .reindex(index=wide.index, columns=wide.columns)
                      for c in covariates}  # fmt: skip
         self.est_method = est_method
         times = list(wide.columns)
@@ -532,6 +538,11 @@ class CallawaySantAnna:
                 f"{len(before)} unit(s) treated from the first period are left out (no "
                 "pre-period to compare with)" if before else None
             ),
+            "unbalanced": int(wide.isna().any(axis=1).sum()),
+            "unbalanced_note": (
+                "units lacking some periods: each ATT(g,t) uses the units observed in both of "
+                "its periods" if wide.isna().any().any() else None
+            ),
         }  # fmt: skip
 
     def _cells(self, Y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -541,7 +552,7 @@ class CallawaySantAnna:
         g, d = self.g, self.anticipation
         rows, psis = [], []
         for gg in sorted(set(g[np.isfinite(g)].astype(int))):
-            in_g = g == gg
+            in_g_all = g == gg
             for t in range(T):
                 base = gg - d - 1 if t >= gg - d else t - 1
                 if base < 0 or t == base:
@@ -549,10 +560,14 @@ class CallawaySantAnna:
                 if self.control_group == "never":
                     ctrl = np.isinf(g)
                 else:
-                    ctrl = (g > max(t, base) + d) & ~in_g
-                if ctrl.sum() == 0:
+                    ctrl = (g > max(t, base) + d) & ~in_g_all
+                seen = np.isfinite(Y[:, t]) & np.isfinite(Y[:, base])
+                for c in self.covs.values():
+                    seen &= np.isfinite(c.to_numpy(dtype=float)[:, base])
+                in_g, ctrl = in_g_all & seen, ctrl & seen
+                if in_g.sum() == 0 or ctrl.sum() == 0:
                     continue
-                dy = Y[:, t] - Y[:, base]
+                dy = np.where(seen, Y[:, t] - Y[:, base], 0.0)
                 psi = np.zeros(n)
                 if self.covs:
                     sub = in_g | ctrl

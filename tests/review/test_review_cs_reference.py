@@ -208,3 +208,20 @@ def test_covariates_doubly_robust_matches_r_did(tmp_path):
     r = CliRunner().invoke(build_app(), [*base, "--treated", "1", "--intervention", "3",
                                          "--covariates", "X"])  # fmt: skip
     assert r.exit_code != 0 and "--adoption-col" in str(r.exception)
+
+
+def test_unbalanced_panel_uses_the_units_seen_in_both_periods(mpdta):
+    """Rows missing for a few counties: each ATT(g,t) is computed on the units observed in
+    its two periods (here ATT(2004, 2004) on the counties seen in 2003 and 2004)."""
+    gone = {(8001, 2005), (8019, 2003), (13013, 2006), (13015, 2004)}
+    keep = [(c, y) not in gone for c, y in zip(mpdta["countyreal"], mpdta["year"], strict=True)]
+    df = mpdta[keep]
+    res = _fit(df, "never")
+    assert res.units["unbalanced"] == 3 and "observed in both" in res.units["unbalanced_note"]
+    w = df.pivot(index="countyreal", columns="year", values="lemp")
+    g = df.groupby("countyreal")["first.treat"].first()
+    d = (w[2004] - w[2003]).dropna()
+    want = d[g.loc[d.index] == 2004].mean() - d[g.loc[d.index] == 0].mean()
+    row = res.att_gt[(res.att_gt["group"] == 2004) & (res.att_gt["time"] == 2004)]
+    assert float(row["att"].iloc[0]) == pytest.approx(want)
+    assert abs(res.overall - R_NEVER["simple"][0]) < 0.005 and np.isfinite(res.overall_se)
