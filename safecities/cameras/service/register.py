@@ -37,8 +37,7 @@ HISTORY_ALL = {Role.AUDITOR, Role.ADMIN}
 MSG = {
     "no_municipality": "role camera_operator needs a municipality (--as-municipality)",
     "counts_only": "role {role} may only see camera counts per municipality",
-    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another"
-    " municipality",
+    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another municipality",
     # By camera id: the same answer whether the camera is another municipality's or does not
     # exist, so an operator cannot probe for other municipalities' ids (issue 17, no leaks).
     "not_own": "{user} ({role}, {muni}) may not {verb} camera {id!r}: not a camera of"
@@ -159,8 +158,10 @@ def manual_id(muni: str, given: Any) -> str | None:
     text = str(given).strip()
     m = re.match(r"^([0-9]{5})-", text)
     if m and m.group(1) != muni:
-        raise InputError(MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
-                         [RowError("input", 1, "id", "another municipality's namespace", text)])
+        raise InputError(
+            MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
+            [RowError("input", 1, "id", "another municipality's namespace", text)],
+        )
     cid = text if m else f"{muni}-{text}"
     if not ID_PATTERN.match(cid):
         raise InputError(MSG["bad_id"].format(id=text),

@@ -440,7 +440,20 @@ def review_page(
         pdf_url=f"/api/review/report.pdf?{api_query}",
         json_url=f"/api/review/report?{api_query}",
         can_register=user.can(Action.REVIEW_PLAN),
+        report_summary=rv.summary if rv else [],
+        estimates=rv.estimates if rv else [],
+        limits=rv.limits if rv else [],
+        rt=_report_text(lang),
     )
+
+
+def _report_text(lang: str) -> dict[str, str]:
+    """Headings of the report's summary, estimates table and limits, from its catalogue."""
+    from safecities.review.catalogue import t
+
+    keys = ("table_heading", "limits_heading", "col_method", "col_estimate", "col_interval",
+            "col_direction", "col_credibility")  # fmt: skip
+    return {k: t(k, lang) for k in keys}
 
 
 def _synthetic_prefix(lang: str) -> str:
