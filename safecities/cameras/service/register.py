@@ -41,13 +41,13 @@ MSG = {
     " municipality",
     # By camera id: the same answer whether the camera is another municipality's or does not
     # exist, so an operator cannot probe for other municipalities' ids (issue 17, no leaks).
-    "not_own": "{user} ({role}, {muni}) may not {verb} camera {id!r}: not a camera of"
+    "not_own": "{user} ({role}, {muni}) may not {verb} this camera: not a camera of"
     " municipality {muni}",
     "outside": "position is not inside municipality {nis} ({name}): more than {tol:g} m outside"
     " its border",
     "bad_id": "camera id {id!r} is not allowed: ids are '<NIS>-<letters, digits, _ . ->'"
     " (at most 80 characters)",
-    "foreign_id": "camera id {id!r} lies in the namespace of municipality {other}: cameras of"
+    "foreign_id": "the camera id lies in the namespace of municipality {other}: cameras of"
     " municipality {muni} have ids starting with '{muni}-'",
     "no_write": "role {role} may not change the camera register",
     "no_history": "role {role} may not read camera history",
@@ -160,7 +160,7 @@ def manual_id(muni: str, given: Any) -> str | None:
     m = re.match(r"^([0-9]{5})-", text)
     if m and m.group(1) != muni:
         raise InputError(MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
-                         [RowError("input", 1, "id", "another municipality's namespace", text)])
+                         [RowError("input", 1, "id", "another municipality's namespace")])
     cid = text if m else f"{muni}-{text}"
     if not ID_PATTERN.match(cid):
         raise InputError(MSG["bad_id"].format(id=text),

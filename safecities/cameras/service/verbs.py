@@ -288,8 +288,7 @@ class CoverageResult:
 
 def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> CoverageResult:
     """Coverage today. Only the cameras the caller may see count; for a camera operator the
-    municipality, zone and station tables are cut to their municipality (the summary stays
-    city-wide: their cameras against the whole city)."""
+    municipality, zone and station tables and the summary are those of their municipality."""
     from safecities.cameras import coverage as cov
 
     inp = cov.inputs_from_register(db, engine, caller, risk=req.risk, cell_m=req.cell,
@@ -312,6 +311,13 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
     if scope:
         for table in ("municipalities", "zones", "stations"):
             res[table] = [r for r in res[table] if r["municipality"] == scope]
+        # The summary of the operator's own municipality, as their table says (it said
+        # "11 / 105 stations, 0.1 %" city-wide next to "11 / 12, 0.4 %" in the table).
+        own = res["municipalities"][0] if res["municipalities"] else {}
+        res["summary"] |= {
+            "hotspot_cells": own.get("hotspot_cells", 0), "hotspot_share": own.get("hotspot_share"),
+            "stations": own.get("stations", 0), "stations_covered": own.get("stations_covered", 0),
+            "station_share": own.get("station_share"), "municipality": scope}  # fmt: skip
     return CoverageResult(res, layers, {"municipality": scope, "hotspot_cells": req.hotspot_cells},
                           manifest)  # fmt: skip
 
