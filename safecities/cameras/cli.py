@@ -29,6 +29,8 @@ HELP = {
     "min_difference": "Each alternative drops at least this many sites of every earlier layout.",
     "curve_steps": "Points on the coverage-against-budget curve (0: none).",
     "time_limit": "Solver time limit per solve, seconds.",
+    "ignore_register": "Leave out the register's connected cameras (by default they cover for"
+    " free, also with --candidates).",
     "out": "Write the chosen sites as CSV.",
     "geojson": "Write the chosen sites as a GeoJSON map layer.",
     "as_json": "Print one JSON object (stable keys, see the README, Cameras).",
@@ -46,19 +48,23 @@ def plan_cmd(
     min_difference: int = typer.Option(1, "--min-difference", min=1, help=HELP["min_difference"]),
     curve_steps: int = typer.Option(5, "--curve-steps", min=0, help=HELP["curve_steps"]),
     time_limit: float = typer.Option(300.0, "--time-limit", min=0.1, help=HELP["time_limit"]),
+    ignore_register: bool = typer.Option(False, "--ignore-register",
+                                         help=HELP["ignore_register"]),
     out: Path | None = typer.Option(None, "--out", help=HELP["out"]),
     geojson: Path | None = typer.Option(None, "--geojson", help=HELP["geojson"]),
     as_json: bool = typer.Option(False, "--json", help=HELP["as_json"]),
 ) -> None:
     """Choose camera sites and connections that maximise covered demand within a budget."""
+    from contextlib import nullcontext
+
     from safecities.cameras import planning
     from safecities.cameras.service import verbs
 
     req = verbs.PlanRequest(budget, radius, alternatives, share, min_difference, curve_steps,
-                            time_limit, candidates, demand)  # fmt: skip
-    from contextlib import nullcontext
-
-    engine = _engine() if candidates is None or demand is None else None
+                            time_limit, candidates, demand,
+                            ignore_register=ignore_register)  # fmt: skip
+    files_only = candidates is not None and demand is not None and ignore_register
+    engine = None if files_only else _engine()
     db = _session(engine) if engine is not None else nullcontext()
     with progress("camera plan: solving", req.solves) as bar, db as s:
         res = verbs.plan(s, engine, req, on_step=bar.advance)

@@ -15,12 +15,9 @@ Candidates:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from safecities.cameras.planning import PlanInputs, read_candidates, read_demand
 from safecities.domain import BELGIAN_LAMBERT_2008
 from safecities.geo import to_metres, to_wgs84
 
@@ -83,17 +80,50 @@ def demand_from_reference(engine, city: str = "brussels") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["demand_id", "lat", "lon", "weight", "kind"])
 
 
-def candidates_from_db(session, engine, city: str = "brussels") -> pd.DataFrame:
+COLUMNS = ["site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing"]
+
+
+def _register_rows(session, *, connected_only: bool) -> list[tuple]:
+    """Active register cameras as candidate rows: connected ones cover for free
+    (`existing=connected`), the others can be connected at their `cost_connection`."""
     from safecities.cameras import service
-    from safecities.register import reference
 
     caller = service.Caller.of("planner", "planner")
     rows = []
     for c in service.list_cameras(session, caller, status="active"):
+        if connected_only and not c["connected"]:
+            continue
         existing = "connected" if c["connected"] else "connect"
         cost = c["cost_connection"] if c["cost_connection"] is not None else CONNECTION_COST
         rows.append((c["id"], c["lat"], c["lon"], 0.0 if c["connected"] else cost,
                      c["fov_direction"], c["fov_angle"], c["fov_range_m"], existing))  # fmt: skip
+    return rows
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("direction", "angle", "range_m"):
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    # A direction without an opening angle means all round.
+    df.loc[df["angle"].isna(), "direction"] = np.nan
+    return df
+
+
+def with_register(session, candidates: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(given candidates plus the register's connected cameras, number of those cameras): they
+    cover for free whatever the inputs (issue 17); a site id the file lists keeps its row."""
+    reg = _frame(_register_rows(session, connected_only=True))
+    n = int(len(reg))
+    reg = reg[~reg["site_id"].isin(candidates["site_id"])]
+    if reg.empty:
+        return candidates, n
+    return pd.concat([candidates, reg], ignore_index=True), n
+
+
+def candidates_from_db(session, engine, city: str = "brussels") -> pd.DataFrame:
+    from safecities.register import reference
+
+    rows = _register_rows(session, connected_only=False)
     st = reference.stations(city)
     sx, sy = to_metres(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
     for k, sid in enumerate(st["id"]):
@@ -115,22 +145,4 @@ def candidates_from_db(session, engine, city: str = "brussels") -> pd.DataFrame:
         for k in range(len(xs)):
             rows.append((f"new:zone:{z['id']}:{k}", lat[k], lon[k], SITE_COST, np.nan, np.nan,
                          np.nan, "new"))  # fmt: skip
-    df = pd.DataFrame(rows, columns=["site_id", "lat", "lon", "cost", "direction", "angle",
-                                     "range_m", "existing"])  # fmt: skip
-    for col in ("direction", "angle", "range_m"):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-    # A direction without an opening angle means all round.
-    df.loc[df["angle"].isna(), "direction"] = np.nan
-    return df.drop_duplicates("site_id").reset_index(drop=True)
-
-
-def inputs_from_db(radius: float, *, candidates: Path | None = None, demand: Path | None = None):
-    from safecities.store.db import migrated_engine, session_scope
-
-    engine = migrated_engine()
-    with session_scope(engine) as s:
-        cand = read_candidates(candidates) if candidates else candidates_from_db(s, engine)
-    dem = read_demand(demand) if demand else demand_from_reference(engine)
-    source = "files" if candidates and demand else "database" if not (candidates or demand) \
-        else "files+database"  # fmt: skip
-    return PlanInputs(cand, dem, radius), source
+    return _frame(rows).drop_duplicates("site_id").reset_index(drop=True)

@@ -234,6 +234,8 @@ class PlanIn(BaseModel):
         description=f"Solver time limit per solve (s); cut so all solves take at most "
         f"{PLAN_TOTAL_SECONDS:g} s of solver time.",
     )  # fmt: skip
+    ignore_register: bool = Field(False, description="Leave out the register's connected"
+                                  " cameras (by default they cover for free).")
     candidates: list[SiteIn] | None = Field(
         None, min_length=1, max_length=2000, description="Candidate sites (default: database)."
     )
@@ -267,7 +269,8 @@ def plan(
     p = body.model_dump()
     req = verbs.PlanRequest(**{k: p[k] for k in ("budget", "radius", "alternatives", "share",
                                                  "min_difference", "curve_steps", "time_limit",
-                                                 "candidates", "demand")})  # fmt: skip
+                                                 "candidates", "demand",
+                                                 "ignore_register")})  # fmt: skip
     try:
         report = plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
         if fmt == "json":

@@ -344,6 +344,7 @@ class PlanRequest:
     candidates: Path | list[dict[str, Any]] | None = None
     demand: Path | list[dict[str, Any]] | None = None
     total_seconds: float | None = None
+    ignore_register: bool = False
 
     @property
     def solves(self) -> int:
@@ -390,14 +391,19 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
     manifest = RunManifest(command="cameras plan", parameters={
         "budget": req.budget, "radius": req.radius, "alternatives": req.alternatives,
         "share": req.share, "min_difference": req.min_difference,
-        "curve_steps": req.curve_steps, "time_limit": time_limit})  # fmt: skip
+        "curve_steps": req.curve_steps, "time_limit": time_limit,
+        "ignore_register": req.ignore_register})  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         cand, c_from = _plan_input(req.candidates, "candidates", SITE_COLUMNS,
                                    planning.read_candidates, manifest, Path(tmp))  # fmt: skip
         dem, d_from = _plan_input(req.demand, "demand", DEMAND_COLUMNS, planning.read_demand,
                                   manifest, Path(tmp))  # fmt: skip
+    n_register = 0
     if cand is None:
         cand = dbplan.candidates_from_db(db, engine)
+        n_register = int((cand["existing"] == "connected").sum())
+    elif not req.ignore_register:
+        cand, n_register = dbplan.with_register(db, cand)
     if dem is None:
         dem = dbplan.demand_from_reference(engine)
     origin = c_from or d_from
@@ -412,6 +418,8 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
         curve_steps=req.curve_steps, solver=solver, on_step=on_step,
     )  # fmt: skip
     report["source"] = source
+    report["register"] = {"included": c_from is None or not req.ignore_register,
+                          "connected_cameras": n_register}  # fmt: skip
     manifest.solver = report["solver"]
     return Result("cameras plan", report, manifest)
 
