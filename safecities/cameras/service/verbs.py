@@ -326,6 +326,7 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
 
 SITE_COLUMNS = ("site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing")
 DEMAND_COLUMNS = ("demand_id", "lat", "lon", "weight")
+MUNICIPAL_COLUMNS = ("municipality", "budget", "share", "capacity")
 
 
 @dataclass
@@ -338,13 +339,16 @@ class PlanRequest:
     radius: float = 150.0
     alternatives: int = 0
     share: float = 0.95
-    min_difference: int = 1
+    min_difference: float = 0.25
     curve_steps: int = 5
     time_limit: float = 300.0
     candidates: Path | list[dict[str, Any]] | None = None
     demand: Path | list[dict[str, Any]] | None = None
     total_seconds: float | None = None
     ignore_register: bool = False
+    municipal_budgets: Path | list[dict[str, Any]] | None = None
+    years: int = 0
+    city: str | None = "brussels"  # database inputs: a bundled city, None = every city
 
     @property
     def solves(self) -> int:
@@ -392,20 +396,27 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
         "budget": req.budget, "radius": req.radius, "alternatives": req.alternatives,
         "share": req.share, "min_difference": req.min_difference,
         "curve_steps": req.curve_steps, "time_limit": time_limit,
-        "ignore_register": req.ignore_register})  # fmt: skip
+        "ignore_register": req.ignore_register, "years": req.years,
+        "city": req.city})  # fmt: skip
+    if req.years < 0 or req.years > 50:
+        raise InputError(f"--years must be between 0 and 50, got {req.years}")
+    if req.min_difference <= 0:
+        raise InputError(f"--min-difference must be > 0, got {req.min_difference}")
     with tempfile.TemporaryDirectory() as tmp:
         cand, c_from = _plan_input(req.candidates, "candidates", SITE_COLUMNS,
                                    planning.read_candidates, manifest, Path(tmp))  # fmt: skip
         dem, d_from = _plan_input(req.demand, "demand", DEMAND_COLUMNS, planning.read_demand,
                                   manifest, Path(tmp))  # fmt: skip
+        muni, _ = _plan_input(req.municipal_budgets, "municipal_budgets", MUNICIPAL_COLUMNS,
+                              planning.read_municipal, manifest, Path(tmp))  # fmt: skip
     n_register = 0
     if cand is None:
-        cand = dbplan.candidates_from_db(db, engine)
+        cand = dbplan.candidates_from_db(db, engine, req.city)
         n_register = int((cand["existing"] == "connected").sum())
     elif not req.ignore_register:
         cand, n_register = dbplan.with_register(db, cand)
     if dem is None:
-        dem = dbplan.demand_from_reference(engine)
+        dem = dbplan.demand_from_reference(engine, req.city)
     origin = c_from or d_from
     source = "database" if origin is None else origin if c_from and d_from \
         else f"{origin}+database"  # fmt: skip
@@ -413,7 +424,8 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
         raise InputError("no candidate sites or no demand points to plan with")
     solver = HighsSolver(time_limit=time_limit)
     report = planning.plan(
-        planning.PlanInputs(cand, dem, float(req.radius)), float(req.budget),
+        planning.PlanInputs(cand, dem, float(req.radius), muni, int(req.years)),
+        float(req.budget),
         alternatives=req.alternatives, share=req.share, min_difference=req.min_difference,
         curve_steps=req.curve_steps, solver=solver, on_step=on_step,
     )  # fmt: skip
