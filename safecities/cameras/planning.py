@@ -451,9 +451,14 @@ def _municipal_report(inputs: PlanInputs, muni, eff, chosen, budget) -> list[dic
     return out
 
 
+#: Columns of a chosen-sites table (`cameras plan --out`, the API and page downloads).
+CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "cost_yearly", "tco",
+                  "marginal_weight", "covered_points", "station", "zone", "municipality",
+                  "municipality_name"]  # fmt: skip
+
+
 def write_chosen_csv(report: dict[str, Any], path: str | Path) -> None:
-    cols = ["site_id", "lat", "lon", "action", "cost", "cost_yearly", "tco", "marginal_weight",
-            "covered_points", "municipality", "station", "zone"]
+    cols = CHOSEN_COLUMNS
     from safecities.safeio import safe_cell
 
     df = pd.DataFrame(report["chosen"], columns=cols)

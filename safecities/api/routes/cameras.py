@@ -15,6 +15,7 @@ from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.cameras import service
+from safecities.cameras.planning import CHOSEN_COLUMNS as CHOSEN_SITE_COLUMNS
 from safecities.cameras.service import verbs
 from safecities.domain import BELGIUM_BBOX, Role
 from safecities.store.cache import cached, data_version
@@ -259,7 +260,7 @@ class PlanIn(BaseModel):
 
 
 #: Columns of the chosen-sites download (those of `cameras plan --out`).
-CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
+CHOSEN_COLUMNS = CHOSEN_SITE_COLUMNS
 
 
 @router.post(
