@@ -260,6 +260,132 @@ def protocol_list(
     )
 
 
+@protocol_app.command("show")
+def protocol_show(
+    protocol_id: int = typer.Argument(..., help="Id of the protocol request."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Everything an approver decides from: period, cap, zones (and why soldiers are admitted),
+    posts and liaisons, units, FIPA, working time, requester, SHA-256, decisions, diff."""
+    from safecities.patrols import service
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        out = service.show(session, protocol_id)
+    _emit(out, "protocol show", {"id": protocol_id}, as_json, _show_text(out))
+
+
+def _show_text(d: dict) -> str:
+    per = d["period"]
+    lines = [
+        f"protocol {d['id']}: {d['city']} {d['version']} ({d['status']})",
+        f"period {per['start']} - {per['end_inclusive']} ({per['days']} days, {per['state']})",
+        f"soldier cap {d['soldier_cap']}; requested by {d['requested_by']} at {d['requested_at']}",
+        f"reason: {d['reason']}",
+        f"document SHA-256 {d['sha256']}",
+        "zones:",
+        *(
+            f"  {z['id']:<28} {z['command_post']:<24} "
+            f"{'soldiers: ' + z['soldiers_why'] if z['soldiers_allowed'] else 'police only'}"
+            for z in d["zones"]
+        ),
+        "command posts: "
+        + ", ".join(f"{c['id']} ({len(c['liaisons'])} liaisons)" for c in d["command_posts"]),
+        "units: "
+        + ", ".join(
+            f"{f}: {u['units']} units, {u['people']} people" for f, u in d["units"].items()
+        ),
+        f"FIPA: {len(d['fipa'])}",
+        *(
+            f"decision: {x['role']} {x['decision']} by {x['actor']} at {x['at']}"
+            + (f" ({x['comment']})" if x["comment"] else "")
+            for x in d.get("decisions", [])
+        ),
+    ]
+    if d["waiting_for"]:
+        lines.append("waiting for: " + ", ".join(d["waiting_for"]))
+    if d["replaces"]:
+        lines.append(
+            f"replaces protocol {d['replaces']['id']} ({d['replaces']['version']}); changes:"
+        )
+        lines += [
+            f"  {c['change']:<8} {c['path']}: {c['before']!r} -> {c['after']!r}" for c in d["diff"]
+        ]
+    return "\n".join(lines)
+
+
+@protocol_app.command("draft")
+def protocol_draft(
+    city: str = typer.Argument(
+        ..., help="antwerp, ghent, liege, charleroi, mons (or brussels: a renewal)."
+    ),
+    start: str = typer.Option(
+        "",
+        "--start",
+        help="First day (YYYY-MM-DD); default today (Brussels: the day the bundled protocol ends).",
+    ),
+    months: int = typer.Option(
+        6, "--months", min=1, max=24, help="Length of the period in months."
+    ),
+    cap: int = typer.Option(20, "--cap", help="Soldiers deployed at any moment."),
+    station: list[str] = typer.Option(
+        None,
+        "--station",
+        help="Station id to make a zone of (repeatable); default: every proposed station.",
+    ),
+    zones: Path | None = typer.Option(
+        None,
+        "--zones",
+        help="GeoJSON of zones the city draws (police-only unless --zones-admit-soldiers).",
+    ),
+    zones_admit_soldiers: bool = typer.Option(
+        False, "--zones-admit-soldiers", help="Drawn zones admit soldiers."
+    ),
+    police_units: int = typer.Option(30, "--police-units", min=1, max=2000),
+    defence_units: int = typer.Option(10, "--defence-units", min=1, max=2000),
+    version: str = typer.Option("", "--version", help="Version label (default: <year>.1-request)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the YAML here (only when valid)."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Compose a protocol request from the template (the web request builder's form)."""
+    import json
+
+    from safecities.errors import InputError
+    from safecities.patrols import service
+    from safecities.patrols.builder import RequestDraft
+
+    drawn = None
+    if zones is not None:
+        try:
+            drawn = json.loads(zones.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{zones}: not a readable GeoJSON file ({exc})") from exc
+    draft = RequestDraft(
+        city=city, version=version, start=start, months=months, soldier_cap=cap,
+        stations=list(station or []) or None, drawn_zones=drawn,
+        drawn_zones_admit_soldiers=zones_admit_soldiers,
+        police_units=police_units, defence_units=defence_units,
+    )  # fmt: skip
+    result = service.draft(draft)
+    if out is not None and result.valid:
+        out.write_text(result.yaml(), encoding="utf-8")
+    text = "\n".join(f"{e['path']}: {e['message']}" for e in result.errors) or (
+        f"{city}: valid request, {len(result.document['zones'])} zones"
+        + (f", written to {out}" if out else "")
+    )
+    _emit(
+        result.to_dict(),
+        "protocol draft",
+        {"city": city, "out": str(out) if out else None},
+        as_json,
+        text,
+    )
+    if not result.valid:
+        raise typer.Exit(1)
+
+
 @plan_app.command("export")
 def plan_export(
     plan: Path = typer.Argument(..., help="Plan CSV."),

@@ -147,6 +147,103 @@ def refuse_defence(
     return _decide(db, user, protocol_id, "refuse", body.reason)
 
 
+class DraftIn(BaseModel):
+    """The request builder's form (see `safecities protocol draft`)."""
+
+    city: Literal["brussels", "antwerp", "ghent", "liege", "charleroi", "mons"]
+    version: str = Field("", max_length=40)
+    start: str = Field("", max_length=10)
+    months: int = Field(6, ge=1, le=24)
+    soldier_cap: int = Field(20, ge=-1000, le=10_000)
+    stations: list[str] | None = Field(None, max_length=200)
+    radius_m: float = Field(250.0, ge=50, le=2000)
+    police_units: int = Field(30, ge=1, le=2000)
+    defence_units: int = Field(10, ge=1, le=2000)
+    unit_size: int = Field(2, ge=1, le=10)
+    liaisons_per_post: int = Field(3, ge=1, le=20)
+    drawn_zones: dict[str, Any] | None = None
+    drawn_zones_admit_soldiers: bool = False
+    fipa: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    reason: str = Field("", max_length=2000)
+
+    def draft(self):
+        from safecities.errors import InputError
+        from safecities.patrols.builder import FipaDraft, RequestDraft
+
+        fields = self.model_dump(exclude={"reason", "fipa"})
+        try:
+            fipa = [FipaDraft(**f) for f in self.fipa]
+        except TypeError as exc:
+            raise InputError(f"fipa: {exc}") from None
+        return RequestDraft(**fields, fipa=fipa)
+
+
+@router.get("/protocols/{protocol_id}", responses={404: {}})
+def protocol_detail(
+    protocol_id: ProtoId,
+    db: DbSession,
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+) -> dict[str, Any]:
+    """`protocol show --json`: the request in full, with its decisions and the diff against the
+    version it replaces."""
+    return service.show(db, protocol_id)
+
+
+@router.get("/protocols/{protocol_id}/zones", responses={404: {}})
+def protocol_zones(
+    protocol_id: ProtoId,
+    db: DbSession,
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+) -> Response:
+    """The request's zones as GeoJSON (whether and why soldiers are admitted)."""
+    import json
+
+    body = json.dumps(service.zones(db, protocol_id))
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("/builder/stations")
+def builder_stations(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    city: Literal["brussels", "antwerp", "ghent", "liege", "charleroi", "mons"] = Query(...),
+) -> list[dict[str, Any]]:
+    """Stations the request builder proposes as zones (main station first)."""
+    return service.stations(city)
+
+
+@router.post("/protocols/draft", responses={400: {}})
+def draft_protocol(
+    body: DraftIn, _: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
+) -> dict[str, Any]:
+    """`protocol draft --json`: compose a request from the builder's form; `valid`, every
+    error with its JSON path, the document and its YAML."""
+    return service.draft(body.draft()).to_dict()
+
+
+@router.post("/protocols/draft/request", status_code=201, responses={400: {}})
+def request_drafted(
+    body: DraftIn,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+) -> dict[str, Any]:
+    """Submit the builder's request (stored only when valid; awaits both approvals)."""
+    from safecities.errors import InputError
+
+    if not body.reason.strip():
+        raise InputError("reason: give the reason for the request")
+    out = service.request_draft(db, body.draft(), reason=body.reason, actor=user.name)
+    db.commit()
+    return out
+
+
+@router.get("/pending")
+def pending(
+    db: DbSession, user: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
+) -> list[dict[str, Any]]:
+    """Requests waiting for the caller's decision (empty unless Interior or Defence approver)."""
+    return service.pending(db, user.role.value)
+
+
 @router.get("/plans")
 def plans(_: Annotated[Principal, Depends(require(Action.PATROLS_READ))]) -> list[dict[str, Any]]:
     """Plans made so far (newest first)."""

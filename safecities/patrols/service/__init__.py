@@ -23,18 +23,26 @@ from safecities.patrols.service.plans import (
     planned_chunks,
 )
 from safecities.patrols.service.protocols import (
+    DraftResult,
     ValidateResult,
     decide,
+    draft,
     list_protocols,
+    pending,
     request,
+    request_draft,
     request_upload,
+    show,
+    stations,
     validate,
     validate_upload,
+    zones,
 )
 from safecities.patrols.service.saved import SavedPlanOptions, make_saved
 
 __all__ = [
     "CheckResult",
+    "DraftResult",
     "ExportOptions",
     "ExportResult",
     "MakeOptions",
@@ -45,6 +53,7 @@ __all__ = [
     "check",
     "check_upload",
     "decide",
+    "draft",
     "export",
     "infeasible_dict",
     "list_protocols",
@@ -52,9 +61,14 @@ __all__ = [
     "make_plan",
     "make_saved",
     "parse_day",
+    "pending",
     "planned_chunks",
     "request",
+    "request_draft",
     "request_upload",
+    "show",
+    "stations",
     "validate",
     "validate_upload",
+    "zones",
 ]

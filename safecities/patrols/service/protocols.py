@@ -114,3 +114,85 @@ def list_protocols(session: Session, city: str | None = None) -> list[dict[str, 
     from safecities.patrols.governance import list_protocols as _list
 
     return _list(session, city)
+
+
+# --- Issue 14: what approvers see, and the request builder -------------------------------------
+
+
+def show(session: Session, protocol_id: int, today=None) -> dict[str, Any]:
+    """`protocol show ID --json` and `GET /api/patrols/protocols/{id}`: the request in full."""
+    from safecities.patrols.governance import protocol_detail
+
+    return protocol_detail(session, protocol_id, today)
+
+
+def zones(session: Session, protocol_id: int) -> dict[str, Any]:
+    """The request's zones as GeoJSON, with whether (and why) soldiers are admitted."""
+    from safecities.patrols.governance import zones_geojson
+
+    return zones_geojson(session, protocol_id)
+
+
+def pending(session: Session, role: str) -> list[dict[str, Any]]:
+    """Requests waiting for this approver role's decision."""
+    from safecities.patrols.governance import pending_for
+
+    return pending_for(session, role)
+
+
+@dataclass
+class DraftResult:
+    """The request builder's answer: the document, its YAML and every problem with its path."""
+
+    document: dict[str, Any]
+    errors: list[dict[str, str]]
+    note: str | None
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def yaml(self) -> str:
+        from safecities.patrols.builder import to_yaml
+
+        return to_yaml(self.document)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "city": self.document.get("city"),
+            "version": self.document.get("version"),
+            "errors": self.errors,
+            "note": self.note,
+            "document": self.document,
+            "yaml": self.yaml(),
+        }
+
+
+def draft(d) -> DraftResult:
+    """Compose a protocol request from the builder's form (`builder.RequestDraft`)."""
+    from safecities.patrols.builder import BOUNDARY_NOTE, build_document
+
+    doc, issues = build_document(d)
+    return DraftResult(doc, [i.to_dict() for i in issues], BOUNDARY_NOTE.get(d.city))
+
+
+def request_draft(session: Session, d, *, reason: str, actor: str) -> dict[str, Any]:
+    """Submit the builder's request: stored only when every check passes."""
+    from safecities.patrols.governance import request_document
+
+    result = draft(d)
+    if not result.valid:
+        first = result.errors[0]
+        raise InputError(
+            f"request for {d.city}: {len(result.errors)} problems; first: "
+            f"{first['path']}: {first['message']}"
+        )
+    return request_document(session, result.document, reason=reason, actor=actor, source=d.city)
+
+
+def stations(city: str) -> list[dict[str, Any]]:
+    """Stations the builder proposes as zones for `city` (main station first)."""
+    from safecities.patrols.builder import proposed_stations
+
+    return proposed_stations(city)

@@ -46,15 +46,36 @@ def plan_file(name: str) -> Path:
 
 
 def list_plans() -> list[dict[str, Any]]:
+    """Saved plans, newest first by their first day (then by when they were made), each with the
+    city, protocol and command posts of its own protocol (another city's plan never lists
+    Brussels posts)."""
+    import re
+
+    from safecities.patrols.protocol import load_protocol
+
     out = []
-    for p in sorted(plans_dir().glob("plan-*.csv"), reverse=True):
+    for p in plans_dir().glob("plan-*.csv"):
+        days = re.findall(r"\d{4}-\d{2}-\d{2}", p.name)
+        pid = re.search(r"-p(\d+)-\d{4}-", p.name)
+        try:
+            proto = load_protocol(plan_protocol_path(p.name))
+            city, version, posts = proto.city, proto.version, [c.id for c in proto.command_posts]
+        except InputError:  # a sidecar that no longer validates: list the plan, without posts
+            city, version, posts = None, None, []
         out.append(
             {
                 "name": p.name,
+                "city": city,
+                "protocol_id": int(pid.group(1)) if pid else None,
+                "protocol_version": version,
+                "from": days[0] if days else None,
+                "to": days[1] if len(days) > 1 else None,
+                "command_posts": posts,
                 "bytes": p.stat().st_size,
                 "created_at": datetime.fromtimestamp(p.stat().st_mtime).isoformat(),
             }
         )
+    out.sort(key=lambda x: (x["from"] or "", x["created_at"]), reverse=True)
     return out
 
 
