@@ -255,6 +255,7 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
         "after": after,
         "notes": notes,
         "command_posts": [p.id for p in proto.command_posts],
+        "soldier_zones": base["soldier_zones"],
     }
 
 

@@ -34,6 +34,7 @@ def _patrols_page(
     from safecities.patrols.protocol import load_protocol, read_document
     from safecities.patrols.service import list_protocols
     from safecities.patrols.service import saved as psvc
+    from safecities.patrols.service.plans import soldier_zones
 
     proto = load_protocol(psvc.protocol_path())
     plans = psvc.list_plans()  # newest first, each with its own protocol's posts
@@ -61,6 +62,7 @@ def _patrols_page(
         protocols=protocols,
         plan_under=plan_under,
         bundled_city=proto.city,
+        soldier_zones=soldier_zones(proto),
         validation=validation,
         plans=plans,
         can_plan=user.can(Action.PATROLS_PLAN),
