@@ -290,3 +290,35 @@ def test_unkeyed_entries_from_before_the_seal_still_verify(tmp_path):
         rep = audit.verify(s)
     assert not rep.ok and "forged" in rep.reason
     engine.dispose()
+
+
+@pytest.mark.usefixtures("var_dir")
+def test_m3_patrol_plan_writes_are_audited_under_the_callers_name(client, tokens, auth):
+    """M3: POST /api/patrols/plans wrote (and replaced) the plan file without an audit entry."""
+    from safecities.api import patrols as psvc
+    from safecities.domain import Role
+    from safecities.manifest import sha256_file
+
+    planner = auth(tokens[Role.PLANNER])
+    r = client.post("/api/patrols/protocols", headers=planner, json={"reason": "shootings"})
+    pid = r.json()["id"]
+    for path, role in (("approve-interior", Role.INTERIOR_APPROVER),
+                       ("approve-defence", Role.DEFENCE_APPROVER)):  # fmt: skip
+        assert client.post(f"/api/patrols/protocols/{pid}/{path}",
+                           headers=auth(tokens[role])).status_code == 200  # fmt: skip
+    body = {"from": "2026-04-06", "to": "2026-04-06", "time_limit": 20}
+    for _ in range(2):  # the same plan twice: the second replaces the file, and is audited too
+        r = client.post("/api/patrols/plans", headers=planner, json=body)
+        assert r.status_code == 201, r.text
+    name = r.json()["name"]
+    ev = client.get("/api/audit", headers=auth(tokens[Role.AUDITOR]),
+                    params={"action": "patrol_plan.create"}).json()  # fmt: skip
+    assert ev["total"] == 2
+    e = ev["events"][0]
+    assert e["actor"] == "demo-planner" and e["entity_id"] == name
+    assert e["after"]["sha256"] == sha256_file(psvc.plans_dir() / name)
+    assert e["after"]["protocol_id"] == pid and e["after"]["check"]["ok"] is True
+    assert client.get("/api/audit/verify", headers=auth(tokens[Role.AUDITOR])).json()["ok"]
+    head = client.get("/api/audit/head", headers=auth(tokens[Role.AUDITOR])).json()
+    assert head["id"] == ev["events"][0]["id"] and head["hash"] == e["hash"]
+    assert client.get("/api/audit/head", headers=planner).status_code == 403

@@ -20,6 +20,4 @@ def audit_page(
     from safecities.store import audit
 
     events = audit.browse(db, audit.AuditQuery(limit=200)).events
-    return render(
-        request, "audit.html", events=events, chain=audit.verify(db), head=audit.head(db)
-    )
+    return render(request, "audit.html", events=events, chain=audit.verify(db), head=audit.head(db))
