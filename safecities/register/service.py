@@ -336,7 +336,7 @@ class IncidentQuery:
     until: datetime | None = None
     municipality: str | None = None
     kind: str | None = None
-    limit: int = 100
+    limit: int | None = 100  # None: every matching incident (exports)
     offset: int = 0
 
 
@@ -361,6 +361,12 @@ def _filtered(q, f: IncidentQuery):
     if f.kind:
         q = q.where(Incident.kind == f.kind)
     return q
+
+
+#: The keys of incident_dict, in order (the columns of the incident exports).
+INCIDENT_COLUMNS = ["id", "source", "source_id", "occurred_at", "lat", "lon", "city_id",
+                    "municipality_id", "kind", "injured", "killed", "lines_closed",
+                    "disruption_minutes", "summary", "synthetic"]  # fmt: skip
 
 
 def incident_dict(i: Incident) -> dict[str, Any]:

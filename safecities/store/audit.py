@@ -401,11 +401,13 @@ def event_dict(ev: AuditEvent) -> dict[str, Any]:
 class AuditQuery:
     """Filters of `audit log` and GET /api/audit (newest first)."""
 
-    limit: int = 100
+    limit: int | None = 100  # None: every matching entry (exports)
     offset: int = 0
     actor: str | None = None
     action: str | None = None
     entity: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,10 @@ def browse(session: Session, query: AuditQuery | None = None) -> AuditPage:
         q = q.where(AuditEvent.action == q_.action)
     if q_.entity:
         q = q.where(AuditEvent.entity == q_.entity)
+    if q_.since:
+        q = q.where(AuditEvent.at >= q_.since)
+    if q_.until:
+        q = q.where(AuditEvent.at < q_.until)
     total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(
         q.order_by(AuditEvent.id.desc()).limit(q_.limit).offset(q_.offset)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -26,7 +27,7 @@ def _local_midnight(d: date | None) -> datetime | None:
     return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
 
-@router.get("", response_model=IncidentPage)
+@router.get("", response_model=IncidentPage, responses=exports.openapi())
 def list_incidents(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
@@ -37,18 +38,28 @@ def list_incidents(
     kind: IncidentKind | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10**9),
-) -> IncidentPage:
-    """Incidents, newest first, filtered by period, municipality and kind."""
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: every filtered incident, unpaged."
+    ),
+) -> Any:
+    """Incidents, newest first, filtered by period, municipality and kind; `format` downloads
+    all of them (limit and offset ignored)."""
+    export = fmt != "json"
     q = svc.IncidentQuery(
         city=city,
         since=_local_midnight(since),
         until=_local_midnight(until),
         municipality=municipality,
         kind=kind.value if kind else None,
-        limit=limit,
-        offset=offset,
+        limit=None if export else limit,
+        offset=0 if export else offset,
     )
-    return IncidentPage(**svc.list_incidents(db, q).to_dict())
+    page = svc.list_incidents(db, q)
+    if export:
+        return exports.response(
+            exports.export(page.incidents, fmt, "incidents", svc.INCIDENT_COLUMNS)
+        )
+    return IncidentPage(**page.to_dict())
 
 
 @router.get(

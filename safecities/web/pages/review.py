@@ -356,10 +356,10 @@ def review_page(
     freq: str = Query("week", max_length=5),
     units: str = Query("Clemenceau,Peterbos,Matonge", max_length=300),
 ) -> HTMLResponse:
-    from safecities.api import review as rsvc
     from safecities.api.routes.review import ReportQuery, cached_report
     from safecities.errors import SafecitiesError
     from safecities.register import service as register_svc
+    from safecities.review import service as rsvc
     from safecities.store import cache as inc
 
     day = _day(intervention) or rsvc.DEFAULT_INTERVENTION
@@ -455,16 +455,12 @@ async def register_plan_page(
     file: UploadFile = File(...),
 ) -> HTMLResponse:
     """`review register-plan` from the page: the plan's fingerprint into the audit log."""
-    from safecities.api import review as rsvc
     from safecities.errors import SafecitiesError
+    from safecities.review import service as rsvc
 
     try:
-        reg = rsvc.register_plan_upload(
-            request.app.state.engine,
-            await file.read(256 * 1024),
-            file.filename or "plan.yaml",
-            actor=user.name,
-        )
+        src = rsvc.Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+        reg = rsvc.register_plan(request.app.state.engine, src, actor=user.name).data
     except SafecitiesError as exc:
         return render(
             request,
