@@ -37,6 +37,15 @@ def _csv(tmp_path: Path, k: int) -> Path:
     return p
 
 
+def _all_at_once(target, args: list[tuple]) -> None:
+    """Start one thread per argument tuple, then wait for all (bounded)."""
+    threads = [threading.Thread(target=target, args=a) for a in args]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+
+
 def test_concurrent_imports_on_an_empty_store_all_land(engine, tmp_path):
     """8 imports at once into a store without reference data: the reference data is loaded once
     (it raced before: 7 of 8 failed on PostgreSQL) and every row of every file lands."""
@@ -51,11 +60,7 @@ def test_concurrent_imports_on_an_empty_store_all_land(engine, tmp_path):
         except Exception as exc:  # noqa: BLE001 - reported by the test
             errors.append(f"{p.name}: {exc!r}")
 
-    threads = [threading.Thread(target=one, args=(p,)) for p in files]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    _all_at_once(one, [(p,) for p in files])
     assert not errors, errors
     with session_scope(engine) as s:
         assert s.execute(select(func.count(Incident.id))).scalar_one() == 8 * 3
@@ -80,11 +85,7 @@ def test_same_file_imported_concurrently_lands_once(sqlite_engine, tmp_path):
         except Exception as exc:  # noqa: BLE001
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=one) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    _all_at_once(one, [()] * 4)
     assert not errors, errors
     assert sorted(r.inserted for r in reports) == [0, 0, 0, 3]
     assert sorted(r.unchanged for r in reports) == [0, 3, 3, 3]
@@ -101,11 +102,7 @@ def test_concurrent_first_use_of_a_fresh_store_migrates_once(tmp_path):
         except Exception as exc:  # noqa: BLE001
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=one, args=(e,)) for e in engines]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    _all_at_once(one, [(e,) for e in engines])
     assert not errors, errors
     for e in engines:
         e.dispose()

@@ -56,13 +56,16 @@ def db_backup(
     from safecities.store.backup import backup
 
     res = backup(_engine(), out)
+    _emit(res.to_dict(), as_json, f"backed up {res.database} to {res.file} ({res.bytes} bytes, "
+          f"sha256 {res.sha256}); audit head #{res.audit_head['id']}")  # fmt: skip
+
+
+def _emit(payload: dict, as_json: bool, line: str) -> None:
+    """The JSON document with --json, else one human line."""
     if as_json:
-        echo_json(res.to_dict())
+        echo_json(payload)
     else:
-        console.print(
-            f"backed up {res.database} to {res.file} ({res.bytes} bytes, sha256 {res.sha256}); "
-            f"audit head #{res.audit_head['id']}"
-        )
+        console.print(line)
 
 
 @db_app.command("restore")
@@ -83,13 +86,9 @@ def db_restore(
         raise typer.Exit(1)
     # No upgrade first (the store may be gone); restore() brings the copy's schema up to date.
     res = restore(get_engine(), file, actor=cli_actor(actor))
-    if as_json:
-        echo_json(res.to_dict())
-    else:
-        console.print(
-            f"restored {res.database} from {res.file}: {sum(res.tables.values())} rows, audit log "
-            f"intact ({res.audit['entries']} entries)"
-        )
+    rows, entries = sum(res.tables.values()), res.audit["entries"]
+    _emit(res.to_dict(), as_json, f"restored {res.database} from {res.file}: {rows} rows, audit "
+          f"log intact ({entries} entries)")  # fmt: skip
 
 
 @ref_app.command("load")
