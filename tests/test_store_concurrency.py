@@ -187,3 +187,25 @@ def test_concurrent_cli_imports_on_a_fresh_store_all_land(tmp_path):
     r = subprocess.run([sys.executable, "-m", "safecities", "audit", "verify", "--json"],
                        env=env, capture_output=True, text=True, cwd=REPO, timeout=300)  # fmt: skip
     assert r.returncode == 0 and json.loads(r.stdout)["ok"] is True, r.stdout + r.stderr
+
+
+def test_write_lock_waits_a_bounded_time_then_store_busy(engine):
+    """On both databases: a second writer waits at most its budget, then StoreBusy (nothing
+    written); once the first commits, the second gets the lock."""
+    import pytest
+
+    from safecities.errors import StoreBusy
+    from safecities.store.db import write_lock
+
+    holder = session_scope(engine)
+    s1 = holder.__enter__()
+    write_lock(s1, "register")
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(StoreBusy, match="busy"), session_scope(engine) as s2:
+            write_lock(s2, "register", wait=0.5)
+        assert time.monotonic() - t0 < 3  # the budget, not a fixed 5 s busy timeout
+    finally:
+        holder.__exit__(None, None, None)
+    with session_scope(engine) as s3:
+        write_lock(s3, "register", wait=0.5)
