@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     #: Secret for session tokens; must be set outside development.
     secret_key: str = "development-only-secret"
     environment: str = "development"
+    #: Largest multipart upload (MB), refused before it is read (safecities.api.limits).
+    max_upload_mb: float = 50
+    #: Largest other request body (MB): JSON and form posts are small.
+    max_body_mb: float = 2
 
     def resolved_database_url(self) -> str:
         if self.database_url:

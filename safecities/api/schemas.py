@@ -108,6 +108,8 @@ class ImportOut(BaseModel):
     inserted: int
     unchanged: int
     errors: list[RowErrorOut]
+    #: How many problems the file has (`errors` lists the first 50: safecities.api.limits).
+    errors_total: int = 0
 
 
 class Problem(BaseModel):

@@ -29,6 +29,7 @@ from safecities.cameras.tabular import find_column, read_table
 from safecities.domain import RowError
 from safecities.errors import InputError
 from safecities.geo import metric_crs_for, to_metres
+from safecities.safeio import safe_frame
 
 SITE_ID = ("site_id", "id", "camera_id", "site")
 DEMAND_ID = ("demand_id", "id", "point_id")
@@ -291,7 +292,7 @@ def plan(
 
 def write_chosen_csv(report: dict[str, Any], path: str | Path) -> None:
     cols = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
-    pd.DataFrame(report["chosen"], columns=cols).to_csv(path, index=False)
+    safe_frame(pd.DataFrame(report["chosen"], columns=cols)).to_csv(path, index=False)
 
 
 def write_chosen_geojson(report: dict[str, Any], path: str | Path) -> None:

@@ -80,17 +80,16 @@ def _read_geojson(path: Path) -> pd.DataFrame:
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    from openpyxl import load_workbook
+    from safecities.safeio import SpreadsheetTooLarge, xlsx_rows
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        rows = list(xlsx_rows(path))
+    except SpreadsheetTooLarge as exc:
+        raise InputError(f"{path.name}: workbook too large: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad workbook
         raise InputError(
             f"{path.name}: not a readable Excel workbook ({type(exc).__name__})"
         ) from exc
-    ws = wb.worksheets[0]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
     if not rows:
         raise InputError(f"{path.name}: the first sheet is empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]

@@ -11,6 +11,7 @@ import typer
 from safecities.clitools import console, echo_json
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
+from safecities.safeio import safe_frame
 
 app = typer.Typer(
     help="Hotspots: detection, near-repeat analysis, forecasting and backtesting.",
@@ -444,7 +445,7 @@ def near_repeat(
     ev = to_event_array(df).between(t0, t1)
     res = knox(ev, space_band, space_bands, time_band, time_bands, permutations, seed)
     if out:
-        pd.DataFrame(res.rows()).to_csv(out, index=False)
+        safe_frame(pd.DataFrame(res.rows())).to_csv(out, index=False)
     payload = {
         "start": s0.isoformat(),
         "end": s1.isoformat(),
@@ -514,7 +515,7 @@ def profile(
     prof = zone_profiles(df, z, tz=tz, until=u, window_days=window_days)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
-        prof.to_csv(out, index=False, float_format="%.6g")
+        safe_frame(prof).to_csv(out, index=False, float_format="%.6g")
     summary = zone_summary(prof)
     payload = {
         "timezone": tz,

@@ -27,6 +27,7 @@ from safecities.register import reference
 from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
+from safecities.safeio import safe_row
 from safecities.store import audit
 from safecities.store.db import session_scope
 from safecities.store.models import City, ImportBatch, Incident, Municipality, TransportNode, Zone
@@ -103,7 +104,7 @@ def write_error_report(errors: list[RowError], path: str | Path) -> None:
         w = csv.writer(fh)
         w.writerow(["file", "row", "field", "reason", "value"])
         for e in errors:
-            w.writerow([e.file, e.row, e.field, e.reason, e.value or ""])
+            w.writerow(safe_row([e.file, e.row, e.field, e.reason, e.value or ""]))
 
 
 _COMPARED = ("occurred_at", "lat", "lon", "kind", "injured", "killed", "lines_closed",

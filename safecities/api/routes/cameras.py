@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from safecities.api import cameras as adapter
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import BELGIUM_BBOX
 
@@ -111,7 +112,7 @@ def reject_duplicate(
 
 
 @router.post("/import", responses={400: {}, 403: {}})
-async def import_cameras(
+def import_cameras(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(..., description="Inventory: CSV (NL/FR/EN headers, ',' or ';'),"
@@ -123,9 +124,9 @@ async def import_cameras(
     """Import a municipal camera inventory all-or-nothing (as `safecities cameras import`);
     every bad row is reported (400, `errors` [{file, row, field, reason, value}]); a camera
     operator may import only into their own municipality (403)."""
-    name = adapter.safe_name(file.filename)
-    data = await file.read(adapter.MAX_UPLOAD + 1)
-    map_bytes = await mapping.read(adapter.MAX_UPLOAD + 1) if mapping is not None else None
+    name = upload_name(file.filename)
+    data = read_upload(file)
+    map_bytes = read_upload(mapping) if mapping is not None else None
     try:
         out = adapter.import_upload(db, user, name, data, municipality, map_bytes)
         db.commit()

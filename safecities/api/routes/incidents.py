@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from safecities.api import incidents as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import capped, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.schemas import ImportOut, IncidentPage
 from safecities.domain import BRUSSELS_TZ, CITIES, IncidentKind
@@ -83,16 +84,14 @@ def summary(
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportOut}, 503: {}})
-async def import_incidents(
+def import_incidents(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(..., description="CSV, GeoJSON or Parquet with the standard columns"),
 ) -> Any:
     """Import a file all-or-nothing; every bad row is reported with row, field and reason."""
-    name = Path(file.filename or "upload.csv").name or "upload.csv"
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise InputError(f"{name}: larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    name = upload_name(file.filename)
+    data = read_upload(file)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
@@ -103,7 +102,7 @@ async def import_incidents(
                 {"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}
             ]
             body = ImportOut(
-                ok=False, file=name, rows_read=0, inserted=0, unchanged=0, errors=errors
+                ok=False, file=name, rows_read=0, inserted=0, unchanged=0, **capped(errors)
             )
             return JSONResponse(body.model_dump(), status_code=422)
     out = ImportOut(
@@ -112,7 +111,7 @@ async def import_incidents(
         rows_read=report.rows_read,
         inserted=report.inserted,
         unchanged=report.unchanged,
-        errors=[_err(e) for e in report.errors],
+        **capped([_err(e) for e in report.errors]),
     )
     return JSONResponse(out.model_dump(), status_code=200 if report.ok else 422)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from safecities.api import patrols as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 
 router = APIRouter(prefix="/api/patrols", tags=["patrols"])
@@ -60,17 +61,19 @@ def request_protocol(
 
 
 @router.post("/protocols/validate", responses={400: {}})
-async def validate_protocol(
+def validate_protocol(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     file: UploadFile = File(..., description="Protocol document (YAML or JSON)"),
 ) -> dict[str, Any]:
     """`protocol validate`: every schema and cross-reference error with its JSON path
     (`valid` true when there is none)."""
-    return svc.validate_upload(await file.read(1024 * 1024), file.filename or "protocol.yaml")
+    return svc.validate_upload(
+        read_upload(file, 1024 * 1024), upload_name(file.filename, "protocol.yaml")
+    )
 
 
 @router.post("/protocols/upload", status_code=201, responses={400: {}})
-async def request_protocol_upload(
+def request_protocol_upload(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
     file: UploadFile = File(..., description="Protocol document (YAML or JSON), any city"),
@@ -80,8 +83,8 @@ async def request_protocol_upload(
     protocol document; no plan exists for it until Interior and Defence have both approved."""
     out = svc.request_upload(
         db,
-        await file.read(1024 * 1024),
-        file.filename or "protocol.yaml",
+        read_upload(file, 1024 * 1024),
+        upload_name(file.filename, "protocol.yaml"),
         reason=reason,
         actor=user.name,
     )
@@ -171,13 +174,15 @@ def make_plan(
 
 
 @router.post("/plans/check", responses={400: {}})
-async def check_plan(
+def check_plan(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     file: UploadFile = File(..., description="Plan CSV (as written by plan make)"),
 ) -> dict[str, Any]:
     """Independent check of a plan against the protocol: every violation with rule, time, zone,
     units and numbers (`ok` true when there is none)."""
-    return svc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+    return svc.check_upload(
+        read_upload(file, 10 * 1024 * 1024), upload_name(file.filename, "plan.csv")
+    )
 
 
 @router.get("/plans/{name}", response_class=FileResponse, responses={404: {}})

@@ -15,6 +15,7 @@ from safecities.api import incidents as inc
 from safecities.api import review as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
@@ -283,7 +284,7 @@ def power(
 
 
 @router.post("/plans", status_code=201, responses={400: {}})
-async def register_plan(
+def register_plan(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
     file: UploadFile = File(..., description="Analysis plan (YAML): outcome, units, dates, method"),
@@ -293,7 +294,7 @@ async def register_plan(
     then say whether the plan was registered before the post-period."""
     return svc.register_plan_upload(
         request.app.state.engine,
-        await file.read(256 * 1024),
-        file.filename or "plan.yaml",
+        read_upload(file, 256 * 1024),
+        upload_name(file.filename, "plan.yaml"),
         actor=user.name,
     )

@@ -89,12 +89,13 @@ def mount(app: FastAPI) -> None:
 
     app.add_exception_handler(StarletteHTTPException, http_errors)
 
-    from fastapi.exception_handlers import request_validation_exception_handler
     from fastapi.exceptions import RequestValidationError
+
+    from safecities.api.limits import validation_errors
 
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith(("/api", "/docs", "/openapi")):
-            return await request_validation_exception_handler(request, exc)
+            return await validation_errors(request, exc)
         detail = "; ".join(
             f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}"
             for e in exc.errors()

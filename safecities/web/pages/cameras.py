@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from safecities.api import cameras as adapter
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import Role
 from safecities.errors import InputError, NotFound, PermissionDenied
@@ -73,15 +74,15 @@ def cameras_page(
     return _cameras_page(request, db, user)
 
 
-async def cameras_import_page(
+def cameras_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(...),
     municipality: str = Form(..., max_length=60),
 ) -> HTMLResponse:
-    name = adapter.safe_name(file.filename)
-    data = await file.read(adapter.MAX_UPLOAD + 1)
+    name = upload_name(file.filename)
+    data = read_upload(file)
     status = 200
     try:
         out = adapter.import_upload(db, user, name, data, municipality)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from safecities.api import incidents as inc_svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import BRUSSELS_TZ, IncidentKind
 from safecities.errors import InputError
@@ -74,14 +75,14 @@ def incidents_page(
 
 
 @router.post("/incidents/import")
-async def incidents_import_page(
+def incidents_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(...),
 ) -> HTMLResponse:
-    name = Path(file.filename or "upload.csv").name or "upload.csv"
-    data = await file.read()
+    name = upload_name(file.filename)
+    data = read_upload(file)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)

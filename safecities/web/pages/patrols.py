@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.web.pages.core import _day, render
 
@@ -95,7 +96,7 @@ def patrols_request(
     return _patrols_page(request, db, user, f"#{out['id']}: {out['status']}")
 
 
-async def patrols_request_upload(
+def patrols_request_upload(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
@@ -107,7 +108,7 @@ async def patrols_request_upload(
     from safecities.api import patrols as psvc
     from safecities.errors import SafecitiesError
 
-    data, name = await file.read(1024 * 1024), file.filename or "protocol.yaml"
+    data, name = read_upload(file, 1024 * 1024), upload_name(file.filename, "protocol.yaml")
     try:
         if do != "request":
             report = psvc.validate_upload(data, name)
@@ -178,7 +179,7 @@ def patrols_refuse_defence(
     return _approve(request, db, user, protocol_id, refuse_reason=reason)
 
 
-async def patrols_check(
+def patrols_check(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
@@ -188,7 +189,9 @@ async def patrols_check(
     from safecities.errors import SafecitiesError
 
     try:
-        report = psvc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+        report = psvc.check_upload(
+            read_upload(file, 10 * 1024 * 1024), upload_name(file.filename, "plan.csv")
+        )
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     return _patrols_page(request, db, user, check=report)

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.web import i18n
 from safecities.web.labels import N_
@@ -448,7 +449,7 @@ def _synthetic_prefix(lang: str) -> str:
     return t("synthetic", lang)[:10]
 
 
-async def register_plan_page(
+def register_plan_page(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
     file: UploadFile = File(...),
@@ -460,8 +461,8 @@ async def register_plan_page(
     try:
         reg = rsvc.register_plan_upload(
             request.app.state.engine,
-            await file.read(256 * 1024),
-            file.filename or "plan.yaml",
+            read_upload(file, 256 * 1024),
+            upload_name(file.filename, "plan.yaml"),
             actor=user.name,
         )
     except SafecitiesError as exc:
