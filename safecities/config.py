@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     max_upload_mb: float = 50
     #: Largest other request body (MB): JSON and form posts are small.
     max_body_mb: float = 2
+    #: Trusted reverse proxies (comma list) for X-Forwarded-For; empty: use the socket address.
+    forwarded_allow_ips: str = ""
+    #: Roles without incident access see hotspot cells or zones only with >= k incidents.
+    min_cell_count: int = 3
 
     def resolved_database_url(self) -> str:
         if self.database_url:
