@@ -122,6 +122,29 @@ def load_json(text: str | bytes) -> Any:
         raise UnsafeJSON("JSON nested too deeply") from None
 
 
+class BadGeoJSON(ValueError):
+    """Not a FeatureCollection whose features, properties and geometries are objects."""
+
+
+def feature_collection(text: str | bytes) -> list[dict[str, Any]]:
+    """The features of a GeoJSON FeatureCollection, each checked to be an object whose
+    `properties` and `geometry` are objects or null (feature numbers from 1 in the message).
+    Raises ValueError: json.JSONDecodeError, UnsafeJSON (NaN, nesting) or BadGeoJSON."""
+    doc = load_json(text)
+    if not isinstance(doc, dict) or doc.get("type", "FeatureCollection") != "FeatureCollection":
+        raise BadGeoJSON("not a GeoJSON FeatureCollection")
+    feats = doc.get("features")
+    if not isinstance(feats, list):
+        raise BadGeoJSON("'features' is not a list")
+    for i, f in enumerate(feats, start=1):
+        if not isinstance(f, dict):
+            raise BadGeoJSON(f"feature {i}: not an object")
+        for key in ("properties", "geometry"):
+            if f.get(key) is not None and not isinstance(f[key], dict):
+                raise BadGeoJSON(f"feature {i}: {key} is not an object")
+    return feats
+
+
 def finite(value: Any) -> bool:
     """True unless value is a float NaN or infinity."""
     return not (isinstance(value, float) and not math.isfinite(value))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from safecities.domain import RowError
 from safecities.errors import InputError
+from safecities.safeio import feature_collection
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -56,12 +57,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _read_geojson(path: Path) -> pd.DataFrame:
     try:
-        doc = json.loads(_decode(path.read_bytes(), path.name))
+        feats = feature_collection(_decode(path.read_bytes(), path.name))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise InputError(f"{path.name}: not a GeoJSON FeatureCollection")
+    except ValueError as exc:  # safeio: NaN, nesting, features or properties not objects
+        raise InputError(f"{path.name}: not a GeoJSON FeatureCollection ({exc})") from None
     recs = []
     for i, f in enumerate(feats, start=1):
         props = dict((f or {}).get("properties") or {})

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from safecities.api import hotspots as svc
 from safecities.api import incidents as inc
+from safecities.api import privacy
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -25,7 +26,7 @@ Method = Literal[svc.METHODS]  # type: ignore[valid-type]
 def forecast(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     method: Method = Query("kde"),
     horizon: Literal["1d", "7d", "14d", "28d"] = Query("7d"),
@@ -36,13 +37,14 @@ def forecast(
     """Expected events per grid cell in [at, at + horizon); `cells` = top % as GeoJSON."""
     engine = request.app.state.engine
     key = ("hotspots", str(engine.url), city, method, horizon, at, cell_size, top)
-    return inc.cached(
+    out = inc.cached(
         db,
         key,
         lambda: svc.forecast(
             engine, city=city, method=method, at=at, horizon=horizon, cell_size=cell_size, top=top
         ),
     )
+    return privacy.limit("forecast", out, user, engine, city=city, cell_size=cell_size)
 
 
 Day = Annotated[date | None, Query(description="Local date (events' time zone).")]
@@ -53,7 +55,7 @@ Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
 def detect(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     start: Day = None,
     end: Day = None,
@@ -78,14 +80,15 @@ def detect(
         seed=seed,
         geojson=geojson,
     )
-    return svc.cached(db, engine, "detect", **p)
+    return privacy.limit("detect", svc.cached(db, engine, "detect", **p), user, engine,
+                         city=city, cell_size=cell_size)  # fmt: skip
 
 
 @router.get("/emerging", responses={400: {}})
 def emerging(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     start: Day = None,
     end: Day = None,
@@ -108,7 +111,8 @@ def emerging(
         seed=seed,
         geojson=geojson,
     )
-    return svc.cached(db, engine, "emerging", **p)
+    return privacy.limit("emerging", svc.cached(db, engine, "emerging", **p), user, engine,
+                         city=city, cell_size=cell_size)  # fmt: skip
 
 
 @router.get("/near-repeat", responses={400: {}})
@@ -147,7 +151,7 @@ def near_repeat(
 def profile(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     until: Day = None,
     window_days: float = Query(365.0, ge=7, le=3650),
@@ -156,7 +160,8 @@ def profile(
     """Risk per named zone, weekday and hour; the keys of `safecities hotspots profile --json`."""
     engine = request.app.state.engine
     p = dict(city=city, until=until, window_days=window_days, hours=hours)
-    return svc.cached(db, engine, "profile", **p)
+    return privacy.limit("profile", svc.cached(db, engine, "profile", **p), user, engine,
+                         city=city)  # fmt: skip
 
 
 class BacktestIn(BaseModel):

@@ -173,6 +173,7 @@ def _page(
 
     from safecities.api import hotspots as hsvc
     from safecities.api import incidents as inc
+    from safecities.api import privacy
     from safecities.errors import SafecitiesError
 
     method = method if method in hsvc.METHODS else "kde"
@@ -194,6 +195,11 @@ def _page(
     )
     detect = attempt(lambda: hsvc.cached(db, engine, "detect", **DETECT))
     prof = attempt(lambda: hsvc.cached(db, engine, "profile", **PROFILE))
+    # roles without incident access: only cells / zones with >= k incidents (api.privacy)
+    forecast = forecast and privacy.limit("forecast", forecast, user, engine, cell_size=250.0)
+    detect = detect and privacy.limit("detect", detect, user, engine,
+                                      cell_size=DETECT["cell_size"])  # fmt: skip
+    prof = prof and privacy.limit("profile", prof, user, engine)
     profile = _profile_view(request, prof) if prof else None
     knox = attempt(lambda: hsvc.cached(db, engine, "near-repeat", **NEAR_REPEAT))
     error = errors[0] if errors else None
