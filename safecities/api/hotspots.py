@@ -46,7 +46,7 @@ def forecast(
     g = service.build_grid(df, cell_size, "square", 9, service.load_boundary(None, city))
     tz = service.events_tz(df)
     if at:
-        origin = service.local_timestamp(at, tz, "at")
+        origin = _day(at, tz, "at")  # years 1970-2100 only (year 1 overflowed: a 500)
     else:
         origin = (
             pd.Timestamp(df["occurred_at"].max()).tz_convert(tz) + pd.Timedelta(days=1)

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from safecities.config import get_settings
 
@@ -196,6 +198,23 @@ async def _send(send: Any, status: int, detail: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# -- dates ----------------------------------------------------------------------------------
+
+#: Days the application can compute with: a forecast at year 1 or a window ending in 9999
+#: overflowed pandas' nanosecond timestamps and SQLite's date conversions (500s before).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def _plausible(value: date) -> date:
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"a day between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+#: A date query parameter or field within FIRST_DAY..LAST_DAY (422 otherwise).
+Day = Annotated[date, AfterValidator(_plausible)]
 
 
 # -- uploads ----------------------------------------------------------------------------------

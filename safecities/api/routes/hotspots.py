@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from safecities.api import hotspots as svc
 from safecities.api import incidents as inc
-from safecities.api import privacy
+from safecities.api import limits, privacy
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -47,7 +47,7 @@ def forecast(
     return privacy.limit("forecast", out, user, engine, city=city, cell_size=cell_size)
 
 
-Day = Annotated[date | None, Query(description="Local date (events' time zone).")]
+Day = Annotated[limits.Day | None, Query(description="Local date (events' time zone).")]
 Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 

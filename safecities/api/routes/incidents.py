@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from safecities.api import incidents as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
-from safecities.api.limits import capped, read_upload, upload_name
+from safecities.api.limits import Day, capped, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.schemas import ImportOut, IncidentPage
 from safecities.domain import BRUSSELS_TZ, CITIES, IncidentKind
@@ -33,8 +33,8 @@ def list_incidents(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
     city: City = Query("brussels"),
-    since: date | None = Query(None, description="From this day (Brussels time), inclusive."),
-    until: date | None = Query(None, description="Before this day (Brussels time)."),
+    since: Day | None = Query(None, description="From this day (Brussels time), inclusive."),
+    until: Day | None = Query(None, description="Before this day (Brussels time)."),
     municipality: str | None = Query(None, pattern=r"^\d{5}$", description="NIS code."),
     kind: IncidentKind | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
@@ -72,7 +72,7 @@ def summary(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
     city: City = Query("brussels"),
-    since: date | None = Query(None),
+    since: Day | None = Query(None),
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
     """Counts, injured and killed by month and municipality; since 1 January / since summer."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from safecities.api import patrols as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
-from safecities.api.limits import read_upload, upload_name
+from safecities.api.limits import Day, read_upload, upload_name
 from safecities.api.permissions import Action
 
 router = APIRouter(prefix="/api/patrols", tags=["patrols"])
@@ -199,7 +199,7 @@ def briefing(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     name: str = Path(max_length=100),
     post: str = Query(..., max_length=80),
-    day: date = Query(...),
+    day: Day = Query(...),
 ) -> HTMLResponse:
     """Printable daily briefing of one command post (HTML)."""
     return HTMLResponse(svc.briefing(name, post, day))
@@ -245,7 +245,7 @@ def briefing_pdf(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     name: PlanName,
     post: PostQ,
-    day: date = Query(...),
+    day: Day = Query(...),
 ) -> Response:
     """Printable daily briefing of one command post (PDF, A4)."""
     stem = name.removesuffix(".csv")

@@ -15,7 +15,7 @@ from safecities.api import incidents as inc
 from safecities.api import review as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
-from safecities.api.limits import read_upload, upload_name
+from safecities.api.limits import Day, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
@@ -33,7 +33,7 @@ def its(
     request: Request,
     db: DbSession,
     _: Reader,
-    intervention: date = Query(..., description="Intervention day, e.g. start of joint patrols."),
+    intervention: Day = Query(..., description="Intervention day, e.g. start of joint patrols."),
     freq: Literal["week", "month"] = Query("week"),
     city: City = Query("brussels"),
 ) -> dict[str, Any]:
@@ -85,9 +85,9 @@ class ReportQuery:
         units: str = Query(
             svc.DEFAULT_UNITS, max_length=300, description="Treated zones (comma list)."
         ),
-        intervention: date = Query(svc.DEFAULT_INTERVENTION, description="Start of the measure."),
-        post_until: date | None = Query(None, description="End of the post-period."),
-        pre_from: date | None = Query(None, description="Start of the pre-period."),
+        intervention: Day = Query(svc.DEFAULT_INTERVENTION, description="Start of the measure."),
+        post_until: Day | None = Query(None, description="End of the post-period."),
+        pre_from: Day | None = Query(None, description="Start of the pre-period."),
         method: Literal["its", "did"] = Query("its", description="Primary method."),
         freq: Literal["week", "month"] = Query("week"),
         kinds: str | None = Query(None, max_length=200, description="Incident kinds counted."),
