@@ -17,12 +17,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from safecities.api import signin
-from safecities.api.models import ApiSession, LoginAttempt, User
 from safecities.api.permissions import MUNICIPALITY_BOUND, Action, check
 from safecities.domain import Role
 from safecities.errors import InputError, SafecitiesError
 from safecities.store import audit
 from safecities.store.db import session_scope
+from safecities.store.models import ApiSession, LoginAttempt, User
 
 SESSION_TTL = timedelta(hours=8)
 MIN_PASSWORD_LENGTH = signin.MIN_PASSWORD_LENGTH

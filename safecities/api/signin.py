@@ -29,8 +29,8 @@ from importlib import resources
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safecities.api.models import LoginAttempt
 from safecities.errors import InputError
+from safecities.store.models import LoginAttempt
 
 WINDOW = timedelta(minutes=15)
 FREE_FAILURES = 3

@@ -16,11 +16,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from safecities.api import accounts, csrf, signin
-from safecities.api.models import LoginAttempt
 from safecities.domain import Role
 from safecities.errors import InputError
 from safecities.store.db import session_scope
-from safecities.store.models import AuditEvent
+from safecities.store.models import AuditEvent, LoginAttempt
 
 GOOD = "correct horse battery staple"
 
