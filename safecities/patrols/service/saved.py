@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from safecities.errors import InputError, NotFound
+from safecities.safeio import safe_frame
 
 MAX_DAYS = 14
 MAX_TIME_LIMIT = 60.0
@@ -132,7 +133,7 @@ def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
     if len(df) == 0:
         return None
     prof = zone_profiles(df, load_zones(None, city, engine=engine), tz=events_tz(df))
-    prof.to_csv(out, index=False)
+    safe_frame(prof).to_csv(out, index=False)
     return out
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.web import i18n
 from safecities.web.labels import N_
@@ -462,7 +463,7 @@ def _synthetic_prefix(lang: str) -> str:
     return t("synthetic", lang)[:10]
 
 
-async def register_plan_page(
+def register_plan_page(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
     file: UploadFile = File(...),
@@ -472,7 +473,7 @@ async def register_plan_page(
     from safecities.review import service as rsvc
 
     try:
-        src = rsvc.Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+        src = rsvc.Upload(read_upload(file, 256 * 1024), upload_name(file.filename, "plan.yaml"))
         reg = rsvc.register_plan(request.app.state.engine, src, actor=user.name).data
     except SafecitiesError as exc:
         return render(
