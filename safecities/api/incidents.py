@@ -15,22 +15,56 @@ from safecities.store.models import AuditEvent, Incident
 
 
 def data_version(session: Session) -> int:
-    """The newest audit entry id: every write appends one, so it changes whenever data does."""
-    return session.execute(select(func.max(AuditEvent.id))).scalar_one() or 0
+    """The newest audit entry id of a data write: every write appends one, so it changes whenever
+    data does. Sign-ins and sign-outs (`session.*`) are audited too but change no data, so they do
+    not throw away every cached forecast and report (the newest entries are read backwards by
+    primary key and the scan stops at the first data write)."""
+    newest = (
+        select(AuditEvent.id)
+        .where(~AuditEvent.action.startswith("session."))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return session.execute(newest).scalar_one_or_none() or 0
 
 
 _CACHE: dict[tuple, tuple[int, Any]] = {}
 _CACHE_LOCK = threading.Lock()
+#: key -> event set when the thread computing it is done (one computation per key at a time).
+_INFLIGHT: dict[tuple, threading.Event] = {}
 
 
 def cached(session: Session, key: tuple, compute):
-    """`compute()` cached until the next write (keyed on the audit log's newest entry)."""
+    """`compute()` cached until the next write (keyed on the audit log's newest entry).
+
+    One computation per key at a time ("single flight"): a request arriving while another request,
+    or the page warm-up (safecities.web.warmup), computes the same key waits for that result
+    instead of computing it a second time on the same cores."""
     version = (str(session.get_bind().url), data_version(session))
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    value = compute()
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        flight = _INFLIGHT.get(key)
+        mine = flight is None
+        if mine:
+            flight = _INFLIGHT[key] = threading.Event()
+    if not mine:
+        flight.wait(timeout=300)
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        return _store(key, version, compute())  # the other failed or saw older data
+    try:
+        return _store(key, version, compute())
+    finally:
+        with _CACHE_LOCK:
+            _INFLIGHT.pop(key, None)
+        flight.set()
+
+
+def _store(key: tuple, version: tuple, value: Any) -> Any:
     with _CACHE_LOCK:
         if len(_CACHE) > 256:
             _CACHE.clear()
