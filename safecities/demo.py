@@ -34,7 +34,7 @@ def activate_brussels_protocol(engine) -> dict[str, Any]:
     path = Path(str(resources.files("safecities.patrols") / "protocols" / "brussels-2026.yaml"))
     with session_scope(engine) as s:
         for p in governance.list_protocols(s, "brussels"):
-            if p["status"] == "active":
+            if p["status"] in governance.APPROVED:
                 return p
         rec = governance.request_protocol(
             s, path, reason="Protocol approved by the Council of Ministers on 20 March 2026 "
@@ -46,6 +46,7 @@ def activate_brussels_protocol(engine) -> dict[str, Any]:
 
 def synthetic_cameras(seed: int, nis: str) -> pd.DataFrame:
     """A SYNTHETIC inventory: a few cameras around each metro station of a municipality."""
+    from safecities.cameras.service import outside_municipality
     from safecities.geo import to_metres, to_wgs84
     from safecities.register import reference
 
@@ -59,6 +60,8 @@ def synthetic_cameras(seed: int, nis: str) -> pd.DataFrame:
             ang = rng.uniform(0, 2 * np.pi)
             dist = rng.uniform(20, 140)
             lon, lat = to_wgs84(x0 + dist * np.cos(ang), y0 + dist * np.sin(ang))
+            if outside_municipality(nis, lat, lon)[0]:
+                continue  # the register refuses a camera outside its municipality
             rows.append({
                 "id": f"DEMO-{nis}-{len(rows) + 1:03d}", "controller": f"municipality {nis}",
                 "lat": round(float(lat[0]), 6), "lon": round(float(lon[0]), 6),
@@ -99,13 +102,15 @@ DEMO_PLAN_DAY = date(2026, 4, 6)  # a Monday inside the Brussels protocol's six 
 def demo_plan(engine) -> dict[str, Any]:
     """One day's joint patrol plan under the (now active) Brussels protocol, so the plan calendar
     and the dashboard's plan layer have something to show; kept if it already exists."""
-    from safecities.api import patrols as psvc
+    from safecities.patrols.service import saved as psvc
 
     name = f"plan-brussels-{DEMO_PLAN_DAY}-{DEMO_PLAN_DAY}-s0.csv"
     if (psvc.plans_dir() / name).exists():
         return {"name": name, "made": False}
     with progress("planning one day of joint patrols", total=None):
-        out = psvc.make(engine, first=DEMO_PLAN_DAY, last=DEMO_PLAN_DAY, seed=0, time_limit=20)
+        out = psvc.make_saved(
+            engine, psvc.SavedPlanOptions(DEMO_PLAN_DAY, DEMO_PLAN_DAY, seed=0, time_limit=20)
+        )
     return {
         "name": out["name"],
         "made": True,

@@ -23,3 +23,15 @@ class PermissionDenied(SafecitiesError):
 
 class NotFound(SafecitiesError):
     pass
+
+
+class CapabilityUnavailable(SafecitiesError):
+    """A capability's library is not installed here (the API answers 503)."""
+
+    def __init__(self, capability: str) -> None:
+        super().__init__(f"{capability} is not available yet in this installation")
+        self.capability = capability
+
+
+class StoreBusy(SafecitiesError):
+    """Another writer held the store longer than this write may wait (API: 503 + Retry-After)."""

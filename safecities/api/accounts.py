@@ -16,12 +16,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from safecities.api.models import ApiSession, LoginAttempt, User
 from safecities.api.permissions import MUNICIPALITY_BOUND, Action, check
 from safecities.domain import Role
 from safecities.errors import InputError, SafecitiesError
 from safecities.store import audit
 from safecities.store.db import session_scope
+from safecities.store.models import ApiSession, LoginAttempt, User
 
 SESSION_TTL = timedelta(hours=8)
 RATE_WINDOW = timedelta(minutes=15)

@@ -8,7 +8,6 @@ import typer
 
 from safecities.clitools import console, echo_json, progress
 from safecities.errors import InputError
-from safecities.manifest import RunManifest
 
 app = typer.Typer(help="National CCTV register and camera budget planner.", no_args_is_help=True)
 
@@ -53,47 +52,25 @@ def plan_cmd(
 ) -> None:
     """Choose camera sites and connections that maximise covered demand within a budget."""
     from safecities.cameras import planning
-    from safecities.cameras.planner import HighsSolver
+    from safecities.cameras.service import verbs
 
-    if budget < 0:
-        raise InputError(f"--budget must be >= 0, got {budget}")
-    manifest = RunManifest(
-        command="cameras plan",
-        parameters={"budget": budget, "radius": radius, "alternatives": alternatives,
-                    "share": share, "min_difference": min_difference,
-                    "curve_steps": curve_steps, "time_limit": time_limit},
-    )  # fmt: skip
-    if candidates is not None and demand is not None:
-        inputs = planning.PlanInputs(
-            planning.read_candidates(candidates), planning.read_demand(demand), radius
-        )
-        manifest.add_input_file("candidates", candidates)
-        manifest.add_input_file("demand", demand)
-        source = "files"
-    else:
-        from safecities.cameras import dbplan
+    req = verbs.PlanRequest(budget, radius, alternatives, share, min_difference, curve_steps,
+                            time_limit, candidates, demand)  # fmt: skip
+    from contextlib import nullcontext
 
-        inputs, source = dbplan.inputs_from_db(radius, candidates=candidates, demand=demand)
-        for name, p in (("candidates", candidates), ("demand", demand)):
-            if p is not None:
-                manifest.add_input_file(name, p)
-    solver = HighsSolver(time_limit=time_limit)
-    with progress("camera plan: solving", 1 + alternatives + curve_steps) as bar:
-        report = planning.plan(
-            inputs, budget, alternatives=alternatives, share=share,
-            min_difference=min_difference, curve_steps=curve_steps, solver=solver,
-            on_step=bar.advance,
-        )  # fmt: skip
-    report["source"] = source
-    manifest.solver = report["solver"]
+    engine = _engine() if candidates is None or demand is None else None
+    db = _session(engine) if engine is not None else nullcontext()
+    with progress("camera plan: solving", req.solves) as bar, db as s:
+        res = verbs.plan(s, engine, req, on_step=bar.advance)
+    doc = res.to_dict()
     if out:
-        planning.write_chosen_csv(report, out)
+        planning.write_chosen_csv(doc, out)
     if geojson:
-        planning.write_chosen_geojson(report, geojson)
+        planning.write_chosen_geojson(doc, geojson)
     if as_json:
-        echo_json({"command": "cameras plan", **report, "manifest": manifest.to_dict()})
+        echo_json(doc)
         return
-    _print_plan(report)
+    _print_plan(doc)
 
 
 def _print_plan(r: dict) -> None:
@@ -167,10 +144,17 @@ def _pairs(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _session():
-    from safecities.store.db import migrated_engine, session_scope
+def _engine():
+    from safecities.store.db import migrated_engine
 
-    return session_scope(migrated_engine())
+    return migrated_engine()
+
+
+def _session(engine=None):
+    """A session on the configured store (`engine=None`: the default engine)."""
+    from safecities.store.db import session_scope
+
+    return session_scope(engine if engine is not None else _engine())
 
 
 AsOpt = typer.Option(None, "--as", help=HELP_REG["as"])
@@ -179,8 +163,10 @@ MuniOpt = typer.Option(None, "--as-municipality", help=HELP_REG["as_municipality
 JsonOpt = typer.Option(False, "--json", help=HELP_REG["json"])
 
 
-def _manifest(command: str, **params) -> dict:
-    return RunManifest(command=command, parameters=params).to_dict()
+def _run(verb, *args, **kwargs) -> dict:
+    """Run one service verb in a session of the store (committed on success) -> its --json."""
+    with _session() as s:
+        return verb(s, *args, **kwargs).to_dict()
 
 
 @app.command("add")
@@ -193,15 +179,13 @@ def add_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Add one camera to the register (history and audit are written)."""
-    from safecities.cameras import service
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        cam = service.snapshot(service.create_camera(s, caller, municipality, _pairs(sets)))
+    doc = _run(verbs.add, _caller(user, role, as_municipality), municipality, _pairs(sets))
     if as_json:
-        echo_json({"command": "cameras add", "camera": cam,
-                   "manifest": _manifest("cameras add", municipality=municipality)})  # fmt: skip
+        echo_json(doc)
     else:
+        cam = doc["camera"]
         typer.echo(f"added camera {cam['id']} ({cam['municipality_id']})")
 
 
@@ -215,16 +199,13 @@ def edit_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Change fields of one camera (use --set municipality=NAME to move it)."""
-    from safecities.cameras import service
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        cam = service.snapshot(service.update_camera(s, caller, camera_id, _pairs(sets)))
+    doc = _run(verbs.edit, _caller(user, role, as_municipality), camera_id, _pairs(sets))
     if as_json:
-        echo_json({"command": "cameras edit", "camera": cam,
-                   "manifest": _manifest("cameras edit", camera_id=camera_id)})  # fmt: skip
+        echo_json(doc)
     else:
-        typer.echo(f"camera {cam['id']} now at version {cam['version']}")
+        typer.echo(f"camera {doc['camera']['id']} now at version {doc['camera']['version']}")
 
 
 @app.command("list")
@@ -237,20 +218,17 @@ def list_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """List the cameras the caller may see."""
-    from safecities.cameras import service
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        cams = service.list_cameras(s, caller, municipality=municipality, status=status)
+    doc = _run(verbs.list_, _caller(user, role, as_municipality), municipality=municipality,
+               status=status)  # fmt: skip
     if as_json:
-        echo_json({"command": "cameras list", "count": len(cams), "cameras": cams,
-                   "manifest": _manifest("cameras list", municipality=municipality,
-                                         status=status)})  # fmt: skip
+        echo_json(doc)
         return
-    for c in cams:
+    for c in doc["cameras"]:
         typer.echo(f"{c['id']}\t{c['municipality_id']}\t{c['status']}\t{c['lat']:.6f}\t"
                    f"{c['lon']:.6f}\tconnected={c['connected']}")  # fmt: skip
-    typer.echo(f"{len(cams)} cameras")
+    typer.echo(f"{doc['count']} cameras")
 
 
 @app.command("counts")
@@ -261,16 +239,13 @@ def counts_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Number of cameras per municipality and status (open to every role; no positions)."""
-    from safecities.cameras import service
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        rows = service.counts(s, caller)
+    doc = _run(verbs.counts, _caller(user, role, as_municipality))
     if as_json:
-        echo_json({"command": "cameras counts", "municipalities": rows,
-                   "manifest": _manifest("cameras counts")})  # fmt: skip
+        echo_json(doc)
         return
-    for r in rows:
+    for r in doc["municipalities"]:
         typer.echo(f"{r['municipality']}\t{r['name_nl']}\t{r['total']} cameras "
                    f"({r['active']} active, {r['planned']} planned)")  # fmt: skip
 
@@ -285,28 +260,16 @@ def show_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show one camera, now or as it was at a past moment (--at)."""
-    from datetime import datetime
+    from safecities.cameras.service import verbs
 
-    from safecities.cameras import service
-
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        if at:
-            try:
-                when = datetime.fromisoformat(at)
-            except ValueError as exc:
-                raise InputError(f"--at: not an ISO 8601 date-time: {at!r}") from exc
-            cam = service.state_at(s, caller, camera_id, when)
-        else:
-            cam = service.get_camera(s, caller, camera_id)
+    doc = _run(verbs.show, _caller(user, role, as_municipality), camera_id, at)
     if as_json:
-        echo_json({"command": "cameras show", "at": at, "camera": cam,
-                   "manifest": _manifest("cameras show", camera_id=camera_id, at=at)})  # fmt: skip
+        echo_json(doc)
         return
-    if cam is None:
+    if doc["camera"] is None:
         typer.echo(f"camera {camera_id} did not exist at {at}")
         return
-    for k, v in cam.items():
+    for k, v in doc["camera"].items():
         typer.echo(f"{k:18} {v}")
 
 
@@ -319,16 +282,13 @@ def history_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Every change of one camera: who, when, what changed (before and after)."""
-    from safecities.cameras import service
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        rows = service.history(s, caller, camera_id)
+    doc = _run(verbs.history, _caller(user, role, as_municipality), camera_id)
     if as_json:
-        echo_json({"command": "cameras history", "camera_id": camera_id, "changes": rows,
-                   "manifest": _manifest("cameras history", camera_id=camera_id)})  # fmt: skip
+        echo_json(doc)
         return
-    for r in rows:
+    for r in doc["changes"]:
         diff = ", ".join(
             f"{k}: {(r['before'] or {}).get(k)!r} -> {(r['after'] or {}).get(k)!r}"
             for k in r["changed"] if k != "version"
@@ -343,33 +303,46 @@ def import_cmd(
     municipality: str = typer.Option(..., "--municipality", help=HELP_REG["municipality"]),
     mapping: Path | None = typer.Option(None, "--mapping", help="YAML file 'field: column header'"
                                         " overriding the built-in header synonyms."),
+    source: str | None = typer.Option(None, "--source", help="Name of the source (id namespace:"
+                                      " ids are <NIS>-<source>-<id in the file>). Default: the"
+                                      " file name without extension."),
+    report: Path | None = typer.Option(None, "--report", help="On errors, write every problem"
+                                       " to this CSV file (file,row,field,reason,value)."),
     user: str | None = AsOpt,
     role: str = RoleOpt,
     as_municipality: str | None = MuniOpt,
     as_json: bool = JsonOpt,
 ) -> None:  # fmt: skip
     """Import a municipal camera inventory (all-or-nothing) and find duplicates."""
-    from safecities.cameras import importers
+    from safecities.cameras.service import verbs
 
     caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        report, found = importers.import_cameras(s, caller, file, municipality, mapping)
-    params = {"municipality": municipality, "file": str(file)}
-    manifest = RunManifest(command="cameras import", parameters=params)
-    manifest.add_input_file("file", file)
-    if mapping:
-        manifest.add_input_file("mapping", mapping)
+    req = verbs.ImportRequest(file, municipality, mapping, source=source)
+    try:
+        doc = _run(verbs.import_file, caller, req)
+    except InputError as exc:
+        bad = verbs.import_error(req, exc).to_dict()
+        if report:
+            verbs.write_error_report(bad["errors"], report)
+        if as_json:
+            echo_json(bad)
+        else:
+            for e in bad["errors"]:
+                console.print(f"{e['file']}:{e['row']}: field {e['field']!r}: {e['reason']}"
+                              + (f" ({e['value']!r})" if e["value"] is not None else ""),
+                              markup=False, highlight=False)  # fmt: skip
+        raise
     if as_json:
-        echo_json({"command": "cameras import", "file": report.file,
-                   "rows_read": report.rows_read, "written": report.inserted,
-                   "unchanged": report.unchanged, "duplicate_candidates": found,
-                   "manifest": manifest.to_dict()})  # fmt: skip
+        echo_json(doc)
         return
-    typer.echo(f"{report.file}: {report.rows_read} rows, {report.inserted} written, "
-               f"{report.unchanged} unchanged, {len(found)} duplicate candidates")  # fmt: skip
-    for d in found:
-        typer.echo(f"  possible duplicate: {d['camera_a']} ~ {d['camera_b']} "
-                   f"({', '.join(d['reasons'])})")  # fmt: skip
+    typer.echo(f"{doc['file']}: {doc['rows_read']} rows, {doc['created']} new, "
+               f"{len(doc['updated'])} updated, {doc['unchanged']} unchanged, "
+               f"{len(doc['duplicate_candidates'])} duplicate candidates")  # fmt: skip
+    for u in doc["updated"]:
+        diff = ", ".join(f"{k}: {u['before'][k]!r} -> {u['after'][k]!r}" for k in u["after"])
+        typer.echo(f"  updated {u['id']}: {diff}")
+    for d in doc["duplicate_candidates"]:
+        typer.echo("  possible duplicate: " + verbs.describe_duplicate(d))
 
 
 dup_app = typer.Typer(help="Duplicate candidates (same camera reported twice).",
@@ -387,19 +360,16 @@ def dup_list_cmd(
     as_json: bool = JsonOpt,
 ) -> None:  # fmt: skip
     """List duplicate candidates the caller may see."""
-    from safecities.cameras import duplicates
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        rows = duplicates.list_duplicates(s, caller, None if status == "all" else status)
+    doc = _run(verbs.duplicates_list, _caller(user, role, as_municipality),
+               None if status == "all" else status)  # fmt: skip
     if as_json:
-        echo_json({"command": "cameras duplicates list", "duplicates": rows,
-                   "manifest": _manifest("cameras duplicates list", status=status)})  # fmt: skip
+        echo_json(doc)
         return
-    for d in rows:
-        typer.echo(f"{d['id']}\t{d['camera_a']} ~ {d['camera_b']}\t{d['distance_m']} m\t"
-                   f"score {d['score']}\t{d['status']}\t{', '.join(d['reasons'])}")  # fmt: skip
-    typer.echo(f"{len(rows)} duplicate candidates")
+    for d in doc["duplicates"]:
+        typer.echo(f"{d['id']}\t{d['status']}\t{verbs.describe_duplicate(d)}")
+    typer.echo(f"{len(doc['duplicates'])} duplicate candidates")
 
 
 @dup_app.command("confirm")
@@ -412,15 +382,13 @@ def dup_confirm_cmd(
     as_json: bool = JsonOpt,
 ) -> None:  # fmt: skip
     """Confirm: same camera; keep one record and mark the other removed."""
-    from safecities.cameras import duplicates
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        d = duplicates.confirm(s, caller, dup_id, keep)
+    doc = _run(verbs.duplicates_confirm, _caller(user, role, as_municipality), dup_id, keep)
     if as_json:
-        echo_json({"command": "cameras duplicates confirm", "duplicate": d,
-                   "manifest": _manifest("cameras duplicates confirm", id=dup_id)})  # fmt: skip
+        echo_json(doc)
     else:
+        d = doc["duplicate"]
         typer.echo(f"confirmed: kept {d['kept']}, removed {d['removed']}")
 
 
@@ -433,14 +401,11 @@ def dup_reject_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Reject: two different cameras; the pair is not proposed again."""
-    from safecities.cameras import duplicates
+    from safecities.cameras.service import verbs
 
-    caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        d = duplicates.reject(s, caller, dup_id)
+    doc = _run(verbs.duplicates_reject, _caller(user, role, as_municipality), dup_id)
     if as_json:
-        echo_json({"command": "cameras duplicates reject", "duplicate": d,
-                   "manifest": _manifest("cameras duplicates reject", id=dup_id)})  # fmt: skip
+        echo_json(doc)
     else:
         typer.echo(f"rejected duplicate candidate {dup_id}")
 
@@ -466,29 +431,33 @@ def coverage_cmd(
     as_json: bool = JsonOpt,
 ) -> None:  # fmt: skip
     """Share of hotspot risk, stations and named zones that active cameras cover today."""
-    from safecities.cameras import coverage
-    from safecities.store.db import get_engine
+    import json
+
+    from safecities.api.permissions import Action, allowed
+    from safecities.cameras.service import verbs
 
     caller = _caller(user, role, as_municipality)
-    with _session() as s:
-        inp = coverage.inputs_from_register(s, get_engine(), caller, risk=risk, cell_m=cell,
-                                            connected_only=connected_only)  # fmt: skip
-    res = coverage.compute(inp, station_radius=station_radius, default_range=default_range)
-    manifest = RunManifest(command="cameras coverage", parameters={
-        "cell": cell, "station_radius": station_radius, "range": default_range,
-        "connected_only": connected_only, "role": role})  # fmt: skip
-    if risk:
-        manifest.add_input_file("risk", risk)
+    req = verbs.CoverageRequest(
+        risk,
+        cell,
+        station_radius,
+        default_range,
+        connected_only,
+        hotspot_cells=allowed(caller.role, Action.HOTSPOTS_READ),
+    )
+    engine = _engine()
+    with _session(engine) as s:
+        res = verbs.coverage(s, engine, caller, req)
     if geojson:
-        coverage.write_layers(res, geojson)
+        geojson.write_text(json.dumps(res.layers, default=str))
+    doc = res.to_dict()
     if as_json:
-        tables = {k: v for k, v in res.items() if k != "_layers"}
-        echo_json({"command": "cameras coverage", **tables, "manifest": manifest.to_dict()})
+        echo_json(doc)
         return
     from rich.console import Console
     from rich.table import Table
 
-    sm = res["summary"]
+    sm = doc["summary"]
     out = Console()
     pct = lambda v: "-" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     out.print(f"{sm['cameras']} active cameras; hotspot risk covered {pct(sm['hotspot_share'])}"
@@ -497,13 +466,13 @@ def coverage_cmd(
     t = Table(title="Coverage per municipality")
     for col in ("NIS", "municipality", "cameras", "hotspot risk", "stations"):
         t.add_column(col)
-    for r in res["municipalities"]:
+    for r in doc["municipalities"]:
         t.add_row(r["municipality"], r["name_nl"], str(r["cameras"]), pct(r["hotspot_share"]),
                   f"{r.get('stations_covered', 0)}/{r.get('stations', 0)}")  # fmt: skip
     out.print(t)
     z = Table(title="Named zones")
     for col in ("zone", "kind", "covered"):
         z.add_column(col)
-    for r in res["zones"]:
+    for r in doc["zones"]:
         z.add_row(r["name"], r["kind"], pct(r["covered_share"]))
     out.print(z)

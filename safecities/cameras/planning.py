@@ -289,9 +289,19 @@ def plan(
     }
 
 
+#: Columns of the chosen sites (`cameras plan --out`, and the web and API downloads).
+CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
+
+
+def chosen_export(report: dict[str, Any], fmt: str):
+    """The chosen sites as a CSV/XLSX/GeoJSON download (safecities.exports rules)."""
+    from safecities import exports
+
+    return exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS)
+
+
 def write_chosen_csv(report: dict[str, Any], path: str | Path) -> None:
-    cols = ["site_id", "lat", "lon", "action", "cost", "marginal_weight", "covered_points"]
-    pd.DataFrame(report["chosen"], columns=cols).to_csv(path, index=False)
+    pd.DataFrame(report["chosen"], columns=CHOSEN_COLUMNS).to_csv(path, index=False)
 
 
 def write_chosen_geojson(report: dict[str, Any], path: str | Path) -> None:

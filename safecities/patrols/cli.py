@@ -44,26 +44,16 @@ def protocol_validate(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Check a protocol against its schema and cross-references; list every error and its path."""
-    from safecities.patrols.protocol import read_document, validate_document
+    from safecities.patrols import service
 
-    doc, _data = read_document(file)
-    issues = validate_document(doc)
+    res = service.validate(file)
     if as_json:
-        manifest = RunManifest(command="protocol validate", parameters={"file": str(file)})
-        manifest.add_input_file("protocol", file)
-        echo_json(
-            {
-                "file": str(file),
-                "valid": not issues,
-                "errors": [i.to_dict() for i in issues],
-                "manifest": manifest.to_dict(),
-            }
-        )
+        echo_json({**res.to_dict(), "manifest": res.manifest.to_dict()})
     else:
-        for issue in issues:
-            typer.echo(str(issue))
-        typer.echo(f"{file}: {'valid' if not issues else f'{len(issues)} errors'}")
-    if issues:
+        for issue in res.errors:
+            typer.echo(f"{issue['path']}: {issue['message']}")
+        typer.echo(f"{file}: {'valid' if res.valid else f'{len(res.errors)} errors'}")
+    if not res.valid:
         raise typer.Exit(1)
 
 
@@ -73,24 +63,23 @@ def plan_check(
         ..., help="Plan CSV (start,end,zone_id,patrol_id,police,soldiers,...)."
     ),
     protocol: Path = typer.Option(..., "--protocol", "-p", help="Protocol document (YAML/JSON)."),
+    after: Path | None = typer.Option(
+        None, "--after", help="The plan this one continues: both are judged together (the seam)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Independently check any plan against a protocol; list every violation (exit 1 if any)."""
-    from safecities.patrols.check import check_plan, summary_line
+    from safecities.patrols import service
+    from safecities.patrols.check import summary_line
 
-    report = check_plan(plan, protocol)
+    res = service.check(plan, protocol, after=after)
     if as_json:
-        manifest = RunManifest(
-            command="plan check", parameters={"plan": str(plan), "protocol": str(protocol)}
-        )
-        manifest.add_input_file("plan", plan)
-        manifest.add_input_file("protocol", protocol)
-        echo_json({**report.to_dict(), "protocol": str(protocol), "manifest": manifest.to_dict()})
+        echo_json({**res.to_dict(), "manifest": res.manifest.to_dict()})
     else:
-        for v in report.violations:
+        for v in res.report.violations:
             typer.echo(f"{v.rule}: {v.message}")
-        typer.echo(summary_line(report))
-    if not report.ok:
+        typer.echo(summary_line(res.report))
+    if not res.ok:
         raise typer.Exit(1)
 
 
@@ -123,150 +112,47 @@ def plan_make(
     changes: Path | None = typer.Option(
         None, "--changes", help="Changes for re-planning (YAML/JSON: units_out, add_fipa, risk)."
     ),
+    after: Path | None = typer.Option(
+        None,
+        "--after",
+        help="Previous plan CSV this one continues (--from = its last day + 1): working time, rest and its last night carry over.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Build a roster at 15-minute resolution that maximises risk-weighted presence under the protocol."""
     from safecities.clitools import progress
-    from safecities.patrols.governance import require_active
-    from safecities.patrols.planner import chunks_of
-    from safecities.patrols.protocol import load_protocol, read_document
-    from safecities.patrols.service import make_plan, parse_day
-    from safecities.store.db import session_scope
-
-    proto = load_protocol(protocol)
-    with session_scope(_engine()) as session:
-        active = require_active(session, read_document(protocol)[0])
-    first, last = parse_day(from_, "--from"), parse_day(to, "--to")
-    check_protocol, prepare, kept, old, planner_kwargs = (
-        protocol,
-        None,
-        None,
-        None,
-        {"backend": solver},
-    )
-    if changes is not None and from_plan is None:
-        from safecities.errors import InputError
-
-        raise InputError("--changes needs --from-plan (the plan being changed)")
-    if from_plan is not None:
-        import json as _json
-
-        from safecities.patrols.planner import Grid
-        from safecities.patrols.protocol import load_protocol_document
-        from safecities.patrols.replan import amend_document, load_old_plan, read_changes
-
-        ch = read_changes(changes) if changes else {}
-        if ch.get("add_fipa"):
-            amended = amend_document(read_document(protocol)[0], ch)
-            check_protocol = out.with_name(out.stem + ".protocol.json")
-            check_protocol.write_text(
-                _json.dumps(amended, indent=1, ensure_ascii=False), encoding="utf-8"
-            )
-            proto = load_protocol_document(amended, source=str(check_protocol))
-        if ch.get("risk") and risk is None:
-            risk = Path(ch["risk"])
-        old = load_old_plan(from_plan, Grid(proto, first, last))
-        kept = old["kept"]
-        planner_kwargs.update(history=old["history"], unavailable=set(ch.get("units_out") or []))
-
-        def prepare(planner) -> None:
-            planner.old_shifts = old["old_shifts"]
-            planner.reuse = old["reuse"]
-
-    n_chunks = len(chunks_of(first, last)) if first <= last else 0
+    from safecities.patrols import service
     from safecities.patrols.planner import InfeasiblePlan
-    from safecities.patrols.replan import changed_assignments
 
+    first, last = service.parse_day(from_, "--from"), service.parse_day(to, "--to")
+    opts = service.MakeOptions(
+        protocol=protocol,
+        first=first,
+        last=last,
+        out=out,
+        risk=risk,
+        seed=seed,
+        time_limit=time_limit,
+        workers=workers,
+        solver=solver,
+        from_plan=from_plan,
+        changes=changes,
+        after=after,
+    )
     try:
+        n_chunks = service.planned_chunks(first, last)
         with progress("planning weeks", n_chunks, enabled=not as_json) as bar:
-            result, check = make_plan(
-                proto,
-                protocol,
-                first,
-                last,
-                out,
-                risk_path=risk,
-                seed=seed,
-                time_limit=time_limit,
-                workers=workers,
-                progress=bar,
-                planner_kwargs=planner_kwargs,
-                extra_rows=kept,
-                prepare=prepare,
-                check_path=check_protocol,
-            )
+            res = service.make(_engine(), opts, progress=bar)
     except InfeasiblePlan as exc:
         if not as_json:
             raise
-        manifest = RunManifest(
-            command="plan make",
-            parameters={"protocol": str(protocol), "from": first, "to": last},
-            seed=seed,
-            solver={"name": "OR-Tools CP-SAT", "status": "INFEASIBLE"},
-        )
-        manifest.add_input_file("protocol", protocol)
-        echo_json(
-            {
-                "status": "INFEASIBLE",
-                "out": None,
-                "reasons": exc.reasons,
-                "manifest": manifest.to_dict(),
-            }
-        )
+        echo_json(service.infeasible_dict(exc, opts))
         raise typer.Exit(1) from exc
-    manifest = RunManifest(
-        command="plan make",
-        parameters={
-            "protocol": str(protocol),
-            "from": first,
-            "to": last,
-            "risk": str(risk) if risk else None,
-            "out": str(out),
-            "time_limit": time_limit,
-            "workers": workers,
-            "solver": solver,
-        },
-        seed=seed,
-        solver=result.solver_dict(time_limit),
-    )
-    manifest.add_input_file("protocol", protocol)
-    if risk:
-        manifest.add_input_file("risk", risk)
-    payload = {
-        "out": str(out),
-        "city": proto.city,
-        "protocol_version": proto.version,
-        "from": first,
-        "to": last,
-        "rows": len(result.rows),
-        "protocol_id": active["id"],
-        "status": result.status,
-        "objective": round(result.objective, 4),
-        "bound": round(result.bound, 4),
-        "gap": round(result.gap, 6),
-        "solve_seconds": round(result.solve_seconds, 3),
-        "chunks": result.chunks,
-        "check": {"ok": check["ok"], "violation_count": check["violation_count"]},
-        "replan": None
-        if old is None
-        else {
-            "from_plan": str(from_plan),
-            "changes": str(changes) if changes else None,
-            "kept_rows": len(kept),
-            **changed_assignments(old["after"], result.rows),
-        },
-        "notes": result.notes,
-        "manifest": manifest.to_dict(),
-    }
     if as_json:
-        echo_json(payload)
+        echo_json({**res.to_dict(), "manifest": res.manifest.to_dict()})
     else:
-        typer.echo(
-            f"{out}: {len(result.rows)} visits, {result.status}, objective {result.objective:.2f}, "
-            f"bound {result.bound:.2f}, gap {100 * result.gap:.2f} %, solver {result.solve_seconds:.1f} s; "
-            "checked: no violation"
-        )
-        for note in result.notes:
+        typer.echo(res.summary())
+        for note in res.result.notes:
             typer.echo(f"note: {note}")
 
 
@@ -284,11 +170,11 @@ def protocol_request(
     as_json: bool = JSON_OPT,
 ) -> None:
     """A city requests joint patrols: registers the protocol version, pending both approvals."""
-    from safecities.patrols.governance import request_protocol
+    from safecities.patrols import service
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        out = request_protocol(session, file, reason=reason, actor=user)
+        out = service.request(session, file, reason=reason, actor=user)
     _emit(
         out,
         "protocol request",
@@ -308,11 +194,13 @@ def protocol_approve(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Approve a protocol request; it becomes active once Interior and a different Defence user approved."""
-    from safecities.patrols.governance import approve
+    from safecities.patrols import service
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        out = approve(session, protocol_id, actor=user, role=role, comment=comment)
+        out = service.decide(
+            session, protocol_id, actor=user, role=role, approve=True, reason=comment
+        )
     _emit(
         out,
         "protocol approve",
@@ -331,11 +219,13 @@ def protocol_refuse(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Refuse a protocol request (closes it; audited)."""
-    from safecities.patrols.governance import refuse
+    from safecities.patrols import service
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        out = refuse(session, protocol_id, actor=user, role=role, reason=reason)
+        out = service.decide(
+            session, protocol_id, actor=user, role=role, approve=False, reason=reason
+        )
     _emit(
         out,
         "protocol refuse",
@@ -351,11 +241,11 @@ def protocol_list(
     as_json: bool = JSON_OPT,
 ) -> None:
     """List protocol requests with their status and decisions."""
-    from safecities.patrols.governance import list_protocols
+    from safecities.patrols import service
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        items = list_protocols(session, city)
+        items = service.list_protocols(session, city)
     lines = [
         f"{p['id']:>4} {p['city']:<10} {p['version']:<12} {p['status']:<9} {p['period']['start']} - "
         f"{p['period']['end']} {len(p['zones'])} zones"
@@ -368,6 +258,132 @@ def protocol_list(
         as_json,
         "\n".join(lines) or "no protocol requests",
     )
+
+
+@protocol_app.command("show")
+def protocol_show(
+    protocol_id: int = typer.Argument(..., help="Id of the protocol request."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Everything an approver decides from: period, cap, zones (and why soldiers are admitted),
+    posts and liaisons, units, FIPA, working time, requester, SHA-256, decisions, diff."""
+    from safecities.patrols import service
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        out = service.show(session, protocol_id)
+    _emit(out, "protocol show", {"id": protocol_id}, as_json, _show_text(out))
+
+
+def _show_text(d: dict) -> str:
+    per = d["period"]
+    lines = [
+        f"protocol {d['id']}: {d['city']} {d['version']} ({d['status']})",
+        f"period {per['start']} - {per['end_inclusive']} ({per['days']} days, {per['state']})",
+        f"soldier cap {d['soldier_cap']}; requested by {d['requested_by']} at {d['requested_at']}",
+        f"reason: {d['reason']}",
+        f"document SHA-256 {d['sha256']}",
+        "zones:",
+        *(
+            f"  {z['id']:<28} {z['command_post']:<24} "
+            f"{'soldiers: ' + z['soldiers_why'] if z['soldiers_allowed'] else 'police only'}"
+            for z in d["zones"]
+        ),
+        "command posts: "
+        + ", ".join(f"{c['id']} ({len(c['liaisons'])} liaisons)" for c in d["command_posts"]),
+        "units: "
+        + ", ".join(
+            f"{f}: {u['units']} units, {u['people']} people" for f, u in d["units"].items()
+        ),
+        f"FIPA: {len(d['fipa'])}",
+        *(
+            f"decision: {x['role']} {x['decision']} by {x['actor']} at {x['at']}"
+            + (f" ({x['comment']})" if x["comment"] else "")
+            for x in d.get("decisions", [])
+        ),
+    ]
+    if d["waiting_for"]:
+        lines.append("waiting for: " + ", ".join(d["waiting_for"]))
+    if d["replaces"]:
+        lines.append(
+            f"replaces protocol {d['replaces']['id']} ({d['replaces']['version']}); changes:"
+        )
+        lines += [
+            f"  {c['change']:<8} {c['path']}: {c['before']!r} -> {c['after']!r}" for c in d["diff"]
+        ]
+    return "\n".join(lines)
+
+
+@protocol_app.command("draft")
+def protocol_draft(
+    city: str = typer.Argument(
+        ..., help="antwerp, ghent, liege, charleroi, mons (or brussels: a renewal)."
+    ),
+    start: str = typer.Option(
+        "",
+        "--start",
+        help="First day (YYYY-MM-DD); default today (Brussels: the day the bundled protocol ends).",
+    ),
+    months: int = typer.Option(
+        6, "--months", min=1, max=24, help="Length of the period in months."
+    ),
+    cap: int = typer.Option(20, "--cap", help="Soldiers deployed at any moment."),
+    station: list[str] = typer.Option(
+        None,
+        "--station",
+        help="Station id to make a zone of (repeatable); default: every proposed station.",
+    ),
+    zones: Path | None = typer.Option(
+        None,
+        "--zones",
+        help="GeoJSON of zones the city draws (police-only unless --zones-admit-soldiers).",
+    ),
+    zones_admit_soldiers: bool = typer.Option(
+        False, "--zones-admit-soldiers", help="Drawn zones admit soldiers."
+    ),
+    police_units: int = typer.Option(30, "--police-units", min=1, max=2000),
+    defence_units: int = typer.Option(10, "--defence-units", min=1, max=2000),
+    version: str = typer.Option("", "--version", help="Version label (default: <year>.1-request)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the YAML here (only when valid)."
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Compose a protocol request from the template (the web request builder's form)."""
+    import json
+
+    from safecities.errors import InputError
+    from safecities.patrols import service
+    from safecities.patrols.builder import RequestDraft
+
+    drawn = None
+    if zones is not None:
+        try:
+            drawn = json.loads(zones.read_text(encoding="utf-8-sig"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{zones}: not a readable GeoJSON file ({exc})") from exc
+    draft = RequestDraft(
+        city=city, version=version, start=start, months=months, soldier_cap=cap,
+        stations=list(station or []) or None, drawn_zones=drawn,
+        drawn_zones_admit_soldiers=zones_admit_soldiers,
+        police_units=police_units, defence_units=defence_units,
+    )  # fmt: skip
+    result = service.draft(draft)
+    if out is not None and result.valid:
+        out.write_text(result.yaml(), encoding="utf-8")
+    text = "\n".join(f"{e['path']}: {e['message']}" for e in result.errors) or (
+        f"{city}: valid request, {len(result.document['zones'])} zones"
+        + (f", written to {out}" if out else "")
+    )
+    _emit(
+        result.to_dict(),
+        "protocol draft",
+        {"city": city, "out": str(out) if out else None},
+        as_json,
+        text,
+    )
+    if not result.valid:
+        raise typer.Exit(1)
 
 
 @plan_app.command("export")
@@ -383,22 +399,11 @@ def plan_export(
     as_json: bool = JSON_OPT,
 ) -> None:
     """iCalendar per command post and a printable daily briefing (HTML) per command post."""
-    from safecities.patrols.export import export_plan
-    from safecities.patrols.protocol import load_protocol
-    from safecities.patrols.service import parse_day
+    from safecities.patrols import service
 
-    proto = load_protocol(protocol)
-    days = [parse_day(d, "--day") for d in day] if day else None
-    out = export_plan(plan, proto, out_dir, days=days)
-    manifest = RunManifest(
-        command="plan export",
-        parameters={"plan": str(plan), "out": str(out_dir), "days": out["days"]},
-    )
-    manifest.add_input_file("plan", plan)
-    manifest.add_input_file("protocol", protocol)
+    days = [service.parse_day(d, "--day") for d in day] if day else None
+    res = service.export(service.ExportOptions(plan, protocol, out_dir, days))
     if as_json:
-        echo_json({**out, "manifest": manifest.to_dict()})
+        echo_json({**res.to_dict(), "manifest": res.manifest.to_dict()})
     else:
-        typer.echo(
-            f"{out_dir}: {len(out['files']['ics'])} calendars, {len(out['files']['html'])} briefings"
-        )
+        typer.echo(res.summary())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +68,18 @@ def request_protocol(
 ) -> dict[str, Any]:
     """A city asks for joint patrols: the proposed protocol document gives zones and period."""
     doc, _ = read_document(path)
+    return request_document(session, doc, reason=reason, actor=actor, source=str(path))
+
+
+def request_document(
+    session: Session, doc: dict[str, Any], *, reason: str, actor: str, source: str = "request"
+) -> dict[str, Any]:
+    """Store a request for `doc` (from a file, an upload or the request builder), audited."""
     issues = validate_document(doc)
     if issues:
-        raise InputError(f"{path}: invalid protocol ({len(issues)} problems; first: {issues[0]})")
+        raise InputError(f"{source}: invalid protocol ({len(issues)} problems; first: {issues[0]})")
     if doc["city"] not in CITIES:
-        raise InputError(f"{path}: city {doc['city']!r} is not one of {', '.join(CITIES)}")
+        raise InputError(f"{source}: city {doc['city']!r} is not one of {', '.join(CITIES)}")
     if not reason.strip():
         raise InputError("--reason: give the reason for the request")
     dup = session.execute(
@@ -82,7 +89,7 @@ def request_protocol(
     ).scalar_one_or_none()
     if dup is not None:
         raise InputError(
-            f"{path}: {doc['city']} version {doc['version']} was already requested (id {dup.id})"
+            f"{source}: {doc['city']} version {doc['version']} was already requested (id {dup.id})"
         )
     p = PatrolProtocol(
         city_id=doc["city"],
@@ -190,11 +197,21 @@ def refuse(
     )
 
 
-def list_protocols(session: Session, city: str | None = None) -> list[dict[str, Any]]:
-    q = select(PatrolProtocol).order_by(PatrolProtocol.id)
-    if city:
-        q = q.where(PatrolProtocol.city_id == city)
-    return [_summary(p, _decisions(session, p.id)) for p in session.execute(q).scalars()]
+def list_protocols(
+    session: Session, city: str | None = None, today: date | None = None
+) -> list[dict[str, Any]]:
+    """Every request with its effective status (`expired`, `superseded` computed) and decisions."""
+    rows = list(session.execute(select(PatrolProtocol).order_by(PatrolProtocol.id)).scalars())
+    t = _today(today)
+    out = []
+    for p in rows:
+        if city and p.city_id != city:
+            continue
+        item = _summary(p, _decisions(session, p.id))
+        item["status"] = effective_status(p, rows, t)
+        item["period"]["state"] = period_state(p, t)
+        out.append(item)
+    return out
 
 
 def require_active(session: Session, doc: dict[str, Any]) -> dict[str, Any]:
@@ -218,3 +235,279 @@ def require_active(session: Session, doc: dict[str, Any]) -> dict[str, Any]:
         f"no active protocol for {doc.get('city')} matches this document: request it "
         "(safecities protocol request) and have it approved by Interior and Defence"
     )
+
+
+# --- What the people who decide see (issue 14) ------------------------------------------------
+
+#: Every status a protocol shows. `requested`, `refused` and `active` are stored; `expired` (the
+#: period is over) and `superseded` (a later version of the same city is active and has started)
+#: are computed from the period and the later versions, so they are never stale.
+STATUSES = ("requested", "active", "refused", "expired", "superseded")
+#: Statuses of a version both ministries approved (plans of days within its period stay lawful).
+APPROVED = ("active", "expired", "superseded")
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def period_state(p: PatrolProtocol, today: date) -> str:
+    """`future`, `current` or `expired` for the protocol's period (end exclusive)."""
+    if today < _as_date(p.period_start):
+        return "future"
+    return "current" if today < _as_date(p.period_end) else "expired"
+
+
+def effective_status(p: PatrolProtocol, later: list[PatrolProtocol], today: date) -> str:
+    """The status people see: an active protocol expires with its period and is superseded by a
+    later active version of the same city once that one has started."""
+    if p.status != "active":
+        return p.status
+    if any(
+        q.city_id == p.city_id
+        and q.id > p.id
+        and q.status == "active"
+        and _as_date(q.period_start) <= today
+        for q in later
+    ):
+        return "superseded"
+    return "expired" if period_state(p, today) == "expired" else "active"
+
+
+def _today(today: date | None) -> date:
+    return today or datetime.now(UTC).date()
+
+
+def statuses(session: Session, today: date | None = None) -> dict[int, str]:
+    """Effective status of every protocol (one query)."""
+    rows = list(session.execute(select(PatrolProtocol)).scalars())
+    t = _today(today)
+    return {p.id: effective_status(p, rows, t) for p in rows}
+
+
+def replaced_version(session: Session, p: PatrolProtocol) -> PatrolProtocol | None:
+    """The version a renewal or amendment replaces: the newest earlier request of the same city
+    that was approved (active, expired or superseded), else the newest earlier request."""
+    earlier = list(
+        session.execute(
+            select(PatrolProtocol)
+            .where(PatrolProtocol.city_id == p.city_id, PatrolProtocol.id < p.id)
+            .order_by(PatrolProtocol.id.desc())
+        ).scalars()
+    )
+    approved = [q for q in earlier if q.status == "active"]
+    return (approved or earlier or [None])[0]
+
+
+def document_diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """A readable diff of two protocol documents: one entry per changed value, with its JSON
+    path; list items with an `id` (zones, posts, FIPA) are matched by id, not by position.
+
+    Written here because the diff must speak the protocol's own paths (`$.zones[peterbos]...`)
+    to approvers; general JSON-diff libraries report positional list indices."""
+    out: list[dict[str, Any]] = []
+
+    def walk(a: Any, b: Any, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in [*a.keys(), *[k for k in b if k not in a]]:
+                if k == "geometry" and k in a and k in b:
+                    if a[k] != b[k]:
+                        out.append(
+                            {
+                                "path": f"{path}.{k}",
+                                "change": "changed",
+                                "before": "outline",
+                                "after": "new outline",
+                            }
+                        )
+                    continue
+                if k not in b:
+                    out.append(
+                        {"path": f"{path}.{k}", "change": "removed", "before": a[k], "after": None}
+                    )
+                elif k not in a:
+                    out.append(
+                        {"path": f"{path}.{k}", "change": "added", "before": None, "after": b[k]}
+                    )
+                else:
+                    walk(a[k], b[k], f"{path}.{k}")
+        elif isinstance(a, list) and isinstance(b, list) and _keyed(a) and _keyed(b):
+            ia, ib = {x["id"]: x for x in a}, {x["id"]: x for x in b}
+            for k in [*ia, *[k for k in ib if k not in ia]]:
+                sub = f"{path}[{k}]"
+                if k not in ib:
+                    out.append(
+                        {"path": sub, "change": "removed", "before": _brief(ia[k]), "after": None}
+                    )
+                elif k not in ia:
+                    out.append(
+                        {"path": sub, "change": "added", "before": None, "after": _brief(ib[k])}
+                    )
+                else:
+                    walk(ia[k], ib[k], sub)
+        elif a != b:
+            out.append({"path": path, "change": "changed", "before": a, "after": b})
+
+    walk(old, new, "$")
+    return out
+
+
+def _keyed(items: list[Any]) -> bool:
+    return all(isinstance(x, dict) and "id" in x for x in items)
+
+
+def _brief(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "geometry"}
+
+
+def protocol_detail(
+    session: Session, protocol_id: int, today: date | None = None
+) -> dict[str, Any]:
+    """Everything an approver needs to decide on one request (`protocol show --json`,
+    `GET /api/patrols/protocols/{id}`): content, period state, decisions, and the diff against
+    the version it replaces."""
+    from safecities.patrols.protocol import from_document
+
+    p = _get(session, protocol_id)
+    t = _today(today)
+    rows = list(session.execute(select(PatrolProtocol)).scalars())
+    doc = p.document
+    proto = from_document(doc)
+    decisions = _decisions(session, protocol_id)
+    out = _summary(p, decisions)
+    by_force: dict[str, dict[str, int]] = {}
+    for u in proto.units:
+        f = by_force.setdefault(u.force, {"units": 0, "people": 0})
+        f["units"] += 1
+        f["people"] += u.size
+    replaced = replaced_version(session, p)
+    out.update(
+        {
+            "status": effective_status(p, rows, t),
+            "stored_status": p.status,
+            "title": doc.get("title"),
+            "timezone": proto.timezone,
+            "period": {
+                "start": p.period_start,
+                "end": p.period_end,
+                "end_inclusive": (_as_date(p.period_end) - timedelta(days=1)).isoformat(),
+                "state": period_state(p, t),
+                "days": (_as_date(p.period_end) - _as_date(p.period_start)).days,
+            },
+            "soldier_cap": proto.soldier_cap,
+            "patrol": doc.get("patrol", {}),
+            "defence_liaison": doc.get("defence_liaison", {}),
+            "command_posts": [
+                {"id": c.id, "name": c.name, "liaisons": list(c.liaisons)}
+                for c in proto.command_posts
+            ],
+            "zones": [
+                {
+                    "id": z.id,
+                    "name": z.name,
+                    "command_post": z.command_post,
+                    "soldiers_allowed": z.soldiers_allowed,
+                    "soldiers_why": _soldiers_why(raw, z.soldiers_allowed),
+                    "terrain": raw.get("terrain"),
+                    "min_mixed_patrols": z.min_mixed_patrols,
+                    "weight": z.weight,
+                    "drawn_how": raw.get("drawn_how"),
+                    "has_geometry": isinstance(raw.get("geometry"), dict),
+                }
+                for z, raw in zip(proto.zones, doc["zones"], strict=True)
+            ],
+            "units": by_force,
+            "fipa": [
+                {
+                    "id": f.id,
+                    "date": f.date.isoformat(),
+                    "start": f.start.strftime("%H:%M"),
+                    "end": f"{f.end_minutes // 60:02d}:{f.end_minutes % 60:02d}",
+                    "zone": f.zone,
+                    "soldiers": f.soldiers,
+                    "place": f.place,
+                }
+                for f in proto.fipa
+            ],
+            "working_time": doc.get("working_time", {}),
+            "replaces": None
+            if replaced is None
+            else {
+                "id": replaced.id,
+                "version": replaced.version,
+                "status": effective_status(replaced, rows, t),
+            },
+            "diff": [] if replaced is None else document_diff(replaced.document, doc),
+            "waiting_for": _waiting_for(p, decisions),
+        }
+    )
+    return out
+
+
+def _soldiers_why(raw: dict[str, Any], allowed: bool) -> str:
+    terrain = raw.get("terrain")
+    if allowed and terrain in ("railway", "metro"):
+        return "railway police priority terrain (decision of 20 March 2026)"
+    if allowed:
+        return "admitted by this protocol version"
+    return "police only"
+
+
+def _waiting_for(p: PatrolProtocol, decisions: list[PatrolProtocolDecision]) -> list[str]:
+    if p.status != "requested":
+        return []
+    approved = {d.role for d in decisions if d.decision == "approve"}
+    return [r for r in APPROVER_ROLES if r not in approved]
+
+
+def pending_for(session: Session, role: str) -> list[dict[str, Any]]:
+    """Requests that wait for `role`'s decision (the dashboard's "waiting for you")."""
+    if role not in APPROVER_ROLES:
+        return []
+    out = []
+    q = (
+        select(PatrolProtocol)
+        .where(PatrolProtocol.status == "requested")
+        .order_by(PatrolProtocol.id)
+    )
+    for p in session.execute(q).scalars():
+        if role in _waiting_for(p, _decisions(session, p.id)):
+            out.append(_summary(p))
+    return out
+
+
+def zones_geojson(session: Session, protocol_id: int) -> dict[str, Any]:
+    """The request's zones on the map: the outline in the document, else the stored or bundled
+    zone of the same id; properties say whether soldiers are admitted and why."""
+    from safecities.register import reference
+
+    p = _get(session, protocol_id)
+    known = {}
+    try:
+        gdf = reference.zones(p.city_id, engine=session.get_bind())
+        known = {r["id"]: r.geometry for _, r in gdf.iterrows()}
+    except Exception:  # noqa: BLE001 - a city without bundled zones: outlines come from the document
+        known = {}
+    from shapely.geometry import mapping
+
+    feats = []
+    for z in p.document["zones"]:
+        geom = z.get("geometry") or (mapping(known[z["id"]]) if z["id"] in known else None)
+        if geom is None:
+            continue
+        allowed = bool(z.get("soldiers_allowed", True))
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": geom,
+                "properties": {
+                    "id": z["id"],
+                    "name": z.get("name", z["id"]),
+                    "command_post": z["command_post"],
+                    "soldiers_allowed": allowed,
+                    "soldiers_why": _soldiers_why(z, allowed),
+                    "terrain": z.get("terrain"),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "protocol_id": p.id, "city": p.city_id, "features": feats}

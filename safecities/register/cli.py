@@ -10,10 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safecities.clitools import console, echo_json, progress
+from safecities.clitools import cli_actor, console, echo_json, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
-from safecities.manifest import RunManifest
 
 db_app = typer.Typer(help="The store: create or upgrade the database schema.", no_args_is_help=True)
 ref_app = typer.Typer(help="Reference data: municipalities, stations, zones.", no_args_is_help=True)
@@ -21,7 +20,10 @@ inc_app = typer.Typer(help="The incident register: import, summarise.", no_args_
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON document (see README).")]
 ActorOpt = Annotated[
-    str, typer.Option("--actor", help="Who is writing (recorded in the audit log).")
+    str | None,
+    typer.Option(
+        "--as", "--actor", help="Who is writing, recorded in the audit log (default: OS user)."
+    ),
 ]
 
 
@@ -46,13 +48,13 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
 
 
 @ref_app.command("load")
-def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None:
+def reference_load(actor: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Load the bundled reference data (idempotent)."""
     from safecities.register.service import load_reference
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as s:
-        counts = load_reference(s, actor)
+        counts = load_reference(s, cli_actor(actor))
     if as_json:
         echo_json(counts)
     else:
@@ -63,13 +65,13 @@ def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None
 def zones_import(
     file: Annotated[Path, typer.Argument(help="GeoJSON of zone polygons.")],
     city: Annotated[str, typer.Option(help="City id.")] = "brussels",
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Replace or add named zones (properties: id, name, kind, command_post, drawn_how)."""
     from safecities.register.service import import_zones
 
-    counts = import_zones(_engine(), file, city=city, actor=actor)
+    counts = import_zones(_engine(), file, city=city, actor=cli_actor(actor))
     if as_json:
         echo_json(counts)
     else:
@@ -90,26 +92,23 @@ def incidents_import(
     report: Annotated[
         Path | None, typer.Option(help="Write every problem (file,row,field,reason,value) to CSV.")
     ] = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import incidents: all rows or none; every bad row is named by row and field."""
-    from safecities.register.service import import_incidents
+    from safecities.register.service import run_import
 
+    who = cli_actor(actor)
     try:
         with progress(f"importing {file.name}", total=3) as bar:
-            rep = import_incidents(_engine(), file, mapping=mapping, source=source, actor=actor,
-                                   report=report, on_step=lambda _s: bar.advance())  # fmt: skip
+            res = run_import(_engine(), file, mapping=mapping, source=source, actor=who,
+                             report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
         _print_errors(exc.errors)
         raise
-    payload = rep.to_dict()
-    manifest = RunManifest(command="incidents import", parameters={"mapping": mapping,
-                                                                    "source": source})  # fmt: skip
-    manifest.add_input_file(file.name, file)
-    payload["manifest"] = manifest.to_dict()
+    rep = res.report
     if as_json:
-        echo_json(payload)
+        echo_json(res.to_dict())
     else:
         console.print(
             f"{file}: {rep.rows_read} rows read, {rep.inserted} inserted, {rep.unchanged} "
@@ -143,25 +142,11 @@ def incidents_summary(
     as_json: JsonOpt = False,
 ) -> None:
     """Counts, injured and killed by month and municipality; since 1 January and since summer."""
-    from safecities.register.service import incidents_frame
-    from safecities.register.summary import plot_monthly, summarise
+    from safecities.register.service import SummaryRequest, summarise_incidents
 
     since_d = _date(since, "--since") if since else None
-    engine = _engine()
-    frame = incidents_frame(engine, city)
-    summary = summarise(engine, city=city, since=since_d, municipality=municipality, frame=frame)
-    manifest = RunManifest(
-        command="incidents summary",
-        parameters={"since": since, "municipality": municipality, "city": city},
-    )
-    # The fingerprint of exactly the rows the figures were computed from.
-    manifest.add_input_bytes(
-        "incidents", frame.drop(columns=["x", "y"]).to_csv(index=False).encode()
-    )
-    if plot:
-        plot_monthly(summary, plot)
-        summary["plot"] = str(plot)
-    summary["manifest"] = manifest.to_dict()
+    req = SummaryRequest(city=city, since=since_d, municipality=municipality, plot=plot)
+    summary = summarise_incidents(_engine(), req).to_dict()
     if as_json:
         echo_json(summary)
     else:

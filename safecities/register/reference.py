@@ -123,3 +123,31 @@ def _store_zones(engine: Engine, city: str | None) -> gpd.GeoDataFrame | None:
 def geojson_text(name: str) -> str:
     """The raw bundled GeoJSON (for the web map's offline base layers)."""
     return _path(name).read_text(encoding="utf-8")
+
+
+# --- map layers (GET /api/reference/<layer>, the dashboard map, the pages' municipality lists) ---
+
+LAYERS = ("municipalities", "stations", "zones", "metro_lines")
+
+
+def _layer_data(layer: str, city: str) -> dict:
+    loader = {"municipalities": municipalities, "stations": stations, "zones": zones}.get(layer)
+    if loader is not None:
+        return json.loads(loader(city=city).to_json(drop_id=True))
+    data = json.loads(geojson_text(f"{layer}.geojson"))
+    feats = [f for f in data["features"] if f["properties"].get("city", city) == city]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+@lru_cache(maxsize=64)
+def layer_bytes(layer: str, city: str = "brussels") -> bytes:
+    """The bundled layer as compact GeoJSON bytes, WGS84 (cached: bundled data never changes at
+    runtime; the store's zones, as imports changed them, are served by `zones(engine=...)`)."""
+    from safecities.domain import CITIES
+
+    if layer not in LAYERS:
+        raise NotFound(f"no layer {layer!r}; layers: {', '.join(LAYERS)}")
+    if city not in CITIES:
+        raise NotFound(f"no city {city!r}; cities: {', '.join(CITIES)}")
+    data = _layer_data(layer, city)
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()

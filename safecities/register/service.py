@@ -1,5 +1,10 @@
 """Register services: load reference data, import incidents (all-or-nothing), query incidents.
 
+One function per verb, called alike by the CLI (`safecities/register/cli.py`), the API routes
+(`safecities/api/routes/incidents.py`, `reference.py`) and the pages (`web/pages/incidents.py`,
+the dashboard): `load_reference`, `import_zones`, `import_incidents` / `import_upload`,
+`list_incidents`, `incidents_geojson`, `summarise_incidents`.
+
 Every write runs in one transaction together with its audit event: either all of it lands or
 nothing does, including when the process is killed mid-import (the database never commits).
 """
@@ -7,11 +12,15 @@ nothing does, including when the process is killed mid-import (the database neve
 from __future__ import annotations
 
 import csv
+import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -22,13 +31,13 @@ from sqlalchemy.orm import Session
 from safecities.domain import ImportReport, RowError
 from safecities.errors import InputError
 from safecities.geo import to_metres
-from safecities.manifest import sha256_file
+from safecities.manifest import RunManifest, sha256_file
 from safecities.register import reference
 from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
 from safecities.store import audit
-from safecities.store.db import session_scope
+from safecities.store.db import session_scope, write_lock
 from safecities.store.models import City, ImportBatch, Incident, Municipality, TransportNode, Zone
 
 SYSTEM_ACTOR = "system"
@@ -40,6 +49,7 @@ SYSTEM_ACTOR = "system"
 def load_reference(session: Session, actor: str = SYSTEM_ACTOR) -> dict[str, int]:
     """Upsert the bundled cities, municipalities and stations, and add the bundled zones the store
     does not have yet (idempotent; zones already stored, perhaps redrawn, are kept)."""
+    write_lock(session, "register")  # concurrent first loads wait, then find the rows (M5)
     counts = {"cities": 0, "municipalities": 0, "transport_nodes": 0, "zones": 0}
     for c in reference.cities():
         session.merge(City(id=c["id"], name_nl=c["name_nl"], name_fr=c["name_fr"],
@@ -80,6 +90,9 @@ def load_reference(session: Session, actor: str = SYSTEM_ACTOR) -> dict[str, int
 
 
 def ensure_reference(session: Session, actor: str = SYSTEM_ACTOR) -> None:
+    """Load the bundled reference data into an empty store (checked under the write lock, so
+    concurrent first writers load it once)."""
+    write_lock(session, "register")
     if session.execute(select(func.count()).select_from(Municipality)).scalar_one() == 0:
         load_reference(session, actor)
 
@@ -151,6 +164,8 @@ def import_incidents(
     lat = np.array([r["lat"] for r in recs], float)
     nis, city = assign_municipalities(lon, lat) if recs else ([], [])
     with session_scope(engine) as s:
+        # The lock first: what is read next (the source's rows) cannot change until commit, so
+        # concurrent imports of one source never insert the same rows twice.
         ensure_reference(s, actor)
         existing = {
             inc.source_id: inc
@@ -306,3 +321,236 @@ def import_zones(engine: Engine, path: str | Path, *, city: str = "brussels",
                 after={k: z.get(k) for k in fields},
             )
     return {"zones": len(zones)}
+
+
+# --- incident queries (GET /api/incidents[/geojson|/summary], the incidents page, `summary`) ---
+
+
+@dataclass(frozen=True)
+class IncidentQuery:
+    """Filters of the incident list; `since`/`until` are instants (callers turn days into local
+    midnights), `until` exclusive."""
+
+    city: str | None = "brussels"
+    since: datetime | None = None
+    until: datetime | None = None
+    municipality: str | None = None
+    kind: str | None = None
+    limit: int | None = 100  # None: every matching incident (exports)
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class IncidentPage:
+    total: int
+    incidents: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "incidents": self.incidents}
+
+
+def _filtered(q, f: IncidentQuery):
+    if f.city:
+        q = q.where(Incident.city_id == f.city)
+    if f.since:
+        q = q.where(Incident.occurred_at >= f.since)
+    if f.until:
+        q = q.where(Incident.occurred_at < f.until)
+    if f.municipality:
+        q = q.where(Incident.municipality_id == f.municipality)
+    if f.kind:
+        q = q.where(Incident.kind == f.kind)
+    return q
+
+
+#: The keys of incident_dict, in order (the columns of the incident exports).
+INCIDENT_COLUMNS = ["id", "source", "source_id", "occurred_at", "lat", "lon", "city_id",
+                    "municipality_id", "kind", "injured", "killed", "lines_closed",
+                    "disruption_minutes", "summary", "synthetic"]  # fmt: skip
+
+
+def incident_dict(i: Incident) -> dict[str, Any]:
+    return {
+        "id": i.id, "source": i.source, "source_id": i.source_id, "occurred_at": i.occurred_at,
+        "lat": i.lat, "lon": i.lon, "city_id": i.city_id, "municipality_id": i.municipality_id,
+        "kind": i.kind, "injured": i.injured, "killed": i.killed,
+        "lines_closed": list(i.lines_closed or []), "disruption_minutes": i.disruption_minutes,
+        "summary": i.summary, "synthetic": bool(i.synthetic),
+    }  # fmt: skip
+
+
+def list_incidents(session: Session, query: IncidentQuery | None = None) -> IncidentPage:
+    """Incidents matching the filters, newest first, and how many match in all."""
+    f = query or IncidentQuery()
+    total = session.execute(_filtered(select(func.count(Incident.id)), f)).scalar_one()
+    q = _filtered(select(Incident), f).order_by(Incident.occurred_at.desc(), Incident.id.desc())
+    rows = session.execute(q.limit(f.limit).offset(f.offset)).scalars()
+    return IncidentPage(total, [incident_dict(i) for i in rows])
+
+
+def incidents_geojson(session: Session, *, city: str = "brussels") -> dict[str, Any]:
+    """All incidents of a city as GeoJSON points (time as epoch ms, for the map's time slider)."""
+    q = (
+        select(Incident.id, Incident.occurred_at, Incident.lat, Incident.lon, Incident.kind,
+               Incident.injured, Incident.killed, Incident.municipality_id, Incident.synthetic)
+        .where(Incident.city_id == city)
+        .order_by(Incident.occurred_at)
+    )  # fmt: skip
+    feats = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+            "properties": {
+                "id": r.id,
+                "t": int(r.occurred_at.timestamp() * 1000),
+                "occurred_at": r.occurred_at.isoformat(),
+                "kind": r.kind,
+                "injured": r.injured,
+                "killed": r.killed,
+                "municipality": r.municipality_id,
+                "synthetic": bool(r.synthetic),
+            },
+        }  # fmt: skip
+        for r in session.execute(q)
+    ]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def incidents_geojson_bytes(session: Session, *, city: str = "brussels") -> bytes:
+    """incidents_geojson() serialised, cached until the next write."""
+    from safecities.store.cache import cached
+
+    key = ("incidents_geojson", str(session.get_bind().url), city)
+    return cached(
+        session,
+        key,
+        lambda: json.dumps(incidents_geojson(session, city=city), separators=(",", ":")).encode(),
+    )
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """Options of `incidents summary` and GET /api/incidents/summary."""
+
+    city: str = "brussels"
+    since: date | None = None
+    municipality: str | None = None  # Dutch or French name, or NIS code
+    plot: Path | None = None  # CLI only: a PNG of the monthly trend
+
+
+@dataclass
+class SummaryResult:
+    summary: dict[str, Any]  # what the API answers
+    manifest: RunManifest
+
+    def to_dict(self) -> dict[str, Any]:
+        """`incidents summary --json`: the summary plus the run manifest."""
+        return {**self.summary, "manifest": self.manifest.to_dict()}
+
+
+def summarise_incidents(engine: Engine, req: SummaryRequest) -> SummaryResult:
+    """Counts, injured and killed by month and municipality; since 1 January and since summer."""
+    from safecities.register.summary import plot_monthly, summarise
+
+    frame = incidents_frame(engine, req.city)
+    summary = summarise(engine, city=req.city, since=req.since, municipality=req.municipality,
+                        frame=frame)  # fmt: skip
+    manifest = RunManifest(
+        command="incidents summary",
+        parameters={"since": req.since.isoformat() if req.since else None,
+                    "municipality": req.municipality, "city": req.city},
+    )  # fmt: skip
+    # The fingerprint of exactly the rows the figures were computed from.
+    manifest.add_input_bytes(
+        "incidents", frame.drop(columns=["x", "y"]).to_csv(index=False).encode()
+    )
+    if req.plot:
+        plot_monthly(summary, req.plot)
+        summary["plot"] = str(req.plot)
+    return SummaryResult(summary, manifest)
+
+
+def summary_cached(session: Session, engine: Engine, req: SummaryRequest) -> dict[str, Any]:
+    """The API's and the pages' summary (no manifest, no plot), cached until the next write."""
+    from safecities.store.cache import cached
+
+    key = ("summary", str(engine.url), req.city, req.since, req.municipality)
+    return cached(session, key, lambda: summarise_incidents(engine, req).summary)
+
+
+# --- the import verb for the CLI, the API and the import form ---
+
+
+@dataclass
+class ImportResult:
+    report: ImportReport
+    manifest: RunManifest
+
+    def to_dict(self) -> dict[str, Any]:
+        """`incidents import --json`: the report plus the run manifest."""
+        return {**self.report.to_dict(), "manifest": self.manifest.to_dict()}
+
+
+def run_import(
+    engine: Engine,
+    path: str | Path,
+    *,
+    mapping: str | None = None,
+    source: str | None = None,
+    actor: str = SYSTEM_ACTOR,
+    report: str | Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """`incidents import`: the all-or-nothing import and the run manifest of its input."""
+    path = Path(path)
+    rep = import_incidents(engine, path, mapping=mapping, source=source, actor=actor,
+                           report=report, on_step=on_step)  # fmt: skip
+    manifest = RunManifest(command="incidents import",
+                           parameters={"mapping": mapping, "source": source})  # fmt: skip
+    manifest.add_input_file(path.name, path)
+    return ImportResult(rep, manifest)
+
+
+def _error_dict(e: RowError, name: str | None = None) -> dict[str, Any]:
+    return {"file": name or Path(str(e.file)).name, "row": e.row, "field": e.field,
+            "reason": e.reason, "value": e.value}  # fmt: skip
+
+
+@dataclass
+class UploadResult:
+    """POST /api/incidents/import and the import form: what was written, or every problem."""
+
+    file: str
+    rows_read: int = 0
+    inserted: int = 0
+    unchanged: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok, "file": self.file, "rows_read": self.rows_read,
+            "inserted": self.inserted, "unchanged": self.unchanged, "errors": self.errors,
+        }  # fmt: skip
+
+
+def import_upload(engine: Engine, name: str, data: bytes, *, actor: str) -> UploadResult:
+    """Import an uploaded file (named by its base name only); bad rows come back as errors
+    naming file, row and field, never as an exception."""
+    name = Path(name or "upload.csv").name or "upload.csv"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            rep = import_incidents(engine, path, actor=actor)
+        except InputError as exc:
+            errors = [_error_dict(e) for e in exc.errors] or [
+                {"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}
+            ]
+            return UploadResult(file=name, errors=errors)
+    errors = [_error_dict(e) for e in rep.errors]
+    return UploadResult(file=name, rows_read=rep.rows_read, inserted=rep.inserted,
+                        unchanged=rep.unchanged, errors=errors)  # fmt: skip

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from safecities.clitools import echo_json, progress
-from safecities.errors import InputError
-from safecities.manifest import RunManifest
+from safecities.review import service
 
 app = typer.Typer(
     help="Outcome review: did the measures change the trend? (ITS, DiD, synthetic control, "
@@ -24,14 +23,6 @@ def mount(root: typer.Typer) -> None:
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (stable keys).")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed (every random step uses it).")]
-
-
-def _manifest(command: str, params: dict[str, Any], seed: int | None, files: dict[str, Path]):
-    m = RunManifest(command=command, parameters=params, seed=seed)
-    for name, path in files.items():
-        if path is not None and Path(path).exists():
-            m.add_input_file(name, path)
-    return m
 
 
 def _print_lines(lines: list[str]) -> None:
@@ -73,85 +64,73 @@ def scm_cmd(
     no_placebo: Annotated[
         bool, typer.Option("--no-placebo", help="Skip in-space placebo inference.")
     ] = False,
+    train_predictor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--train-predictor",
+            help="Repeatable COLUMN:SPEC, one per predictor: with --train-fit-period, V is chosen "
+            "on this training specification and reused with --predictor (ADH 2015).",
+        ),
+    ] = None,
+    train_fit_period: Annotated[
+        str | None,
+        typer.Option(
+            "--train-fit-period", help="FROM-TO: outcome periods that choose V in training."
+        ),
+    ] = None,
+    custom_v: Annotated[
+        Path | None,
+        typer.Option("--custom-v", help="CSV with columns predictor,v: use this V, no search."),
+    ] = None,
+    in_time_placebo: Annotated[
+        str | None,
+        typer.Option("--in-time-placebo", help="A pre-period time used as a fake intervention."),
+    ] = None,
+    leave_one_out: Annotated[
+        bool,
+        typer.Option("--leave-one-out", help="Refit without each donor of weight >= 1 %."),
+    ] = False,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Synthetic control (Abadie, Diamond and Hainmueller 2010) with in-space placebo inference."""
-    from safecities.review.panel import (
-        normalise_times,
-        parse_periods,
-        parse_time,
-        read_table,
-        require_columns,
-        split_list,
-    )
-    from safecities.review.scm import SyntheticControl, parse_predictor
-
-    df = read_table(panel)
-    require_columns(df, [unit_col, time_col, outcome], str(panel))
-    df[time_col] = normalise_times(df[time_col], str(panel), time_col)
-    t0 = parse_time(intervention, df[time_col], "--intervention")
-    preds = [parse_predictor(s, df[time_col]) for s in (predictor or [])]
-    fit = parse_periods(fit_period, df[time_col], "--fit-period") if fit_period else None
-    model = SyntheticControl(
-        df, unit_col=unit_col, time_col=time_col, outcome=outcome, treated=treated,
-        intervention=t0, predictors=preds, covariates=split_list(covariates), fit_period=fit,
-        donors=split_list(donors) or None, source=str(panel),
-    )  # fmt: skip
-    n = 1 + (0 if no_placebo else len(model.donors))
-    with progress("synthetic control fits", n) as bar:
-        res = model.fit(
-            n_starts=starts, placebo=not no_placebo, seed=seed, preset=preset,
+    with progress("synthetic control fits", None) as bar:
+        res = service.scm(
+            service.ScmRequest(
+                panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
+                treated=treated, intervention=intervention, covariates=covariates,
+                predictor=tuple(predictor or ()), fit_period=fit_period, donors=donors,
+                starts=starts, preset=preset, placebo=not no_placebo,
+                train_predictor=tuple(train_predictor or ()), train_fit_period=train_fit_period,
+                custom_v=custom_v, in_time_placebo=in_time_placebo, leave_one_out=leave_one_out,
+                seed=seed,
+            ),
             on_progress=bar.advance,
         )  # fmt: skip
-    params = {
-        "panel": str(panel), "unit_col": unit_col, "time_col": time_col, "outcome": outcome,
-        "treated": treated, "intervention": intervention, "covariates": covariates,
-        "predictor": predictor or [], "fit_period": fit_period, "donors": donors,
-        "starts": starts, "preset": preset, "placebo": not no_placebo,
-    }  # fmt: skip
-    manifest = _manifest("review scm", params, seed, {"panel": panel})
-    manifest.solver = {
-        "name": "nested: Nelder-Mead (V) / NNLS simplex least squares (W)",
-        "status": "ok",
-        "objective": res.loss,
-        "bound": res.loss_lower_bound,
-        "starts": list(res.start_losses),
-    }
-    out = res.to_dict()
     if json_out:
-        echo_json({**out, "manifest": manifest.to_dict()})
+        echo_json(res.to_dict())
         return
+    r = res.obj
     lines = [f"Synthetic control for {treated} (intervention {intervention})", "Donor weights:"]
-    for k, v in res.weights.sort_values(ascending=False).items():
+    for k, v in r.weights.sort_values(ascending=False).items():
         if v >= 0.001:
             lines.append(f"  {k:30s} {v:.3f}")
     lines.append("Predictor weights (V):")
-    for k, v in res.predictor_weights.items():
+    for k, v in r.predictor_weights.items():
         lines.append(f"  {k:30s} {v:.3f}")
     lines.append(
-        f"Pre-period loss (MSPE) {res.loss:.4f} (lower bound {res.loss_lower_bound:.4f}; "
-        f"starts: {', '.join(f'{s:.3f}' for s in res.start_losses)})"
+        f"Pre-period loss (MSPE) {r.loss:.4f} (lower bound {r.loss_lower_bound:.4f}; "
+        f"starts: {', '.join(f'{s:.3f}' for s in r.start_losses)})"
     )
-    lines.append(f"Effect (mean post gap) {res.effect:.3f}")
-    if res.placebo:
+    lines.append(f"Effect (mean post gap) {r.effect:.3f}")
+    if r.placebo:
         lines.append(
-            f"Placebo: rank {res.placebo.rank} of {res.placebo.n_units}, "
-            f"p = {res.placebo.p_value:.3f}"
+            f"Placebo: rank {r.placebo.rank} of {r.placebo.n_units}, p = {r.placebo.p_value:.3f}"
         )
-    if not res.hull["ok"]:
-        lines.append("WARNING: treated unit outside the donors' range; do not trust this fit.")
-    lines.append(f"Method: {res.method}")
+    for w in r.warnings:
+        lines.append(f"WARNING: {w}")
+    lines.append(f"Method: {r.method}")
     _print_lines(lines)
-
-
-def _power_for(baseline_per_month: float, pre_months: int, months: int, effect: float, seed: int):
-    from safecities.review.power import power_analysis
-
-    return power_analysis(
-        max(baseline_per_month, 1e-3), max(months, 1), effect, pre_months=max(pre_months, 1),
-        seed=seed, n_sim=2000,
-    )  # fmt: skip
 
 
 @app.command("its")
@@ -176,36 +155,21 @@ def its_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Interrupted time series: segmented Poisson/negative binomial regression."""
-    from safecities.review.its import ITS, aggregate_counts
-    from safecities.review.panel import read_table, require_columns
-
-    df = read_table(series)
-    require_columns(df, [date_col] + ([count_col] if count_col else []), str(series))
-    dates = pd_to_datetime(df[date_col], str(series), date_col)
-    counts = aggregate_counts(dates, df[count_col] if count_col else None, freq)
-    model = ITS(counts, _parse_date(intervention, "--intervention"), freq=freq, family=family)
-    res = model.fit(seed=seed)
-    per_month = 1.0 if freq == "month" else 52.1775 / 12
-    pre = counts.iloc[: model.t0]
-    pw = _power_for(
-        float(pre.mean()) * per_month, round(model.t0 / per_month),
-        round((len(counts) - model.t0) / per_month), power_effect / 100, seed,
+    result = service.its(
+        service.ItsRequest(
+            series=series, date_col=date_col, intervention=intervention, count_col=count_col,
+            freq=freq, family=family, power_effect=power_effect, seed=seed,
+        )
     )  # fmt: skip
-    params = {
-        "series": str(series), "date_col": date_col, "count_col": count_col,
-        "intervention": intervention, "freq": freq, "family": family,
-        "power_effect": power_effect,
-    }  # fmt: skip
-    manifest = _manifest("review its", params, seed, {"series": series})
-    out = {**res.to_dict(), "power": pw.to_dict()}
     if json_out:
-        echo_json({**out, "manifest": manifest.to_dict()})
+        echo_json(result.to_dict())
         return
+    res, pw = result.obj
     lo, hi = res.rate_ratio_ci
     a_lo, a_hi = res.events_averted_ci
     _print_lines(
         [
-            f"Interrupted time series ({out['model']})",
+            f"Interrupted time series ({result.data['model']})",
             f"Rate ratio after the intervention: {res.rate_ratio:.2f} (95% CI {lo:.2f}-{hi:.2f})",
             f"Events: observed {res.events_observed:.0f}, expected without the measure "
             f"{res.events_expected:.1f}; averted {res.events_averted:.1f} "
@@ -215,28 +179,6 @@ def its_cmd(
             f"Method: {res.method}",
         ]
     )
-
-
-def _parse_date(value: str, what: str):
-    import pandas as pd
-
-    try:
-        return pd.Timestamp(value)
-    except ValueError:
-        raise InputError(f"{what}: {value!r} is not a date") from None
-
-
-def pd_to_datetime(values, source: str, column: str):
-    import numpy as np
-    import pandas as pd
-
-    parsed = pd.to_datetime(values, errors="coerce", format="mixed", utc=True)
-    if parsed.isna().any():
-        row = int(np.flatnonzero(parsed.isna().to_numpy())[0])
-        raise InputError(
-            f"{source}: row {row + 2}, field {column}: cannot read {values.iloc[row]!r} as a date"
-        )
-    return parsed.dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
 
 
 @app.command("power")
@@ -261,22 +203,17 @@ def power_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Power by simulation: detection probability of --effect, and the minimum detectable effect."""
-    from safecities.review.power import power_analysis
-
-    res = power_analysis(
-        baseline_per_month, months, effect / 100, pre_months=pre_months, design=design,
-        alpha=alpha, dispersion=dispersion, n_sim=sims, seed=seed,
+    res = service.power(
+        service.PowerRequest(
+            baseline_per_month=baseline_per_month, months=months, effect=effect,
+            pre_months=pre_months, design=design, alpha=alpha, dispersion=dispersion, sims=sims,
+            seed=seed,
+        )
     )  # fmt: skip
-    params = {
-        "baseline_per_month": baseline_per_month, "months": months, "effect": effect,
-        "pre_months": pre_months, "design": design, "alpha": alpha, "dispersion": dispersion,
-        "sims": res.n_sim,
-    }  # fmt: skip
-    manifest = _manifest("review power", params, seed, {})
     if json_out:
-        echo_json({**res.to_dict(), "manifest": manifest.to_dict()})
+        echo_json(res.to_dict())
         return
-    _print_lines([res.words, f"Method: {res.method}"])
+    _print_lines([res.obj.words, f"Method: {res.obj.method}"])
 
 
 @app.command("did")
@@ -295,7 +232,7 @@ def did_cmd(
         str | None,
         typer.Option(
             "--adoption-col",
-            help="Column with each unit's first treated period (empty: never); staggered "
+            help="Column with each unit's first treated period (0 or empty: never); staggered "
             "adoption, estimated with Callaway and Sant'Anna group-time effects.",
         ),
     ] = None,
@@ -309,79 +246,38 @@ def did_cmd(
     control_group: Annotated[
         str, typer.Option("--control-group", help="Staggered: never or notyet (treated).")
     ] = "notyet",
+    anticipation: Annotated[
+        int,
+        typer.Option(
+            "--anticipation", min=0, help="Staggered: periods of anticipation before adoption."
+        ),
+    ] = 0,
     boot: Annotated[int, typer.Option("--boot", help="Bootstrap replications (staggered).")] = 999,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Difference-in-differences (event study, pre-trend test) or staggered Callaway-Sant'Anna."""
-    from safecities.review.did import CallawaySantAnna, DiD
-    from safecities.review.panel import (
-        normalise_times,
-        parse_time,
-        read_table,
-        require_columns,
-        split_list,
-    )
-
-    df = read_table(panel)
-    require_columns(df, [unit_col, time_col, outcome], str(panel))
-    df[time_col] = normalise_times(df[time_col], str(panel), time_col)
-    params = {
-        "panel": str(panel), "unit_col": unit_col, "time_col": time_col, "outcome": outcome,
-        "treated": treated, "intervention": intervention, "adoption_col": adoption_col,
-        "controls": controls, "n_controls": n_controls, "control_group": control_group,
-        "boot": boot,
-    }  # fmt: skip
-    manifest = _manifest("review did", params, seed, {"panel": panel})
-    pre_mean_series = None
-    if adoption_col:
-        require_columns(df, [adoption_col], str(panel))
-        first = df.groupby(df[unit_col].astype(str))[adoption_col].first()
-        adoption = first.map(
-            lambda v: None if v is None or (isinstance(v, float) and v != v) or str(v).strip() == ""
-            else parse_time(str(v), df[time_col], f"--adoption-col {adoption_col}")
-        )  # fmt: skip
-        res = CallawaySantAnna(
-            df, unit_col=unit_col, time_col=time_col, outcome=outcome, adoption=adoption,
-            control_group=control_group, source=str(panel),
-        ).fit(n_boot=boot, seed=seed)  # fmt: skip
-        treated_units = [u for u, a in adoption.items() if a is not None]
-        first_t = min(a for a in adoption if a is not None)
-        pre_mean_series = df[
-            df[unit_col].astype(str).isin(treated_units) & (df[time_col] < first_t)
-        ]
-    else:
-        if not treated or not intervention:
-            raise InputError("give --treated and --intervention, or --adoption-col")
-        t0 = parse_time(intervention, df[time_col], "--intervention")
-        model = DiD(
-            df, unit_col=unit_col, time_col=time_col, outcome=outcome,
-            treated=split_list(treated), intervention=t0, controls=split_list(controls) or None,
-            n_controls=n_controls, source=str(panel),
-        )  # fmt: skip
-        res = model.fit()
-        treated_units = model.treated
-        pre_mean_series = df[df[unit_col].astype(str).isin(treated_units) & (df[time_col] < t0)]
-    out = res.to_dict()
-    n_pre = pre_mean_series[time_col].nunique()
-    n_post = df[time_col].nunique() - n_pre
-    base = float(pre_mean_series.groupby(time_col)[outcome].sum().mean()) if n_pre else 0.0
-    if base > 0 and n_post > 0:
-        pw = _power_for(base, n_pre, n_post, -0.30, seed).to_dict()
-        pw["note"] = (
-            "power of a pre/post comparison of the treated units' summed counts per period "
-            "(optimistic for DiD, which also carries the controls' noise)"
+    res = service.did(
+        service.DidRequest(
+            panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
+            treated=treated, intervention=intervention, adoption_col=adoption_col,
+            controls=controls, n_controls=n_controls, control_group=control_group,
+            anticipation=anticipation, boot=boot, seed=seed,
         )
-        out["power"] = pw
+    )  # fmt: skip
     if json_out:
-        echo_json({**out, "manifest": manifest.to_dict()})
+        echo_json(res.to_dict())
         return
+    out = res.data
     lo, hi = out["conf_int_95"]
     lines = [f"{out['method']}: effect {out['effect']:.3f} (95% CI {lo:.3f} to {hi:.3f})"]
     pt = out["pretrend_test"]
-    lines.append(
-        f"Pre-trend test p = {pt['p_value']:.3f} ({'passed' if pt['passed'] else 'FAILED'})"
-    )
+    reading = pt.get("reading") or ("passed" if pt.get("passed") else "FAILED")
+    lines.append(f"Pre-trend test p = {pt['p_value']:.3f}: {reading}")
+    for kind, a in (out.get("aggregates") or {}).items():
+        lines.append(f"  {kind:9s} {a['att']:.4f} (95% CI {a['ci'][0]:.4f} to {a['ci'][1]:.4f})")
+    if (out.get("units") or {}).get("note"):
+        lines.append(f"Note: {out['units']['note']}")
     if out.get("power"):
         lines.append(f"Power: {out['power']['words']}")
     lines.append(f"Method: {out['reference']}")
@@ -399,18 +295,15 @@ def register_plan_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Pre-register an analysis plan: its hash goes into the audit log before the post-period."""
-    from safecities.review.plan import load_plan, register_plan
     from safecities.store.db import get_engine
 
-    p = load_plan(plan)
-    reg = register_plan(get_engine(), p, actor=actor)
-    manifest = _manifest("review register-plan", {"plan": str(plan), "actor": actor}, None,
-                         {"plan": plan})  # fmt: skip
+    res = service.register_plan(get_engine(), plan, actor=actor)
     if json_out:
-        echo_json({**reg, "manifest": manifest.to_dict()})
+        echo_json(res.to_dict())
         return
+    reg = res.data
     state = "already registered" if reg.get("already_registered") else "registered"
-    lines = [f"Plan {p.title!r} {state}: sha256 {reg['sha256']}"]
+    lines = [f"Plan {res.obj.title!r} {state}: sha256 {reg['sha256']}"]
     if not reg.get("registered_before_post_period"):
         lines.append("WARNING: registered after the post-period started; the report will say so.")
     _print_lines(lines)
@@ -425,21 +318,13 @@ def report_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """The review of the measures from the database: trends, estimates, displacement, power."""
-    from safecities.review.plan import load_plan
-    from safecities.review.report import build_review, write_report
     from safecities.store.db import get_engine
 
-    if out.suffix.lower() not in {".html", ".pdf"}:
-        raise InputError(f"--out {out}: must end in .html or .pdf")
-    p = load_plan(plan)
-    with progress("review", None) as _bar:
-        rv = build_review(get_engine(), p, lang=lang, seed=seed)
-        write_report(rv, out)
-    manifest = _manifest("review report", {"plan": str(plan), "out": str(out), "lang": lang},
-                         seed, {"plan": plan})  # fmt: skip
+    with progress("review", None):
+        rv = service.write_report(get_engine(), plan, out, lang=lang, seed=seed)
     if json_out:
-        echo_json({"out": str(out), "lang": lang, "plan_sha256": p.sha256, "lines": rv.lines,
-                   "results": rv.data, "references": list(dict.fromkeys(rv.references)),
-                   "manifest": manifest.to_dict()})  # fmt: skip
+        doc = service.report_dict(rv, out=str(out), seed=seed, plan_file=plan)
+        doc.pop("plan")  # the command's keys: the plan is the file given
+        echo_json(doc)
         return
     _print_lines([*rv.lines, f"wrote {out}"])

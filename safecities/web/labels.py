@@ -128,3 +128,13 @@ def map_label_ids() -> dict[str, str]:
         | {f"kind_{k}": v for k, v in KIND_LABELS.items()}
         | {f"status_{k}": v for k, v in CAMERA_STATUS_LABELS.items()}
     )
+
+
+#: Words of the protocol pages (statuses and decisions: server_text.LABELS).
+PERIOD_LABELS = {"future": N_("not started"), "current": N_("current"), "expired": N_("ended")}
+FORCE_LABELS = {"police": N_("police"), "defence": N_("Defence")}
+CHANGE_LABELS = {"added": N_("added"), "removed": N_("removed"), "changed": N_("changed")}
+SOLDIERS_WHY = (
+    N_("railway police priority terrain (decision of 20 March 2026)"),
+    N_("admitted by this protocol version"),
+)

@@ -1,11 +1,12 @@
 """Precompute the heavy page sections after a write, so the next visitor finds them warm.
 
 Forecasts, Gi*, the risk profile, the Knox table, emerging hotspots, the trend summary and the
-review report are cached until the next data write (`safecities.api.incidents.cached`, keyed on the
-newest audit entry). Without this module the first visitor after an import pays for all of them
-(the review page alone takes 1.5-2 s on the demo data). Here a single background thread recomputes
-them, with the very keys the pages and the API routes use, once at start-up and after every
-successful write request; writes arriving while it runs are coalesced into one more pass.
+review report are cached until the next write (`safecities.store.cache.cached`, keyed on the
+newest audit entry; a sign-in is audited, so it counts as a write). Without this module the first
+visitor after a write pays for all of them (the review page alone takes 1.5-2 s on the demo data).
+Here one background thread recomputes them, with the very requests (hence cache keys) the pages
+and the API routes use, once at start-up and after every successful write request; writes arriving
+while it runs are coalesced into one more pass.
 
 Only the served application warms (`create_app()` without an engine, i.e. `safecities serve`):
 tests build their app on their own engine and stay free of background work. The review report is
@@ -24,8 +25,6 @@ from fastapi import FastAPI, Request
 
 log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-#: Requests that write only sign-in records (no data): they change no cached figure.
-NOT_DATA = ("/login", "/logout", "/lang", "/api/auth/")
 
 
 class Warmer:
@@ -72,37 +71,45 @@ class Warmer:
 
 
 def steps(w: Warmer) -> list[tuple[str, Callable[[Any, Any], Any]]]:
-    """The warming steps, each `(name, step(db, engine))`, for the capabilities installed."""
-    from safecities.api import incidents as inc
+    """The warming steps, each `(name, step(db, engine))`, for the capabilities installed; each
+    builds the very request (hence cache key) of its page or map layer."""
+    from safecities.register import service as register_svc
     from safecities.web.pages.core import available
 
     def summary(db, engine):
-        key = ("summary", str(engine.url), "brussels", None, None)
-        inc.cached(db, key, lambda: inc.summary(engine, city="brussels"))
+        register_svc.summary_cached(db, engine, register_svc.SummaryRequest(city="brussels"))
 
     out: list[tuple[str, Callable]] = [("summary", summary)]
     if available("hotspots"):
-        from safecities.api import hotspots as hsvc
-        from safecities.web.pages import hotspots as page
+        from safecities.api.routes import hotspots as api
+        from safecities.hotspots import service as hsvc
+        from safecities.web.pages.hotspots import DETECT, PROFILE
+        from safecities.web.pages.hotspots import NEAR_REPEAT as KNOX
 
         def forecast(method: str):
             def step(db, engine):
-                key = ("hotspots", str(engine.url), "brussels", method, "7d", None, 250.0, 5.0)
-                inc.cached(db, key, lambda: hsvc.forecast(engine, method=method, horizon="7d"))
+                req = api.forecast_request(engine, "brussels", method, "7d", None, 250.0, 5.0)
+                api.answer(db, "forecast", req)
 
             return step
 
-        # the emerging route's defaults (the hotspots page asks for them)
-        emerging = dict(city="brussels", start=None, end=None, slice_="30d", cell_size=300.0,
-                        alpha=0.05, seed=0, geojson=True)  # fmt: skip
+        def emerging(db, engine):  # the route's defaults with geojson, as the page's layer asks
+            req = hsvc.EmergingRequest(
+                source=api.register(engine, "brussels"), area=api.city_area("brussels", 300.0),
+                start=None, end=None, slice_="30d", alpha=0.05, seed=0, geojson=True,
+                max_slices=hsvc.API_MAX_EMERGING_SLICES,
+            )  # fmt: skip
+            api.answer(db, "emerging", req)
+
         out += [
             ("forecast-naive", forecast("naive")),  # the dashboard's layer
-            ("forecast-kde", forecast("kde")),  # the hotspots page's default
-            ("detect", lambda db, e: hsvc.cached(db, e, "detect", **page.DETECT)),
-            ("profile", lambda db, e: hsvc.cached(db, e, "profile", **page.PROFILE)),
-            ("near-repeat", lambda db, e: hsvc.cached(db, e, "near-repeat", **page.NEAR_REPEAT)),
-            ("emerging", lambda db, e: hsvc.cached(db, e, "emerging", **emerging)),
-        ]
+            ("forecast-auto", forecast("auto")),  # the hotspots page's default
+            ("detect", lambda db, e: api.answer(db, "detect", api.detect_request(e, **DETECT))),
+            ("profile", lambda db, e: api.answer(db, "profile", api.profile_request(e, **PROFILE))),
+            ("near-repeat",
+             lambda db, e: api.answer(db, "near-repeat", api.near_repeat_request(e, **KNOX))),
+            ("emerging", emerging),
+        ]  # fmt: skip
     if available("review"):
         for lang in sorted(w.languages):
             out.append((f"review-{lang}", _review_step(w.app, lang)))
@@ -111,13 +118,13 @@ def steps(w: Warmer) -> list[tuple[str, Callable[[Any, Any], Any]]]:
 
 def _review_step(app: FastAPI, lang: str) -> Callable[[Any, Any], Any]:
     def step(db, engine):
-        from safecities.api import incidents as inc
         from safecities.api.routes.review import cached_report
+        from safecities.store import cache
         from safecities.web.pages import review as page
 
         q = page.default_query(lang)
         rv = cached_report(SimpleNamespace(app=app), db, q)
-        inc.cached(db, ("review-power-curve", *q.key(engine)), lambda: page._power_curve(rv))
+        cache.cached(db, ("review-power-curve", *q.key(engine)), lambda: page._power_curve(rv))
 
     return step
 
@@ -140,11 +147,8 @@ def install(app: FastAPI, *, enabled: bool) -> Warmer | None:
             if lang not in warmer.languages:
                 warmer.languages.add(lang)
                 warmer.kick()
-        elif (
-            request.method in WRITE_METHODS
-            and response.status_code < 400
-            and not path.startswith(NOT_DATA)
-        ):
+        elif request.method in WRITE_METHODS and response.status_code < 400:
+            # any write appends an audit entry, the cache's version: sign-ins included
             warmer.kick()
         return response
 

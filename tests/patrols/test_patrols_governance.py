@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,11 @@ def test_services_need_two_different_approvers_and_audit_everything(engine) -> N
             "patrol_protocol.refuse",
         ]
         assert verify(s).ok
-        listed = gov.list_protocols(s)
+        listed = gov.list_protocols(s, today=date(2026, 5, 15))  # within Antwerp's period
         assert [p["status"] for p in listed] == ["active", "refused"]
+        # after its period the active protocol shows as expired (computed, never stored)
+        after = gov.list_protocols(s, today=date(2026, 8, 1))
+        assert [p["status"] for p in after] == ["expired", "refused"]
         assert listed[1]["decisions"][0]["comment"] == "zones too wide"
 
 
@@ -120,5 +124,7 @@ def test_request_approve_plan_flow_for_antwerp(tmp_path: Path, db_env) -> None:
     assert payload["city"] == "antwerp" and payload["protocol_id"] == pid and payload["check"]["ok"]
     assert check_plan(out, ANTWERP).ok
     listed = json.loads(run_cli(["protocol", "list", "--city", "antwerp", "--json"]).stdout)
-    assert listed["protocols"][0]["status"] == "active"
+    # approved by both; its period (May-July 2026) is over, so it shows as expired
+    assert listed["protocols"][0]["status"] == "expired"
+    assert listed["protocols"][0]["period"]["state"] == "expired"
     assert {d["actor"] for d in listed["protocols"][0]["decisions"]} == {"ana", "bert"}

@@ -10,38 +10,72 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from safecities.api import cameras as adapter
+from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
-from safecities.domain import BELGIUM_BBOX
+from safecities.cameras import service
+from safecities.cameras.service import verbs
+from safecities.domain import BELGIUM_BBOX, Role
+from safecities.store.cache import cached, data_version
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 CamId = Annotated[str, Path(max_length=80)]
 
-
-caller_of = adapter.caller_of
-
-
-def camera_geojson(cams: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [c["lon"], c["lat"]]},
-         "properties": {k: v for k, v in c.items() if k not in ("lat", "lon")}}
-        for c in cams if c.get("lat") is not None and c.get("lon") is not None
-    ]}  # fmt: skip
+#: Upper bound on the solver time of one planner request: the per-solve time limit is cut so
+#: that (1 + alternatives + curve points) solves stay within it (the run is in the background
+#: worker: a request never waits more than API_WAIT_SECONDS).
+PLAN_TOTAL_SECONDS = 20.0
+#: How long an API request waits for a planner run before answering 202 (running).
+API_WAIT_SECONDS = 5.0
 
 
-@router.get("")
+def caller_of(user: Principal) -> service.Caller:
+    return service.Caller(user.name, user.role, user.municipality_id)
+
+
+def coverage_cached(db, engine, user: Principal, req: verbs.CoverageRequest) -> dict[str, Any]:
+    """`verbs.coverage(...).to_dict(layers=True)` cached until the next write (per scope)."""
+    scope = user.municipality_id if user.role is Role.CAMERA_OPERATOR else None
+    key = ("cameras_coverage", scope, str(user.role), repr(req))
+    return cached(
+        db, key, lambda: verbs.coverage(db, engine, caller_of(user), req).to_dict(layers=True)
+    )
+
+
+def coverage_request(user: Principal, **options: Any) -> verbs.CoverageRequest:
+    """Coverage options; roles without `hotspots.read` get no hotspot-cell features."""
+    return verbs.CoverageRequest(hotspot_cells=user.can(Action.HOTSPOTS_READ), **options)
+
+
+def plan_document(db, engine, req: verbs.PlanRequest, *, wait: float) -> dict[str, Any]:
+    """The planner run in the background worker (PlanRunning after `wait` seconds)."""
+    req.total_seconds = PLAN_TOTAL_SECONDS
+    return verbs.plan_in_background(engine, req, data_version(db), wait=wait)
+
+
+@router.get("", responses=exports.openapi())
 def list_cameras(
+    response: Response,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
     municipality: str | None = Query(None, max_length=60, description="NIS code or name."),
     status: str | None = Query(None, max_length=32),
-) -> list[dict[str, Any]]:
-    """Cameras the caller may see (a camera operator: only their municipality)."""
-    from safecities.cameras import service
-
-    return service.list_cameras(db, caller_of(user), municipality=municipality, status=status)
+    limit: int | None = Query(None, ge=1, le=1000, description="Page size (default: all)."),
+    offset: int = Query(0, ge=0, le=10**9),
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: every filtered camera, unpaged."
+    ),
+) -> Any:
+    """Cameras the caller may see (a camera operator: only their municipality), by id; the
+    number matching the filters is in the `X-Total-Count` header."""
+    cams = verbs.list_(db, caller_of(user), municipality=municipality, status=status).to_dict()[
+        "cameras"
+    ]
+    if fmt != "json":
+        return exports.response(exports.export(cams, fmt, "cameras", service.COLUMNS))
+    response.headers["X-Total-Count"] = str(len(cams))
+    return cams[offset : offset + limit] if limit else cams[offset:]
 
 
 @router.get("/geojson", responses={200: {"content": {"application/geo+json": {}}}})
@@ -51,9 +85,8 @@ def cameras_geojson(
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
     """The same cameras as GeoJSON points (map layer)."""
-    from safecities.cameras import service
-
-    return camera_geojson(service.list_cameras(db, caller_of(user), municipality=municipality))
+    doc = verbs.list_(db, caller_of(user), municipality=municipality).to_dict()
+    return verbs.camera_geojson(doc["cameras"])
 
 
 @router.get("/counts")
@@ -61,9 +94,7 @@ def counts(
     db: DbSession, user: Annotated[Principal, Depends(require(Action.REFERENCE_READ))]
 ) -> list[dict[str, Any]]:
     """Cameras per municipality and status (no positions; every role)."""
-    from safecities.cameras import service
-
-    return service.counts(db, caller_of(user))
+    return verbs.counts(db, caller_of(user)).to_dict()["municipalities"]
 
 
 @router.get("/duplicates")
@@ -73,9 +104,7 @@ def duplicates(
     status: Literal["candidate", "confirmed", "rejected"] | None = Query("candidate"),
 ) -> list[dict[str, Any]]:
     """Possible duplicates across sources (operators: pairs touching their municipality)."""
-    from safecities.cameras import duplicates as dup
-
-    return dup.list_duplicates(db, caller_of(user), status=status)
+    return verbs.duplicates_list(db, caller_of(user), status).to_dict()["duplicates"]
 
 
 @router.post("/duplicates/{dup_id}/confirm", responses={400: {}, 404: {}})
@@ -86,9 +115,7 @@ def confirm_duplicate(
     keep: str | None = Query(None, max_length=80, description="Camera id to keep."),
 ) -> dict[str, Any]:
     """Same camera: keep one record, mark the other removed (history and audit written)."""
-    from safecities.cameras import duplicates as dup
-
-    out = dup.confirm(db, caller_of(user), dup_id, keep=keep)
+    out = verbs.duplicates_confirm(db, caller_of(user), dup_id, keep).to_dict()["duplicate"]
     db.commit()
     return out
 
@@ -100,9 +127,7 @@ def reject_duplicate(
     dup_id: int = Path(ge=1, le=2**31 - 1),
 ) -> dict[str, Any]:
     """Two different cameras: never propose this pair again."""
-    from safecities.cameras import duplicates as dup
-
-    out = dup.reject(db, caller_of(user), dup_id)
+    out = verbs.duplicates_reject(db, caller_of(user), dup_id).to_dict()["duplicate"]
     db.commit()
     return out
 
@@ -119,15 +144,18 @@ async def import_cameras(
     municipality: str = Form(..., max_length=60, description="NIS code or Dutch/French name."),
     mapping: UploadFile | None = File(None, description="YAML 'field: column header' lines"
                                       " overriding the built-in header synonyms."),
+    source: str | None = Form(None, max_length=40, description="Source name: the id namespace"
+                              " (<NIS>-<source>-<id in the file>); default: the file name."),
 ) -> dict[str, Any]:  # fmt: skip
     """Import a municipal camera inventory all-or-nothing (as `safecities cameras import`);
     every bad row is reported (400, `errors` [{file, row, field, reason, value}]); a camera
     operator may import only into their own municipality (403)."""
-    name = adapter.safe_name(file.filename)
-    data = await file.read(adapter.MAX_UPLOAD + 1)
-    map_bytes = await mapping.read(adapter.MAX_UPLOAD + 1) if mapping is not None else None
+    name = verbs.safe_name(file.filename)
+    data = await file.read(verbs.MAX_UPLOAD + 1)
+    map_bytes = await mapping.read(verbs.MAX_UPLOAD + 1) if mapping is not None else None
     try:
-        out = adapter.import_upload(db, user, name, data, municipality, map_bytes)
+        out = verbs.import_upload(db, caller_of(user), name, data, municipality, map_bytes,
+                                  source=source).to_dict()  # fmt: skip
         db.commit()
     except Exception:
         db.rollback()
@@ -149,9 +177,9 @@ def coverage(
     """Share of hotspot risk, stations and named zones the active cameras cover today (as
     `safecities cameras coverage --json`), plus `layers`: camera sectors, hotspot cells,
     stations and zones as one GeoJSON FeatureCollection (`layer` property)."""
-    return adapter.coverage(db, request.app.state.engine, user, cell=cell,
-                            station_radius=station_radius, default_range=range_m,
-                            connected_only=connected_only)  # fmt: skip
+    req = coverage_request(user, cell=cell, station_radius=station_radius,
+                           default_range=range_m, connected_only=connected_only)  # fmt: skip
+    return coverage_cached(db, request.app.state.engine, user, req)
 
 
 @router.get("/coverage/geojson", responses={200: {"content": {"application/geo+json": {}}}})
@@ -165,8 +193,8 @@ def coverage_geojson(
     """Only the coverage map layers (GeoJSON FeatureCollection) for the cameras map."""
     import json
 
-    res = adapter.coverage(db, request.app.state.engine, user, default_range=range_m,
-                           connected_only=connected_only)  # fmt: skip
+    req = coverage_request(user, default_range=range_m, connected_only=connected_only)
+    res = coverage_cached(db, request.app.state.engine, user, req)
     return Response(json.dumps(res["layers"], separators=(",", ":")),
                     media_type="application/geo+json")  # fmt: skip
 
@@ -204,7 +232,7 @@ class PlanIn(BaseModel):
     time_limit: float = Field(
         5.0, ge=0.1, le=5,
         description=f"Solver time limit per solve (s); cut so all solves take at most "
-        f"{adapter.PLAN_TOTAL_SECONDS:g} s of solver time.",
+        f"{PLAN_TOTAL_SECONDS:g} s of solver time.",
     )  # fmt: skip
     candidates: list[SiteIn] | None = Field(
         None, min_length=1, max_length=2000, description="Candidate sites (default: database)."
@@ -214,23 +242,39 @@ class PlanIn(BaseModel):
     )
 
 
-@router.post("/plan", responses={202: {}, 400: {}, 429: {}})
+@router.post(
+    "/plan",
+    responses={202: {}, 400: {}, 429: {}, **exports.openapi()},
+)
 def plan(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
     body: PlanIn,
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: the chosen sites only."
+    ),
 ) -> Any:
     """Budget planner (as `safecities cameras plan --json`): chosen sites, covered demand, the
     coverage-against-budget `curve` and the `manifest` with the solver's status and gap.
     Cached until the next write. A run longer than 5 s answers 202 `{status: "running"}` with
-    Retry-After: send the same body again for the result (429 when too many runs are queued)."""
+    Retry-After: send the same body again for the result (429 when too many runs are queued).
+    `format` downloads the chosen sites."""
+    p = body.model_dump()
+    req = verbs.PlanRequest(**{k: p[k] for k in ("budget", "radius", "alternatives", "share",
+                                                 "min_difference", "curve_steps", "time_limit",
+                                                 "candidates", "demand")})  # fmt: skip
     try:
-        return adapter.plan(db, request.app.state.engine, body.model_dump())
-    except adapter.PlanRunning as exc:
+        report = plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
+        if fmt == "json":
+            return report
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
+    except verbs.PlanRunning as exc:
         return JSONResponse({"status": "running", "detail": str(exc)}, status_code=202,
                             headers={"Retry-After": "3"})  # fmt: skip
-    except adapter.PlanBusy as exc:
+    except verbs.PlanBusy as exc:
         return JSONResponse({"status": "busy", "detail": str(exc)}, status_code=429,
                             headers={"Retry-After": "30"})  # fmt: skip
 
@@ -240,9 +284,7 @@ def get_camera(
     cam_id: CamId, db: DbSession, user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))]
 ) -> dict[str, Any]:
     """One camera (refused for another municipality's camera to a camera operator)."""
-    from safecities.cameras import service
-
-    return service.get_camera(db, caller_of(user), cam_id)
+    return verbs.show(db, caller_of(user), cam_id).to_dict()["camera"]
 
 
 @router.get("/{cam_id}/at", responses={400: {}, 404: {}})
@@ -256,15 +298,9 @@ def camera_at(
 ) -> dict[str, Any]:
     """`cameras show --at`: the camera as it was at a past moment (`camera` null when it did
     not exist yet), from its history."""
-    from safecities.cameras import service
-
-    state = service.state_at(db, caller_of(user), cam_id, moment)
-    return {
-        "command": "cameras show",
-        "camera_id": cam_id,
-        "at": moment.isoformat(),
-        "camera": state,
-    }
+    doc = verbs.show(db, caller_of(user), cam_id, moment).to_dict()
+    return {"command": doc["command"], "camera_id": cam_id, "at": doc["at"],
+            "camera": doc["camera"]}  # fmt: skip
 
 
 @router.get("/{cam_id}/history", responses={404: {}})
@@ -274,9 +310,7 @@ def camera_history(
     user: Annotated[Principal, Depends(require(Action.CAMERAS_HISTORY))],
 ) -> list[dict[str, Any]]:
     """Every version of a camera: who changed which fields, when."""
-    from safecities.cameras import service
-
-    return service.history(db, caller_of(user), cam_id)
+    return verbs.history(db, caller_of(user), cam_id).to_dict()["changes"]
 
 
 @router.patch("/{cam_id}", responses={400: {}, 404: {}})
@@ -287,10 +321,7 @@ def edit_camera(
     changes: dict[str, Any] = Body(..., examples=[{"status": "inactive", "retention_days": 30}]),
 ) -> dict[str, Any]:
     """Change fields of a camera (validated like an import row; history and audit written)."""
-    from safecities.cameras import service
-
-    cam = service.update_camera(db, caller_of(user), cam_id, dict(changes))
-    out = service.snapshot(cam)
+    out = verbs.edit(db, caller_of(user), cam_id, dict(changes)).to_dict()["camera"]
     db.commit()
     return out
 
@@ -303,9 +334,6 @@ def add_camera(
     data: dict[str, Any] = Body(..., examples=[{"lat": 50.84, "lon": 4.33, "purpose": "..."}]),
 ) -> dict[str, Any]:
     """Declare a camera in a municipality."""
-    from safecities.cameras import service
-
-    cam = service.create_camera(db, caller_of(user), municipality, dict(data))
-    out = service.snapshot(cam)
+    out = verbs.add(db, caller_of(user), municipality, dict(data)).to_dict()["camera"]
     db.commit()
     return out

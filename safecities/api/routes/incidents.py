@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -10,13 +9,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from safecities.api import incidents as svc
+from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.api.schemas import ImportOut, IncidentPage
 from safecities.domain import BRUSSELS_TZ, CITIES, IncidentKind
 from safecities.errors import InputError
+from safecities.register import service as svc
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 City = Literal[CITIES]  # type: ignore[valid-type]
@@ -27,7 +27,7 @@ def _local_midnight(d: date | None) -> datetime | None:
     return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
 
-@router.get("", response_model=IncidentPage)
+@router.get("", response_model=IncidentPage, responses=exports.openapi())
 def list_incidents(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
@@ -38,19 +38,28 @@ def list_incidents(
     kind: IncidentKind | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10**9),
-) -> IncidentPage:
-    """Incidents, newest first, filtered by period, municipality and kind."""
-    total, rows = svc.list_incidents(
-        db,
+    fmt: Literal["json", "csv", "xlsx", "geojson"] = Query(
+        "json", alias="format", description="csv/xlsx/geojson: every filtered incident, unpaged."
+    ),
+) -> Any:
+    """Incidents, newest first, filtered by period, municipality and kind; `format` downloads
+    all of them (limit and offset ignored)."""
+    export = fmt != "json"
+    q = svc.IncidentQuery(
         city=city,
         since=_local_midnight(since),
         until=_local_midnight(until),
         municipality=municipality,
         kind=kind.value if kind else None,
-        limit=limit,
-        offset=offset,
+        limit=None if export else limit,
+        offset=0 if export else offset,
     )
-    return IncidentPage(total=total, incidents=rows)
+    page = svc.list_incidents(db, q)
+    if export:
+        return exports.response(
+            exports.export(page.incidents, fmt, "incidents", svc.INCIDENT_COLUMNS)
+        )
+    return IncidentPage(**page.to_dict())
 
 
 @router.get(
@@ -75,11 +84,8 @@ def summary(
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
     """Counts, injured and killed by month and municipality; since 1 January / since summer."""
-    engine = request.app.state.engine
-    key = ("summary", str(engine.url), city, since, municipality)
-    return svc.cached(
-        db, key, lambda: svc.summary(engine, city=city, since=since, municipality=municipality)
-    )
+    req = svc.SummaryRequest(city=city, since=since, municipality=municipality)
+    return svc.summary_cached(db, request.app.state.engine, req)
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportOut}, 503: {}})
@@ -93,35 +99,6 @@ async def import_incidents(
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise InputError(f"{name}: larger than {MAX_UPLOAD // (1024 * 1024)} MB")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            report = svc.import_file(request.app.state.engine, path, actor=user.name)
-        except InputError as exc:
-            errors = [_err(e) for e in exc.errors] or [
-                {"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}
-            ]
-            body = ImportOut(
-                ok=False, file=name, rows_read=0, inserted=0, unchanged=0, errors=errors
-            )
-            return JSONResponse(body.model_dump(), status_code=422)
-    out = ImportOut(
-        ok=report.ok,
-        file=name,
-        rows_read=report.rows_read,
-        inserted=report.inserted,
-        unchanged=report.unchanged,
-        errors=[_err(e) for e in report.errors],
-    )
-    return JSONResponse(out.model_dump(), status_code=200 if report.ok else 422)
-
-
-def _err(e) -> dict[str, Any]:
-    return {
-        "file": Path(str(e.file)).name,
-        "row": e.row,
-        "field": e.field,
-        "reason": e.reason,
-        "value": e.value,
-    }
+    res = svc.import_upload(request.app.state.engine, name, data, actor=user.name)
+    out = ImportOut(**res.to_dict())
+    return JSONResponse(out.model_dump(), status_code=200 if res.ok else 422)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, Depends, File, Form, Path, Query, Request, 
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from safecities.api import patrols as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
+from safecities.patrols import service
+from safecities.patrols.service import saved as svc
 
 router = APIRouter(prefix="/api/patrols", tags=["patrols"])
 ProtoId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -25,6 +26,11 @@ class PlanIn(BaseModel):
     time_limit: float = Field(30.0, gt=0, le=svc.MAX_TIME_LIMIT)
     protocol_id: int | None = Field(
         None, ge=1, le=2**31 - 1, description="A stored protocol (another city's); default: bundled"
+    )
+    continue_latest: bool = Field(
+        True,
+        description="continue the newest saved plan of the same protocol that ends the day "
+        "before `from` (as `plan make --after`); false: a fresh plan",
     )
     risk: Literal["register", "default"] = Field(
         "register",
@@ -42,9 +48,7 @@ def protocols(
     db: DbSession, _: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
 ) -> list[dict[str, Any]]:
     """Protocols with their status and each approver's decision."""
-    from safecities.patrols.governance import list_protocols
-
-    return list_protocols(db)
+    return service.list_protocols(db)
 
 
 @router.post("/protocols", status_code=201, responses={400: {}})
@@ -52,9 +56,7 @@ def request_protocol(
     body: Reason, db: DbSession, user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))]
 ) -> dict[str, Any]:
     """Request joint patrols under the bundled protocol document (awaits both approvals)."""
-    from safecities.patrols.governance import request_protocol as req
-
-    out = req(db, svc.protocol_path(), reason=body.reason, actor=user.name)
+    out = service.request(db, svc.protocol_path(), reason=body.reason, actor=user.name)
     db.commit()
     return out
 
@@ -66,7 +68,8 @@ async def validate_protocol(
 ) -> dict[str, Any]:
     """`protocol validate`: every schema and cross-reference error with its JSON path
     (`valid` true when there is none)."""
-    return svc.validate_upload(await file.read(1024 * 1024), file.filename or "protocol.yaml")
+    data = await file.read(1024 * 1024)
+    return service.validate_upload(data, file.filename or "protocol.yaml").to_dict()
 
 
 @router.post("/protocols/upload", status_code=201, responses={400: {}})
@@ -78,7 +81,7 @@ async def request_protocol_upload(
 ) -> dict[str, Any]:
     """A city (Antwerp, Ghent, Liege, Charleroi, Mons, ...) requests joint patrols under its own
     protocol document; no plan exists for it until Interior and Defence have both approved."""
-    out = svc.request_upload(
+    out = service.request_upload(
         db,
         await file.read(1024 * 1024),
         file.filename or "protocol.yaml",
@@ -90,16 +93,14 @@ async def request_protocol_upload(
 
 
 def _decide(db, user: Principal, protocol_id: int, decision: str, reason: str | None):
-    from safecities.patrols import governance
-
-    if decision == "approve":
-        out = governance.approve(
-            db, protocol_id, actor=user.name, role=user.role.value, comment=reason
-        )
-    else:
-        out = governance.refuse(
-            db, protocol_id, actor=user.name, role=user.role.value, reason=reason or ""
-        )
+    out = service.decide(
+        db,
+        protocol_id,
+        actor=user.name,
+        role=user.role.value,
+        approve=decision == "approve",
+        reason=reason,
+    )
     db.commit()
     return out
 
@@ -146,6 +147,103 @@ def refuse_defence(
     return _decide(db, user, protocol_id, "refuse", body.reason)
 
 
+class DraftIn(BaseModel):
+    """The request builder's form (see `safecities protocol draft`)."""
+
+    city: Literal["brussels", "antwerp", "ghent", "liege", "charleroi", "mons"]
+    version: str = Field("", max_length=40)
+    start: str = Field("", max_length=10)
+    months: int = Field(6, ge=1, le=24)
+    soldier_cap: int = Field(20, ge=-1000, le=10_000)
+    stations: list[str] | None = Field(None, max_length=200)
+    radius_m: float = Field(250.0, ge=50, le=2000)
+    police_units: int = Field(30, ge=1, le=2000)
+    defence_units: int = Field(10, ge=1, le=2000)
+    unit_size: int = Field(2, ge=1, le=10)
+    liaisons_per_post: int = Field(3, ge=1, le=20)
+    drawn_zones: dict[str, Any] | None = None
+    drawn_zones_admit_soldiers: bool = False
+    fipa: list[dict[str, Any]] = Field(default_factory=list, max_length=200)
+    reason: str = Field("", max_length=2000)
+
+    def draft(self):
+        from safecities.errors import InputError
+        from safecities.patrols.builder import FipaDraft, RequestDraft
+
+        fields = self.model_dump(exclude={"reason", "fipa"})
+        try:
+            fipa = [FipaDraft(**f) for f in self.fipa]
+        except TypeError as exc:
+            raise InputError(f"fipa: {exc}") from None
+        return RequestDraft(**fields, fipa=fipa)
+
+
+@router.get("/protocols/{protocol_id}", responses={404: {}})
+def protocol_detail(
+    protocol_id: ProtoId,
+    db: DbSession,
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+) -> dict[str, Any]:
+    """`protocol show --json`: the request in full, with its decisions and the diff against the
+    version it replaces."""
+    return service.show(db, protocol_id)
+
+
+@router.get("/protocols/{protocol_id}/zones", responses={404: {}})
+def protocol_zones(
+    protocol_id: ProtoId,
+    db: DbSession,
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+) -> Response:
+    """The request's zones as GeoJSON (whether and why soldiers are admitted)."""
+    import json
+
+    body = json.dumps(service.zones(db, protocol_id))
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("/builder/stations")
+def builder_stations(
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    city: Literal["brussels", "antwerp", "ghent", "liege", "charleroi", "mons"] = Query(...),
+) -> list[dict[str, Any]]:
+    """Stations the request builder proposes as zones (main station first)."""
+    return service.stations(city)
+
+
+@router.post("/protocols/draft", responses={400: {}})
+def draft_protocol(
+    body: DraftIn, _: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
+) -> dict[str, Any]:
+    """`protocol draft --json`: compose a request from the builder's form; `valid`, every
+    error with its JSON path, the document and its YAML."""
+    return service.draft(body.draft()).to_dict()
+
+
+@router.post("/protocols/draft/request", status_code=201, responses={400: {}})
+def request_drafted(
+    body: DraftIn,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+) -> dict[str, Any]:
+    """Submit the builder's request (stored only when valid; awaits both approvals)."""
+    from safecities.errors import InputError
+
+    if not body.reason.strip():
+        raise InputError("reason: give the reason for the request")
+    out = service.request_draft(db, body.draft(), reason=body.reason, actor=user.name)
+    db.commit()
+    return out
+
+
+@router.get("/pending")
+def pending(
+    db: DbSession, user: Annotated[Principal, Depends(require(Action.PATROLS_READ))]
+) -> list[dict[str, Any]]:
+    """Requests waiting for the caller's decision (empty unless Interior or Defence approver)."""
+    return service.pending(db, user.role.value)
+
+
 @router.get("/plans")
 def plans(_: Annotated[Principal, Depends(require(Action.PATROLS_READ))]) -> list[dict[str, Any]]:
     """Plans made so far (newest first)."""
@@ -159,15 +257,16 @@ def make_plan(
     body: PlanIn = Body(..., examples=[{"from": "2026-04-06", "to": "2026-04-06"}]),
 ) -> dict[str, Any]:
     """Make a plan under the active protocol (checked by the independent checker before saving)."""
-    return svc.make(
-        request.app.state.engine,
+    opts = service.SavedPlanOptions(
         first=body.from_,
         last=body.to,
         seed=body.seed,
         time_limit=body.time_limit,
         protocol_id=body.protocol_id,
         risk=body.risk,
+        continue_latest=body.continue_latest,
     )
+    return service.make_saved(request.app.state.engine, opts)
 
 
 @router.post("/plans/check", responses={400: {}})

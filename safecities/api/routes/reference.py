@@ -6,13 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
-from safecities.api import incidents as inc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
-from safecities.api.layers import layer_bytes
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
+from safecities.register.reference import layer_bytes
+from safecities.store.cache import cached
 
 router = APIRouter(prefix="/api/reference", tags=["reference"])
 City = Literal[CITIES]  # type: ignore[valid-type]
@@ -57,7 +57,7 @@ def zones(
     from safecities.register.reference import zones as reference_zones
 
     engine = request.app.state.engine
-    body = inc.cached(
+    body = cached(
         db,
         ("zones", str(engine.url), city),
         lambda: reference_zones(city, engine=engine).to_json(drop_id=True).encode(),

@@ -1,7 +1,8 @@
 """Review: outcome evaluation of the measures (the `safecities review` commands as routes).
 
 Every route needs `review.read`. Results that come from the register are cached until the next
-write; uploads are analysed with bounded cost (see `safecities.api.review`)."""
+write; uploads are analysed by the CLI's own service functions (`safecities.review.service`)
+with the API's cost bounds (`API_LIMITS`)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from safecities.api import incidents as inc
-from safecities.api import review as svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
+from safecities.review import service as svc
+from safecities.review.service import API_LIMITS as LIMITS
+from safecities.review.service import Upload
+from safecities.store import cache as inc
 
 router = APIRouter(prefix="/api/review", tags=["review"])
 City = Literal[CITIES]  # type: ignore[valid-type]
@@ -40,7 +43,7 @@ def its(
     engine = request.app.state.engine
     key = ("review-its", str(engine.url), city, intervention, freq)
     return inc.cached(
-        db, key, lambda: svc.its(engine, intervention=intervention, freq=freq, city=city)
+        db, key, lambda: svc.its_register(engine, intervention=intervention, freq=freq, city=city)
     )
 
 
@@ -59,12 +62,17 @@ def its_upload(
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
     """Interrupted time series (`safecities review its --json`) on an uploaded series."""
-    data = file.file.read(svc.MAX_UPLOAD_BYTES + 1)
-    return svc.its_upload(
-        data, file.filename, date_col=date_col, intervention=intervention,
+    req = svc.ItsRequest(
+        series=_upload(file), date_col=date_col, intervention=intervention,
         count_col=count_col or None, freq=freq, family=family, power_effect=power_effect,
         seed=seed,
     )  # fmt: skip
+    return svc.its(req, limits=LIMITS).to_dict()
+
+
+def _upload(file: UploadFile) -> Upload:
+    """The upload's bytes (one byte over the cap, so the service can refuse it by size)."""
+    return Upload(file.file.read(LIMITS.max_upload_bytes + 1), file.filename)
 
 
 # -- the review report ------------------------------------------------------------------------
@@ -125,9 +133,7 @@ class ReportQuery:
 def _build(request: Request, q: ReportQuery, *, pdf: bool = False):
     engine = request.app.state.engine
     plan = svc.registered_plan(engine, q.sha) if q.sha else svc.plan_from_params(**q.params)
-    return svc._guard(
-        lambda: svc.build_report(engine, plan, lang=q.lang, seed=q.seed, pdf=pdf), None, "report"
-    )
+    return svc.build_report(engine, plan, lang=q.lang, seed=q.seed, keep_figs=pdf)
 
 
 def cached_report(request: Request, db, q: ReportQuery):
@@ -145,7 +151,7 @@ def report(request: Request, db: DbSession, _: Reader, q: Report) -> dict[str, A
     plain-language lines, results {counts, power, its_zones, its_city, did, displacement,
     adherence}, references; `downloads` links the HTML and PDF of the same report."""
     rv = cached_report(request, db, q)
-    return svc.report_json(rv, seed=q.seed, query=q.query_string(request))
+    return svc.report_dict(rv, out=None, seed=q.seed, query=q.query_string(request))
 
 
 @router.get("/report.html", response_class=HTMLResponse, responses={400: {}, 404: {}})
@@ -203,22 +209,37 @@ def scm(
     donors: str | None = Form(
         None, max_length=2000, description="Comma list of donor units (default: all)."
     ),
-    starts: int = Form(2, ge=1, le=svc.MAX_STARTS, description="Optimiser starts."),
-    preset: Literal["fast", "normal"] = Form("fast"),
-    placebo: bool = Form(True, description=f"In-space placebos (<= {svc.MAX_PLACEBO_DONORS})."),
+    starts: int = Form(4, ge=1, le=LIMITS.max_starts, description="Optimiser starts (as CLI)."),
+    preset: Literal["fast", "normal"] = Form("normal"),
+    placebo: bool = Form(True, description=f"In-space placebos (<= {LIMITS.max_placebo_donors})."),
+    train_predictor: list[str] = Form(
+        [], description="Repeatable COLUMN:SPEC, one per predictor (ADH 2015 training)."
+    ),
+    train_fit_period: str | None = Form(
+        None, max_length=2000, description="FROM-TO outcome periods that choose V in training."
+    ),
+    custom_v: UploadFile | None = File(None, description="CSV predictor,v: use this V."),
+    in_time_placebo: str | None = Form(
+        None, max_length=40, description="A pre-period time used as a fake intervention."
+    ),
+    leave_one_out: bool = Form(False, description="Refit without each donor of weight >= 1 %."),
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
-    """Synthetic control (`safecities review scm --json`) on an uploaded panel. Placebo
-    inference fits every donor once (one start each); at most MAX_PLACEBO_DONORS donors."""
-    if len(predictor) > 20 or any(len(p) > 200 for p in predictor):
-        raise InputError("predictor: at most 20, each at most 200 characters")
-    data = file.file.read(svc.MAX_UPLOAD_BYTES + 1)
-    return svc.scm(
-        data, file.filename, unit_col=unit_col, time_col=time_col, outcome=outcome,
-        treated=treated, intervention=intervention, covariates=covariates, predictor=predictor,
-        fit_period=fit_period, donors=donors, starts=starts, preset=preset, placebo=placebo,
-        seed=seed,
+    """Synthetic control (`safecities review scm --json`) on an uploaded panel, with the CLI's
+    settings (same answer on the same data); placebo inference fits every donor once, at most
+    `max_placebo_donors` donors."""
+    for name, specs in (("predictor", predictor), ("train_predictor", train_predictor)):
+        if len(specs) > 20 or any(len(p) > 200 for p in specs):
+            raise InputError(f"{name}: at most 20, each at most 200 characters")
+    req = svc.ScmRequest(
+        panel=_upload(file), unit_col=unit_col, time_col=time_col, outcome=outcome,
+        treated=treated, intervention=intervention, covariates=covariates,
+        predictor=tuple(predictor), fit_period=fit_period, donors=donors, starts=starts,
+        preset=preset, placebo=placebo, train_predictor=tuple(train_predictor),
+        train_fit_period=train_fit_period, custom_v=_upload(custom_v) if custom_v else None,
+        in_time_placebo=in_time_placebo, leave_one_out=leave_one_out, seed=seed,
     )  # fmt: skip
+    return svc.scm(req, limits=LIMITS).to_dict()
 
 
 @router.post("/did", responses={400: {}})
@@ -238,20 +259,21 @@ def did(
         None, max_length=100, description="Column with each unit's first treated period."
     ),
     controls: str | None = Form(None, max_length=2000, description="Comma list of control units."),
-    n_controls: int | None = Form(None, ge=1, le=svc.MAX_UNITS),
+    n_controls: int | None = Form(None, ge=1, le=LIMITS.max_units),
     control_group: Literal["never", "notyet"] = Form("notyet"),
-    boot: int = Form(199, ge=9, le=svc.MAX_BOOT, description="Bootstrap replications."),
+    anticipation: int = Form(0, ge=0, le=12, description="Periods of anticipation."),
+    boot: int = Form(199, ge=9, le=LIMITS.max_boot, description="Bootstrap replications."),
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
     """Difference-in-differences (`safecities review did --json`): event study and pre-trend
     test, or staggered adoption (Callaway-Sant'Anna) with `adoption_col`; plus its power."""
-    data = file.file.read(svc.MAX_UPLOAD_BYTES + 1)
-    return svc.did(
-        data, file.filename, unit_col=unit_col, time_col=time_col, outcome=outcome,
+    req = svc.DidRequest(
+        panel=_upload(file), unit_col=unit_col, time_col=time_col, outcome=outcome,
         treated=treated, intervention=intervention, adoption_col=adoption_col or None,
-        controls=controls, n_controls=n_controls, control_group=control_group, boot=boot,
-        seed=seed,
+        controls=controls, n_controls=n_controls, control_group=control_group,
+        anticipation=anticipation, boot=boot, seed=seed,
     )  # fmt: skip
+    return svc.did(req, limits=LIMITS).to_dict()
 
 
 @router.get("/power", responses={400: {}})
@@ -268,18 +290,17 @@ def power(
     ),
     alpha: float = Query(0.05, gt=0, lt=1),
     dispersion: float = Query(0.0, ge=0, le=10, description="Negative binomial alpha."),
-    sims: int | None = Query(None, ge=10, le=svc.MAX_SIMS, description="Simulated studies."),
+    sims: int | None = Query(None, ge=10, le=LIMITS.max_sims, description="Simulated studies."),
     seed: Seed = 0,
 ) -> dict[str, Any]:
     """Power by simulation (`safecities review power --json`): detection probability of
     `effect` and the minimum detectable effect."""
-    args = dict(
+    req = svc.PowerRequest(
         baseline_per_month=baseline_per_month, months=months, effect=effect,
         pre_months=pre_months, design=design, alpha=alpha, dispersion=dispersion, sims=sims,
         seed=seed,
     )  # fmt: skip
-    key = ("review-power", *sorted(args.items()))
-    return inc.cached(db, key, lambda: svc.power(**args))
+    return inc.cached(db, ("review-power", req), lambda: svc.power(req, limits=LIMITS).to_dict())
 
 
 @router.post("/plans", status_code=201, responses={400: {}})
@@ -291,9 +312,5 @@ async def register_plan(
     """`review register-plan`: pre-register an analysis plan; its SHA-256 and canonical form go
     into the audit log (idempotent: an unchanged plan answers `already_registered`). Reports
     then say whether the plan was registered before the post-period."""
-    return svc.register_plan_upload(
-        request.app.state.engine,
-        await file.read(256 * 1024),
-        file.filename or "plan.yaml",
-        actor=user.name,
-    )
+    src = Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+    return svc.register_plan(request.app.state.engine, src, actor=user.name).to_dict()

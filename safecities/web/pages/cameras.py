@@ -1,25 +1,39 @@
 """Cameras: register table and map with the coverage layer and figures, import form with the
 row-level error report, edit form, history, duplicates to confirm, and the budget planner with
-its coverage-against-budget curve. Every figure comes from `safecities.api.cameras` (the same
-library calls as the CLI)."""
+its coverage-against-budget curve. Every figure comes from `safecities.cameras.service` (the same
+verbs as the CLI and the API)."""
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from safecities.api import cameras as adapter
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
+from safecities.api.routes.cameras import (
+    caller_of,
+    coverage_cached,
+    coverage_request,
+    plan_document,
+)
+from safecities.cameras.service import verbs
 from safecities.domain import Role
 from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.web import labels
 from safecities.web.labels import N_
-from safecities.web.pages.core import _municipalities, map_labels, render, translate
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _municipalities,
+    language,
+    map_labels,
+    render,
+    table_nav,
+    translate,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,31 +44,45 @@ LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites"),
 
 
 def _caller(user: Principal):
-    return adapter.caller_of(user)
+    return caller_of(user)
 
 
 def _layer_labels(request: Request) -> dict[str, str]:
     return {k: translate(request, v) for k, v in LAYER_LABELS.items()}
 
 
-def _import_municipalities(user: Principal) -> list[dict]:
-    munis = _municipalities()
+def _import_municipalities(user: Principal, lang: str | None = None) -> list[dict]:
+    munis = _municipalities(lang)
     if user.role is Role.CAMERA_OPERATOR:
         return [m for m in munis if m["nis"] == user.municipality_id]
     return munis
 
 
-def _cameras_page(request, db, user: Principal, import_result=None, status_code=200):
-    from safecities.cameras import service
-
-    cams = service.list_cameras(db, _caller(user))
-    munis = {m["nis"]: m["name"] for m in _municipalities()}
-    cov = adapter.coverage(db, request.app.state.engine, user)
+def _cameras_page(
+    request, db, user: Principal, import_result=None, status_code=200, f=None, offset: int = 0
+):
+    f = f or {"municipality": None, "status": None}
+    lang = language(request)
+    munis = {m["nis"]: m["name"] for m in _municipalities(lang)}
+    if f["municipality"] not in munis or (
+        user.role is Role.CAMERA_OPERATOR and f["municipality"] != user.municipality_id
+    ):
+        f["municipality"] = None  # an operator's list is their municipality anyway
+    if f["status"] not in labels.CAMERA_STATUS_LABELS:
+        f["status"] = None
+    cams = verbs.list_(db, _caller(user), **f).to_dict()["cameras"]
+    nav = table_nav(request, "/api/cameras", f, len(cams), offset)
+    cov = coverage_cached(db, request.app.state.engine, user, coverage_request(user))
     return render(
         request,
         "cameras.html",
         status_code=status_code,
-        cameras=cams,
+        cameras=cams[offset : offset + PAGE_SIZE],
+        total=len(cams),
+        table=nav,
+        f=f,
+        # an operator sees their own municipality only: no municipality filter to offer
+        filter_municipalities=[] if user.role is Role.CAMERA_OPERATOR else _municipalities(lang),
         muni_names=munis,
         status_labels=labels.CAMERA_STATUS_LABELS,
         map_labels=map_labels(request),
@@ -62,7 +90,7 @@ def _cameras_page(request, db, user: Principal, import_result=None, status_code=
         coverage=cov,
         can_edit=user.can(Action.CAMERAS_EDIT),
         can_plan=user.can(Action.CAMERAS_PLAN),
-        import_municipalities=_import_municipalities(user),
+        import_municipalities=_import_municipalities(user, lang),
         import_result=import_result,
     )
 
@@ -71,8 +99,12 @@ def cameras_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    municipality: str | None = Query(None, max_length=5),
+    status: str | None = Query(None, max_length=32),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> HTMLResponse:
-    return _cameras_page(request, db, user)
+    f = {"municipality": municipality or None, "status": status or None}
+    return _cameras_page(request, db, user, f=f, offset=offset)
 
 
 async def cameras_import_page(
@@ -82,19 +114,19 @@ async def cameras_import_page(
     file: UploadFile = File(...),
     municipality: str = Form(..., max_length=60),
 ) -> HTMLResponse:
-    name = adapter.safe_name(file.filename)
-    data = await file.read(adapter.MAX_UPLOAD + 1)
+    name = verbs.safe_name(file.filename)
+    data = await file.read(verbs.MAX_UPLOAD + 1)
     status = 200
     try:
-        out = adapter.import_upload(db, user, name, data, municipality)
+        out = verbs.import_upload(db, _caller(user), name, data, municipality).to_dict()
         db.commit()
         result = {"ok": True, **out}
     except InputError as exc:
         db.rollback()
-        result, status = {"ok": False, "errors": adapter.error_rows(exc, name)}, 422
+        result, status = {"ok": False, "errors": verbs.error_rows(exc, name)}, 422
     except PermissionDenied as exc:
         db.rollback()
-        result = {"ok": False, "errors": adapter.error_rows(InputError(str(exc)), name)}
+        result = {"ok": False, "errors": verbs.error_rows(InputError(str(exc)), name)}
         status = 403
     return _cameras_page(request, db, user, import_result=result, status_code=status)
 
@@ -103,10 +135,10 @@ async def cameras_import_page(
 
 
 def _duplicates_page(request, db, user: Principal, *, done=None, error=None, status_code=200):
-    from safecities.cameras import duplicates, service
+    from safecities.cameras import service
 
     caller = _caller(user)
-    pairs = duplicates.list_duplicates(db, caller, status="candidate")
+    pairs = verbs.duplicates_list(db, caller, "candidate").to_dict()["duplicates"]
     cams = {}
     for d in pairs:
         for cid in (d["camera_a"], d["camera_b"]):
@@ -120,7 +152,7 @@ def _duplicates_page(request, db, user: Principal, *, done=None, error=None, sta
         status_code=status_code,
         pairs=pairs,
         cams=cams,
-        muni_names={m["nis"]: m["name"] for m in _municipalities()},
+        muni_names={m["nis"]: m["name"] for m in _municipalities(language(request))},
         status_labels=labels.CAMERA_STATUS_LABELS,
         done=done,
         error=error,
@@ -161,10 +193,8 @@ def duplicate_confirm(
     dup_id: int = PathParam(ge=1, le=2**31 - 1),
     keep: str = Form(..., max_length=80),
 ) -> Response:
-    from safecities.cameras import duplicates
-
     failed = _decide(
-        request, db, user, dup_id, lambda: duplicates.confirm(db, _caller(user), dup_id, keep)
+        request, db, user, dup_id, lambda: verbs.duplicates_confirm(db, _caller(user), dup_id, keep)
     )
     return failed or RedirectResponse("/cameras/duplicates?done=confirmed", status_code=303)
 
@@ -175,10 +205,8 @@ def duplicate_reject(
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     dup_id: int = PathParam(ge=1, le=2**31 - 1),
 ) -> Response:
-    from safecities.cameras import duplicates
-
     failed = _decide(
-        request, db, user, dup_id, lambda: duplicates.reject(db, _caller(user), dup_id)
+        request, db, user, dup_id, lambda: verbs.duplicates_reject(db, _caller(user), dup_id)
     )
     return failed or RedirectResponse("/cameras/duplicates?done=rejected", status_code=303)
 
@@ -219,7 +247,7 @@ def _plan_page(
         form=form,
         report=report,
         chart=curve_chart(report) if report else None,
-        chosen_geojson=adapter.chosen_geojson(report) if report else None,
+        chosen_geojson=verbs.chosen_geojson(report) if report else None,
         error=error,
         running=running,
         map_labels=map_labels(request),
@@ -246,16 +274,21 @@ def plan_run(
     budget: float = Form(..., ge=0, le=1e9),
     radius: float = Form(150.0, ge=1, le=500),
     curve_steps: int = Form(5, ge=0, le=6),
-) -> HTMLResponse:
+    fmt: Literal["csv", "xlsx", "geojson"] | None = Form(None, alias="format"),
+) -> Response:
     form = {"budget": budget, "radius": radius, "curve_steps": curve_steps}
-    params = form | {"alternatives": 0, "share": 0.95, "min_difference": 1, "time_limit": 5.0,
-                     "candidates": None, "demand": None}  # fmt: skip
+    req = verbs.PlanRequest(budget, radius, curve_steps=curve_steps, time_limit=5.0)
     try:
-        report = adapter.plan(db, request.app.state.engine, params, wait=PAGE_WAIT_SECONDS)
+        report = plan_document(db, request.app.state.engine, req, wait=PAGE_WAIT_SECONDS)
     except InputError as exc:
         return _plan_page(request, user, form, error=str(exc), status_code=400)
-    except (adapter.PlanRunning, adapter.PlanBusy):
+    except (verbs.PlanRunning, verbs.PlanBusy):
         return _plan_page(request, user, form, running=True, status_code=202)
+    if fmt:  # a download button under the result: the same run, from the cache
+        from safecities import exports
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
     return _plan_page(request, user, form, report=report)
 
 

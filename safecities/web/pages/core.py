@@ -5,6 +5,7 @@ cameras, review, audit) with their own router; `safecities.web.pages.mount` incl
 """
 
 import importlib
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -14,14 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
-from safecities.api import incidents as inc_svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import COOKIE, DbSession, public, require, session_token
 from safecities.api.permissions import Action
 from safecities.api.routes.auth import do_login, set_session_cookie
-from safecities.web import i18n, labels
+from safecities.errors import CapabilityUnavailable
+from safecities.web import formats, i18n, labels, server_text
 
 HERE = Path(__file__).parents[1]
 env = Environment(
@@ -31,6 +32,22 @@ env = Environment(
     lstrip_blocks=True,
 )
 env.globals["Action"] = Action  # templates ask `user.can(Action.X)` (e.g. the map's plan link)
+env.filters.update(formats.FILTERS)  # number, percent, date, datetime in the page's language
+
+
+@pass_context
+def _msg(ctx, text: object) -> str:
+    """`{{ error | msg }}`: a message composed by the server, in the page's language."""
+    return server_text.translate(text, ctx["_"])
+
+
+@pass_context
+def _label(ctx, value: object, kind: str) -> str:
+    """`{{ p.status | label("protocol_status") }}`: a status or decision word, translated."""
+    return server_text.label(kind, value, ctx["_"])
+
+
+env.filters.update(msg=_msg, label=_label)
 #: The library module whose presence makes a capability's pages available.
 _LIBRARIES = {
     "hotspots": ("safecities.hotspots.forecast", "safecities.hotspots.service"),
@@ -223,7 +240,7 @@ def _patrol_layer(user: Principal, plan: str | None, at: str | None) -> dict[str
 
     if not (user.can(Action.PATROLS_READ) and available("patrols")):
         return None
-    from safecities.api import patrols as psvc
+    from safecities.patrols.service import saved as psvc
 
     plans = [p["name"] for p in psvc.list_plans()]
     if not plans:
@@ -253,11 +270,12 @@ def dashboard(
     summary, unavailable, chart = None, False, ""
     if user.can(Action.INCIDENTS_SUMMARY):
         try:
-            engine = request.app.state.engine
-            key = ("summary", str(engine.url), "brussels", None, None)
-            summary = inc_svc.cached(db, key, lambda: inc_svc.summary(engine, city="brussels"))
+            from safecities.register import service as rsvc
+
+            req = rsvc.SummaryRequest(city="brussels")
+            summary = rsvc.summary_cached(db, request.app.state.engine, req)
             chart = trend_svg(summary, tr.gettext("Monthly incidents"))
-        except inc_svc.CapabilityUnavailable:
+        except CapabilityUnavailable:
             unavailable = True
     forecast_url = None
     has_incidents = bool(summary and summary.get("totals", {}).get("incidents"))
@@ -286,20 +304,28 @@ def dashboard(
         show_incidents=user.can(Action.INCIDENTS_READ),
         map_labels=map_labels(request),
         patrols=_patrol_layer(user, plan, at),
+        pending_requests=_pending_requests(db, user),
     )
 
 
-def _municipalities() -> list[dict]:
+def _pending_requests(db, user: Principal) -> list[dict]:
+    """Protocol requests waiting for this approver's decision (empty for other roles)."""
+    if not available("patrols") or not user.can(Action.PATROLS_READ):
+        return []
+    from safecities.patrols.service import pending
+
+    return pending(db, user.role.value)
+
+
+def _municipalities(lang: str | None = None) -> list[dict]:
+    """The city's municipalities by name in `lang` (NL or FR name; "FR / NL" otherwise)."""
     import json
 
-    from safecities.api.layers import layer_bytes
+    from safecities.register.reference import layer_bytes
 
     feats = json.loads(layer_bytes("municipalities", "brussels"))["features"]
     out = [
-        {
-            "nis": f["properties"]["nis"],
-            "name": f"{f['properties']['name_fr']} / {f['properties']['name_nl']}",
-        }
+        {"nis": f["properties"]["nis"], "name": formats.place_name(f["properties"], lang)}
         for f in feats
     ]
     return sorted(out, key=lambda m: m["name"])
@@ -310,3 +336,46 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+# --- tables: paging and downloads (the incidents, cameras and audit pages) ---------------------
+
+#: Rows per page of the register tables.
+PAGE_SIZE = 100
+EXPORT_FORMATS = ("csv", "xlsx", "geojson")
+
+
+def table_nav(
+    request: Request, api: str, filters: dict[str, Any], total: int, offset: int,
+    formats: Sequence[str] = EXPORT_FORMATS,
+) -> dict[str, Any]:  # fmt: skip
+    """Paging links of a table page (same filters, another offset) and its download links: the
+    API route `api` with the same filters and `format=`, so a download holds every filtered row
+    (not only the page shown)."""
+    from urllib.parse import urlencode
+
+    params = {k: str(v) for k, v in filters.items() if v not in (None, "")}
+    offset = max(0, min(offset, max(total - 1, 0)))
+
+    def page_url(at: int) -> str:
+        return f"{request.url.path}?{urlencode(params | {'offset': at})}"
+
+    return {
+        "total": total,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + PAGE_SIZE, total),
+        "prev": page_url(max(0, offset - PAGE_SIZE)) if offset > 0 else None,
+        "next": page_url(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+        "downloads": download_links(f"{api}?{urlencode(params)}", formats),
+    }
+
+
+def download_links(url: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[tuple[str, str]]:
+    """(format, URL) of each download of the API route `url` (query kept, `format=` added)."""
+    from urllib.parse import urlencode
+
+    sep = "&" if "?" in url and not url.endswith("?") else ("" if url.endswith("?") else "?")
+    return [(f, f"{url}{sep}{urlencode({'format': f})}") for f in formats]
+
+
+env.globals["download_links"] = download_links

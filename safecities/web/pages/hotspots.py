@@ -1,8 +1,9 @@
 """Hotspots: method picker and forecast layer, Gi* hot/cold layer, hourly and weekday risk
 profile, and a bounded backtest (hit rate, PAI, PEI with 95 % intervals) for analysts.
 
-Every figure comes from `safecities.api.hotspots` (the API's adapter, the CLI's library calls)
-through the same cache as the API routes, so the map layer the page asks for is ready."""
+Every figure comes from `safecities.hotspots.service` (the CLI's and the API's functions)
+through the same requests and cache as the API routes, so the map layer the page asks for is
+ready."""
 
 from datetime import date, timedelta
 from html import escape
@@ -53,34 +54,22 @@ LAYER_LABELS = {
     "detect_units": N_("Getis-Ord Gi* class of each cell (false discovery rate 5 %)"),
     "emerging_units": N_("Trend class of each cell over the space-time cube"),
 }
+#: The method picker's labels: the shared ones plus `auto` (this page's default).
+METHOD_LABELS = {"auto": N_("auto (chosen by validation)"), **labels.METHOD_LABELS}
+STUDY_AREA = {
+    "events": N_("cells within %(buffer)s m of the %(n)s incidents before %(date)s"),
+    "boundary": N_("cells meeting the boundary of %(name)s"),
+    "units": N_("the given units"),
+}
 CHART_TITLES = {
     "weekday": N_("Expected incidents per week in the named zones, by weekday"),
     "hour": N_("Expected incidents per week in the named zones, by hour of the day"),
 }
-#: The detect and profile parameters the page shows: the API's defaults, so the cache is shared.
-DETECT = {
-    "city": "brussels",
-    "start": None,
-    "end": None,
-    "cell_size": 250.0,
-    "bandwidth": None,
-    "alpha": 0.05,
-    "permutations": 0,
-    "seed": 0,
-    "geojson": True,
-}
-PROFILE = {"city": "brussels", "until": None, "window_days": 365.0, "hours": True}
-NEAR_REPEAT = {
-    "city": "brussels",
-    "start": None,
-    "end": None,
-    "space_band": 100.0,
-    "space_bands": 5,
-    "time_band": 7.0,
-    "time_bands": 5,
-    "permutations": 99,
-    "seed": 0,
-}
+#: The detect, profile and near-repeat parameters the page shows: the API's defaults, so the
+#: cache is shared (the routes build the same requests).
+DETECT = {"geojson": True}
+PROFILE = {"hours": True}
+NEAR_REPEAT: dict = {}
 DETECT_URL = "/api/hotspots/detect?geojson=true"
 EMERGING_URL = "/api/hotspots/emerging?geojson=true"
 
@@ -160,11 +149,31 @@ def _knox_view(k: dict) -> dict:
     return {**k, "rows": rows}
 
 
+def _study_area_text(request: Request, grid: dict) -> str:
+    """How the forecast's study area was built, in the page's language."""
+    sa = grid.get("study_area") or {}
+    text = translate(request, STUDY_AREA.get(sa.get("built_from"), STUDY_AREA["units"]))
+    when = (sa.get("events_before") or "")[:10]
+    name = str(sa.get("boundary") or "").removeprefix("city ")
+    return text % {"buffer": f"{sa.get('buffer_m', 0):g}", "n": sa.get("n_events", 0),
+                   "date": when, "name": name}  # fmt: skip
+
+
+def _auto_view(forecast: dict | None) -> dict | None:
+    """What `auto` chose and every candidate's validation scores (best first)."""
+    fitted = (forecast or {}).get("fitted") or {}
+    if "chosen" not in fitted:
+        return None
+    v = fitted["validation"]
+    scores = sorted(v["scores"].items(), key=lambda kv: -(kv[1]["hit_rate"] or -1.0))
+    return {**v, "chosen": fitted["chosen"], "scores": scores}
+
+
 def _page(
     request: Request,
     db,
     user: Principal,
-    method: str = "kde",
+    method: str = "auto",
     horizon: str = "7d",
     backtest: dict | None = None,
     backtest_error: str | None = None,
@@ -173,11 +182,11 @@ def _page(
 ) -> HTMLResponse:
     from urllib.parse import urlencode
 
-    from safecities.api import hotspots as hsvc
-    from safecities.api import incidents as inc
+    from safecities.api.routes import hotspots as api
     from safecities.errors import SafecitiesError
+    from safecities.hotspots import service as hsvc
 
-    method = method if method in hsvc.METHODS else "kde"
+    method = method if method in hsvc.METHODS else "auto"
     horizon = horizon if horizon in HORIZONS else "7d"
     engine = request.app.state.engine
     errors: list[str] = []
@@ -190,14 +199,13 @@ def _page(
             errors.append(str(exc))
             return None
 
-    key = ("hotspots", str(engine.url), "brussels", method, horizon, None, 250.0, 5.0)
-    forecast = attempt(
-        lambda: inc.cached(db, key, lambda: hsvc.forecast(engine, method=method, horizon=horizon))
-    )
-    detect = attempt(lambda: hsvc.cached(db, engine, "detect", **DETECT))
-    prof = attempt(lambda: hsvc.cached(db, engine, "profile", **PROFILE))
+    fc = api.forecast_request(engine, "brussels", method, horizon, None, 250.0, 5.0)
+    forecast = attempt(lambda: api.answer(db, "forecast", fc))
+    detect = attempt(lambda: api.answer(db, "detect", api.detect_request(engine, **DETECT)))
+    prof = attempt(lambda: api.answer(db, "profile", api.profile_request(engine, **PROFILE)))
     profile = _profile_view(request, prof) if prof else None
-    knox = attempt(lambda: hsvc.cached(db, engine, "near-repeat", **NEAR_REPEAT))
+    nr = api.near_repeat_request(engine, **NEAR_REPEAT)
+    knox = attempt(lambda: api.answer(db, "near-repeat", nr))
     error = errors[0] if errors else None
     if form is None:
         end = date.fromisoformat(detect["end"][:10]) if detect else date.today()
@@ -215,7 +223,9 @@ def _page(
         status_code=status_code,
         methods=hsvc.METHODS,
         method=method,
-        method_labels=labels.METHOD_LABELS,
+        method_labels=METHOD_LABELS,
+        study_area_text=_study_area_text(request, forecast["grid"]) if forecast else "",
+        auto=_auto_view(forecast),
         horizon=horizon,
         horizons=HORIZONS,
         forecast=forecast,
@@ -227,8 +237,8 @@ def _page(
         profile=profile,
         knox=_knox_view(knox) if knox else None,
         can_run=user.can(Action.HOTSPOTS_RUN),
-        max_methods=hsvc.MAX_BACKTEST_METHODS,
-        max_origins=hsvc.MAX_BACKTEST_ORIGINS,
+        max_methods=hsvc.API_MAX_BACKTEST_METHODS,
+        max_origins=hsvc.API_MAX_BACKTEST_ORIGINS,
         form=form,
         backtest=backtest,
         backtest_error=backtest_error,
@@ -242,7 +252,7 @@ def hotspots_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
-    method: str = Query("kde", max_length=20),
+    method: str = Query("auto", max_length=20),
     horizon: str = Query("7d", max_length=4),
 ) -> HTMLResponse:
     return _page(request, db, user, method, horizon)
@@ -256,23 +266,23 @@ def backtest_run(
     end: date = Form(...),
     bt_horizon: str = Form("7d", max_length=4),
     methods: list[str] = Form([], max_length=10),
-    method: str = Form("kde", max_length=20),
+    method: str = Form("auto", max_length=20),
     horizon: str = Form("7d", max_length=4),
 ) -> HTMLResponse:
     """Run a bounded backtest (at most 3 methods, 60 origins) and show its table."""
-    from safecities.api import hotspots as hsvc
+    from safecities.api.routes import hotspots as api
     from safecities.errors import SafecitiesError
+    from safecities.hotspots import service as hsvc
 
     bt_horizon = bt_horizon if bt_horizon in HORIZONS else "7d"
     form = {"start": start.isoformat(), "end": end.isoformat(), "horizon": bt_horizon,
             "methods": [m for m in methods if m in hsvc.METHODS]}  # fmt: skip
     result, err = None, None
     try:
-        result = hsvc.cached(
-            db, request.app.state.engine, "backtest", city="brussels", start=start, end=end,
-            horizon=bt_horizon, methods=form["methods"], coverage=[1.0, 5.0, 10.0, 20.0],
-            cell_size=250.0, seed=0,
-        )  # fmt: skip
+        req = api.backtest_request(
+            request.app.state.engine, start, end, form["methods"], horizon=bt_horizon
+        )
+        result = api.answer(db, "backtest", req)
     except SafecitiesError as exc:
         err = str(exc)
     return _page(

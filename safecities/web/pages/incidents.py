@@ -1,47 +1,54 @@
 """Incidents: table with filters, import form with the row-level error report."""
 
-import tempfile
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
-from safecities.api import incidents as inc_svc
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.domain import BRUSSELS_TZ, IncidentKind
-from safecities.errors import InputError
+from safecities.register import service as svc
 from safecities.web import labels
-from safecities.web.pages.core import _day, _municipalities, render
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _day,
+    _municipalities,
+    language,
+    render,
+    table_nav,
+)
 
 router = APIRouter(include_in_schema=False)
 
 
-def _incidents_page(request: Request, db, user: Principal, f: dict, import_result=None):
+def _incidents_page(
+    request: Request, db, user: Principal, f: dict, import_result=None, offset: int = 0
+):
     from datetime import datetime, time
 
     def midnight(d):
         return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
-    total, rows = inc_svc.list_incidents(
-        db,
+    q = svc.IncidentQuery(
         city="brussels",
         since=midnight(f.get("since")),
         until=midnight(f.get("until")),
         municipality=f.get("municipality") or None,
         kind=f.get("kind") or None,
-        limit=500,
+        limit=PAGE_SIZE,
+        offset=offset,
     )
-    for r in rows:
-        r["local_time"] = r["occurred_at"].astimezone(BRUSSELS_TZ).strftime("%Y-%m-%d %H:%M")
-    munis = _municipalities()
+    page = svc.list_incidents(db, q)
+    total, rows = page.total, page.incidents
+    munis = _municipalities(language(request))
     return render(
         request,
         "incidents.html",
         incidents=rows,
         total=total,
+        table=table_nav(request, "/api/incidents", f, total, offset),
         f=f,
         municipalities=munis,
         muni_names={m["nis"]: m["name"] for m in munis},
@@ -62,6 +69,7 @@ def incidents_page(
     until: str | None = Query(None, max_length=10),
     municipality: str | None = Query(None, max_length=5),
     kind: str | None = Query(None, max_length=32),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> HTMLResponse:
     # HTML forms send empty fields as "": treat them (and unreadable dates) as "no filter"
     f = {
@@ -70,7 +78,7 @@ def incidents_page(
         "municipality": municipality or None,
         "kind": kind or None,
     }
-    return _incidents_page(request, db, user, f)
+    return _incidents_page(request, db, user, f, offset=offset)
 
 
 @router.post("/incidents/import")
@@ -80,31 +88,6 @@ async def incidents_import_page(
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(...),
 ) -> HTMLResponse:
-    name = Path(file.filename or "upload.csv").name or "upload.csv"
     data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        try:
-            rep = inc_svc.import_file(request.app.state.engine, path, actor=user.name)
-            result = {
-                "ok": True,
-                "inserted": rep.inserted,
-                "unchanged": rep.unchanged,
-                "errors": [],
-            }
-        except InputError as exc:
-            errs = [
-                {
-                    "file": Path(str(e.file)).name,
-                    "row": e.row,
-                    "field": e.field,
-                    "reason": e.reason,
-                    "value": e.value,
-                }
-                for e in exc.errors
-            ]
-            if not errs:
-                errs = [{"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}]
-            result = {"ok": False, "errors": errs}
-    return _incidents_page(request, db, user, {}, import_result=result)
+    res = svc.import_upload(request.app.state.engine, file.filename or "", data, actor=user.name)
+    return _incidents_page(request, db, user, {}, import_result=res.to_dict())

@@ -351,8 +351,8 @@ def _charts(rv, tr, summary_observed: dict | None) -> dict[str, str]:
 
 def default_query(lang: str, day=None, freq: str = "week", units: str = DEFAULT_UNITS):
     """The report the page shows (also warmed after each write by safecities.web.warmup)."""
-    from safecities.api import review as rsvc
     from safecities.api.routes.review import ReportQuery
+    from safecities.review import service as rsvc
 
     return ReportQuery(
         plan=None, units=units, intervention=day or rsvc.DEFAULT_INTERVENTION, post_until=None,
@@ -369,10 +369,11 @@ def review_page(
     freq: str = Query("week", max_length=5),
     units: str = Query(DEFAULT_UNITS, max_length=300),
 ) -> HTMLResponse:
-    from safecities.api import incidents as inc
-    from safecities.api import review as rsvc
     from safecities.api.routes.review import cached_report
     from safecities.errors import SafecitiesError
+    from safecities.register import service as register_svc
+    from safecities.review import service as rsvc
+    from safecities.store import cache as inc
 
     day = _day(intervention) or rsvc.DEFAULT_INTERVENTION
     freq = freq if freq in ("week", "month") else "week"
@@ -387,9 +388,9 @@ def review_page(
         error = str(exc)
     if user.can(Action.INCIDENTS_SUMMARY):
         try:
-            key = ("summary", str(engine.url), "brussels", None, None)
-            summary = inc.cached(db, key, lambda: inc.summary(engine, city="brussels"))
-        except (SafecitiesError, inc.CapabilityUnavailable):
+            req = register_svc.SummaryRequest(city="brussels")
+            summary = register_svc.summary_cached(db, engine, req)
+        except SafecitiesError:
             summary = None
     if rv is not None:
         try:
@@ -463,16 +464,12 @@ async def register_plan_page(
     file: UploadFile = File(...),
 ) -> HTMLResponse:
     """`review register-plan` from the page: the plan's fingerprint into the audit log."""
-    from safecities.api import review as rsvc
     from safecities.errors import SafecitiesError
+    from safecities.review import service as rsvc
 
     try:
-        reg = rsvc.register_plan_upload(
-            request.app.state.engine,
-            await file.read(256 * 1024),
-            file.filename or "plan.yaml",
-            actor=user.name,
-        )
+        src = rsvc.Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+        reg = rsvc.register_plan(request.app.state.engine, src, actor=user.name).data
     except SafecitiesError as exc:
         return render(
             request,

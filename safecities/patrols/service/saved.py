@@ -1,9 +1,12 @@
-"""Thin adapters to safecities.patrols for the API and web: protocol governance and plans made
-with the bundled (or an approved) protocol, stored as CSV under <var_dir>/plans/."""
+# ruff: noqa: E501  (messages are kept on one line)
+"""Saved plans (API and web): plans made with the bundled (or a stored, approved) protocol, kept
+as CSV under <var_dir>/plans/, and what is read from them (check, calendar, map layer, iCalendar,
+briefings). Cost bounds of the web (days per plan, solver seconds) are parameters here."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
@@ -43,15 +46,36 @@ def plan_file(name: str) -> Path:
 
 
 def list_plans() -> list[dict[str, Any]]:
+    """Saved plans, newest first by their first day (then by when they were made), each with the
+    city, protocol and command posts of its own protocol (another city's plan never lists
+    Brussels posts)."""
+    import re
+
+    from safecities.patrols.protocol import load_protocol
+
     out = []
-    for p in sorted(plans_dir().glob("plan-*.csv"), reverse=True):
+    for p in plans_dir().glob("plan-*.csv"):
+        days = re.findall(r"\d{4}-\d{2}-\d{2}", p.name)
+        pid = re.search(r"-p(\d+)-\d{4}-", p.name)
+        try:
+            proto = load_protocol(plan_protocol_path(p.name))
+            city, version, posts = proto.city, proto.version, [c.id for c in proto.command_posts]
+        except InputError:  # a sidecar that no longer validates: list the plan, without posts
+            city, version, posts = None, None, []
         out.append(
             {
                 "name": p.name,
+                "city": city,
+                "protocol_id": int(pid.group(1)) if pid else None,
+                "protocol_version": version,
+                "from": days[0] if days else None,
+                "to": days[1] if len(days) > 1 else None,
+                "command_posts": posts,
                 "bytes": p.stat().st_size,
                 "created_at": datetime.fromtimestamp(p.stat().st_mtime).isoformat(),
             }
         )
+    out.sort(key=lambda x: (x["from"] or "", x["created_at"]), reverse=True)
     return out
 
 
@@ -60,6 +84,37 @@ def plan_protocol_path(name: str) -> Path:
     protocol, e.g. another city's), else the bundled protocol."""
     side = plans_dir() / f"{name}.protocol.json"
     return side if side.exists() else protocol_path()
+
+
+_PLAN_NAME = re.compile(
+    r"^plan-(?P<city>[a-z]+)(?:-p(?P<pid>\d+))?-(?P<first>\d{4}-\d{2}-\d{2})-"
+    r"(?P<last>\d{4}-\d{2}-\d{2})-s\d+\.csv$"
+)
+
+
+def plan_after(name: str) -> str | None:
+    """The saved plan that `name` continues (recorded when it was made), if any."""
+    side = plans_dir() / f"{name}.after"
+    return side.read_text(encoding="utf-8").strip() or None if side.exists() else None
+
+
+def latest_before(first: date, city: str, protocol_id: int | None) -> str | None:
+    """The newest saved plan of the same protocol (the bundled one, or stored #id) that ends on
+    the day before `first`: the plan a new web plan continues by default."""
+    from datetime import timedelta
+
+    best = None
+    for p in plans_dir().glob("plan-*.csv"):
+        m = _PLAN_NAME.match(p.name)
+        if m is None or m["city"] != city:
+            continue
+        if (None if m["pid"] is None else int(m["pid"])) != protocol_id:
+            continue
+        if date.fromisoformat(m["last"]) + timedelta(days=1) != first:
+            continue
+        if best is None or p.stat().st_mtime_ns > best.stat().st_mtime_ns:
+            best = p
+    return None if best is None else best.name
 
 
 def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
@@ -81,16 +136,25 @@ def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
     return out
 
 
-def make(
-    engine: Engine,
-    *,
-    first: date,
-    last: date,
-    seed: int = 0,
-    time_limit: float = 30.0,
-    protocol_id: int | None = None,
-    risk: str = "register",
-) -> dict[str, Any]:
+@dataclass
+class SavedPlanOptions:
+    """A plan to make from the API or the web (`POST /api/patrols/plans`)."""
+
+    first: date
+    last: date
+    seed: int = 0
+    time_limit: float = 30.0
+    protocol_id: int | None = None
+    risk: str = "register"  # "register": the register's hotspot profile; "default": built-in
+    max_days: int = MAX_DAYS
+    max_time_limit: float = MAX_TIME_LIMIT
+    workers: int = 1
+    # continue the newest saved plan of the same protocol that ends the day before `first`
+    # (`plan make --after`); False: a fresh plan
+    continue_latest: bool = True
+
+
+def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
     """Plan [first, last] under the bundled protocol, or under the stored protocol `protocol_id`
     (another city's); either must be active (approved by Interior and by Defence). `risk`
     "register" weighs zones and hours by the hotspot profile of the register's incidents (the
@@ -101,41 +165,48 @@ def make(
     from safecities.patrols.governance import require_active
     from safecities.patrols.models import PatrolProtocol
     from safecities.patrols.protocol import load_protocol, load_protocol_document, read_document
-    from safecities.patrols.service import make_plan
+    from safecities.patrols.service.plans import make_plan, plan_payload
     from safecities.store.db import session_scope
 
+    first, last = opts.first, opts.last
     if last < first:
         raise InputError("to: must not be before from")
-    if (last - first).days + 1 > MAX_DAYS:
-        raise InputError(f"plan at most {MAX_DAYS} days from the web (use the CLI for more)")
+    if (last - first).days + 1 > opts.max_days:
+        raise InputError(f"plan at most {opts.max_days} days from the web (use the CLI for more)")
     side = None
-    if protocol_id is None:
+    if opts.protocol_id is None:
         path = protocol_path()
         proto = load_protocol(path)
         doc = read_document(path)[0]
     else:
         with session_scope(engine) as s:
-            row = s.get(PatrolProtocol, protocol_id)
+            row = s.get(PatrolProtocol, opts.protocol_id)
             if row is None:
-                raise NotFound(f"no protocol request with id {protocol_id}")
+                raise NotFound(f"no protocol request with id {opts.protocol_id}")
             doc = dict(row.document)
-        proto = load_protocol_document(doc, source=f"protocol #{protocol_id}")
+        proto = load_protocol_document(doc, source=f"protocol #{opts.protocol_id}")
     with session_scope(engine) as s:
         active = require_active(s, doc)
-    if protocol_id is None:
+    seed = opts.seed
+    if opts.protocol_id is None:
         name = f"plan-{proto.city}-{first.isoformat()}-{last.isoformat()}-s{seed}.csv"
     else:
-        name = (
-            f"plan-{proto.city}-p{protocol_id}-{first.isoformat()}-{last.isoformat()}-s{seed}.csv"
-        )
+        name = f"plan-{proto.city}-p{opts.protocol_id}-{first.isoformat()}-{last.isoformat()}-s{seed}.csv"
         side = plans_dir() / f"{name}.protocol.json"
         side.write_text(json.dumps(doc, default=str, indent=1), encoding="utf-8")
         path = side
     out = plans_dir() / name
+    after = latest_before(first, proto.city, opts.protocol_id) if opts.continue_latest else None
+    planner_kwargs = {}
+    if after is not None:
+        from safecities.patrols.replan import load_previous_plan
+
+        prev = load_previous_plan(plans_dir() / after, proto, first, last)
+        planner_kwargs = {"history": prev["history"], "frozen_until": prev["frozen_until"]}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             risk_path = None
-            if risk == "register":
+            if opts.risk == "register":
                 risk_path = register_risk(engine, proto.city, Path(tmp) / "risk.csv")
             result, check = make_plan(
                 proto,
@@ -145,29 +216,43 @@ def make(
                 out,
                 risk_path=risk_path,
                 seed=seed,
-                time_limit=min(time_limit, MAX_TIME_LIMIT),
-                workers=1,
+                time_limit=min(opts.time_limit, opts.max_time_limit),
+                workers=opts.workers,
+                planner_kwargs=planner_kwargs,
+                after=None if after is None else plans_dir() / after,
             )
+        side_after = plans_dir() / f"{name}.after"
+        if after is not None:
+            side_after.write_text(after, encoding="utf-8")
+        else:
+            side_after.unlink(missing_ok=True)
     except BaseException:
         if side is not None and not out.exists():
             side.unlink(missing_ok=True)
         raise
     notes = [n.replace(str(risk_path), "the register's hotspot profile") for n in result.notes]
-    if risk == "register" and risk_path is None:
+    if opts.risk == "register" and risk_path is None:
         notes.append(f"no incidents recorded for {proto.city}: the default profile was used")
+    base = plan_payload(proto, first, last, result, check, active["id"])
     return {
         "name": name,
-        "city": proto.city,
-        "protocol_id": active["id"],
-        "protocol_version": proto.version,
-        "from": first,
-        "to": last,
-        "rows": len(result.rows),
-        "status": result.status,
-        "objective": round(result.objective, 4),
-        "gap": round(result.gap, 6),
-        "check": {"ok": check["ok"], "violation_count": check["violation_count"]},
-        "risk": "register" if risk == "register" and risk_path is not None else "default",
+        **{
+            k: base[k]
+            for k in (
+                "city",
+                "protocol_id",
+                "protocol_version",
+                "from",
+                "to",
+                "rows",
+                "status",
+                "objective",
+                "gap",
+                "check",
+            )
+        },
+        "risk": "register" if opts.risk == "register" and risk_path is not None else "default",
+        "after": after,
         "notes": notes,
         "command_posts": [p.id for p in proto.command_posts],
     }
@@ -180,64 +265,12 @@ def briefing(name: str, post: str, day: date) -> str:
     return briefing_html(df, post, day, proto, name)
 
 
-def _uploaded(data: bytes, filename: str, tmp: str) -> tuple[Path, str]:
-    name = Path(filename or "protocol.yaml").name or "protocol.yaml"
-    if Path(name).suffix.lower() not in (".yaml", ".yml", ".json"):
-        name += ".yaml"
-    path = Path(tmp) / name
-    path.write_bytes(data)
-    return path, name
-
-
-def validate_upload(data: bytes, filename: str) -> dict[str, Any]:
-    """`protocol validate` on an uploaded document: every schema and cross-reference error."""
-    import tempfile
-
-    from safecities.patrols.protocol import read_document, validate_document
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path, name = _uploaded(data, filename, tmp)
-        try:
-            doc, _ = read_document(path)
-        except InputError as exc:
-            raise InputError(str(exc).replace(str(path), name)) from None
-    issues = validate_document(doc)
-    return {
-        "file": name,
-        "valid": not issues,
-        "city": doc.get("city"),
-        "version": None if doc.get("version") is None else str(doc.get("version")),
-        "errors": [i.to_dict() for i in issues],
-    }
-
-
-def request_upload(session, data: bytes, filename: str, *, reason: str, actor: str):
-    """`protocol request` with an uploaded document (e.g. Antwerp's): awaits both approvals."""
-    import tempfile
-
-    from safecities.patrols.governance import request_protocol
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path, name = _uploaded(data, filename, tmp)
-        try:
-            return request_protocol(session, path, reason=reason, actor=actor)
-        except InputError as exc:
-            raise InputError(str(exc).replace(str(path), name)) from None
-
-
 def check_upload(data: bytes, filename: str) -> dict[str, Any]:
     """Check an uploaded plan CSV against the bundled protocol: every violation, or ok."""
-    import tempfile
+    from safecities.patrols.service.plans import check_upload as check
 
-    from safecities.patrols.check import check_plan
-
-    name = Path(filename or "plan.csv").name or "plan.csv"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(data)
-        report = check_plan(path, protocol_path()).to_dict()
-    report["file"] = name
-    return report
+    path = protocol_path()
+    return check(data, filename, path, path.name).to_dict()
 
 
 def _plan_protocol(name: str, post: str | None = None):
@@ -296,9 +329,11 @@ def export_index(name: str) -> dict[str, Any]:
     command post; an HTML and a PDF briefing per post and day)."""
     from urllib.parse import quote
 
-    _, df = _plan_frame(name)
+    from safecities.patrols.export import plan_days
+
+    proto, df = _plan_frame(name)
     posts = sorted(set(df["command_post"]))
-    days = sorted(set(df["local"].dt.date))
+    days = plan_days(df, proto)
     base = f"/api/patrols/plans/{quote(name)}"
     return {
         "plan": name,
@@ -316,16 +351,36 @@ def check_saved(name: str) -> dict[str, Any]:
     """Independent check of a saved plan against the bundled protocol (cached per file version)."""
     path = plan_file(name)
     proto = plan_protocol_path(name)
-    return dict(_check_cached(str(path), path.stat().st_mtime_ns, str(proto)))
+    after = plan_after(name)
+    prev = None if after is None else plans_dir() / after
+    if prev is not None and not prev.exists():
+        prev = None  # the predecessor was removed: judged alone
+    return dict(
+        _check_cached(
+            str(path),
+            path.stat().st_mtime_ns,
+            str(proto),
+            None if prev is None else str(prev),
+            None if prev is None else prev.stat().st_mtime_ns,
+        )
+    )
 
 
 @lru_cache(maxsize=32)
-def _check_cached(path: str, _mtime_ns: int, protocol: str) -> dict[str, Any]:
-    from safecities.patrols.check import check_plan
+def _check_cached(
+    path: str, _mtime_ns: int, protocol: str, after: str | None, _after_mtime: int | None
+) -> dict[str, Any]:
+    from safecities.patrols.service.plans import check
 
-    report = check_plan(path, protocol).to_dict()
-    report["file"] = Path(path).name
-    return report
+    out = check(
+        Path(path),
+        Path(protocol),
+        file=Path(path).name,
+        protocol_name=Path(protocol).name,
+        after=None if after is None else Path(after),
+    ).to_dict()
+    out["after"] = None if after is None else Path(after).name
+    return out
 
 
 def calendar(name: str, post: str | None = None) -> dict[str, Any]:
@@ -361,8 +416,13 @@ def calendar(name: str, post: str | None = None) -> dict[str, Any]:
         except (ValueError, TypeError):
             s = e = None
         spans.append((s, e))
+    from safecities.patrols.export import plan_days
+
+    planned = set(plan_days(df, proto))  # not the eve's night nor the last night's morning
     days = []
     for day, g in sub.groupby(sub["local"].dt.date, sort=True):
+        if day not in planned:
+            continue
         hours = []
         for hour in range(24):
             h = g[g["local"].dt.hour == hour]
