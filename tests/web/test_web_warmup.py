@@ -85,3 +85,33 @@ def test_a_page_asked_in_another_language_is_warmed_in_it(warm_app, demo_account
         assert c.get("/review").status_code == 200
         assert "nl" in warmer.languages
         assert warmer.wait(120)
+
+
+def test_the_plan_calendar_is_computed_once_per_plan_file_version(
+    warm_app, demo_accounts, monkeypatch
+):
+    import os
+
+    from safecities.patrols.planner import HEADER
+    from safecities.patrols.service import saved
+
+    name, post = "plan-brussels-2026-04-06-2026-04-06-s7.csv", "cp-5341-midi"
+    row = "2026-04-06T01:00:00+02:00,2026-04-06T01:15:00+02:00,clemenceau,P1,2,2,"
+    row += f"{post},patrol,A1;A2,S1;S2,"
+    path = saved.plans_dir() / name
+    path.write_text(",".join(HEADER) + "\n" + row + "\n")
+    real, calls = saved.calendar, []
+    monkeypatch.setattr(saved, "calendar", lambda *a: calls.append(a) or real(*a))
+    with TestClient(warm_app) as c:
+        _login(c, demo_accounts[Role.PLANNER])
+        for _ in range(3):
+            assert c.get(f"/patrols/plans/{name}", params={"post": post}).status_code == 200
+        assert len(calls) == 1
+        # the plan is rewritten (a new version of the file): computed again, once
+        path.write_text(",".join(HEADER) + "\n" + row + "\n" + row.replace("P1", "P2") + "\n")
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        for _ in range(2):
+            assert c.get(f"/patrols/plans/{name}", params={"post": post}).status_code == 200
+        assert len(calls) == 2
+        assert c.get("/patrols/plans/plan-nope.csv").status_code == 404
