@@ -11,8 +11,9 @@ Target: zero errors and p99 < 200 ms for the map-layer requests with the demo da
 Then (unless --no-pages) one client loads every web page (dashboard, incidents, hotspots, patrols,
 the first plan's calendar, cameras, budget planner, review, audit trail) `--page-rounds` times and
 reports per page the first load, p50 and p95 (target: every page's p95 under 1 s when warm). With
---start it also imports one SYNTHETIC incident (a write: every cached figure becomes stale) and
-times each page right after it and again once the page warm-up has caught up.
+--start it also imports a SYNTHETIC incident (a write: every cached figure becomes stale) and times
+each page right after it (`after_write_ms`), then imports another, waits 15 s and times each page
+again (`after_write_15s_ms`: a visitor who comes after the page warm-up has had time to run).
 """
 
 from __future__ import annotations
@@ -150,35 +151,50 @@ def run_pages(url: str, user: str, password: str, rounds: int, write: bool) -> d
             first = plans.json()[0]
             paths.insert(4, f"/patrols/plans/{first['name'] if isinstance(first, dict) else first}")
 
+        failed: dict[str, int] = defaultdict(int)
+
         def timed(path: str) -> tuple[float, bool]:
             t0 = time.perf_counter()
             ok = c.get(path).status_code == 200
+            failed[path] += not ok
             return (time.perf_counter() - t0) * 1000, ok
 
+        if write:  # the sign-in above is a write too: let the served app's warm-up finish first
+            time.sleep(15)
         out: dict[str, dict] = {}
-        errors = 0
         for path in paths:
-            first_ms, ok = timed(path)
+            first_ms, _ = timed(path)
             runs = [timed(path) for _ in range(rounds)]
-            errors += (not ok) + sum(not k for _, k in runs)
             ms = np.array([v for v, _ in runs])
             out[path] = {"first_ms": round(first_ms, 1),
                          "p50_ms": round(float(np.percentile(ms, 50)), 1),
                          "p95_ms": round(float(np.percentile(ms, 95)), 1)}  # fmt: skip
         if write:
-            row = f"id,occurred_at,lat,lon,kind,injured,killed,summary\nbench-{time.time_ns()},"
-            row += "2025-08-10T12:00:00+02:00,50.8405,4.3300,shooting,0,0,SYNTHETIC benchmark\n"
-            r = c.post("/api/incidents/import", files={"file": ("bench.csv", row, "text/csv")})
-            if r.status_code != 200:
-                raise SystemExit(f"benchmark import failed: {r.status_code} {r.text[:300]}")
+
+            def import_one() -> None:  # one SYNTHETIC incident: a write, every figure is stale
+                row = f"id,occurred_at,lat,lon,kind,injured,killed,summary\nbench-{time.time_ns()},"
+                row += "2025-08-10T12:00:00+02:00,50.8405,4.3300,shooting,0,0,SYNTHETIC benchmark\n"
+                r = c.post("/api/incidents/import", files={"file": ("bench.csv", row, "text/csv")})
+                if r.status_code != 200:
+                    raise SystemExit(f"benchmark import failed: {r.status_code} {r.text[:300]}")
+
+            import_one()  # the visitor right behind the writer
             for path in paths:
                 out[path]["after_write_ms"] = round(timed(path)[0], 1)
-            time.sleep(15)  # the warm-up recomputes in the background meanwhile
+            import_one()  # a visitor 15 s after the write (the warm-up has had time)
+            time.sleep(15)
             for path in paths:
                 out[path]["after_write_15s_ms"] = round(timed(path)[0], 1)
     worst = max(v["p95_ms"] for v in out.values())
-    return {"rounds": rounds, "errors": errors, "by_page": out, "worst_p95_ms": worst,
-            "target_met": bool(errors == 0 and worst < 1000)}  # fmt: skip
+    errors = sum(failed.values())
+    return {
+        "rounds": rounds,
+        "errors": errors,
+        "errors_by_page": {k: v for k, v in failed.items() if v},
+        "by_page": out,
+        "worst_p95_ms": worst,
+        "target_met": bool(errors == 0 and worst < 1000),
+    }
 
 
 def main() -> None:
@@ -231,8 +247,8 @@ def main() -> None:
                 line += f"{v['after_write_ms']:>9}{v['after_write_15s_ms']:>10}"
             print(line)
         verdict = "MET" if pg["target_met"] else "MISSED"
-        print(f"pages (ms): worst p95 {pg['worst_p95_ms']} -> target {verdict} "
-              "(0 errors, every p95 < 1000 ms)")  # fmt: skip
+        print(f"pages (ms): worst p95 {pg['worst_p95_ms']}, errors {pg['errors_by_page']} -> "
+              f"target {verdict} (0 errors, every p95 < 1000 ms)")  # fmt: skip
 
 
 if __name__ == "__main__":
