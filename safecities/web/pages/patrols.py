@@ -13,7 +13,7 @@ from safecities.api.deps import DbSession, require
 from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.patrols.governance import APPROVED
-from safecities.web import i18n, labels, server_text
+from safecities.web import i18n, labels, pagecache, server_text
 from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
 
@@ -375,7 +375,9 @@ def plan_calendar_page(
     try:
         proto = load_protocol(psvc.plan_protocol_path(name))  # the plan's own protocol
         posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
-        cal = psvc.calendar(name, post or None)
+        files = [psvc.plan_file(name), psvc.plan_protocol_path(name)]  # 404 for unknown plans
+        key = ("calendar", name, post)
+        cal = pagecache.per_files(files, key, lambda: psvc.calendar(name, post or None))
     except NotFound:
         raise HTTPException(404) from None
     except SafecitiesError as exc:
