@@ -303,6 +303,11 @@ def import_cmd(
     municipality: str = typer.Option(..., "--municipality", help=HELP_REG["municipality"]),
     mapping: Path | None = typer.Option(None, "--mapping", help="YAML file 'field: column header'"
                                         " overriding the built-in header synonyms."),
+    source: str | None = typer.Option(None, "--source", help="Name of the source (id namespace:"
+                                      " ids are <NIS>-<source>-<id in the file>). Default: the"
+                                      " file name without extension."),
+    report: Path | None = typer.Option(None, "--report", help="On errors, write every problem"
+                                       " to this CSV file (file,row,field,reason,value)."),
     user: str | None = AsOpt,
     role: str = RoleOpt,
     as_municipality: str | None = MuniOpt,
@@ -311,17 +316,33 @@ def import_cmd(
     """Import a municipal camera inventory (all-or-nothing) and find duplicates."""
     from safecities.cameras.service import verbs
 
-    req = verbs.ImportRequest(file, municipality, mapping)
-    doc = _run(verbs.import_file, _caller(user, role, as_municipality), req)
+    caller = _caller(user, role, as_municipality)
+    req = verbs.ImportRequest(file, municipality, mapping, source=source)
+    try:
+        doc = _run(verbs.import_file, caller, req)
+    except InputError as exc:
+        bad = verbs.import_error(req, exc).to_dict()
+        if report:
+            verbs.write_error_report(bad["errors"], report)
+        if as_json:
+            echo_json(bad)
+        else:
+            for e in bad["errors"]:
+                console.print(f"{e['file']}:{e['row']}: field {e['field']!r}: {e['reason']}"
+                              + (f" ({e['value']!r})" if e["value"] is not None else ""),
+                              markup=False, highlight=False)  # fmt: skip
+        raise
     if as_json:
         echo_json(doc)
         return
-    typer.echo(f"{doc['file']}: {doc['rows_read']} rows, {doc['written']} written, "
-               f"{doc['unchanged']} unchanged, {len(doc['duplicate_candidates'])} duplicate"
-               " candidates")  # fmt: skip
+    typer.echo(f"{doc['file']}: {doc['rows_read']} rows, {doc['created']} new, "
+               f"{len(doc['updated'])} updated, {doc['unchanged']} unchanged, "
+               f"{len(doc['duplicate_candidates'])} duplicate candidates")  # fmt: skip
+    for u in doc["updated"]:
+        diff = ", ".join(f"{k}: {u['before'][k]!r} -> {u['after'][k]!r}" for k in u["after"])
+        typer.echo(f"  updated {u['id']}: {diff}")
     for d in doc["duplicate_candidates"]:
-        typer.echo(f"  possible duplicate: {d['camera_a']} ~ {d['camera_b']} "
-                   f"({', '.join(d['reasons'])})")  # fmt: skip
+        typer.echo("  possible duplicate: " + verbs.describe_duplicate(d))
 
 
 dup_app = typer.Typer(help="Duplicate candidates (same camera reported twice).",
@@ -347,8 +368,7 @@ def dup_list_cmd(
         echo_json(doc)
         return
     for d in doc["duplicates"]:
-        typer.echo(f"{d['id']}\t{d['camera_a']} ~ {d['camera_b']}\t{d['distance_m']} m\t"
-                   f"score {d['score']}\t{d['status']}\t{', '.join(d['reasons'])}")  # fmt: skip
+        typer.echo(f"{d['id']}\t{d['status']}\t{verbs.describe_duplicate(d)}")
     typer.echo(f"{len(doc['duplicates'])} duplicate candidates")
 
 

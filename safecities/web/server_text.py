@@ -110,6 +110,15 @@ TEMPLATES = [
     N_(
         "%(actor)s already decided as the other approver; a different user must approve as %(role)s"
     ),
+    # protocol request builder (patrols/builder.py)
+    N_("unknown station %(station)s for %(city)s"),
+    N_("a GeoJSON FeatureCollection is expected"),
+    N_("a Feature with a Polygon geometry is expected"),
+    N_("a Polygon or MultiPolygon is expected"),
+    N_("the outline crosses itself"),
+    N_("not a valid geometry (%(detail)s)"),
+    N_("%(value)s is not a date (YYYY-MM-DD)"),
+    N_("the file is larger than 5 MB"),
     # plan check: times without or with a wrong UTC offset
     N_("has no UTC offset (write e.g. 2026-04-06T22:00:00+02:00)"),
     N_("has offset %(written)s, but %(tz)s is at %(want)s at that instant"),

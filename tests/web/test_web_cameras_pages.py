@@ -89,7 +89,7 @@ def test_duplicates_confirm_and_reject(client, demo_accounts):
     r = client.get("/cameras/duplicates")
     assert r.status_code == 200 and "Doublons possibles" in r.text
     ids = re.findall(r'id="dup-(\d+)"', r.text)
-    assert len(ids) == 1 and "21001-W-1" in r.text and "21001-p1" in r.text
+    assert len(ids) == 1 and "21001-cameras_ok-W-1" in r.text and "21001-p1" in r.text
     dup = ids[0]
     assert f'<label for="keep-{dup}">' in r.text
     r = client.post(f"/cameras/duplicates/{dup}/confirm", data={"keep": "21001-p1"},
@@ -98,7 +98,7 @@ def test_duplicates_confirm_and_reject(client, demo_accounts):
     r = client.get("/cameras/duplicates?done=confirmed")
     assert 'id="dup-done"' in r.text and 'id="dup-' + dup + '"' not in r.text
     # the other record is now removed, with history
-    r = client.get("/cameras/21001-W-1")
+    r = client.get("/cameras/21001-cameras_ok-W-1")
     assert "retir" in r.text.lower() or "supprim" in r.text.lower() or "removed" in r.text
     # deciding twice is a 400 with the reason shown, not a 500
     r = client.post(f"/cameras/duplicates/{dup}/reject")

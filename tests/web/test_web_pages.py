@@ -166,7 +166,8 @@ def test_camera_edit_form_reports_a_bad_value(client, demo_accounts, api_engine)
     assert r.status_code == 400 and 'id="edit-error"' in r.text
     r = client.post("/cameras/21001-p1", data={"retention_days": "14"}, follow_redirects=False)
     assert r.status_code == 303
-    assert client.get("/cameras/nope").status_code == 404
+    # an operator gets one answer for no camera and another municipality's camera (no probing)
+    assert client.get("/cameras/21001-nope").status_code == 403
 
 
 def test_hotspots_page_and_api_forecast(client, demo_accounts, tokens, auth, api_engine):

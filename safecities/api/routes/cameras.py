@@ -144,6 +144,8 @@ async def import_cameras(
     municipality: str = Form(..., max_length=60, description="NIS code or Dutch/French name."),
     mapping: UploadFile | None = File(None, description="YAML 'field: column header' lines"
                                       " overriding the built-in header synonyms."),
+    source: str | None = Form(None, max_length=40, description="Source name: the id namespace"
+                              " (<NIS>-<source>-<id in the file>); default: the file name."),
 ) -> dict[str, Any]:  # fmt: skip
     """Import a municipal camera inventory all-or-nothing (as `safecities cameras import`);
     every bad row is reported (400, `errors` [{file, row, field, reason, value}]); a camera
@@ -152,8 +154,8 @@ async def import_cameras(
     data = await file.read(verbs.MAX_UPLOAD + 1)
     map_bytes = await mapping.read(verbs.MAX_UPLOAD + 1) if mapping is not None else None
     try:
-        out = verbs.import_upload(db, caller_of(user), name, data, municipality,
-                                  map_bytes).to_dict()  # fmt: skip
+        out = verbs.import_upload(db, caller_of(user), name, data, municipality, map_bytes,
+                                  source=source).to_dict()  # fmt: skip
         db.commit()
     except Exception:
         db.rollback()

@@ -129,13 +129,25 @@ def history(db: Session, caller: Caller, camera_id: str) -> Result:
 
 @dataclass
 class ImportRequest:
-    """`cameras import FILE --municipality M [--mapping YAML]`; `name` is the name reported
-    (an upload's own file name rather than the temporary path)."""
+    """`cameras import FILE --municipality M [--mapping YAML] [--source S]`; `name` is the name
+    reported (an upload's own file name rather than the temporary path); `source` names the
+    id namespace (`<NIS>-<source>-<id in the file>`; default: the file name's stem)."""
 
     file: Path
     municipality: str
     mapping: Path | None = None
     name: str | None = None
+    source: str | None = None
+
+    def manifest(self) -> RunManifest:
+        name = self.name or str(self.file)
+        m = RunManifest(command="cameras import",
+                        parameters={"municipality": self.municipality, "file": name,
+                                    "source": self.source})  # fmt: skip
+        for key, path in (("file", self.file), ("mapping", self.mapping)):
+            if path is not None and Path(path).is_file():
+                m.add_input_file(key, path)
+        return m
 
 
 def import_file(db: Session, caller: Caller, req: ImportRequest) -> Result:
@@ -143,17 +155,40 @@ def import_file(db: Session, caller: Caller, req: ImportRequest) -> Result:
     problem, or PermissionDenied, before anything is written."""
     from safecities.cameras import importers
 
-    report, found = importers.import_cameras(db, caller, req.file, req.municipality, req.mapping)
-    name = req.name or str(req.file)
-    manifest = RunManifest(
-        command="cameras import", parameters={"municipality": req.municipality, "file": name}
-    )
-    manifest.add_input_file("file", req.file)
-    if req.mapping is not None:
-        manifest.add_input_file("mapping", req.mapping)
-    body = {"file": report.file, "rows_read": report.rows_read, "written": report.inserted,
-            "unchanged": report.unchanged, "duplicate_candidates": found}  # fmt: skip
-    return Result("cameras import", body, manifest)
+    report, found = importers.import_cameras(db, caller, req.file, req.municipality, req.mapping,
+                                             source=req.source, name=req.name)  # fmt: skip
+    body = {"file": report.file,
+            "source": importers.source_name(req.source or Path(report.file).stem),
+            "rows_read": report.rows_read, "written": report.inserted + report.updated,
+            "created": report.inserted, "unchanged": report.unchanged,
+            "updated": report.changes, "errors": [],
+            "duplicate_candidates": found}  # fmt: skip
+    return Result("cameras import", body, req.manifest())
+
+
+def import_error(req: ImportRequest, exc: InputError) -> Result:
+    """The `--json` document of a refused import: the same keys as a success, nothing written,
+    `errors` listing every problem of the file at once."""
+    name = req.name or Path(req.file).name
+    body = {"file": name, "source": req.source, "rows_read": 0, "written": 0, "created": 0,
+            "unchanged": 0, "updated": [], "errors": error_rows(exc, name),
+            "duplicate_candidates": [], "error": str(exc)}  # fmt: skip
+    return Result("cameras import", body, req.manifest())
+
+
+REPORT_COLUMNS = ("file", "row", "field", "reason", "value")
+
+
+def write_error_report(rows: list[dict[str, Any]], path: Path) -> None:
+    """`--report errors.csv`: every problem, one per line; cells that a spreadsheet would run as
+    a formula are neutralised (OWASP)."""
+    from safecities.safeio import safe_cell
+
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(REPORT_COLUMNS)
+        for r in rows:
+            w.writerow([safe_cell("" if r.get(c) is None else r.get(c)) for c in REPORT_COLUMNS])
 
 
 def safe_name(filename: str | None, default: str = "upload.csv") -> str:
@@ -164,7 +199,7 @@ def safe_name(filename: str | None, default: str = "upload.csv") -> str:
 
 def import_upload(
     db: Session, caller: Caller, name: str, data: bytes, municipality: str,
-    mapping: bytes | None = None, *, max_bytes: int = MAX_UPLOAD,
+    mapping: bytes | None = None, *, max_bytes: int = MAX_UPLOAD, source: str | None = None,
 ) -> Result:  # fmt: skip
     """`import_file` on uploaded bytes (API and web form), refusing more than `max_bytes`."""
     if len(data) > max_bytes or (mapping is not None and len(mapping) > max_bytes):
@@ -176,7 +211,8 @@ def import_upload(
         if mapping is not None:
             map_path = Path(tmp) / "mapping.yaml"
             map_path.write_bytes(mapping)
-        return import_file(db, caller, ImportRequest(path, municipality, map_path, name=name))
+        req = ImportRequest(path, municipality, map_path, name=name, source=source)
+        return import_file(db, caller, req)
 
 
 def error_rows(exc: InputError, name: str) -> list[dict[str, Any]]:
@@ -190,6 +226,13 @@ def error_rows(exc: InputError, name: str) -> list[dict[str, Any]]:
 
 
 # -- duplicates --------------------------------------------------------------------------------
+
+
+def describe_duplicate(d: dict[str, Any]) -> str:
+    """One line of a duplicate candidate as the caller may see it."""
+    if d.get("camera_b") is None:
+        return f"{d['camera_a']}: {d['reasons'][0]}"
+    return f"{d['camera_a']} ~ {d['camera_b']} ({', '.join(d['reasons'])})"
 
 
 def duplicates_list(db: Session, caller: Caller, status: str | None = "candidate") -> Result:

@@ -38,4 +38,7 @@ def audit_page(
     )  # fmt: skip
     page = audit.browse(db, q)
     nav = table_nav(request, "/api/audit", f, page.total, offset, ("csv", "xlsx"))
-    return render(request, "audit.html", events=page.events, chain=audit.verify(db), f=f, table=nav)
+    return render(
+        request, "audit.html", events=page.events, chain=audit.verify(db), f=f, table=nav,
+        head=audit.head(db),
+    )  # fmt: skip

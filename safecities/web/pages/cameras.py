@@ -38,7 +38,9 @@ from safecities.web.pages.core import (
 router = APIRouter(include_in_schema=False)
 
 #: Labels used by /static/cameras.js for its map layers (translated per request).
-LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites")}
+LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites"),
+                "chosen_new": N_("new camera site"),
+                "chosen_connect": N_("existing camera to connect")}  # fmt: skip
 
 
 def _caller(user: Principal):

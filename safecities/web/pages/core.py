@@ -31,6 +31,7 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.globals["Action"] = Action  # templates ask `user.can(Action.X)` (e.g. the map's plan link)
 env.filters.update(formats.FILTERS)  # number, percent, date, datetime in the page's language
 
 
@@ -66,13 +67,39 @@ def available(capability: str) -> bool:
     return True
 
 
+#: Babel locale of each interface language (Belgian conventions; British English).
+BABEL_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+
+
+def format_day(day: date | str | None, lang: str) -> str:
+    """A day in full in the page's language: "12 August 2025", "12 augustus 2025"."""
+    from babel.dates import format_date
+
+    day = _day(day) if isinstance(day, str) else day
+    return format_date(day, "long", locale=BABEL_LOCALES.get(lang, "en_GB")) if day else ""
+
+
+def format_period(start: date | str | None, end: date | str | None, lang: str) -> str:
+    """The period as "1 January – 12 August 2025" (the year once when both share it), localised."""
+    from babel.dates import format_date
+
+    first = _day(start) if isinstance(start, str) else start
+    last = _day(end) if isinstance(end, str) else end
+    if not (first and last):
+        return format_day(first or last, lang)
+    if first.year != last.year:
+        return f"{format_day(first, lang)} – {format_day(last, lang)}"
+    head = format_date(first, "d MMMM", locale=BABEL_LOCALES.get(lang, "en_GB"))
+    return f"{head} – {format_day(last, lang)}"
+
+
 def translate(request: Request, text: str) -> str:
     return i18n.translations(language(request)).gettext(text)
 
 
 def map_labels(request: Request) -> dict[str, str]:
     tr = i18n.translations(language(request))
-    return {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
+    return {k: tr.gettext(v) for k, v in labels.map_label_ids().items()}
 
 
 router = APIRouter(include_in_schema=False)
@@ -250,14 +277,24 @@ def dashboard(
             chart = trend_svg(summary, tr.gettext("Monthly incidents"))
         except CapabilityUnavailable:
             unavailable = True
-    map_labels = {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
     forecast_url = None
     has_incidents = bool(summary and summary.get("totals", {}).get("incidents"))
     if user.can(Action.HOTSPOTS_READ) and has_incidents and available("hotspots"):
         forecast_url = "/api/hotspots/forecast?method=naive&horizon=7d"
+    lang = language(request)
+    period = None
+    if summary and summary.get("since_1_january"):
+        summer = (summary.get("since_summer") or {}).get("from")
+        period = {
+            "jan": format_day(summary["since_1_january"]["from"], lang),
+            "range": format_period(summary["since_1_january"]["from"], summary["as_of"], lang),
+            "summer": format_day(summer, lang) if summer else None,
+            "as_of": format_day(summary["as_of"], lang),
+        }
     return render(
         request,
         "dashboard.html",
+        period=period,
         show_cameras=user.can(Action.CAMERAS_READ) and available("cameras"),
         forecast_url=forecast_url,
         summary=summary,
@@ -265,9 +302,19 @@ def dashboard(
         chart=chart,
         city="brussels",
         show_incidents=user.can(Action.INCIDENTS_READ),
-        map_labels=map_labels,
+        map_labels=map_labels(request),
         patrols=_patrol_layer(user, plan, at),
+        pending_requests=_pending_requests(db, user),
     )
+
+
+def _pending_requests(db, user: Principal) -> list[dict]:
+    """Protocol requests waiting for this approver's decision (empty for other roles)."""
+    if not available("patrols") or not user.can(Action.PATROLS_READ):
+        return []
+    from safecities.patrols.service import pending
+
+    return pending(db, user.role.value)
 
 
 def _municipalities(lang: str | None = None) -> list[dict]:
