@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
-from safecities.api.routes.audit import local_midnight
+from safecities.domain import local_midnight
 from safecities.web.pages.core import PAGE_SIZE, _day, render, table_nav
 
 router = APIRouter(include_in_schema=False)
