@@ -40,5 +40,5 @@ def audit_page(
     nav = table_nav(request, "/api/audit", f, page.total, offset, ("csv", "xlsx"))
     return render(
         request, "audit.html", events=page.events, chain=audit.verify(db), f=f, table=nav,
-        head=audit.head(db),
+        head=audit.head(db), actions=audit.actions(db),
     )  # fmt: skip
