@@ -419,6 +419,12 @@ class AuditPage:
         return {"total": self.total, "events": self.events}
 
 
+def actions(session: Session) -> list[str]:
+    """Every action recorded so far, sorted (the audit page offers them in its action filter)."""
+    return list(session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+                .scalars())  # fmt: skip
+
+
 def browse(session: Session, query: AuditQuery | None = None) -> AuditPage:
     """Entries matching the filters, newest first, with the number matching in all. The caller
     checks the AUDIT_READ permission (routes and pages through `require`; the CLI is local)."""
