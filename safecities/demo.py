@@ -46,6 +46,7 @@ def activate_brussels_protocol(engine) -> dict[str, Any]:
 
 def synthetic_cameras(seed: int, nis: str) -> pd.DataFrame:
     """A SYNTHETIC inventory: a few cameras around each metro station of a municipality."""
+    from safecities.cameras.service import outside_municipality
     from safecities.geo import to_metres, to_wgs84
     from safecities.register import reference
 
@@ -59,6 +60,8 @@ def synthetic_cameras(seed: int, nis: str) -> pd.DataFrame:
             ang = rng.uniform(0, 2 * np.pi)
             dist = rng.uniform(20, 140)
             lon, lat = to_wgs84(x0 + dist * np.cos(ang), y0 + dist * np.sin(ang))
+            if outside_municipality(nis, lat, lon)[0]:
+                continue  # the register refuses a camera outside its municipality
             rows.append({
                 "id": f"DEMO-{nis}-{len(rows) + 1:03d}", "controller": f"municipality {nis}",
                 "lat": round(float(lat[0]), 6), "lon": round(float(lon[0]), 6),

@@ -5,18 +5,23 @@ from __future__ import annotations
 import importlib
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 import safecities
+from safecities.api import limits
 from safecities.api.deps import public
+from safecities.api.limits import RequestLimits, validation_errors
 from safecities.errors import (
     CapabilityUnavailable,
     InputError,
     NotFound,
     PermissionDenied,
     SafecitiesError,
+    StoreBusy,
 )
 
 #: Only our own scripts and styles (Leaflet sets inline styles on map elements).
@@ -27,8 +32,13 @@ CSP = (
 )
 
 
-def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
-    """Build the app on `engine` (default: the configured database, migrated to the newest)."""
+def create_app(
+    engine: Engine | None = None, *, migrate: bool = True, warmup: bool | None = None
+) -> FastAPI:
+    """Build the app on `engine` (default: the configured database, migrated to the newest).
+    `warmup` (default: only when the app builds its own engine, i.e. `safecities serve`) keeps
+    the heavy page sections precomputed after each write (safecities.web.warmup)."""
+    warmup = engine is None if warmup is None else warmup
     from safecities.api.routes import audit, auth, capabilities, incidents, reference, users
     from safecities.store.db import get_engine, session_factory, upgrade
 
@@ -68,6 +78,9 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
+        from safecities.store.db import API_WRITE_WAIT, write_wait
+
+        write_wait.set(API_WRITE_WAIT)  # a request waits briefly for the store, then 503
         response = await call_next(request)
         h = response.headers
         h.setdefault("X-Content-Type-Options", "nosniff")
@@ -76,6 +89,10 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
         if not request.url.path.startswith("/docs"):  # Swagger UI needs its inline script
             h.setdefault("Content-Security-Policy", CSP)
         return response
+
+    # Size limits before any body is read; 422s without the input (safecities.api.limits).
+    app.add_middleware(RequestLimits)
+    app.add_exception_handler(RequestValidationError, validation_errors)
 
     for module in (auth, users, audit, reference, incidents, capabilities):
         app.include_router(module.router)
@@ -102,7 +119,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     except ImportError:  # pragma: no cover - web layer absent
         mount_web = None
     if mount_web is not None:
-        mount_web(app)
+        mount_web(app, warmup=warmup)
 
     _errors(app)
 
@@ -120,7 +137,7 @@ def _errors(app: FastAPI) -> None:
         async def handle(_request: Request, exc: Exception) -> JSONResponse:
             body = {"detail": str(exc)}
             if isinstance(exc, InputError) and exc.errors:
-                body["errors"] = [
+                rows = [
                     {
                         "file": e.file,
                         "row": e.row,
@@ -128,8 +145,9 @@ def _errors(app: FastAPI) -> None:
                         "reason": e.reason,
                         "value": e.value,
                     }
-                    for e in exc.errors
+                    for e in exc.errors[: limits.MAX_LISTED_ERRORS]
                 ]
+                body.update(limits.capped(rows) | {"errors_total": len(exc.errors)})
             if isinstance(exc, CapabilityUnavailable):
                 body["capability"] = exc.capability
             return JSONResponse(body, status_code=status)
@@ -140,4 +158,19 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, handler(404))
     app.add_exception_handler(CapabilityUnavailable, handler(503))
     app.add_exception_handler(InputError, handler(400))
+
+    async def busy(_request: Request, exc: Exception) -> JSONResponse:
+        """Another writer holds the store: 503 + Retry-After, never a 500 (M5)."""
+        from safecities.store.db import RETRY_AFTER_SECONDS, is_busy
+
+        if not is_busy(exc):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        return JSONResponse(
+            {"detail": str(exc) if isinstance(exc, StoreBusy) else "the store is busy; try again"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    app.add_exception_handler(StoreBusy, busy)
+    app.add_exception_handler(DBAPIError, busy)
     app.add_exception_handler(SafecitiesError, handler(400))

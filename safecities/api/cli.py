@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 import typer
 
-from safecities.clitools import echo_json
+from safecities.clitools import cli_actor, echo_json
 from safecities.domain import Role
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
@@ -35,6 +36,9 @@ def users_add(
         False, "--password-stdin", help="Read the password from the first line of stdin."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the new account as JSON."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who creates it, recorded in the audit log (default: OS user)."
+    ),
 ) -> None:
     """Create an account (password hashed with Argon2; asked twice unless --password-stdin)."""
     from safecities.api import accounts
@@ -50,7 +54,7 @@ def users_add(
     with session_scope(engine) as session:
         user = accounts.create_user(
             session,
-            actor="cli",
+            actor=cli_actor(actor),
             actor_role=None,
             name=name,
             role=role,
@@ -65,16 +69,64 @@ def users_add(
         typer.echo(f"created user {out['name']} with role {out['role']}{where}")
 
 
-@audit_app.command("verify")
-def audit_verify(
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-) -> None:
-    """Recompute the hash chain; exit 1 naming the first edited or deleted entry."""
-    from safecities.store import audit
+def _set_active(name: str, active: bool, json_out: bool, actor: str | None) -> None:
+    from safecities.api import accounts
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as session:
-        report = audit.verify(session)
+        user = accounts.set_active(session, actor=cli_actor(actor), actor_role=None, name=name,
+                                   active=active)  # fmt: skip
+        out = accounts.user_public(user)
+    if json_out:
+        echo_json(out)
+    else:
+        typer.echo(f"user {out['name']} {'reactivated' if active else 'deactivated'}")
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    name: str = typer.Argument(..., help="Login name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
+    ),
+) -> None:
+    """Deactivate an account and end its sessions (never the last active admin)."""
+    _set_active(name, False, json_out, actor)
+
+
+@users_app.command("reactivate")
+def users_reactivate(
+    name: str = typer.Argument(..., help="Login name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
+    ),
+) -> None:
+    """Reactivate a deactivated account (its old password works again)."""
+    _set_active(name, True, json_out, actor)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    head: list[str] = typer.Option(
+        [], "--head", help="A head hash recorded earlier (`audit head`); repeatable."
+    ),
+    checkpoints: Path | None = typer.Option(
+        None, "--checkpoints", help="File of heads written by `audit checkpoint --out`."
+    ),
+) -> None:
+    """Recompute the sealed hash chain and the incident and camera-history digests; every
+    recorded head must still be in the log. Exit 1 naming the first bad entry."""
+    from safecities.store import audit
+    from safecities.store.db import session_scope
+
+    heads: list = list(head)
+    if checkpoints is not None:
+        heads += audit.read_checkpoints(checkpoints)
+    with session_scope(_engine()) as session:
+        report = audit.verify(session, heads=heads)
     if json_out:
         echo_json({**report.to_dict(), "manifest": RunManifest("audit verify").to_dict()})
     elif report.ok:
@@ -85,6 +137,39 @@ def audit_verify(
                 f"audit log BROKEN at entry {report.first_bad_id}: {report.reason}", err=True
             )
         raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(
+    json_out: bool = typer.Option(False, "--json", help="Print {id, hash, at} as JSON."),
+) -> None:
+    """The newest entry's id, hash and time: record it elsewhere to detect a cut log later."""
+    from safecities.store import audit
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        h = audit.head(session)
+    if json_out:
+        echo_json(h)
+    else:
+        typer.echo(f"#{h['id']} {h['hash']} {h['at'] or ''}".rstrip())
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Path = typer.Option(..., "--out", help="File to append the head to (keep it elsewhere)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the head written as JSON."),
+) -> None:
+    """Append the head to FILE as one JSON line; `audit verify --checkpoints FILE` checks them."""
+    from safecities.store import audit
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        h = audit.write_checkpoint(session, out)
+    if json_out:
+        echo_json(h)
+    else:
+        typer.echo(f"appended #{h['id']} {h['hash']} to {out}")
 
 
 @audit_app.command("log")
@@ -123,6 +208,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, max=8, help="Worker processes."),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help="Comma-separated addresses of trusted reverse proxies whose X-Forwarded-For / "
+        "-Proto headers are believed (default: none; the client address is the socket's). "
+        "Also SAFECITIES_FORWARDED_ALLOW_IPS.",
+    ),
 ) -> None:
     """Serve the web dashboard and the API (OpenAPI at /docs)."""
     import uvicorn
@@ -136,7 +228,19 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        **proxy_options(forwarded_allow_ips),
     )
+
+
+def proxy_options(forwarded_allow_ips: str | None) -> dict:
+    """uvicorn's proxy settings: off unless trusted proxies are named (uvicorn's own default
+    trusts X-Forwarded-For from 127.0.0.1, which let a local caller spoof its address)."""
+    from safecities.config import get_settings
+
+    ips = (forwarded_allow_ips or get_settings().forwarded_allow_ips or "").strip()
+    if not ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ips}
 
 
 def serve_demo(host: str = "127.0.0.1", port: int = 8000) -> None:
@@ -153,7 +257,7 @@ def serve_demo(host: str = "127.0.0.1", port: int = 8000) -> None:
     for a in accounts:
         table.add_row(a["name"], a["role"], a["municipality"] or "", a["password"])
     Console().print(table)
-    serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1, forwarded_allow_ips=None)
 
 
 def mount(root: typer.Typer) -> None:

@@ -27,6 +27,26 @@ from safecities.store import audit
 
 MAX_DISTANCE_M = 25.0
 MIN_SCORE = 0.5
+#: What a camera operator sees of a pair whose other camera belongs to another municipality:
+#: nothing about that camera (no id, distance, direction or score), so duplicate detection cannot
+#: be used to probe for other municipalities' cameras (issue 17, no leaks).
+NEUTRAL = "possible duplicate with another municipality: the federal register decides"
+
+
+def _sees_both(caller: service.Caller) -> bool:
+    return caller.role in service.READ_ALL
+
+
+def view(caller: service.Caller, pair: dict[str, Any], own: set[str]) -> dict[str, Any]:
+    """The pair as `caller` may see it. `own`: ids of the pair's cameras the caller may read.
+    Callers who read every camera (admins, federal roles) see both sides; an operator sees a
+    pair with another municipality's camera only as their own camera and the neutral note."""
+    if _sees_both(caller) or {pair["camera_a"], pair["camera_b"]} <= own:
+        return pair
+    mine = pair["camera_a"] if pair["camera_a"] in own else pair["camera_b"]
+    return {**pair, "camera_a": mine, "camera_b": None, "distance_m": None, "score": None,
+            "reasons": [NEUTRAL], "cross_municipality": True,
+            **({"decided_by": None} if "decided_by" in pair else {})}  # fmt: skip
 
 
 def _compare(a: Camera, b: Camera, dist: float) -> tuple[float, list[str]]:
@@ -51,8 +71,11 @@ def _compare(a: Camera, b: Camera, dist: float) -> tuple[float, list[str]]:
     return share * (1.0 - 0.5 * dist / MAX_DISTANCE_M), reasons
 
 
-def detect(session: Session, camera_ids: list[str]) -> list[dict[str, Any]]:
-    """New duplicate candidates between the given cameras and every other live camera."""
+def detect(
+    session: Session, camera_ids: list[str], caller: service.Caller | None = None
+) -> list[dict[str, Any]]:
+    """New duplicate candidates between the given cameras and every other live camera, as
+    `caller` may see them (None: unfiltered, for the register itself)."""
     if not camera_ids:
         return []
     cams = list(
@@ -89,17 +112,43 @@ def detect(session: Session, camera_ids: list[str]) -> list[dict[str, Any]]:
                                   status=DuplicateStatus.CANDIDATE, found_at=now)  # fmt: skip
             session.add(dup)
             known.add((a.id, b.id))
-            found.append({"camera_a": a.id, "camera_b": b.id, "distance_m": round(dist, 2),
-                          "score": round(score, 3), "reasons": reasons})  # fmt: skip
+            found.append(
+                {
+                    "camera_a": a.id,
+                    "camera_b": b.id,
+                    "distance_m": round(dist, 2),
+                    "score": round(score, 3),
+                    "reasons": reasons,
+                    "cross_municipality": a.municipality_id != b.municipality_id,
+                }
+            )
     session.flush()
-    return found
+    if caller is None:
+        return found
+    return [view(caller, f, _own(session, caller, f)) for f in found]
 
 
-def _as_dict(d: CameraDuplicate) -> dict[str, Any]:
+def _own(session: Session, caller: service.Caller, pair: dict[str, Any]) -> set[str]:
+    """Ids of the pair's cameras in the caller's municipality (operators)."""
+    if caller.role is not Role.CAMERA_OPERATOR:
+        return set()
+    ids = [pair["camera_a"], pair["camera_b"]]
+    return set(session.execute(select(Camera.id).where(
+        Camera.id.in_(ids), Camera.municipality_id == caller.municipality)).scalars())  # fmt: skip
+
+
+def _as_dict(d: CameraDuplicate, cross: bool | None = None) -> dict[str, Any]:
     return {"id": d.id, "camera_a": d.camera_a, "camera_b": d.camera_b,
             "distance_m": d.distance_m, "score": d.score, "reasons": d.reasons,
             "status": d.status, "decided_by": d.decided_by,
-            "decided_at": d.decided_at.isoformat() if d.decided_at else None}  # fmt: skip
+            "decided_at": d.decided_at.isoformat() if d.decided_at else None,
+            "cross_municipality": cross}  # fmt: skip
+
+
+def _cross(session: Session, d: CameraDuplicate) -> bool:
+    munis = session.execute(select(Camera.municipality_id).where(
+        Camera.id.in_([d.camera_a, d.camera_b]))).scalars().all()  # fmt: skip
+    return len(set(munis)) > 1
 
 
 def list_duplicates(
@@ -113,13 +162,23 @@ def list_duplicates(
     if caller.role is Role.CAMERA_OPERATOR:
         own = select(Camera.id).where(Camera.municipality_id == caller.municipality)
         q = q.where(or_(CameraDuplicate.camera_a.in_(own), CameraDuplicate.camera_b.in_(own)))
-    return [_as_dict(d) for d in session.execute(q).scalars()]
+    out = []
+    for d in session.execute(q).scalars():
+        pair = _as_dict(d, _cross(session, d))
+        out.append(view(caller, pair, _own(session, caller, pair)))
+    return out
 
 
-def _get(session: Session, dup_id: int) -> CameraDuplicate:
+def _get(session: Session, dup_id: int, caller: service.Caller) -> CameraDuplicate:
     d = session.get(CameraDuplicate, dup_id)
     if d is None:
         raise NotFound(f"no duplicate candidate {dup_id}")
+    if caller.role is Role.CAMERA_OPERATOR:
+        own = _own(session, caller, {"camera_a": d.camera_a, "camera_b": d.camera_b})
+        if not own:  # not theirs at all: as if it did not exist
+            raise NotFound(f"no duplicate candidate {dup_id}")
+        if len(own) < 2:
+            raise PermissionDenied(f"duplicate candidate {dup_id}: {NEUTRAL}")
     if d.status != DuplicateStatus.CANDIDATE:
         raise InputError(f"duplicate candidate {dup_id} was already {d.status}")
     return d
@@ -129,7 +188,7 @@ def confirm(
     session: Session, caller: service.Caller, dup_id: int, keep: str | None = None
 ) -> dict[str, Any]:
     """Same camera: keep one record (camera_a unless told) and mark the other removed."""
-    d = _get(session, dup_id)
+    d = _get(session, dup_id, caller)
     keep = keep or d.camera_a
     if keep not in (d.camera_a, d.camera_b):
         raise InputError(f"--keep must be {d.camera_a} or {d.camera_b}")
@@ -141,7 +200,7 @@ def confirm(
 
 def reject(session: Session, caller: service.Caller, dup_id: int) -> dict[str, Any]:
     """Two different cameras: never propose this pair again."""
-    d = _get(session, dup_id)
+    d = _get(session, dup_id, caller)
     allowed = False
     for cid in (d.camera_a, d.camera_b):
         cam = session.get(Camera, cid)
@@ -158,12 +217,12 @@ def reject(session: Session, caller: service.Caller, dup_id: int) -> dict[str, A
 
 
 def _decide(session, caller, d: CameraDuplicate, status, extra) -> dict[str, Any]:
-    before = _as_dict(d)
+    before = _as_dict(d, _cross(session, d))
     d.status = status
     d.decided_by = caller.user
     d.decided_at = datetime.now(UTC)
     session.flush()
-    after = _as_dict(d) | extra
+    after = _as_dict(d, before["cross_municipality"]) | extra
     audit.record(
         session, actor=caller.user, action=f"camera_duplicate.{status}",
         entity="camera_duplicate", entity_id=str(d.id), before=before, after=after,

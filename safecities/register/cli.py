@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safecities.clitools import console, echo_json, progress
+from safecities.clitools import cli_actor, console, echo_json, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
 
@@ -20,7 +20,10 @@ inc_app = typer.Typer(help="The incident register: import, summarise.", no_args_
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON document (see README).")]
 ActorOpt = Annotated[
-    str, typer.Option("--actor", help="Who is writing (recorded in the audit log).")
+    str | None,
+    typer.Option(
+        "--as", "--actor", help="Who is writing, recorded in the audit log (default: OS user)."
+    ),
 ]
 
 
@@ -44,14 +47,58 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
         console.print(f"database up to date: {safe}")
 
 
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Option("--out", help="Backup file to write (replaced atomically).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Copy the whole store to FILE while it runs (SQLite online backup; PostgreSQL pg_dump)."""
+    from safecities.store.backup import backup
+
+    res = backup(_engine(), out)
+    _emit(res.to_dict(), as_json, f"backed up {res.database} to {res.file} ({res.bytes} bytes, "
+          f"sha256 {res.sha256}); audit head #{res.audit_head['id']}")  # fmt: skip
+
+
+def _emit(payload: dict, as_json: bool, line: str) -> None:
+    """The JSON document with --json, else one human line."""
+    if as_json:
+        echo_json(payload)
+    else:
+        console.print(line)
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A file written by `db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before replacing the store.")
+    ] = False,
+    actor: ActorOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace the store's content with a backup; checks the copy and its audit chain first,
+    then verifies the chain restored and audits the restore (db.restore)."""
+    from safecities.store.backup import restore
+    from safecities.store.db import get_engine
+
+    if not yes and not typer.confirm(f"Replace everything in the store with {file}?"):
+        raise typer.Exit(1)
+    # No upgrade first (the store may be gone); restore() brings the copy's schema up to date.
+    res = restore(get_engine(), file, actor=cli_actor(actor))
+    rows, entries = sum(res.tables.values()), res.audit["entries"]
+    _emit(res.to_dict(), as_json, f"restored {res.database} from {res.file}: {rows} rows, audit "
+          f"log intact ({entries} entries)")  # fmt: skip
+
+
 @ref_app.command("load")
-def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None:
+def reference_load(actor: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Load the bundled reference data (idempotent)."""
     from safecities.register.service import load_reference
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as s:
-        counts = load_reference(s, actor)
+        counts = load_reference(s, cli_actor(actor))
     if as_json:
         echo_json(counts)
     else:
@@ -62,13 +109,13 @@ def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None
 def zones_import(
     file: Annotated[Path, typer.Argument(help="GeoJSON of zone polygons.")],
     city: Annotated[str, typer.Option(help="City id.")] = "brussels",
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Replace or add named zones (properties: id, name, kind, command_post, drawn_how)."""
     from safecities.register.service import import_zones
 
-    counts = import_zones(_engine(), file, city=city, actor=actor)
+    counts = import_zones(_engine(), file, city=city, actor=cli_actor(actor))
     if as_json:
         echo_json(counts)
     else:
@@ -89,15 +136,16 @@ def incidents_import(
     report: Annotated[
         Path | None, typer.Option(help="Write every problem (file,row,field,reason,value) to CSV.")
     ] = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import incidents: all rows or none; every bad row is named by row and field."""
     from safecities.register.service import run_import
 
+    who = cli_actor(actor)
     try:
         with progress(f"importing {file.name}", total=3) as bar:
-            res = run_import(_engine(), file, mapping=mapping, source=source, actor=actor,
+            res = run_import(_engine(), file, mapping=mapping, source=source, actor=who,
                              report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
         _print_errors(exc.errors)

@@ -50,8 +50,12 @@ def test_import_scoped_all_or_nothing_with_row_errors(client, tokens, auth):
         "command",
         "file",
         "rows_read",
+        "source",
         "written",
+        "created",
         "unchanged",
+        "updated",
+        "errors",
         "duplicate_candidates",
         "manifest",
     }
@@ -60,9 +64,12 @@ def test_import_scoped_all_or_nothing_with_row_errors(client, tokens, auth):
     again = _upload(client, op, OK, "21001").json()
     assert (again["written"], again["unchanged"]) == (0, 2)
     ids = {c["id"] for c in client.get("/api/cameras", headers=op).json()}
-    assert {"21001-W-1", "21001-W-2"} <= ids
-    # an admin imports the same file into Ixelles: W-1 there is far away, no duplicates needed
-    assert _upload(client, admin, OK, "21009").status_code == 200
+    assert {"21001-cameras_ok-W-1", "21001-cameras_ok-W-2"} <= ids
+    # an admin imports the same file into Ixelles: the cameras stand in Anderlecht (issue 17)
+    r = _upload(client, admin, OK, "21009")
+    assert r.status_code == 400
+    assert {(e["row"], e["field"]) for e in r.json()["errors"]} == {(1, "lat"), (2, "lat")}
+    assert "not inside municipality 21009" in r.json()["errors"][0]["reason"]
 
 
 def test_coverage_keys_scope_and_roles(client, tokens, auth):

@@ -30,12 +30,12 @@ def test_register_cli_round_trip(db_env):
     assert json.loads(r.stdout)["camera"]["status"] == "planned"
     t_mid = datetime.now(UTC).isoformat()
     time.sleep(0.01)
-    r = run("edit", "AND-7", "--set", "status=actief", "--as", "op", "--role", "camera_operator",
-            "--as-municipality", "Anderlecht")  # fmt: skip
+    r = run("edit", "21001-AND-7", "--set", "status=actief", "--as", "op", "--role",
+            "camera_operator", "--as-municipality", "Anderlecht")  # fmt: skip
     assert r.exit_code == 0, r.output
-    r = run("show", "AND-7", "--at", t_mid, "--role", "auditor", "--json")
+    r = run("show", "21001-AND-7", "--at", t_mid, "--role", "auditor", "--json")
     assert json.loads(r.stdout)["camera"]["status"] == "planned"
-    r = run("history", "AND-7", "--role", "auditor", "--json")
+    r = run("history", "21001-AND-7", "--role", "auditor", "--json")
     changes = json.loads(r.stdout)["changes"]
     assert [c["action"] for c in changes] == ["create", "update"]
     r = run("list", "--role", "police_commander", "--json")
@@ -47,10 +47,10 @@ def test_register_cli_round_trip(db_env):
 def test_register_cli_denies_other_municipality(db_env):
     assert run("add", "21001", "--set", "id=A1", "--set", "lat=50.8366", "--set",
                "lon=4.3093").exit_code == 0  # fmt: skip
-    r = run("show", "A1", "--role", "camera_operator", "--as-municipality", "Ixelles")
+    r = run("show", "21001-A1", "--role", "camera_operator", "--as-municipality", "Ixelles")
     assert r.exit_code != 0
     assert "may not read" in str(r.exception)
-    r = run("edit", "A1", "--set", "status=removed", "--role", "camera_operator",
+    r = run("edit", "21001-A1", "--set", "status=removed", "--role", "camera_operator",
             "--as-municipality", "Ixelles")  # fmt: skip
     assert "may not change" in str(r.exception)
     r = run("list", "--role", "defence_liaison")

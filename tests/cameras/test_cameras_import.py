@@ -10,13 +10,15 @@ from sqlalchemy import func, select
 from safecities.cameras import duplicates, importers
 from safecities.cameras import service as svc
 from safecities.cameras.models import Camera
-from safecities.errors import InputError, PermissionDenied
+from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.store.db import session_scope
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "cameras"
 ADMIN = svc.Caller.of("root", "admin")
 AND_OP = svc.Caller.of("op-and", "camera_operator", "Anderlecht")
 IXL_OP = svc.Caller.of("op-ixl", "camera_operator", "Ixelles")
+# Imported ids: <NIS>-<source (the file stem)>-<id in the file>
+A001, ZP17 = "21001-anderlecht_nl-A-001", "21001-anderlecht_police_fr-ZP-17"
 
 
 def _count(engine) -> int:
@@ -29,11 +31,11 @@ def test_dutch_semicolon_bom_import_and_reimport(sqlite_engine):
         rep, dups = importers.import_cameras(s, AND_OP, DATA / "anderlecht_nl.csv", "Anderlecht")
     assert (rep.rows_read, rep.inserted, rep.unchanged) == (2, 2, 0)
     with session_scope(sqlite_engine) as s:
-        cam = svc.get_camera(s, AND_OP, "21001-A-001")
+        cam = svc.get_camera(s, AND_OP, "21001-anderlecht_nl-A-001")
         assert cam["lat"] == pytest.approx(50.8366) and cam["intelligent"] is True
         assert cam["mobility"] == "fixed" and cam["fov_direction"] == 90
         assert cam["declared_on"] == "2024-01-15" and cam["source_ref"] == "A-001"
-        assert svc.get_camera(s, AND_OP, "21001-A-002")["status"] == "planned"
+        assert svc.get_camera(s, AND_OP, "21001-anderlecht_nl-A-002")["status"] == "planned"
     with session_scope(sqlite_engine) as s:
         rep, _ = importers.import_cameras(s, AND_OP, DATA / "anderlecht_nl.csv", "21001")
     assert (rep.inserted, rep.unchanged) == (0, 2)
@@ -45,19 +47,19 @@ def test_french_source_finds_duplicate_then_confirm(engine):
     with session_scope(engine) as s:
         _, dups = importers.import_cameras(s, ADMIN, DATA / "anderlecht_police_fr.csv",
                                            "Anderlecht")  # fmt: skip
-    assert [(d["camera_a"], d["camera_b"]) for d in dups] == [("21001-A-001", "21001-ZP-17")]
+    assert [(d["camera_a"], d["camera_b"]) for d in dups] == [(A001, ZP17)]
     with session_scope(engine) as s:
         listed = duplicates.list_duplicates(s, AND_OP)
         assert len(listed) == 1
         assert duplicates.list_duplicates(s, IXL_OP) == []
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(NotFound):  # not theirs: as if it did not exist
             duplicates.confirm(s, IXL_OP, listed[0]["id"])
     with session_scope(engine) as s:
         out = duplicates.confirm(s, AND_OP, listed[0]["id"])
-        assert out["removed"] == "21001-ZP-17"
+        assert out["removed"] == "21001-anderlecht_police_fr-ZP-17"
     with session_scope(engine) as s:
-        assert svc.get_camera(s, ADMIN, "21001-ZP-17")["status"] == "removed"
-        assert svc.history(s, ADMIN, "21001-ZP-17")[-1]["action"] == "duplicate"
+        assert svc.get_camera(s, ADMIN, ZP17)["status"] == "removed"
+        assert svc.history(s, ADMIN, ZP17)[-1]["action"] == "duplicate"
         assert duplicates.list_duplicates(s, ADMIN) == []
 
 
@@ -90,9 +92,9 @@ def test_geojson_and_excel(sqlite_engine, tmp_path):
         rep, _ = importers.import_cameras(s, IXL_OP, tmp_path / "inv.xlsx", "Ixelles")
     assert rep.inserted == 2
     with session_scope(sqlite_engine) as s:
-        assert svc.get_camera(s, IXL_OP, "21009-XL-1")["cost_yearly"] == 1500
-        assert svc.get_camera(s, IXL_OP, "21009-XL-2")["status"] == "planned"
-        assert svc.get_camera(s, IXL_OP, "21009-IX-2")["status"] == "out_of_service"
+        assert svc.get_camera(s, IXL_OP, "21009-inv-XL-1")["cost_yearly"] == 1500
+        assert svc.get_camera(s, IXL_OP, "21009-inv-XL-2")["status"] == "planned"
+        assert svc.get_camera(s, IXL_OP, "21009-ixelles-IX-2")["status"] == "out_of_service"
 
 
 def test_mapping_file(sqlite_engine, tmp_path):

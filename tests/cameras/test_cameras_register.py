@@ -38,25 +38,27 @@ def _seed(engine):
 def test_create_update_history_and_state_at(engine):
     _seed(engine)
     with session_scope(engine) as s:
-        cam = svc.get_camera(s, ANDERLECHT_OP, "AND-1")
+        cam = svc.get_camera(s, ANDERLECHT_OP, "21001-AND-1")
         assert cam["municipality_id"] == "21001"
         assert cam["intelligent"] is True and cam["place_kind"] == "open_place"
         assert cam["declared_on"] == "2024-01-15"
     t_mid = datetime.now(UTC)
     time.sleep(0.01)
     with session_scope(engine) as s:
-        svc.update_camera(s, ANDERLECHT_OP, "AND-1", {"status": "buiten dienst", "connected": "1"})
+        svc.update_camera(
+            s, ANDERLECHT_OP, "21001-AND-1", {"status": "buiten dienst", "connected": "1"}
+        )
     with session_scope(engine) as s:
-        hist = svc.history(s, AUDITOR, "AND-1")
+        hist = svc.history(s, AUDITOR, "21001-AND-1")
         assert [h["action"] for h in hist] == ["create", "update"]
         assert hist[1]["actor"] == "op-and"
         assert set(hist[1]["changed"]) >= {"status", "connected", "version"}
         assert hist[1]["before"]["status"] == "active"
-        old = svc.state_at(s, AUDITOR, "AND-1", t_mid)
+        old = svc.state_at(s, AUDITOR, "21001-AND-1", t_mid)
         assert old["status"] == "active" and old["connected"] is False
-        now = svc.state_at(s, AUDITOR, "AND-1", datetime.now(UTC))
+        now = svc.state_at(s, AUDITOR, "21001-AND-1", datetime.now(UTC))
         assert now["status"] == "out_of_service" and now["connected"] is True
-        assert svc.state_at(s, AUDITOR, "AND-1", datetime(2000, 1, 1, tzinfo=UTC)) is None
+        assert svc.state_at(s, AUDITOR, "21001-AND-1", datetime(2000, 1, 1, tzinfo=UTC)) is None
         # every change is also in the hash-chained audit log
         actions = s.execute(
             select(AuditEvent.action).where(AuditEvent.entity == "camera")
@@ -77,22 +79,22 @@ def test_operator_cannot_read_or_write_other_municipality(engine):
     _seed(engine)
     with session_scope(engine) as s:
         with pytest.raises(PermissionDenied):
-            svc.get_camera(s, ANDERLECHT_OP, "IXL-1")
+            svc.get_camera(s, ANDERLECHT_OP, "21009-IXL-1")
         with pytest.raises(PermissionDenied):
-            svc.update_camera(s, ANDERLECHT_OP, "IXL-1", {"status": "removed"})
+            svc.update_camera(s, ANDERLECHT_OP, "21009-IXL-1", {"status": "removed"})
         with pytest.raises(PermissionDenied):
             svc.create_camera(s, ANDERLECHT_OP, "Ixelles", dict(CAM, id="X"))
         with pytest.raises(PermissionDenied):
-            svc.update_camera(s, ANDERLECHT_OP, "AND-1", {"municipality": "Ixelles"})
+            svc.update_camera(s, ANDERLECHT_OP, "21001-AND-1", {"municipality": "Ixelles"})
         with pytest.raises(PermissionDenied):
-            svc.history(s, ANDERLECHT_OP, "IXL-1")
+            svc.history(s, ANDERLECHT_OP, "21009-IXL-1")
         with pytest.raises(PermissionDenied):
             svc.list_cameras(s, ANDERLECHT_OP, municipality="Ixelles")
         ids = [c["id"] for c in svc.list_cameras(s, ANDERLECHT_OP)]
-        assert ids == ["AND-1"]
+        assert ids == ["21001-AND-1"]
     with session_scope(engine) as s:
-        assert svc.get_camera(s, IXELLES_OP, "IXL-1")["status"] == "active"
-        assert svc.history(s, IXELLES_OP, "IXL-1")[0]["version"] == 1
+        assert svc.get_camera(s, IXELLES_OP, "21009-IXL-1")["status"] == "active"
+        assert svc.history(s, IXELLES_OP, "21009-IXL-1")[0]["version"] == 1
 
 
 def test_read_roles_counts_only_roles_and_no_write(engine):
@@ -101,13 +103,13 @@ def test_read_roles_counts_only_roles_and_no_write(engine):
         assert len(svc.list_cameras(s, POLICE)) == 2
         assert len(svc.list_cameras(s, AUDITOR)) == 2
         with pytest.raises(PermissionDenied):
-            svc.update_camera(s, POLICE, "AND-1", {"status": "removed"})
+            svc.update_camera(s, POLICE, "21001-AND-1", {"status": "removed"})
         with pytest.raises(PermissionDenied):
-            svc.history(s, POLICE, "AND-1")
+            svc.history(s, POLICE, "21001-AND-1")
         with pytest.raises(PermissionDenied):
             svc.list_cameras(s, APPROVER)
         with pytest.raises(PermissionDenied):
-            svc.get_camera(s, APPROVER, "AND-1")
+            svc.get_camera(s, APPROVER, "21001-AND-1")
         counts = {c["municipality"]: c["total"] for c in svc.counts(s, APPROVER)}
         assert counts == {"21001": 1, "21009": 1}
         assert "lat" not in svc.counts(s, APPROVER)[0]

@@ -89,7 +89,7 @@ def test_duplicates_confirm_and_reject(client, demo_accounts):
     r = client.get("/cameras/duplicates")
     assert r.status_code == 200 and "Doublons possibles" in r.text
     ids = re.findall(r'id="dup-(\d+)"', r.text)
-    assert len(ids) == 1 and "21001-W-1" in r.text and "21001-p1" in r.text
+    assert len(ids) == 1 and "21001-cameras_ok-W-1" in r.text and "21001-p1" in r.text
     dup = ids[0]
     assert f'<label for="keep-{dup}">' in r.text
     r = client.post(f"/cameras/duplicates/{dup}/confirm", data={"keep": "21001-p1"},
@@ -98,7 +98,7 @@ def test_duplicates_confirm_and_reject(client, demo_accounts):
     r = client.get("/cameras/duplicates?done=confirmed")
     assert 'id="dup-done"' in r.text and 'id="dup-' + dup + '"' not in r.text
     # the other record is now removed, with history
-    r = client.get("/cameras/21001-W-1")
+    r = client.get("/cameras/21001-cameras_ok-W-1")
     assert "retir" in r.text.lower() or "supprim" in r.text.lower() or "removed" in r.text
     # deciding twice is a 400 with the reason shown, not a 500
     r = client.post(f"/cameras/duplicates/{dup}/reject")
@@ -124,7 +124,41 @@ def test_budget_planner_page_shows_curve(client, demo_accounts):
     spent = re.search(r'id="plan-spent">([\d,]+) / 100,000<', r.text)
     assert spent and int(spent.group(1).replace(",", "")) <= 100000
     assert 'id="plan-chosen"' in r.text and 'data-plan="true"' in r.text
+    # the download buttons post the same form with `format`: the cached run's chosen sites
+    assert 'id="plan-downloads"' in r.text and 'name="format" value="xlsx"' in r.text
+    d = client.post("/cameras/plan", data={"budget": "100000", "curve_steps": "2", "format": "csv"})
+    assert (
+        d.status_code == 200 and 'filename="chosen-sites.csv"' in d.headers["content-disposition"]
+    )
+    rows = d.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("site_id;lat;lon;action;cost") and len(rows) == 1 + int(
+        re.search(r'id="plan-n">(\d+)<', r.text).group(1)
+    )
     assert client.post("/cameras/plan", data={"budget": "-1"}).status_code == 400
+
+
+def test_budget_planner_page_programme_defaults_names_and_exports(client, demo_accounts):
+    """Issue 17: EUR 20 M by default, city choice and the national view, chosen sites with
+    station/zone/municipality names, CSV and GeoJSON downloads of the same plan."""
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get("/lang?code=en&next=/cameras/plan")
+    r = client.get("/cameras/plan")
+    assert 'value="20000000"' in r.text
+    assert '<option value="all">All cities (national view)' in r.text
+    form = {"budget": "150000", "curve_steps": "0", "city": "brussels"}
+    r = client.post("/cameras/plan", data=form)
+    assert r.status_code == 200 and "<th scope=\"col\">Municipality</th>" in r.text
+    assert 'id="plan-downloads"' in r.text and 'name="city" value="brussels"' in r.text
+    csv_r = client.post("/cameras/plan", data=form | {"format": "csv"})
+    assert csv_r.status_code == 200 and csv_r.headers["content-type"].startswith("text/csv")
+    head = csv_r.content.decode("utf-8-sig").splitlines()[0].split(";")
+    assert head[:2] == ["site_id", "lat"] and "municipality_name" in head and "station" in head
+    geo = client.post("/cameras/plan", data=form | {"format": "geojson"})
+    doc = geo.json()
+    assert doc["type"] == "FeatureCollection" and doc["features"]
+    assert len(doc["features"]) == len(csv_r.content.decode("utf-8-sig").splitlines()) - 1
+    bad = client.post("/cameras/plan", data=form | {"format": "exe"})
+    assert bad.status_code in (400, 422)  # a refused form, never a 500
 
 
 def test_budget_planner_page_says_when_a_run_is_still_going(client, demo_accounts, monkeypatch):

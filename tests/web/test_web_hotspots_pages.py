@@ -82,7 +82,8 @@ def test_page_in_three_languages_and_a_backtest_table(client, demo_accounts):
         assert len(rows) == 1 + 2 * 4  # header + two methods x four coverages
         assert table.count('<th scope="row">') == 8 and table.count('scope="col"') == 6
         assert 'class="best"' in table and 'id="backtest-best"' in r.text
-        intervals = re.findall(r'class="ci">\[([\d.]+), ([\d.]+)\]', table)
+        # decimals in the page's language: 0.36 / 0,36, bounds split by ", " (EN) or " ; " (FR)
+        intervals = re.findall(r'class="ci">\[(\d+[.,]\d+)(?:, | ; )(\d+[.,]\d+)\]', table)
         assert len(intervals) == 8 * 3
         # the form keeps what was asked
         assert 'value="2025-06-01"' in r.text and re.search(r'id="bt-m-kde"[^>]*checked', r.text)
@@ -123,3 +124,19 @@ def test_roles_without_hotspots_are_refused(client, demo_accounts):
 def test_static_script_and_style_are_served(client):
     assert "safecitiesMap" in client.get("/static/hotspots.js").text
     assert ".swatch" in client.get("/static/hotspots.css").text
+
+
+def test_forecast_and_detect_cells_download_from_the_page(client, demo_accounts):
+    import html as html_mod
+
+    _signin(client, demo_accounts, Role.ANALYST, "nl")
+    r = client.get("/hotspots?method=naive&horizon=7d")
+    links = [html_mod.unescape(u) for u in re.findall(r'<a href="([^"]+)" download', r.text)]
+    forecast = [u for u in links if u.startswith("/api/hotspots/forecast?")]
+    detect = [u for u in links if u.startswith("/api/hotspots/detect?")]
+    assert [u.rsplit("=", 1)[1] for u in forecast] == ["csv", "xlsx", "geojson"]
+    assert len(detect) == 3 and "Download de voorspelde cellen" in r.text
+    cells = client.get("/api/hotspots/forecast?method=naive&horizon=7d").json()["cells"]
+    body = client.get(forecast[0]).content.decode("utf-8-sig").splitlines()
+    assert len(body) == 1 + len(cells["features"]) and "cell_id" in body[0].split(";")
+    assert client.get(detect[2]).json()["type"] == "FeatureCollection"

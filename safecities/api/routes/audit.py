@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,8 +11,8 @@ from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
-from safecities.api.schemas import AuditPage, ChainOut
-from safecities.domain import BRUSSELS_TZ
+from safecities.api.schemas import AuditHeadOut, AuditPage, ChainOut
+from safecities.domain import local_midnight
 from safecities.store import audit
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -21,10 +21,6 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 #: Export columns: the JSON keys (before/after as compact JSON in one cell each).
 COLUMNS = ["id", "at", "actor", "action", "entity", "entity_id", "before", "after", "prev_hash",
            "hash"]  # fmt: skip
-
-
-def local_midnight(d: date | None) -> datetime | None:
-    return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
 
 @router.get("", response_model=AuditPage, responses=exports.openapi("csv", "xlsx"))
@@ -59,3 +55,12 @@ def browse(
 def verify(db: DbSession, _: Annotated[Principal, Depends(require(Action.AUDIT_READ))]) -> ChainOut:
     """Recompute the hash chain: ok=false names the first edited or deleted entry."""
     return ChainOut(**audit.verify(db).to_dict())
+
+
+@router.get("/head", response_model=AuditHeadOut)
+def head(
+    db: DbSession, _: Annotated[Principal, Depends(require(Action.AUDIT_READ))]
+) -> AuditHeadOut:
+    """The newest entry's id, hash and time (`audit head`): keep it elsewhere, and a later
+    `audit verify --head HASH` shows whether the log was cut or rewritten since."""
+    return AuditHeadOut(**audit.head(db))

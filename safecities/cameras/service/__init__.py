@@ -10,9 +10,11 @@ these functions and nothing else.
 """
 
 from safecities.cameras.service.register import (  # noqa: F401 - the package's public names
+    BORDER_TOLERANCE_M,
     COLUMNS,
     DEFAULTS,
     HISTORY_ALL,
+    ID_PATTERN,
     MSG,
     READ_ALL,
     WRITE_ALL,
@@ -27,7 +29,10 @@ from safecities.cameras.service.register import (  # noqa: F401 - the package's 
     get_camera,
     history,
     list_cameras,
+    manual_id,
     municipality_names,
+    outside_municipality,
+    position_error,
     resolve_municipality,
     snapshot,
     state_at,

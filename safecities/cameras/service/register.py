@@ -14,16 +14,18 @@ the same transaction; `state_at` rebuilds a camera as it was at any moment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safecities.cameras.models import Camera, CameraHistory, CameraStatus
 from safecities.cameras.schema import EDITABLE, norm, parse_record
-from safecities.domain import Role
+from safecities.domain import BELGIAN_LAMBERT_2008, Role, RowError
 from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.store import audit
 
@@ -35,7 +37,17 @@ HISTORY_ALL = {Role.AUDITOR, Role.ADMIN}
 MSG = {
     "no_municipality": "role camera_operator needs a municipality (--as-municipality)",
     "counts_only": "role {role} may only see camera counts per municipality",
-    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of municipality {other}",
+    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another municipality",
+    # By camera id: the same answer whether the camera is another municipality's or does not
+    # exist, so an operator cannot probe for other municipalities' ids (issue 17, no leaks).
+    "not_own": "{user} ({role}, {muni}) may not {verb} this camera: not a camera of"
+    " municipality {muni}",
+    "outside": "position is not inside municipality {nis} ({name}): more than {tol:g} m outside"
+    " its border",
+    "bad_id": "camera id {id!r} is not allowed: ids are '<NIS>-<letters, digits, _ . ->'"
+    " (at most 80 characters)",
+    "foreign_id": "the camera id lies in the namespace of municipality {other}: cameras of"
+    " municipality {muni} have ids starting with '{muni}-'",
     "no_write": "role {role} may not change the camera register",
     "no_history": "role {role} may not read camera history",
     "unknown_municipality": "unknown municipality {value!r}"
@@ -85,6 +97,76 @@ def resolve_municipality(value: str) -> str:
     if nis is None:
         raise InputError(MSG["unknown_municipality"].format(value=value))
     return nis
+
+
+# -- positions and ids ---------------------------------------------------------------------------
+
+#: A camera may stand this far outside its municipality's bundled border (digitising error of
+#: the boundary, a camera on the far pavement of a border street).
+BORDER_TOLERANCE_M = 25.0
+_AREAS: dict[str, Any] = {}
+
+
+def _areas() -> dict[str, Any]:
+    """Municipality polygons in EPSG:3812, grown by the border tolerance and prepared."""
+    if not _AREAS:
+        import shapely
+
+        from safecities.register import reference
+
+        m = reference.municipalities(None).to_crs(BELGIAN_LAMBERT_2008)
+        for nis, geom in zip(m["nis"], m.geometry, strict=True):
+            area = geom.buffer(BORDER_TOLERANCE_M)
+            shapely.prepare(area)
+            _AREAS[str(nis)] = area
+    return _AREAS
+
+
+def outside_municipality(nis: str, lat, lon) -> np.ndarray:
+    """True where a position lies more than BORDER_TOLERANCE_M outside municipality `nis`."""
+    import shapely
+
+    from safecities.geo import to_metres
+
+    lat, lon = np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float))
+    area = _areas().get(nis)
+    if area is None:  # no bundled boundary: only "inside Belgium" (schema.py) applies
+        return np.zeros(len(lat), bool)
+    x, y = to_metres(lon, lat)
+    return ~shapely.contains_xy(area, x, y)
+
+
+def position_error(nis: str, lat: float, lon: float, file: str, row: int) -> RowError | None:
+    if not outside_municipality(nis, lat, lon)[0]:
+        return None
+    name = municipality_names().get(nis, (nis,))[0]
+    reason = MSG["outside"].format(nis=nis, name=name, tol=BORDER_TOLERANCE_M)
+    return RowError(file, row, "lat", reason, f"{lat}, {lon}")
+
+
+#: Every camera id: `<NIS>-<local part>`; no `/`, spaces, quotes or markup (ids end up in URLs,
+#: file names and HTML).
+ID_PATTERN = re.compile(r"^[0-9]{5}-[A-Za-z0-9][A-Za-z0-9_.-]{0,73}$")
+
+
+def manual_id(muni: str, given: Any) -> str | None:
+    """The register id of a camera added by hand: `<NIS>-<given>` (a given `<NIS>-` prefix of
+    the camera's own municipality is kept). A prefix of another municipality is refused: no
+    caller can create an id in another municipality's namespace (issue 18, M1)."""
+    if given is None or str(given).strip() == "":
+        return None
+    text = str(given).strip()
+    m = re.match(r"^([0-9]{5})-", text)
+    if m and m.group(1) != muni:
+        raise InputError(
+            MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
+            [RowError("input", 1, "id", "another municipality's namespace", text)],
+        )
+    cid = text if m else f"{muni}-{text}"
+    if not ID_PATTERN.match(cid):
+        raise InputError(MSG["bad_id"].format(id=text),
+                         [RowError("input", 1, "id", "not an allowed id", text)])  # fmt: skip
+    return cid
 
 
 # -- access checks -----------------------------------------------------------------------------
@@ -172,7 +254,15 @@ def create_camera(
         data, errors = parse_record(data, "input", 1)
         if errors:
             raise InputError(str(errors[0]), errors)
-    cam_id = data.get("id") or _next_id(session, muni)
+    if validated:  # an importer's record: its id is minted and checked there
+        cam_id = data["id"]
+    else:
+        cam_id = manual_id(muni, data.get("id")) or _next_id(session, muni)
+        err = position_error(muni, data["lat"], data["lon"], "input", 1)
+        if err:
+            raise InputError(str(err), [err])
+    if not ID_PATTERN.match(cam_id):
+        raise InputError(MSG["bad_id"].format(id=cam_id))
     if session.get(Camera, cam_id) is not None:
         raise InputError(MSG["exists"].format(id=cam_id))
     names = municipality_names()
@@ -202,9 +292,7 @@ def update_camera(
     session: Session, caller: Caller, cam_id: str, changes: dict[str, Any], *,
     action: str = "update", validated: bool = False, at: datetime | None = None,
 ) -> Camera:  # fmt: skip
-    cam = session.get(Camera, cam_id)
-    if cam is None:
-        raise NotFound(MSG["not_found"].format(id=cam_id))
+    cam = _get_for(session, caller, cam_id, "change")
     _check_write(caller, cam.municipality_id)
     new_muni = changes.pop("municipality", None)
     if not validated:
@@ -216,6 +304,13 @@ def update_camera(
         nis = resolve_municipality(new_muni)
         _check_write(caller, nis)
         changes["municipality_id"] = nis
+    moved = {"lat", "lon", "municipality_id"} & set(changes)
+    if moved:  # adds, edits and moves: the position must lie inside the (new) municipality
+        muni = changes.get("municipality_id", cam.municipality_id)
+        lat, lon = changes.get("lat", cam.lat), changes.get("lon", cam.lon)
+        err = position_error(muni, lat, lon, "input", 1)
+        if err:
+            raise InputError(str(err), [err])
     before = snapshot(cam)
     for k, v in changes.items():
         setattr(cam, k, v)
@@ -231,12 +326,27 @@ def update_camera(
     return cam
 
 
-def get_camera(session: Session, caller: Caller, cam_id: str) -> dict[str, Any]:
+def _get_for(session: Session, caller: Caller, cam_id: str, verb: str) -> Camera:
+    """The camera `cam_id`; an operator gets one answer for another municipality's camera and
+    for no camera at all (PermissionDenied naming only their own municipality)."""
     cam = session.get(Camera, cam_id)
+    # an unknown id in the operator's own namespace (<NIS>-...) reveals nothing: 404 below
+    own_id = cam is None and cam_id.startswith(f"{caller.municipality}-")
+    if caller.role is Role.CAMERA_OPERATOR and not own_id and (
+        cam is None or cam.municipality_id != caller.municipality
+    ):
+        raise PermissionDenied(MSG["not_own"].format(user=caller.user, role=caller.role,
+                                                     muni=caller.municipality, verb=verb,
+                                                     id=cam_id))  # fmt: skip
     if cam is None:
         if not _can_read_positions(caller):
             raise PermissionDenied(MSG["counts_only"].format(role=caller.role))
         raise NotFound(MSG["not_found"].format(id=cam_id))
+    return cam
+
+
+def get_camera(session: Session, caller: Caller, cam_id: str) -> dict[str, Any]:
+    cam = _get_for(session, caller, cam_id, "read")
     _check_read(caller, cam.municipality_id)
     return snapshot(cam)
 
@@ -279,6 +389,8 @@ def counts(session: Session, caller: Caller) -> list[dict[str, Any]]:
 
 
 def history(session: Session, caller: Caller, cam_id: str) -> list[dict[str, Any]]:
+    if caller.role is Role.CAMERA_OPERATOR:
+        _get_for(session, caller, cam_id, "read the history of")
     rows = list(
         session.execute(
             select(CameraHistory).where(CameraHistory.camera_id == cam_id)

@@ -129,13 +129,25 @@ def history(db: Session, caller: Caller, camera_id: str) -> Result:
 
 @dataclass
 class ImportRequest:
-    """`cameras import FILE --municipality M [--mapping YAML]`; `name` is the name reported
-    (an upload's own file name rather than the temporary path)."""
+    """`cameras import FILE --municipality M [--mapping YAML] [--source S]`; `name` is the name
+    reported (an upload's own file name rather than the temporary path); `source` names the
+    id namespace (`<NIS>-<source>-<id in the file>`; default: the file name's stem)."""
 
     file: Path
     municipality: str
     mapping: Path | None = None
     name: str | None = None
+    source: str | None = None
+
+    def manifest(self) -> RunManifest:
+        name = self.name or str(self.file)
+        m = RunManifest(command="cameras import",
+                        parameters={"municipality": self.municipality, "file": name,
+                                    "source": self.source})  # fmt: skip
+        for key, path in (("file", self.file), ("mapping", self.mapping)):
+            if path is not None and Path(path).is_file():
+                m.add_input_file(key, path)
+        return m
 
 
 def import_file(db: Session, caller: Caller, req: ImportRequest) -> Result:
@@ -143,17 +155,40 @@ def import_file(db: Session, caller: Caller, req: ImportRequest) -> Result:
     problem, or PermissionDenied, before anything is written."""
     from safecities.cameras import importers
 
-    report, found = importers.import_cameras(db, caller, req.file, req.municipality, req.mapping)
-    name = req.name or str(req.file)
-    manifest = RunManifest(
-        command="cameras import", parameters={"municipality": req.municipality, "file": name}
-    )
-    manifest.add_input_file("file", req.file)
-    if req.mapping is not None:
-        manifest.add_input_file("mapping", req.mapping)
-    body = {"file": report.file, "rows_read": report.rows_read, "written": report.inserted,
-            "unchanged": report.unchanged, "duplicate_candidates": found}  # fmt: skip
-    return Result("cameras import", body, manifest)
+    report, found = importers.import_cameras(db, caller, req.file, req.municipality, req.mapping,
+                                             source=req.source, name=req.name)  # fmt: skip
+    body = {"file": report.file,
+            "source": importers.source_name(req.source or Path(report.file).stem),
+            "rows_read": report.rows_read, "written": report.inserted + report.updated,
+            "created": report.inserted, "unchanged": report.unchanged,
+            "updated": report.changes, "errors": [],
+            "duplicate_candidates": found}  # fmt: skip
+    return Result("cameras import", body, req.manifest())
+
+
+def import_error(req: ImportRequest, exc: InputError) -> Result:
+    """The `--json` document of a refused import: the same keys as a success, nothing written,
+    `errors` listing every problem of the file at once."""
+    name = req.name or Path(req.file).name
+    body = {"file": name, "source": req.source, "rows_read": 0, "written": 0, "created": 0,
+            "unchanged": 0, "updated": [], "errors": error_rows(exc, name),
+            "duplicate_candidates": [], "error": str(exc)}  # fmt: skip
+    return Result("cameras import", body, req.manifest())
+
+
+REPORT_COLUMNS = ("file", "row", "field", "reason", "value")
+
+
+def write_error_report(rows: list[dict[str, Any]], path: Path) -> None:
+    """`--report errors.csv`: every problem, one per line; cells that a spreadsheet would run as
+    a formula are neutralised (OWASP)."""
+    from safecities.safeio import safe_cell
+
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(REPORT_COLUMNS)
+        for r in rows:
+            w.writerow([safe_cell("" if r.get(c) is None else r.get(c)) for c in REPORT_COLUMNS])
 
 
 def safe_name(filename: str | None, default: str = "upload.csv") -> str:
@@ -164,7 +199,7 @@ def safe_name(filename: str | None, default: str = "upload.csv") -> str:
 
 def import_upload(
     db: Session, caller: Caller, name: str, data: bytes, municipality: str,
-    mapping: bytes | None = None, *, max_bytes: int = MAX_UPLOAD,
+    mapping: bytes | None = None, *, max_bytes: int = MAX_UPLOAD, source: str | None = None,
 ) -> Result:  # fmt: skip
     """`import_file` on uploaded bytes (API and web form), refusing more than `max_bytes`."""
     if len(data) > max_bytes or (mapping is not None and len(mapping) > max_bytes):
@@ -176,7 +211,8 @@ def import_upload(
         if mapping is not None:
             map_path = Path(tmp) / "mapping.yaml"
             map_path.write_bytes(mapping)
-        return import_file(db, caller, ImportRequest(path, municipality, map_path, name=name))
+        req = ImportRequest(path, municipality, map_path, name=name, source=source)
+        return import_file(db, caller, req)
 
 
 def error_rows(exc: InputError, name: str) -> list[dict[str, Any]]:
@@ -190,6 +226,13 @@ def error_rows(exc: InputError, name: str) -> list[dict[str, Any]]:
 
 
 # -- duplicates --------------------------------------------------------------------------------
+
+
+def describe_duplicate(d: dict[str, Any]) -> str:
+    """One line of a duplicate candidate as the caller may see it."""
+    if d.get("camera_b") is None:
+        return f"{d['camera_a']}: {d['reasons'][0]}"
+    return f"{d['camera_a']} ~ {d['camera_b']} ({', '.join(d['reasons'])})"
 
 
 def duplicates_list(db: Session, caller: Caller, status: str | None = "candidate") -> Result:
@@ -245,8 +288,7 @@ class CoverageResult:
 
 def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> CoverageResult:
     """Coverage today. Only the cameras the caller may see count; for a camera operator the
-    municipality, zone and station tables are cut to their municipality (the summary stays
-    city-wide: their cameras against the whole city)."""
+    municipality, zone and station tables and the summary are those of their municipality."""
     from safecities.cameras import coverage as cov
 
     inp = cov.inputs_from_register(db, engine, caller, risk=req.risk, cell_m=req.cell,
@@ -269,6 +311,13 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
     if scope:
         for table in ("municipalities", "zones", "stations"):
             res[table] = [r for r in res[table] if r["municipality"] == scope]
+        # The summary of the operator's own municipality, as their table says (it said
+        # "11 / 105 stations, 0.1 %" city-wide next to "11 / 12, 0.4 %" in the table).
+        own = res["municipalities"][0] if res["municipalities"] else {}
+        res["summary"] |= {
+            "hotspot_cells": own.get("hotspot_cells", 0), "hotspot_share": own.get("hotspot_share"),
+            "stations": own.get("stations", 0), "stations_covered": own.get("stations_covered", 0),
+            "station_share": own.get("station_share"), "municipality": scope}  # fmt: skip
     return CoverageResult(res, layers, {"municipality": scope, "hotspot_cells": req.hotspot_cells},
                           manifest)  # fmt: skip
 
@@ -277,6 +326,7 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
 
 SITE_COLUMNS = ("site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing")
 DEMAND_COLUMNS = ("demand_id", "lat", "lon", "weight")
+MUNICIPAL_COLUMNS = ("municipality", "budget", "share", "capacity")
 
 
 @dataclass
@@ -289,12 +339,16 @@ class PlanRequest:
     radius: float = 150.0
     alternatives: int = 0
     share: float = 0.95
-    min_difference: int = 1
+    min_difference: float = 0.25
     curve_steps: int = 5
     time_limit: float = 300.0
     candidates: Path | list[dict[str, Any]] | None = None
     demand: Path | list[dict[str, Any]] | None = None
     total_seconds: float | None = None
+    ignore_register: bool = False
+    municipal_budgets: Path | list[dict[str, Any]] | None = None
+    years: int = 0
+    city: str | None = "brussels"  # database inputs: a bundled city, None = every city
 
     @property
     def solves(self) -> int:
@@ -341,16 +395,28 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
     manifest = RunManifest(command="cameras plan", parameters={
         "budget": req.budget, "radius": req.radius, "alternatives": req.alternatives,
         "share": req.share, "min_difference": req.min_difference,
-        "curve_steps": req.curve_steps, "time_limit": time_limit})  # fmt: skip
+        "curve_steps": req.curve_steps, "time_limit": time_limit,
+        "ignore_register": req.ignore_register, "years": req.years,
+        "city": req.city})  # fmt: skip
+    if req.years < 0 or req.years > 50:
+        raise InputError(f"--years must be between 0 and 50, got {req.years}")
+    if req.min_difference <= 0:
+        raise InputError(f"--min-difference must be > 0, got {req.min_difference}")
     with tempfile.TemporaryDirectory() as tmp:
         cand, c_from = _plan_input(req.candidates, "candidates", SITE_COLUMNS,
                                    planning.read_candidates, manifest, Path(tmp))  # fmt: skip
         dem, d_from = _plan_input(req.demand, "demand", DEMAND_COLUMNS, planning.read_demand,
                                   manifest, Path(tmp))  # fmt: skip
+        muni, _ = _plan_input(req.municipal_budgets, "municipal_budgets", MUNICIPAL_COLUMNS,
+                              planning.read_municipal, manifest, Path(tmp))  # fmt: skip
+    n_register = 0
     if cand is None:
-        cand = dbplan.candidates_from_db(db, engine)
+        cand = dbplan.candidates_from_db(db, engine, req.city)
+        n_register = int((cand["existing"] == "connected").sum())
+    elif not req.ignore_register:
+        cand, n_register = dbplan.with_register(db, cand)
     if dem is None:
-        dem = dbplan.demand_from_reference(engine)
+        dem = dbplan.demand_from_reference(engine, req.city)
     origin = c_from or d_from
     source = "database" if origin is None else origin if c_from and d_from \
         else f"{origin}+database"  # fmt: skip
@@ -358,11 +424,14 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
         raise InputError("no candidate sites or no demand points to plan with")
     solver = HighsSolver(time_limit=time_limit)
     report = planning.plan(
-        planning.PlanInputs(cand, dem, float(req.radius)), float(req.budget),
+        planning.PlanInputs(cand, dem, float(req.radius), muni, int(req.years)),
+        float(req.budget),
         alternatives=req.alternatives, share=req.share, min_difference=req.min_difference,
         curve_steps=req.curve_steps, solver=solver, on_step=on_step,
     )  # fmt: skip
     report["source"] = source
+    report["register"] = {"included": c_from is None or not req.ignore_register,
+                          "connected_cameras": n_register}  # fmt: skip
     manifest.solver = report["solver"]
     return Result("cameras plan", report, manifest)
 

@@ -4,15 +4,16 @@ its coverage-against-budget curve. Every figure comes from `safecities.cameras.s
 verbs as the CLI and the API)."""
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.routes.cameras import (
     caller_of,
@@ -25,12 +26,22 @@ from safecities.domain import Role
 from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.web import labels
 from safecities.web.labels import N_
-from safecities.web.pages.core import _municipalities, map_labels, render, translate
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _municipalities,
+    language,
+    map_labels,
+    render,
+    table_nav,
+    translate,
+)
 
 router = APIRouter(include_in_schema=False)
 
 #: Labels used by /static/cameras.js for its map layers (translated per request).
-LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites")}
+LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites"),
+                "chosen_new": N_("new camera site"),
+                "chosen_connect": N_("existing camera to connect")}  # fmt: skip
 
 
 def _caller(user: Principal):
@@ -41,22 +52,38 @@ def _layer_labels(request: Request) -> dict[str, str]:
     return {k: translate(request, v) for k, v in LAYER_LABELS.items()}
 
 
-def _import_municipalities(user: Principal) -> list[dict]:
-    munis = _municipalities()
+def _import_municipalities(user: Principal, lang: str | None = None) -> list[dict]:
+    munis = _municipalities(lang)
     if user.role is Role.CAMERA_OPERATOR:
         return [m for m in munis if m["nis"] == user.municipality_id]
     return munis
 
 
-def _cameras_page(request, db, user: Principal, import_result=None, status_code=200):
-    cams = verbs.list_(db, _caller(user)).to_dict()["cameras"]
-    munis = {m["nis"]: m["name"] for m in _municipalities()}
+def _cameras_page(
+    request, db, user: Principal, import_result=None, status_code=200, f=None, offset: int = 0
+):
+    f = f or {"municipality": None, "status": None}
+    lang = language(request)
+    munis = {m["nis"]: m["name"] for m in _municipalities(lang)}
+    if f["municipality"] not in munis or (
+        user.role is Role.CAMERA_OPERATOR and f["municipality"] != user.municipality_id
+    ):
+        f["municipality"] = None  # an operator's list is their municipality anyway
+    if f["status"] not in labels.CAMERA_STATUS_LABELS:
+        f["status"] = None
+    cams = verbs.list_(db, _caller(user), **f).to_dict()["cameras"]
+    nav = table_nav(request, "/api/cameras", f, len(cams), offset)
     cov = coverage_cached(db, request.app.state.engine, user, coverage_request(user))
     return render(
         request,
         "cameras.html",
         status_code=status_code,
-        cameras=cams,
+        cameras=cams[offset : offset + PAGE_SIZE],
+        total=len(cams),
+        table=nav,
+        f=f,
+        # an operator sees their own municipality only: no municipality filter to offer
+        filter_municipalities=[] if user.role is Role.CAMERA_OPERATOR else _municipalities(lang),
         muni_names=munis,
         status_labels=labels.CAMERA_STATUS_LABELS,
         map_labels=map_labels(request),
@@ -64,7 +91,7 @@ def _cameras_page(request, db, user: Principal, import_result=None, status_code=
         coverage=cov,
         can_edit=user.can(Action.CAMERAS_EDIT),
         can_plan=user.can(Action.CAMERAS_PLAN),
-        import_municipalities=_import_municipalities(user),
+        import_municipalities=_import_municipalities(user, lang),
         import_result=import_result,
     )
 
@@ -73,19 +100,23 @@ def cameras_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    municipality: str | None = Query(None, max_length=5),
+    status: str | None = Query(None, max_length=32),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> HTMLResponse:
-    return _cameras_page(request, db, user)
+    f = {"municipality": municipality or None, "status": status or None}
+    return _cameras_page(request, db, user, f=f, offset=offset)
 
 
-async def cameras_import_page(
+def cameras_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(...),
     municipality: str = Form(..., max_length=60),
 ) -> HTMLResponse:
-    name = verbs.safe_name(file.filename)
-    data = await file.read(verbs.MAX_UPLOAD + 1)
+    name = upload_name(file.filename)
+    data = read_upload(file)
     status = 200
     try:
         out = verbs.import_upload(db, _caller(user), name, data, municipality).to_dict()
@@ -122,7 +153,7 @@ def _duplicates_page(request, db, user: Principal, *, done=None, error=None, sta
         status_code=status_code,
         pairs=pairs,
         cams=cams,
-        muni_names={m["nis"]: m["name"] for m in _municipalities()},
+        muni_names={m["nis"]: m["name"] for m in _municipalities(language(request))},
         status_labels=labels.CAMERA_STATUS_LABELS,
         done=done,
         error=error,
@@ -222,12 +253,23 @@ def _plan_page(
         running=running,
         map_labels=map_labels(request),
         layer_labels=_layer_labels(request),
+        cities={k: translate(request, v) for k, v in CITIES.items()},
     )
 
 
 #: How long the planner page waits for a run (the API answers 202 after 5 s instead).
 PAGE_WAIT_SECONDS = 90.0
-DEFAULT_FORM = {"budget": 500000, "radius": 150, "curve_steps": 5}
+#: A national programme's order of magnitude (issue 17: EUR 500k planned a few streets).
+DEFAULT_FORM = {"budget": 20_000_000, "radius": 150, "curve_steps": 5, "city": "brussels"}
+#: Database inputs the page offers: a bundled city or every city (the national view).
+CITIES = {"brussels": N_("Brussels"), "antwerp": N_("Antwerp"), "ghent": N_("Ghent"),
+          "all": N_("All cities (national view)")}  # fmt: skip
+
+
+def _plan_request(form: dict) -> verbs.PlanRequest:
+    city = None if form["city"] == "all" else form["city"]
+    return verbs.PlanRequest(form["budget"], form["radius"], curve_steps=form["curve_steps"],
+                             time_limit=5.0, city=city)  # fmt: skip
 
 
 def plan_page(
@@ -244,15 +286,24 @@ def plan_run(
     budget: float = Form(..., ge=0, le=1e9),
     radius: float = Form(150.0, ge=1, le=500),
     curve_steps: int = Form(5, ge=0, le=6),
-) -> HTMLResponse:
-    form = {"budget": budget, "radius": radius, "curve_steps": curve_steps}
-    req = verbs.PlanRequest(budget, radius, curve_steps=curve_steps, time_limit=5.0)
+    city: str = Form("brussels", pattern=r"^(brussels|antwerp|ghent|all)$"),
+    fmt: Literal["csv", "xlsx", "geojson"] | None = Form(None, alias="format"),
+) -> Response:
+    """Run the planner; with `format` (a download button under the result) the chosen sites of
+    the same run, from the cache, as CSV, XLSX or GeoJSON."""
+    form = {"budget": budget, "radius": radius, "curve_steps": curve_steps, "city": city}
     try:
-        report = plan_document(db, request.app.state.engine, req, wait=PAGE_WAIT_SECONDS)
+        report = plan_document(db, request.app.state.engine, _plan_request(form),
+                               wait=PAGE_WAIT_SECONDS)  # fmt: skip
     except InputError as exc:
         return _plan_page(request, user, form, error=str(exc), status_code=400)
     except (verbs.PlanRunning, verbs.PlanBusy):
         return _plan_page(request, user, form, running=True, status_code=202)
+    if fmt:  # a download button under the result: the same run, from the cache
+        from safecities import exports
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
     return _plan_page(request, user, form, report=report)
 
 
