@@ -290,3 +290,20 @@ def test_forecast_json_expected_events_on_a_short_and_a_long_history(days, tmp_p
         ).to_dict()  # fmt: skip
         assert doc["expected_events"] == pytest.approx(RATE * 7, rel=0.12), (method, doc)
         assert doc["fitted"]["history_days"] == pytest.approx(days, rel=0.02)
+
+
+def test_backtest_reports_autos_choice_at_each_refit(events_csv):
+    from safecities.hotspots.forecast import auto_candidates
+
+    doc = svc.backtest(
+        svc.BacktestRequest(source=svc.Source(events=events_csv), start="2025-09-01",
+                            end="2025-11-01", horizon="7d", methods=("kde", "auto"))
+    ).to_dict()  # fmt: skip
+    auto = doc["methods"]["auto"]
+    assert len(auto["choices"]) == auto["n_fits"] >= 2 and "choices" not in doc["methods"]["kde"]
+    names = set(auto_candidates(Grid(0, 0, 150.0, 1, 1, np.ones(1), "EPSG:3812")))
+    assert all(c["chosen"] in names for c in auto["choices"])
+    assert doc["grid"]["study_area"]["events_before"].startswith("2025-09-01")
+    first = pd.Timestamp(auto["choices"][0]["from"])
+    assert first == pd.Timestamp("2025-09-01", tz="Europe/Brussels")
+    assert auto["choices"][0]["from"].endswith("+02:00")  # local time
