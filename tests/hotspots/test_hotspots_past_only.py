@@ -307,3 +307,20 @@ def test_backtest_reports_autos_choice_at_each_refit(events_csv):
     first = pd.Timestamp(auto["choices"][0]["from"])
     assert first == pd.Timestamp("2025-09-01", tz="Europe/Brussels")
     assert auto["choices"][0]["from"].endswith("+02:00")  # local time
+
+
+def test_outside_belgium_the_grid_is_the_datas_utm_zone(tmp_path):
+    """New York events: UTM zone 18N, stated in the grid, ids in its metres."""
+    rng = np.random.default_rng(2)
+    n = 200
+    when = pd.Timestamp("2024-01-01", tz="America/New_York") + pd.to_timedelta(
+        np.sort(rng.uniform(0, 300, n)), unit="D"
+    )
+    df = pd.DataFrame({"occurred_at": when, "lat": 40.70 + rng.normal(0, 0.01, n),
+                       "lon": -73.95 + rng.normal(0, 0.01, n)})  # fmt: skip
+    doc = svc.detect(svc.DetectRequest(source=svc.Source(events=_csv(tmp_path / "ny.csv", df))))
+    grid = doc.to_dict()["grid"]
+    assert grid["crs"] == "EPSG:32618" and grid["n_cells"] > 0
+    cid = doc["hot_cells"][0]["cell_id"] if doc["hot_cells"] else None
+    ids = svc.build_grid(df, 150.0).cell_ids
+    assert all(re.fullmatch(r"150mE\d+N\d+", c) for c in ids) and (cid is None or cid in ids)
