@@ -66,6 +66,13 @@ TEMPLATES = [
     N_("value is missing"),
     N_("position is outside Belgium"),
     N_("a direction needs an opening angle"),
+    # review methods (review/its.py, review/did.py), shown under each result
+    N_(
+        "segmented %(family)s GLM, log link, trend + Fourier seasonality, level and slope change"
+    ),
+    N_("two-way fixed effects OLS, unit-clustered covariance (one adoption date)"),
+    N_("poisson"),
+    N_("negative binomial"),
     # camera planner and hotspots forms
     N_("no candidate sites or no demand points to plan with"),
     N_("no incidents recorded for %(city)s: import some first"),

@@ -40,6 +40,8 @@ def test_camera_import_errors_in_dutch(client, demo_accounts):
 def test_babel_formats_per_language():
     assert formats.number(1234.5, "nl") == "1.234,5" and formats.number(1234.5, "en") == "1,234.5"
     assert formats.number(0.25, "fr", 2) == "0,25" and formats.number(None, "fr") == ""
+    assert formats.number(0.5, "nl", 2, signed=True) == "+0,50"
+    assert formats.number(-0.5, "en", 2, signed=True) == "-0.50"
     assert formats.percent(0.253, "nl") == "25,3\xa0%" and formats.percent(0.253, "en") == "25.3%"
     assert formats.percent(None, "fr") == "–" and formats.percent(float("nan"), "fr") == "–"
     # estimates a model blew up never break a page
