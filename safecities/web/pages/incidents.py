@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import IncidentKind, local_midnight
 from safecities.register import service as svc
@@ -77,12 +78,13 @@ def incidents_page(
 
 
 @router.post("/incidents/import")
-async def incidents_import_page(
+def incidents_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(...),
 ) -> HTMLResponse:
-    data = await file.read()
-    res = svc.import_upload(request.app.state.engine, file.filename or "", data, actor=user.name)
+    data = read_upload(file)
+    res = svc.import_upload(request.app.state.engine, upload_name(file.filename), data,
+                            actor=user.name)  # fmt: skip
     return _incidents_page(request, db, user, {}, import_result=res.to_dict())
