@@ -239,4 +239,7 @@ def test_patrol_plan_check_highlights_violations(client, demo_accounts):
     )
     r = client.post("/patrols/check", files={"file": ("bad.csv", bad.encode(), "text/csv")})
     assert r.status_code == 200 and 'id="check-violations"' in r.text
-    assert '<tr class="violation"><td>mixed_police_min</td>' in r.text
+    assert (
+        '<tr class="violation"><td>police in a mixed patrol <code>mixed_police_min</code></td>'
+        in r.text
+    )
