@@ -19,9 +19,9 @@ Coverage simulations (issue 19; no pysyncon needed): with no effect planted, how
 calls a level change significant at 5 % and how often its rate-ratio interval covers 1, for
 weekly Poisson counts, negative binomial counts (alpha 0.3) and counts whose log-rate follows an
 AR(1) process (rho 0.6); beside it the same share for the model-based GLM covariance alone (the
-behaviour before the autocorrelation step: Ljung-Box, AR variance inflation, HAC). Then the size of the power module's pre/post tests on
-overdispersed counts: the exact Poisson test (the old behaviour) against the negative binomial
-score test now used, and the power at -30 %.
+behaviour before the autocorrelation step: Ljung-Box, AR variance inflation, HAC). Then the
+size of the power module's pre/post tests on overdispersed counts: the exact Poisson test (the
+old behaviour) against the negative binomial score test now used, and the power at -30 %.
 """
 
 from __future__ import annotations
