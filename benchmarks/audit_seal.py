@@ -17,8 +17,8 @@ import argparse
 import json
 import statistics
 import tempfile
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -62,12 +62,9 @@ def run(rows: int, writers: int, writes: int) -> dict:
                                  entity_id=str(k))  # fmt: skip
                 lat.append((time.perf_counter() - a) * 1000)
 
-        threads = [threading.Thread(target=writer, args=(w,)) for w in range(writers)]
         a = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        with ThreadPoolExecutor(writers) as pool:  # all writers at once
+            list(pool.map(writer, range(writers)))
         burst_s = time.perf_counter() - a
         with session_scope(engine) as s:
             a = time.perf_counter()
