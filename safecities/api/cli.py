@@ -81,13 +81,16 @@ def _set_active(name: str, active: bool, json_out: bool, actor: str | None) -> N
     emit(out, json_out, f"user {out['name']} {verb}", typer.echo)
 
 
+NAME_ARG = typer.Argument(..., help="Login name.")
+ACCOUNT_JSON = typer.Option(False, "--json", help="Print the account as JSON.")
+AS_OPT = typer.Option(
+    None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
+)
+
+
 @users_app.command("deactivate")
 def users_deactivate(
-    name: str = typer.Argument(..., help="Login name."),
-    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
-    actor: str | None = typer.Option(
-        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
-    ),
+    name: str = NAME_ARG, json_out: bool = ACCOUNT_JSON, actor: str | None = AS_OPT
 ) -> None:
     """Deactivate an account and end its sessions (never the last active admin)."""
     _set_active(name, False, json_out, actor)
@@ -95,11 +98,7 @@ def users_deactivate(
 
 @users_app.command("reactivate")
 def users_reactivate(
-    name: str = typer.Argument(..., help="Login name."),
-    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
-    actor: str | None = typer.Option(
-        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
-    ),
+    name: str = NAME_ARG, json_out: bool = ACCOUNT_JSON, actor: str | None = AS_OPT
 ) -> None:
     """Reactivate a deactivated account (its old password works again)."""
     _set_active(name, True, json_out, actor)
