@@ -11,6 +11,7 @@ import inspect
 import json
 
 import pytest
+from api_fixtures import flat_routes
 from fastapi import params
 from fastapi.routing import APIRoute
 
@@ -18,19 +19,10 @@ from safecities.api import limits
 from safecities.domain import Role
 
 
-def _flat(routes):
-    """APIRoutes, also inside included routers (newer FastAPI wraps them)."""
-    for r in routes:
-        if isinstance(r, APIRoute):
-            yield r
-        elif hasattr(r, "original_router"):
-            yield from _flat(r.original_router.routes)
-
-
 def _upload_routes(app) -> list[APIRoute]:
     return [
         r
-        for r in _flat(app.routes)
+        for r in flat_routes(app.routes)
         if any(isinstance(p.field_info, params.File) for p in r.dependant.body_params)
     ]
 
