@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from safecities import exports
+from safecities.api import privacy
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.limits import Day, capped, read_upload, upload_name
@@ -77,14 +78,16 @@ def incidents_geojson(
 def summary(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
+    user: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
     city: City = Query("brussels"),
     since: Day | None = Query(None),
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
-    """Counts, injured and killed by month and municipality; since 1 January / since summer."""
+    """Counts, injured and killed by month and municipality; since 1 January / since summer.
+    Roles without incident access: only municipalities with >= k incidents (api.privacy)."""
     req = svc.SummaryRequest(city=city, since=since, municipality=municipality)
-    return svc.summary_cached(db, request.app.state.engine, req)
+    out = svc.summary_cached(db, request.app.state.engine, req)
+    return privacy.limit("summary", out, user, request.app.state.engine, city=city)
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportOut}, 503: {}})
