@@ -11,6 +11,13 @@ Target: zero errors and p99 < 200 ms for the map-layer requests with the demo da
 `--oversized MB` adds one client that keeps streaming MB-sized uploads (chunked, no
 Content-Length) to /api/incidents/import: each must be refused with 413 while the others are
 served (issue 18 item 9); its counts are under `oversized` and are not in the latency figures.
+
+Then (unless --no-pages) one client loads every web page (dashboard, incidents, hotspots, patrols,
+the first plan's calendar, cameras, budget planner, review, audit trail) `--page-rounds` times and
+reports per page the first load, p50 and p95 (target: every page's p95 under 1 s when warm). With
+--start it also imports a SYNTHETIC incident (a write: every cached figure becomes stale) and times
+each page right after it (`after_write_ms`), then imports another, waits 15 s and times each page
+again (`after_write_15s_ms`: a visitor who comes after the page warm-up has had time to run).
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ MAP_LAYERS = [
     "/api/incidents/geojson",
 ]
 OTHER = ["/api/incidents?limit=50", "/api/incidents/summary", "/api/auth/me"]
+PAGES = ["/", "/incidents", "/hotspots", "/patrols", "/cameras", "/cameras/plan", "/review",
+         "/audit"]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -53,9 +62,10 @@ def start_server(tmp: Path, workers: int) -> tuple[subprocess.Popen, str, str, s
     exe = Path(sys.executable).parent / "safecities"
     subprocess.run([str(exe), "demo", "--json"], env=env, check=True, stdout=subprocess.DEVNULL)
     password = "tulip granite orbit 42"  # >= 12 characters, not the name, not a common one
-    subprocess.run([str(exe), "users", "add", "bench", "--role", "analyst", "--password-stdin"],
-                   env=env, check=True, input=password + "\n", text=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    for name, role in (("bench", "analyst"), ("bench-admin", "admin")):  # admin: every page
+        subprocess.run([str(exe), "users", "add", name, "--role", role, "--password-stdin"],
+                       env=env, check=True, input=password + "\n", text=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
     port = _free_port()
     proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)],
                             env=env, stderr=subprocess.DEVNULL)  # fmt: skip
@@ -166,6 +176,70 @@ def run(url: str, user: str, password: str, clients: int, duration: float,
     }  # fmt: skip
 
 
+def run_pages(url: str, user: str, password: str, rounds: int, write: bool) -> dict:
+    """Each page's first load, then `rounds` loads (p50/p95); with `write`, the loads right after
+    an import and once the warm-up (safecities.web.warmup) has had time to catch up."""
+    with httpx.Client(base_url=url, timeout=60) as c:
+        r = c.post("/api/auth/login", json={"name": user, "password": password})
+        if r.status_code != 200:
+            raise SystemExit(f"sign-in failed: {r.status_code} {r.text[:200]}")
+        c.headers["Authorization"] = f"Bearer {r.json()['token']}"
+        plans = c.get("/api/patrols/plans")
+        paths = list(PAGES)
+        if plans.status_code == 200 and plans.json():
+            first = plans.json()[0]
+            paths.insert(4, f"/patrols/plans/{first['name'] if isinstance(first, dict) else first}")
+
+        failed: dict[str, int] = defaultdict(int)
+
+        def timed(path: str) -> tuple[float, bool]:
+            t0 = time.perf_counter()
+            ok = c.get(path).status_code == 200
+            failed[path] += not ok
+            return (time.perf_counter() - t0) * 1000, ok
+
+        if write:  # the sign-in above is a write too: let the served app's warm-up finish first
+            time.sleep(15)
+        out: dict[str, dict] = {}
+        for path in list(paths):
+            if c.get(path).status_code == 403:  # not an error: the role may not open this page
+                out[path] = {"refused": True}
+                paths.remove(path)
+                continue
+            first_ms, _ = timed(path)
+            runs = [timed(path) for _ in range(rounds)]
+            ms = np.array([v for v, _ in runs])
+            out[path] = {"first_ms": round(first_ms, 1),
+                         "p50_ms": round(float(np.percentile(ms, 50)), 1),
+                         "p95_ms": round(float(np.percentile(ms, 95)), 1)}  # fmt: skip
+        if write:
+
+            def import_one() -> None:  # one SYNTHETIC incident: a write, every figure is stale
+                row = f"id,occurred_at,lat,lon,kind,injured,killed,summary\nbench-{time.time_ns()},"
+                row += "2025-08-10T12:00:00+02:00,50.8405,4.3300,shooting,0,0,SYNTHETIC benchmark\n"
+                r = c.post("/api/incidents/import", files={"file": ("bench.csv", row, "text/csv")})
+                if r.status_code != 200:
+                    raise SystemExit(f"benchmark import failed: {r.status_code} {r.text[:300]}")
+
+            import_one()  # the visitor right behind the writer
+            for path in paths:
+                out[path]["after_write_ms"] = round(timed(path)[0], 1)
+            import_one()  # a visitor 15 s after the write (the warm-up has had time)
+            time.sleep(15)
+            for path in paths:
+                out[path]["after_write_15s_ms"] = round(timed(path)[0], 1)
+    worst = max(v.get("p95_ms", 0.0) for v in out.values())
+    errors = sum(failed.values())
+    return {
+        "rounds": rounds,
+        "errors": errors,
+        "errors_by_page": {k: v for k, v in failed.items() if v},
+        "by_page": out,
+        "worst_p95_ms": worst,
+        "target_met": bool(errors == 0 and worst < 1000),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default="http://127.0.0.1:8000")
@@ -183,6 +257,8 @@ def main() -> None:
         help="one more client streaming MB-sized uploads that must be refused (413)",
     )
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-pages", action="store_true", help="skip the web page timings")
+    ap.add_argument("--page-rounds", type=int, default=10, help="loads per page (p50/p95)")
     a = ap.parse_args()
     proc = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -192,6 +268,10 @@ def main() -> None:
             raise SystemExit("give --user and --password (an account allowed incidents.read)")
         try:
             out = run(a.url, a.user, a.password, a.clients, min(a.duration, 300), a.oversized)
+            if not a.no_pages:
+                user = "bench-admin" if a.start else a.user
+                out["pages"] = run_pages(a.url, user, a.password, max(1, min(a.page_rounds, 100)),
+                                         write=a.start)  # fmt: skip
         finally:
             if proc:
                 proc.terminate()
@@ -209,6 +289,22 @@ def main() -> None:
           f"{'MET' if out['target_met'] else 'MISSED'} (0 errors, p99 < 200 ms)")  # fmt: skip
     if "oversized" in out:
         print(f"oversized uploads: {out['oversized']}")
+    if "pages" in out:
+        pg = out["pages"]
+        extra = any("after_write_ms" in v for v in pg["by_page"].values())
+        print(f"\n{'page':<58}{'first':>8}{'p50':>8}{'p95':>8}"
+              + (f"{'write+0':>9}{'write+15s':>10}" if extra else ""))  # fmt: skip
+        for p, v in pg["by_page"].items():
+            if v.get("refused"):
+                print(f"{p:<58}{'(not allowed for this role)':>24}")
+                continue
+            line = f"{p:<58}{v['first_ms']:>8}{v['p50_ms']:>8}{v['p95_ms']:>8}"
+            if extra:
+                line += f"{v['after_write_ms']:>9}{v['after_write_15s_ms']:>10}"
+            print(line)
+        verdict = "MET" if pg["target_met"] else "MISSED"
+        print(f"pages (ms): worst p95 {pg['worst_p95_ms']}, errors {pg['errors_by_page']} -> "
+              f"target {verdict} (0 errors, every p95 < 1000 ms)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -32,8 +32,13 @@ CSP = (
 )
 
 
-def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
-    """Build the app on `engine` (default: the configured database, migrated to the newest)."""
+def create_app(
+    engine: Engine | None = None, *, migrate: bool = True, warmup: bool | None = None
+) -> FastAPI:
+    """Build the app on `engine` (default: the configured database, migrated to the newest).
+    `warmup` (default: only when the app builds its own engine, i.e. `safecities serve`) keeps
+    the heavy page sections precomputed after each write (safecities.web.warmup)."""
+    warmup = engine is None if warmup is None else warmup
     from safecities.api.routes import audit, auth, capabilities, incidents, reference, users
     from safecities.store.db import get_engine, session_factory, upgrade
 
@@ -114,7 +119,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     except ImportError:  # pragma: no cover - web layer absent
         mount_web = None
     if mount_web is not None:
-        mount_web(app)
+        mount_web(app, warmup=warmup)
 
     _errors(app)
 

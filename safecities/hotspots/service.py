@@ -194,12 +194,15 @@ def fitted_params(est: Any) -> dict[str, Any]:
         out["history_days"] = round(float(est.until_ - est.history_start_), 3)
     if hasattr(est, "chosen_name_"):  # auto: what it chose and why
         out["chosen"] = est.chosen_name_
+        out["choice_reason"] = est.choice_reason_
         out["chosen_fitted"] = fitted_params(est.chosen_)
         out["validation"] = {
             "days": round(float(est.validation_days_), 3),
             "n_windows": est.n_validation_windows_,
             "horizon_days": float(est.validation_horizon_days),
             "coverage_pct": float(est.coverage),
+            "default": est.default,
+            "min_z": float(est.min_z),
             "scores": est.scores_,
         }
     return out

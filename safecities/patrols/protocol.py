@@ -62,6 +62,18 @@ class Zone:
     soldiers_allowed: bool = True
     min_mixed_patrols: int = 0
     weight: float = 1.0
+    terrain: str | None = None  # railway_station, metro_station, district, other
+    soldiers_basis: str | None = None  # why soldiers are (or are not) admitted here
+
+    def soldiers_why(self) -> str:
+        """The reason shown with plans: the protocol's own words, else what its flag says."""
+        if self.soldiers_basis:
+            return self.soldiers_basis
+        return (
+            "soldiers admitted by the protocol"
+            if self.soldiers_allowed
+            else "police-only by the protocol"
+        )
 
 
 @dataclass(frozen=True)
@@ -405,6 +417,8 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
                 bool(z.get("soldiers_allowed", True)),
                 int(z.get("min_mixed_patrols", 0)),
                 float(z.get("weight", 1.0)),
+                z.get("terrain"),
+                z.get("soldiers_basis"),
             )
             for z in doc["zones"]
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -15,16 +14,12 @@ from safecities.api.deps import DbSession, require
 from safecities.api.limits import Day, capped, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.schemas import ImportOut, IncidentPage
-from safecities.domain import BRUSSELS_TZ, CITIES, IncidentKind
+from safecities.domain import CITIES, IncidentKind, local_midnight
 from safecities.register import service as svc
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 City = Literal[CITIES]  # type: ignore[valid-type]
 MAX_UPLOAD = 50 * 1024 * 1024
-
-
-def _local_midnight(d: date | None) -> datetime | None:
-    return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
 
 @router.get("", response_model=IncidentPage, responses=exports.openapi())
@@ -47,8 +42,8 @@ def list_incidents(
     export = fmt != "json"
     q = svc.IncidentQuery(
         city=city,
-        since=_local_midnight(since),
-        until=_local_midnight(until),
+        since=local_midnight(since),
+        until=local_midnight(until),
         municipality=municipality,
         kind=kind.value if kind else None,
         limit=None if export else limit,

@@ -254,10 +254,13 @@ def plans(_: Annotated[Principal, Depends(require(Action.PATROLS_READ))]) -> lis
 @router.post("/plans", status_code=201, responses={400: {}, 403: {}})
 def make_plan(
     request: Request,
-    _: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
     body: PlanIn = Body(..., examples=[{"from": "2026-04-06", "to": "2026-04-06"}]),
 ) -> dict[str, Any]:
-    """Make a plan under the active protocol (checked by the independent checker before saving)."""
+    """Make a plan under the active protocol (checked by the independent checker before saving);
+    the plan file written is audited (name, SHA-256, protocol, period) under the caller's name."""
+    from safecities.store import audit
+
     opts = service.SavedPlanOptions(
         first=body.from_,
         last=body.to,
@@ -267,7 +270,12 @@ def make_plan(
         risk=body.risk,
         continue_latest=body.continue_latest,
     )
-    return service.make_saved(request.app.state.engine, opts)
+    plan = service.make_saved(request.app.state.engine, opts)
+    keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check")
+    audit.append_file(request.app.state.engine, svc.plans_dir() / plan["name"], actor=user.name,
+                      action="patrol_plan.create", entity="patrol_plan",
+                      after={k: plan[k] for k in keep} | {"seed": body.seed})  # fmt: skip
+    return plan
 
 
 @router.post("/plans/check", responses={400: {}})

@@ -263,6 +263,10 @@ def did(
     n_controls: int | None = Form(None, ge=1, le=LIMITS.max_units),
     control_group: Literal["never", "notyet"] = Form("notyet"),
     anticipation: int = Form(0, ge=0, le=12, description="Periods of anticipation."),
+    covariates: str | None = Form(
+        None, max_length=2000, description="Staggered: comma list of covariates."
+    ),
+    est_method: Literal["dr", "reg"] = Form("dr", description="Staggered with covariates."),
     boot: int = Form(199, ge=9, le=LIMITS.max_boot, description="Bootstrap replications."),
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
@@ -272,7 +276,8 @@ def did(
         panel=_upload(file), unit_col=unit_col, time_col=time_col, outcome=outcome,
         treated=treated, intervention=intervention, adoption_col=adoption_col or None,
         controls=controls, n_controls=n_controls, control_group=control_group,
-        anticipation=anticipation, boot=boot, seed=seed,
+        anticipation=anticipation, covariates=covariates, est_method=est_method, boot=boot,
+        seed=seed,
     )  # fmt: skip
     return svc.did(req, limits=LIMITS).to_dict()
 

@@ -40,13 +40,13 @@ MSG = {
     "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another municipality",
     # By camera id: the same answer whether the camera is another municipality's or does not
     # exist, so an operator cannot probe for other municipalities' ids (issue 17, no leaks).
-    "not_own": "{user} ({role}, {muni}) may not {verb} camera {id!r}: not a camera of"
+    "not_own": "{user} ({role}, {muni}) may not {verb} this camera: not a camera of"
     " municipality {muni}",
     "outside": "position is not inside municipality {nis} ({name}): more than {tol:g} m outside"
     " its border",
     "bad_id": "camera id {id!r} is not allowed: ids are '<NIS>-<letters, digits, _ . ->'"
     " (at most 80 characters)",
-    "foreign_id": "camera id {id!r} lies in the namespace of municipality {other}: cameras of"
+    "foreign_id": "the camera id lies in the namespace of municipality {other}: cameras of"
     " municipality {muni} have ids starting with '{muni}-'",
     "no_write": "role {role} may not change the camera register",
     "no_history": "role {role} may not read camera history",

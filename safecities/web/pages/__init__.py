@@ -41,7 +41,9 @@ def _pending_page(slug: str, action: Action):
     return page
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, *, warmup: bool = False) -> None:
+    """Pages, static files and error pages on `app`; `warmup`: precompute the heavy sections at
+    start-up and after each write (the served application; see safecities.web.warmup)."""
     i18n.compile_catalogues()
     app.include_router(core.router)
     pending = APIRouter(include_in_schema=False)
@@ -117,3 +119,7 @@ def mount(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+    from safecities.web import warmup as _warmup
+
+    _warmup.install(app, enabled=warmup)

@@ -14,7 +14,7 @@ from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.patrols.governance import APPROVED
 from safecities.safeio import load_json
-from safecities.web import i18n, labels, server_text
+from safecities.web import i18n, labels, pagecache, server_text
 from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
 
@@ -36,6 +36,7 @@ def _patrols_page(
     from safecities.patrols.protocol import load_protocol, read_document
     from safecities.patrols.service import list_protocols
     from safecities.patrols.service import saved as psvc
+    from safecities.patrols.service.plans import soldier_zones
 
     proto = load_protocol(psvc.protocol_path())
     plans = psvc.list_plans()  # newest first, each with its own protocol's posts
@@ -63,6 +64,7 @@ def _patrols_page(
         protocols=protocols,
         plan_under=plan_under,
         bundled_city=proto.city,
+        soldier_zones=soldier_zones(proto),
         validation=validation,
         plans=plans,
         can_plan=user.can(Action.PATROLS_PLAN),
@@ -374,7 +376,9 @@ def plan_calendar_page(
     try:
         proto = load_protocol(psvc.plan_protocol_path(name))  # the plan's own protocol
         posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
-        cal = psvc.calendar(name, post or None)
+        files = [psvc.plan_file(name), psvc.plan_protocol_path(name)]  # 404 for unknown plans
+        key = ("calendar", name, post)
+        cal = pagecache.per_files(files, key, lambda: psvc.calendar(name, post or None))
     except NotFound:
         raise HTTPException(404) from None
     except SafecitiesError as exc:
