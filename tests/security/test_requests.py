@@ -139,3 +139,19 @@ def test_error_list_is_capped_with_a_count(client, tokens, auth):
     assert r.status_code == 422
     out = r.json()
     assert len(out["errors"]) == limits.MAX_LISTED_ERRORS and out["errors_total"] >= 500
+
+
+def test_the_full_error_list_is_a_downloadable_report(client, tokens, auth):
+    rows = "".join(f"t-{i},not-a-date-{i},50.85,4.35,shooting\n" for i in range(120))
+    rows += "=cmd,2025-01-01T00:00:00+01:00,50.85,4.35,@SUM(1)\n"
+    r = client.post(
+        "/api/incidents/import",
+        params={"report": "csv"},
+        files={"file": ("bad.csv", ("id,occurred_at,lat,lon,kind\n" + rows).encode(), "text/csv")},
+        headers=auth(tokens[Role.ANALYST]),
+    )
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/csv")
+    assert "errors.csv" in r.headers["content-disposition"]
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert len(lines) >= 1 + 121  # header + every problem, not the first 50
+    assert "'@SUM(1)" in r.content.decode("utf-8-sig")  # formula cells neutralised

@@ -90,12 +90,21 @@ def import_incidents(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(..., description="CSV, GeoJSON or Parquet with the standard columns"),
+    report: Literal["json", "csv"] = Query(
+        "json", description="csv: a refused file answers every problem as errors.csv"
+    ),
 ) -> Any:
-    """Import a file all-or-nothing; every bad row is reported with row, field and reason."""
+    """Import a file all-or-nothing; every bad row is reported with row, field and reason (the
+    first 50 and `errors_total`; `report=csv` downloads them all)."""
     name = upload_name(file.filename)
     data = read_upload(file)
     res = svc.import_upload(request.app.state.engine, name, data, actor=user.name)
     body = res.to_dict()
+    if report == "csv" and not res.ok:  # formula cells neutralised by exports (safeio.safe_cell)
+        cols = ["file", "row", "field", "reason", "value"]
+        disposition = {"Content-Disposition": 'attachment; filename="errors.csv"'}
+        return Response(exports.to_csv(body.get("errors") or [], cols), status_code=422,
+                        media_type="text/csv; charset=utf-8", headers=disposition)  # fmt: skip
     body.update(capped(body.get("errors") or []))  # the first 50 problems + errors_total
     out = ImportOut(**body)
     return JSONResponse(out.model_dump(), status_code=200 if res.ok else 422)
