@@ -6,7 +6,7 @@ import json
 
 import pytest
 import typer
-from fastapi.testclient import TestClient
+from api_fixtures import CsrfClient as TestClient  # page forms signed as a browser does
 from typer.testing import CliRunner
 
 from safecities.api.accounts import create_demo_accounts
