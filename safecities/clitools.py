@@ -76,3 +76,19 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         for item in items:
             yield item
             bar.advance()
+
+
+def cli_actor(given: str | None = None) -> str:
+    """Who a CLI write is attributed to in the audit log: `--as NAME`, else the operating-system
+    user running the command (never a shared placeholder such as "cli")."""
+    import getpass
+
+    name = (given or "").strip()
+    if name:
+        return name[:120]
+    try:
+        return getpass.getuser()[:120] or "unknown"
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        import os
+
+        return f"uid:{os.getuid()}"

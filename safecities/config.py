@@ -15,9 +15,33 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     #: SQLAlchemy URL; default is an SQLite file in var_dir.
     database_url: str | None = None
-    #: Secret for session tokens; must be set outside development.
+    #: The deployment's secret: it keys the audit log's HMAC seal (kept outside the database, so
+    #: whoever can write the database cannot re-seal a rewritten log). Must be set outside
+    #: development; changing it makes older entries fail `audit verify`.
     secret_key: str = "development-only-secret"
+    #: A file holding the secret instead (e.g. a container or systemd credential); wins if set.
+    secret_key_file: Path | None = None
     environment: str = "development"
+
+    def audit_key(self) -> bytes:
+        """The HMAC key of the audit log: `secret_key_file`'s content, else `secret_key`."""
+        from safecities.errors import SafecitiesError
+
+        if self.secret_key_file is not None:
+            try:
+                key = self.secret_key_file.read_bytes().strip()
+            except OSError as exc:
+                raise SafecitiesError(f"secret_key_file {self.secret_key_file}: {exc}") from None
+        else:
+            key = self.secret_key.encode()
+        if self.environment != "development" and key == b"development-only-secret":
+            raise SafecitiesError(
+                "SAFECITIES_SECRET_KEY (or SAFECITIES_SECRET_KEY_FILE) must be set outside "
+                "development: it seals the audit log"
+            )
+        if not key:
+            raise SafecitiesError("the secret key is empty")
+        return key
 
     def resolved_database_url(self) -> str:
         if self.database_url:

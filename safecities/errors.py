@@ -31,3 +31,7 @@ class CapabilityUnavailable(SafecitiesError):
     def __init__(self, capability: str) -> None:
         super().__init__(f"{capability} is not available yet in this installation")
         self.capability = capability
+
+
+class StoreBusy(SafecitiesError):
+    """Another writer held the store longer than this write may wait (API: 503 + Retry-After)."""

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 import safecities
 from safecities.api.deps import public
@@ -17,6 +18,7 @@ from safecities.errors import (
     NotFound,
     PermissionDenied,
     SafecitiesError,
+    StoreBusy,
 )
 
 #: Only our own scripts and styles (Leaflet sets inline styles on map elements).
@@ -68,6 +70,9 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
+        from safecities.store.db import API_WRITE_WAIT, write_wait
+
+        write_wait.set(API_WRITE_WAIT)  # a request waits briefly for the store, then 503
         response = await call_next(request)
         h = response.headers
         h.setdefault("X-Content-Type-Options", "nosniff")
@@ -140,4 +145,19 @@ def _errors(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, handler(404))
     app.add_exception_handler(CapabilityUnavailable, handler(503))
     app.add_exception_handler(InputError, handler(400))
+
+    async def busy(_request: Request, exc: Exception) -> JSONResponse:
+        """Another writer holds the store: 503 + Retry-After, never a 500 (M5)."""
+        from safecities.store.db import RETRY_AFTER_SECONDS, is_busy
+
+        if not is_busy(exc):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        return JSONResponse(
+            {"detail": str(exc) if isinstance(exc, StoreBusy) else "the store is busy; try again"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    app.add_exception_handler(StoreBusy, busy)
+    app.add_exception_handler(DBAPIError, busy)
     app.add_exception_handler(SafecitiesError, handler(400))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 
 import typer
 
-from safecities.clitools import echo_json
+from safecities.clitools import cli_actor, echo_json
 from safecities.domain import Role
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
@@ -35,6 +36,9 @@ def users_add(
         False, "--password-stdin", help="Read the password from the first line of stdin."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the new account as JSON."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who creates it, recorded in the audit log (default: OS user)."
+    ),
 ) -> None:
     """Create an account (password hashed with Argon2; asked twice unless --password-stdin)."""
     from safecities.api import accounts
@@ -50,7 +54,7 @@ def users_add(
     with session_scope(engine) as session:
         user = accounts.create_user(
             session,
-            actor="cli",
+            actor=cli_actor(actor),
             actor_role=None,
             name=name,
             role=role,
@@ -68,13 +72,23 @@ def users_add(
 @audit_app.command("verify")
 def audit_verify(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    head: list[str] = typer.Option(
+        [], "--head", help="A head hash recorded earlier (`audit head`); repeatable."
+    ),
+    checkpoints: Path | None = typer.Option(
+        None, "--checkpoints", help="File of heads written by `audit checkpoint --out`."
+    ),
 ) -> None:
-    """Recompute the hash chain; exit 1 naming the first edited or deleted entry."""
+    """Recompute the sealed hash chain and the incident and camera-history digests; every
+    recorded head must still be in the log. Exit 1 naming the first bad entry."""
     from safecities.store import audit
     from safecities.store.db import session_scope
 
+    heads: list = list(head)
+    if checkpoints is not None:
+        heads += audit.read_checkpoints(checkpoints)
     with session_scope(_engine()) as session:
-        report = audit.verify(session)
+        report = audit.verify(session, heads=heads)
     if json_out:
         echo_json({**report.to_dict(), "manifest": RunManifest("audit verify").to_dict()})
     elif report.ok:
@@ -85,6 +99,39 @@ def audit_verify(
                 f"audit log BROKEN at entry {report.first_bad_id}: {report.reason}", err=True
             )
         raise typer.Exit(1)
+
+
+@audit_app.command("head")
+def audit_head(
+    json_out: bool = typer.Option(False, "--json", help="Print {id, hash, at} as JSON."),
+) -> None:
+    """The newest entry's id, hash and time: record it elsewhere to detect a cut log later."""
+    from safecities.store import audit
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        h = audit.head(session)
+    if json_out:
+        echo_json(h)
+    else:
+        typer.echo(f"#{h['id']} {h['hash']} {h['at'] or ''}".rstrip())
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Path = typer.Option(..., "--out", help="File to append the head to (keep it elsewhere)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the head written as JSON."),
+) -> None:
+    """Append the head to FILE as one JSON line; `audit verify --checkpoints FILE` checks them."""
+    from safecities.store import audit
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        h = audit.write_checkpoint(session, out)
+    if json_out:
+        echo_json(h)
+    else:
+        typer.echo(f"appended #{h['id']} {h['hash']} to {out}")
 
 
 @audit_app.command("log")

@@ -70,6 +70,14 @@ class ChainOut(BaseModel):
     reason: str | None = None
 
 
+class AuditHeadOut(BaseModel):
+    """The newest audit entry (id 0 and the genesis hash when the log is empty)."""
+
+    id: int
+    hash: str
+    at: datetime | None = None
+
+
 class IncidentOut(BaseModel):
     id: int
     source: str

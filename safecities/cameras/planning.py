@@ -451,10 +451,17 @@ def _municipal_report(inputs: PlanInputs, muni, eff, chosen, budget) -> list[dic
     return out
 
 
-#: Columns of a chosen-sites table (`cameras plan --out`, the API and page downloads).
+#: Columns of the chosen sites (`cameras plan --out`, and the web and API downloads).
 CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "cost_yearly", "tco",
                   "marginal_weight", "covered_points", "station", "zone", "municipality",
                   "municipality_name"]  # fmt: skip
+
+
+def chosen_export(report: dict[str, Any], fmt: str):
+    """The chosen sites as a CSV/XLSX/GeoJSON download (safecities.exports rules)."""
+    from safecities import exports
+
+    return exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS)
 
 
 def write_chosen_csv(report: dict[str, Any], path: str | Path) -> None:

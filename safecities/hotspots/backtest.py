@@ -162,7 +162,7 @@ def _run_block(
     est: Any,
     events: EventArray,
     origins: np.ndarray,
-    horizon: float,
+    ends: np.ndarray,
     coverages: tuple[float, ...],
     seed: int,
     every: bool,
@@ -181,12 +181,12 @@ def _run_block(
         for i, s in enumerate(origins):
             train = events.before(s)  # strictly before the origin: nothing later is passed on
             if fitted is None or every:
-                fitted = clone(est).fit(train)
+                fitted = clone(est).fit(train, until=float(s))
                 n_fits += 1
             else:
-                fitted.update(train)
-            risk = fitted.predict(float(s), horizon)
-            test = events.between(s, s + horizon)
+                fitted.update(train, until=float(s))
+            risk = fitted.predict(float(s), float(ends[i] - s))
+            test = events.between(s, ends[i])
             actual = grid.counts(test.x, test.y)
             counts[i] = int(actual.sum())
             scores[i] = score_window(risk, actual, coverages, seed + i)
@@ -206,28 +206,35 @@ def backtest(
     seed: int = 0,
     block_days: float = 30.0,
     on_task: Any = None,
+    origins: Sequence[float] | None = None,
+    ends: Sequence[float] | None = None,
 ) -> BacktestResult:
     """Rolling-origin backtest of each estimator over origins start, start + step, ... < end.
 
     Work is split into (method, block of origins) tasks fanned out with joblib (`n_jobs`), or
     on a Dask cluster when `scheduler` is an address ('tcp://host:8786') or a
     `distributed.Client`. The refit schedule depends only on the origins, so results are the
-    same whatever the fan-out."""
+    same whatever the fan-out. `origins` and `ends` (days) replace the regular steps, e.g.
+    local midnights, whose windows last 23 or 25 hours across a DST change."""
     from joblib import Parallel, delayed, parallel_backend
 
     step = horizon if step is None else step
-    origins = np.arange(start, end - 1e-9, step)
+    if origins is None:
+        origins = np.arange(start, end - 1e-9, step)
+        ends = origins + horizon
+    origins = np.asarray(origins, float)
+    ends = origins + horizon if ends is None else np.asarray(ends, float)
     coverages = tuple(float(c) for c in coverages)
     tasks: dict[tuple[str, int], tuple[Any, np.ndarray, bool]] = {}
     for name, est in estimators.items():
         refit = float(getattr(est, "refit_days", 0.0) or 0.0)
         per = max(int(round((refit if refit > 0 else block_days) / step)), 1)
         for b in range(0, len(origins), per):
-            tasks[(name, b)] = (est, origins[b : b + per], refit <= 0)
+            tasks[(name, b)] = (est, b, b + per, refit <= 0)
 
     calls = [
-        delayed(_run_block)(est, events, blk, horizon, coverages, seed + b, every)
-        for (_, b), (est, blk, every) in tasks.items()
+        delayed(_run_block)(est, events, origins[b:e], ends[b:e], coverages, seed + b, every)
+        for est, b, e, every in tasks.values()
     ]
     t_wall = time.perf_counter()
     if scheduler is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -31,13 +32,30 @@ H = {
     "json": "Print one JSON object on stdout (stable keys, with a run manifest).",
     "horizon": "Forecast window length, e.g. 1d, 12h, 1w.",
     "seed": "Random seed (tie-breaking, Monte Carlo).",
+    "tz": "Time zone that defines days and reads times without an offset (e.g. "
+    "Europe/Brussels); default: the city's with --city or the register, else the data's "
+    "(its mapping's, or the zone matching its UTC offsets), else Europe/Brussels.",
 }
 
+# options every command shares (declared once)
+Events = Annotated[Path | None, typer.Option("--events", help=H["events"])]
+FromDb = Annotated[bool, typer.Option("--from-db", help=H["from_db"])]
+Mapping = Annotated[Path | None, typer.Option("--mapping", help=H["mapping"])]
+Tz = Annotated[str | None, typer.Option("--tz", help=H["tz"])]
+GridKind = Annotated[str, typer.Option("--grid", help=H["grid"])]
+Units = Annotated[Path | None, typer.Option("--units", help=H["units"])]
+Boundary = Annotated[Path | None, typer.Option("--boundary", help=H["boundary"])]
+City = Annotated[str | None, typer.Option("--city", help=H["city"])]
+Seed = Annotated[int, typer.Option("--seed", help=H["seed"])]
+Json = Annotated[bool, typer.Option("--json", help=H["json"])]
 
-def _source(events: Path | None, mapping: Path | None, from_db: bool, city: str | None):
+
+def _source(
+    events: Path | None, mapping: Path | None, from_db: bool, city: str | None, tz: str | None
+) -> svc.Source:
     if not from_db and events is None:
         raise InputError("give --events FILE or --from-db")
-    return svc.Source(events=events, mapping=mapping, from_db=from_db, city=city or "brussels")
+    return svc.Source(events, mapping, from_db, city=city or "brussels", tz=tz)
 
 
 def _emit(res: svc.Result, as_json: bool) -> bool:
@@ -51,10 +69,15 @@ def _emit(res: svc.Result, as_json: bool) -> bool:
 
 @app.command()
 def forecast(
-    events: Path = typer.Option(None, "--events", help=H["events"]),
-    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
-    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
-    method: str = typer.Option("sepp", "--method", help="naive, kde, prospective, sepp, learned."),
+    events: Events = None,
+    from_db: FromDb = False,
+    mapping: Mapping = None,
+    tz: Tz = None,
+    method: str = typer.Option(
+        "sepp",
+        "--method",
+        help="naive, kde, prospective, sepp, learned, auto (chosen by validation).",
+    ),
     cell_size: float = typer.Option(150.0, "--cell-size", help=H["cell"]),
     at: str = typer.Option(
         None, "--at", help="Forecast origin (date/time, events' time zone); default: now."
@@ -62,18 +85,18 @@ def forecast(
     horizon: str = typer.Option("1d", "--horizon", help=H["horizon"]),
     out: Path = typer.Option(None, "--out", help="Write the risk surface as GeoJSON cells."),
     top: float = typer.Option(100.0, "--top", help="Only write cells in the top PCT % of area."),
-    grid: str = typer.Option("square", "--grid", help=H["grid"]),
+    grid: GridKind = "square",
     h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
-    units: Path = typer.Option(None, "--units", help=H["units"]),
-    boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
-    city: str = typer.Option(None, "--city", help=H["city"]),
-    seed: int = typer.Option(0, "--seed", help=H["seed"]),
-    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+    units: Units = None,
+    boundary: Boundary = None,
+    city: City = None,
+    seed: Seed = 0,
+    as_json: Json = False,
 ) -> None:
     """Fit a method on the events before --at and map the expected events in [at, at+horizon)."""
     res = svc.forecast(
         svc.ForecastRequest(
-            source=_source(events, mapping, from_db, city),
+            source=_source(events, mapping, from_db, city, tz),
             area=svc.Area(grid, cell_size, h3_resolution, units, boundary, city),
             method=method,
             at=at,
@@ -99,9 +122,10 @@ def forecast(
 
 @app.command()
 def backtest(
-    events: Path = typer.Option(None, "--events", help=H["events"]),
-    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
-    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    events: Events = None,
+    from_db: FromDb = False,
+    mapping: Mapping = None,
+    tz: Tz = None,
     start: str = typer.Option(..., "--start", help="First origin (date, events' time zone)."),
     end: str = typer.Option(..., "--end", help="End of the origins (exclusive)."),
     horizon: str = typer.Option("1d", "--horizon", help=H["horizon"]),
@@ -110,17 +134,17 @@ def backtest(
         "naive,kde,prospective,sepp,learned", "--methods", help="Comma-separated methods."
     ),
     coverage: str = typer.Option("1,5,10,20", "--coverage", help="Area coverages in %."),
-    grid: str = typer.Option("square", "--grid", help=H["grid"]),
+    grid: GridKind = "square",
     h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
-    units: Path = typer.Option(None, "--units", help=H["units"]),
-    boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
-    city: str = typer.Option(None, "--city", help=H["city"]),
+    units: Units = None,
+    boundary: Boundary = None,
+    city: City = None,
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel workers (joblib)."),
     scheduler: str = typer.Option(
         None, "--scheduler", help="Dask scheduler address (tcp://host:8786) to fan out on."
     ),
-    seed: int = typer.Option(0, "--seed", help=H["seed"]),
-    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+    seed: Seed = 0,
+    as_json: Json = False,
 ) -> None:
     """Rolling-origin backtest: hit rate, PAI and PEI per method and coverage, with 95 % CIs."""
     try:
@@ -129,7 +153,7 @@ def backtest(
         raise InputError(f"--coverage {coverage!r}: expected numbers like 1,5,10,20") from exc
     res = svc.backtest(
         svc.BacktestRequest(
-            source=_source(events, mapping, from_db, city),
+            source=_source(events, mapping, from_db, city, tz),
             area=svc.Area(grid, cell_size, h3_resolution, units, boundary, city),
             start=start,
             end=end,
@@ -159,9 +183,10 @@ def _f(v: float | None, width: int, nd: int) -> str:
 
 @app.command()
 def detect(
-    events: Path = typer.Option(None, "--events", help=H["events"]),
-    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
-    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    events: Events = None,
+    from_db: FromDb = False,
+    mapping: Mapping = None,
+    tz: Tz = None,
     start: str = typer.Option(None, "--start", help="Only events from this date (local)."),
     end: str = typer.Option(None, "--end", help="Only events before this date (local)."),
     cell_size: float = typer.Option(150.0, "--cell-size", help=H["cell"]),
@@ -172,19 +197,19 @@ def detect(
     permutations: int = typer.Option(
         0, "--permutations", help="Gi* permutations (0: normal approximation)."
     ),
-    grid: str = typer.Option("square", "--grid", help=H["grid"]),
+    grid: GridKind = "square",
     h3_resolution: int = typer.Option(9, "--h3-resolution", help=H["h3"]),
-    units: Path = typer.Option(None, "--units", help=H["units"]),
-    boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
-    city: str = typer.Option(None, "--city", help=H["city"]),
+    units: Units = None,
+    boundary: Boundary = None,
+    city: City = None,
     out: Path = typer.Option(None, "--out", help="Write cells (counts, density, Gi*) as GeoJSON."),
-    seed: int = typer.Option(0, "--seed", help=H["seed"]),
-    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+    seed: Seed = 0,
+    as_json: Json = False,
 ) -> None:
     """Counts, kernel density and Getis-Ord Gi* hot/cold spots (FDR-controlled) per cell."""
     res = svc.detect(
         svc.DetectRequest(
-            source=_source(events, mapping, from_db, city),
+            source=_source(events, mapping, from_db, city, tz),
             area=svc.Area(grid, cell_size, h3_resolution, units, boundary, city),
             start=start,
             end=end,
@@ -209,27 +234,28 @@ def detect(
 
 @app.command()
 def emerging(
-    events: Path = typer.Option(None, "--events", help=H["events"]),
-    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
-    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    events: Events = None,
+    from_db: FromDb = False,
+    mapping: Mapping = None,
+    tz: Tz = None,
     start: str = typer.Option(None, "--start", help="Start of the cube (local date)."),
     end: str = typer.Option(None, "--end", help="End of the cube (exclusive, local date)."),
     slice_: str = typer.Option("30d", "--slice", help="Time-slice length, e.g. 7d, 30d."),
     cell_size: float = typer.Option(300.0, "--cell-size", help=H["cell"]),
     alpha: float = typer.Option(0.05, "--alpha", help="FDR for Gi* and level of the trend test."),
-    grid: str = typer.Option("square", "--grid", help=H["grid"]),
+    grid: GridKind = "square",
     h3_resolution: int = typer.Option(8, "--h3-resolution", help=H["h3"]),
-    units: Path = typer.Option(None, "--units", help=H["units"]),
-    boundary: Path = typer.Option(None, "--boundary", help=H["boundary"]),
-    city: str = typer.Option(None, "--city", help=H["city"]),
+    units: Units = None,
+    boundary: Boundary = None,
+    city: City = None,
     out: Path = typer.Option(None, "--out", help="Write classified cells as GeoJSON."),
-    seed: int = typer.Option(0, "--seed", help=H["seed"]),
-    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+    seed: Seed = 0,
+    as_json: Json = False,
 ) -> None:
     """Emerging hotspot analysis: Gi* per time slice + Mann-Kendall trend, ArcGIS classes."""
     res = svc.emerging(
         svc.EmergingRequest(
-            source=_source(events, mapping, from_db, city),
+            source=_source(events, mapping, from_db, city, tz),
             area=svc.Area(grid, cell_size, h3_resolution, units, boundary, city),
             start=start,
             end=end,
@@ -250,9 +276,10 @@ def emerging(
 
 @app.command("near-repeat")
 def near_repeat(
-    events: Path = typer.Option(None, "--events", help=H["events"]),
-    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
-    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    events: Events = None,
+    from_db: FromDb = False,
+    mapping: Mapping = None,
+    tz: Tz = None,
     start: str = typer.Option(None, "--start", help="Only events from this date (local)."),
     end: str = typer.Option(None, "--end", help="Only events before this date (local)."),
     space_band: float = typer.Option(100.0, "--space-band", help="Spatial band width, metres."),
@@ -261,13 +288,13 @@ def near_repeat(
     time_bands: int = typer.Option(5, "--time-bands", help="Number of temporal bands."),
     permutations: int = typer.Option(99, "--permutations", help="Monte Carlo shuffles."),
     out: Path = typer.Option(None, "--out", help="Write the table as CSV."),
-    seed: int = typer.Option(0, "--seed", help=H["seed"]),
-    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+    seed: Seed = 0,
+    as_json: Json = False,
 ) -> None:
     """Knox near-repeat test: observed/expected pairs per space-time band with p-values."""
     res = svc.near_repeat(
         svc.NearRepeatRequest(
-            source=_source(events, mapping, from_db, None),
+            source=_source(events, mapping, from_db, None, tz),
             start=start,
             end=end,
             space_band=space_band,
@@ -299,9 +326,10 @@ def _ratio(r: float | None, p: float | None) -> str:
 
 @app.command()
 def profile(
-    events: Path = typer.Option(None, "--events", help=H["events"]),
-    from_db: bool = typer.Option(False, "--from-db", help=H["from_db"]),
-    mapping: Path = typer.Option(None, "--mapping", help=H["mapping"]),
+    events: Events = None,
+    from_db: FromDb = False,
+    mapping: Mapping = None,
+    tz: Tz = None,
     zones: Path = typer.Option(
         None, "--zones", help="Zones file (GeoJSON with 'id'); default: the city's named zones."
     ),
@@ -309,12 +337,12 @@ def profile(
     until: str = typer.Option(None, "--until", help="Use events before this date (local)."),
     window_days: float = typer.Option(365.0, "--window-days", help="Trailing window, days."),
     out: Path = typer.Option(None, "--out", help="Write zone_id,weekday,hour,risk CSV."),
-    as_json: bool = typer.Option(False, "--json", help=H["json"]),
+    as_json: Json = False,
 ) -> None:
     """Hourly and weekday risk per zone (expected events per hour of the week), for patrols."""
     res = svc.profile(
         svc.ProfileRequest(
-            source=_source(events, mapping, from_db, city),
+            source=_source(events, mapping, from_db, city, tz),
             zones=zones,
             city=city,
             until=until,

@@ -7,6 +7,7 @@ until then (and as a fallback) a small local reader handles the standard columns
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,33 +27,107 @@ STANDARD_COLUMNS = ("occurred_at", "lat", "lon", "incident_id")
 # reading
 
 
-def read_events(path: str | Path, mapping: str | Path | None = None) -> pd.DataFrame:
+def read_events(
+    path: str | Path, mapping: str | Path | None = None, tz: str | None = None
+) -> pd.DataFrame:
     """Events as DataFrame[occurred_at (tz-aware), lat, lon, incident_id], sorted by time.
 
-    `attrs["collapsed"]` counts victim rows the reader already merged into incidents and
-    `attrs["timezone"]` is the local time zone of the data (mapping's, else Europe/Brussels)."""
+    `attrs["collapsed"]` counts victim rows the reader already merged into incidents;
+    `attrs["timezone"]` is the local time zone of the data: `tz` when given, else the
+    mapping's, else the zone whose UTC offsets match the file's (times that carry offsets keep
+    them), else Europe/Brussels; `attrs["offsets"]` says whether the file's times carry
+    offsets. Times without an offset in a file without a mapping are read in that zone."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: events file not found")
+    if tz is not None:
+        check_timezone(tz)
     try:  # the foundation reader (incident register)
         from safecities.register.events import read_events as foundation_read
     except ImportError:  # pragma: no cover - only before the foundation existed
         foundation_read = None
-    tz = "Europe/Brussels"
+    mapping_tz = "Europe/Brussels"
     if foundation_read is not None and not _is_local_mapping(mapping):
         df = foundation_read(path, mapping=mapping)
         if mapping is not None:
             from safecities.register.mapping import load_mapping
 
-            tz = load_mapping(mapping).timezone
+            mapping_tz = load_mapping(mapping).timezone
     else:
         df = _local_read(path, mapping)
         if mapping is not None:
-            tz = _read_mapping(mapping).get("timezone", tz)
+            mapping_tz = _read_mapping(mapping).get("timezone", mapping_tz)
     collapsed = int(df.attrs.get("collapsed", 0))
     out = _normalise(df, str(path))
-    out.attrs.update(collapsed=collapsed, timezone=tz)
+    sample = _peek_times(path) if mapping is None else None
+    offsets = bool(sample) and all(_OFFSET.search(t) for t in sample)
+    if mapping is None:
+        if tz is None and offsets:
+            tz = zone_of_offsets(sample) or tz
+        if not offsets and tz is not None and tz != "Europe/Brussels":
+            # the reader took wall times without an offset as Brussels time: read them in `tz`
+            wall = out["occurred_at"].dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
+            out["occurred_at"] = wall.dt.tz_localize(
+                tz, ambiguous=np.zeros(len(out), bool), nonexistent="shift_forward"
+            ).dt.tz_convert("UTC")
+            out = out.sort_values("occurred_at", kind="stable").reset_index(drop=True)
+    elif tz is None:
+        tz = mapping_tz
+    out.attrs.update(collapsed=collapsed, timezone=tz or "Europe/Brussels", offsets=offsets)
     return out
+
+
+_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+#: Zones tried first when guessing the zone of a file's UTC offsets (then every IANA zone).
+_LIKELY_ZONES = ("Europe/Brussels", "Europe/London", "America/New_York", "America/Chicago",
+                 "America/Denver", "America/Los_Angeles", "UTC")  # fmt: skip
+
+
+def check_timezone(tz: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"--tz {tz!r}: not a time zone (e.g. Europe/Brussels)") from None
+    return str(tz)
+
+
+def _peek_times(path: Path, n: int = 500) -> list[str] | None:
+    """The first `n` occurred_at texts of a CSV in the standard layout (None otherwise)."""
+    if path.suffix.lower() not in (".csv", ".txt"):
+        return None
+    try:
+        col = pd.read_csv(path, nrows=n, usecols=["occurred_at"], dtype=str)["occurred_at"]
+    except (ValueError, OSError, pd.errors.ParserError):
+        return None
+    return [t.strip() for t in col.dropna()]
+
+
+def zone_of_offsets(texts: list[str]) -> str | None:
+    """The first IANA zone (likely ones first) whose UTC offset matches every sampled time's
+    own offset at that instant, so days can be cut in the data's own zone across DST."""
+    from zoneinfo import available_timezones
+
+    stamps = []
+    for text in texts:  # one by one: a series of mixed offsets is refused by pandas
+        try:
+            t = pd.Timestamp(text)
+        except (ValueError, TypeError):
+            continue
+        if t is not pd.NaT and t.tzinfo is not None:
+            stamps.append(t)
+    if not stamps:
+        return None
+    utc = pd.DatetimeIndex([t.tz_convert("UTC") for t in stamps])
+    want = np.array([t.utcoffset().total_seconds() for t in stamps])
+    rest = sorted(available_timezones() - set(_LIKELY_ZONES))
+    for zone in (*_LIKELY_ZONES, *rest):
+        local = utc.tz_convert(zone)
+        got = (local.tz_localize(None) - utc.tz_localize(None)).total_seconds().to_numpy()
+        if np.array_equal(got, want):
+            return zone
+    return None
 
 
 def events_from_db(engine: Any = None, city: str = "brussels") -> pd.DataFrame:

@@ -8,6 +8,11 @@ live in the constructor untouched (so `get_params`, `set_params` and `clone` wor
 ends in `_`. `update(events)` gives a fitted model newer history without re-estimating its
 parameters; the backtest calls `fit` every `refit_days` days and `update` in between (0 = fit at
 every origin). Nothing here sees events that were not passed in.
+
+Rates divide by the history actually there: `fit(events, until=origin)` records the origin, and
+the start of the data is estimated from the first event (n events spread over [a, until) put
+the first one near a + (until - a) / (n + 1), so a = t1 - (until - t1) / n), so a trailing
+window of 365 days on two months of data divides by two months, not a year.
 """
 
 from __future__ import annotations
@@ -34,19 +39,30 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"{type(self).__name__}: a grid is required")
         return to_event_array(events, self.grid.crs)
 
-    def fit(self, events: Any, y: None = None) -> Forecaster:
-        ev = self._events(events)
-        self.history_ = ev
-        self.n_events_ = len(ev)
-        self._fit(ev)
+    def fit(self, events: Any, y: None = None, until: Any = None) -> Forecaster:
+        """Learn from `events` (all before `until`, the origin; default: the last event)."""
+        self._set_history(self._events(events), until)
+        self._fit(self.history_)
         return self
 
-    def update(self, events: Any) -> Forecaster:
+    def update(self, events: Any, until: Any = None) -> Forecaster:
         """New history, same parameters (cheap step between refits)."""
         check_is_fitted(self, "history_")
-        self.history_ = self._events(events)
-        self.n_events_ = len(self.history_)
+        self._set_history(self._events(events), until)
         return self
+
+    def _set_history(self, ev: EventArray, until: Any) -> None:
+        self.history_ = ev
+        self.n_events_ = len(ev)
+        last = float(ev.t[-1]) + 1e-9 if len(ev) else 0.0
+        self.until_ = max(to_days(until), last) if until is not None else last
+        self.history_start_ = history_start(ev, self.until_)
+
+    def _span(self, start: float, window: float | None) -> float:
+        """Days of history a rate at `start` rests on: the trailing window, or less when the
+        data begin later (never below one day, so a first event cannot mean a huge rate)."""
+        have = start - self.history_start_
+        return max(min(float(window), have) if window else have, 1.0)
 
     def predict(self, start: Any, horizon: Any = 1.0) -> np.ndarray:
         check_is_fitted(self, "history_")
@@ -59,10 +75,18 @@ class Forecaster(BaseEstimator):
         raise NotImplementedError
 
 
+def history_start(ev: EventArray, until: float) -> float:
+    """Estimated start of the data (days): the first event minus the mean gap, see above."""
+    if len(ev) == 0:
+        return float(until)
+    t1 = float(ev.t[0])
+    return t1 - max(float(until) - t1, 0.0) / len(ev)
+
+
 # ------------------------------------------------------------------------------------------
 class NaiveForecaster(Forecaster):
     """Counts per cell over a trailing window (default 365 days): the 'historical hotspots'
-    map analysts use. Expected count = count * horizon / window."""
+    map analysts use. Expected count = count * horizon / (window, or the history when shorter)."""
 
     def __init__(self, grid: Any = None, window_days: float = 365.0) -> None:
         self.grid = grid
@@ -70,7 +94,7 @@ class NaiveForecaster(Forecaster):
 
     def _predict(self, start: float, horizon: float) -> np.ndarray:
         ev = self.history_.between(start - self.window_days, start)
-        return self.grid.counts(ev.x, ev.y) * horizon / self.window_days
+        return self.grid.counts(ev.x, ev.y) * horizon / self._span(start, self.window_days)
 
 
 # ------------------------------------------------------------------------------------------
@@ -100,10 +124,9 @@ class KDEForecaster(Forecaster):
         if self.bandwidth is not None:
             self.bandwidth_ = float(self.bandwidth)
             return
-        t_end = ev.t[-1] if len(ev) else 0.0
         self.bandwidth_ = cv_bandwidth(
             self.grid,
-            ev.between(t_end - self.window_days, math.inf),
+            ev.between(self.until_ - self.window_days, math.inf),
             self.min_bandwidth,
             self.max_bandwidth,
         )
@@ -111,7 +134,8 @@ class KDEForecaster(Forecaster):
     def _predict(self, start: float, horizon: float) -> np.ndarray:
         ev = self.history_.between(start - self.window_days, start)
         h = self.bandwidth_
-        return self.grid.gaussian_mass(ev.x, ev.y, None, h, 4 * h) * horizon / self.window_days
+        dens = self.grid.gaussian_mass(ev.x, ev.y, None, h, 4 * h)
+        return dens * horizon / self._span(start, self.window_days)
 
 
 def cv_bandwidth(grid: Any, ev: EventArray, lo: float = 25.0, hi: float = 3000.0) -> float:
@@ -132,6 +156,32 @@ def cv_bandwidth(grid: Any, ev: EventArray, lo: float = 25.0, hi: float = 3000.0
         own = _self_mass(grid, h)
         loo = np.maximum(dens[cells] - own, 0.0) / (n - 1) / grid.cell_area
         score = float(np.sum(np.log(0.99 * loo + 0.01 / area)))
+        if score > best:
+            best, best_h = score, float(h)
+    return best_h
+
+
+def holdout_bandwidth(
+    grid: Any, ev: EventArray, t_start: float, t_end: float, n_candidates: int = 10
+) -> float:
+    """Bandwidth (metres) whose kernel density of the earlier three quarters of the span best
+    predicts where the last quarter's events happened (log-likelihood per cell, 1 % uniform
+    floor). A forward hold-out, unlike leave-one-out, is not fooled by events sharing an
+    address point, and it asks what a forecast needs: where the next events fall. Falls back
+    to `cv_bandwidth` with fewer than 10 events on either side."""
+    split = t_end - 0.25 * (t_end - t_start)
+    train, test = ev.between(-math.inf, split), ev.between(split, math.inf)
+    cells = grid.locate(test.x, test.y)
+    cells = cells[cells >= 0]
+    inside = grid.locate(train.x, train.y) >= 0
+    if inside.sum() < 10 or len(cells) < 10:
+        return cv_bandwidth(grid, ev, max(25.0, grid.cell_size / 2))
+    area = grid.n_cells * grid.cell_area
+    best, best_h = -math.inf, float(grid.cell_size)
+    for h in np.geomspace(max(25.0, grid.cell_size / 2), 1600.0, n_candidates):
+        dens = grid.gaussian_mass(train.x[inside], train.y[inside], None, h, 4 * h)
+        p = dens[cells] / max(dens.sum(), 1e-12) / grid.cell_area
+        score = float(np.sum(np.log(0.99 * p + 0.01 / area)))
         if score > best:
             best, best_h = score, float(h)
     return best_h
@@ -170,7 +220,7 @@ class ProspectiveForecaster(Forecaster):
             ev.x, ev.y, w, lambda d: 1.0 / (1.0 + d / cs), self.space_bandwidth_m
         )
         total = score.sum()
-        rate = len(ev) / self.time_bandwidth_days
+        rate = len(ev) / self._span(start, self.time_bandwidth_days)
         return score / total * rate * horizon if total > 0 else score
 
 
@@ -205,9 +255,10 @@ class SEPPForecaster(Forecaster):
     and simultaneous events are fitted as background and never divide by zero.
     The background is the declustered (background-weighted) kernel density with bandwidth
     `background_bandwidth_m`, re-estimated at each EM step (Mohler 2011's stochastic
-    declustering, with a fixed bandwidth; None = likelihood cross-validation on the events).
-    The 150 m default was chosen on NYPD data of March-July 2018 (PAI@5% 7.4 against 6.3 at
-    300 m and 6.1 with cross-validation), before the benchmark year, which was not used.
+    declustering, with a fixed bandwidth). The bandwidth is chosen by validation at each fit
+    (`background_bandwidth_m=None`, see `holdout_bandwidth`): leave-one-out cross-validation
+    picked bandwidths far too narrow on real files, where many events share an address point;
+    a number fixes it in metres.
     Real files geocode many events to the same address point, which would shrink sigma to
     nothing: `min_sigma` (10 m) bounds it below."""
 
@@ -217,7 +268,7 @@ class SEPPForecaster(Forecaster):
         window_days: float | None = 730.0,
         time_cutoff_days: float = 60.0,
         space_cutoff_m: float = 500.0,
-        background_bandwidth_m: float | None = 150.0,
+        background_bandwidth_m: float | None = None,
         max_iter: int = 200,
         tol: float = 1e-6,
         refit_days: float = 30.0,
@@ -243,25 +294,26 @@ class SEPPForecaster(Forecaster):
     def _fit(self, ev: EventArray) -> None:
         g = self.grid
         tc, dc = float(self.time_cutoff_days), float(self.space_cutoff_m)
-        if len(ev):
-            t1 = float(ev.t[-1])
-            t0 = float(ev.t[0]) if self.window_days is None else t1 - float(self.window_days)
-            ev = ev.between(t0, math.inf)
+        # the fit window is the real span: from the start of the data (or the window's
+        # start, when later) to the origin, not the window's nominal length
+        t_end = self.until_
+        t_start = self.history_start_
+        if self.window_days is not None:
+            t_start = max(t_start, t_end - float(self.window_days))
+        ev = ev.between(t_start, math.inf)
+        span = max(t_end - t_start, 1.0)
+        self.fit_span_days_ = span
         cells = g.locate(ev.x, ev.y)
         keep = cells >= 0
         t, x, y, cells = ev.t[keep], ev.x[keep], ev.y[keep], cells[keep]
         n = len(t)
         self.n_fit_events_ = n
         if n < 5:
-            span = max(float(self.window_days or 365.0), 1.0)
             self.theta_, self.omega_, self.sigma_ = 0.0, float(self.init_omega), 1.0
             self.background_ = g.counts(x, y) / span
+            self.background_bandwidth_ = float("nan")
             self.n_iter_, self.loglik_, self.n_pairs_, self.converged_ = 0, float("nan"), 0, True
             return
-        t_start, t_end = float(t[0]), float(t[-1]) + 1e-9
-        if self.window_days is not None:
-            t_start = min(t_start, t_end - float(self.window_days))
-        span = t_end - t_start
         # candidate pairs: a sphere of radius dc*sqrt(2) in (x, y, t*dc/tc) contains the cylinder
         pts = np.column_stack([x, y, t * (dc / tc)])
         pr = cKDTree(pts).query_pairs(r=dc * math.sqrt(2.0), output_type="ndarray")
@@ -277,8 +329,8 @@ class SEPPForecaster(Forecaster):
         left = np.minimum(t_end - t, tc)  # time each event had to trigger inside the window
 
         theta, omega, s2 = float(self.init_theta), float(self.init_omega), self.init_sigma**2
-        if self.background_bandwidth_m is None:  # the likelihood-CV bandwidth of the events
-            bw = cv_bandwidth(g, EventArray(t, x, y, ev.crs), max(25.0, g.cell_size / 2))
+        if self.background_bandwidth_m is None:  # chosen on later events held out
+            bw = holdout_bandwidth(g, EventArray(t, x, y, ev.crs), t_start, t_end)
         else:
             bw = float(self.background_bandwidth_m)
         self.background_bandwidth_ = bw
@@ -319,7 +371,6 @@ class SEPPForecaster(Forecaster):
         self.theta_, self.omega_, self.sigma_ = theta, omega, math.sqrt(s2)
         self.background_ = mu
         self.loglik_, self.n_iter_, self.converged_ = loglik, it, converged
-        self.fit_span_days_ = span
 
     @property
     def mean_delay_days_(self) -> float:
@@ -405,9 +456,10 @@ class LearnedForecaster(Forecaster):
         smooth = []
         for lag in self.lags_days:
             e = ev.between(s - lag, s)
-            cols.append((g.counts(e.x, e.y) / lag)[:, None])
+            span = self._span(s, lag)  # a lag longer than the data divides by the data
+            cols.append((g.counts(e.x, e.y) / span)[:, None])
             if lag >= 30:  # neighbourhood rates where there are enough events to smooth
-                sm = g.gaussian_mass(e.x, e.y, None, 2 * g.cell_size, 6 * g.cell_size) / lag
+                sm = g.gaussian_mass(e.x, e.y, None, 2 * g.cell_size, 6 * g.cell_size) / span
                 smooth.append(sm[:, None])
         return np.hstack(cols + smooth)
 
@@ -415,10 +467,13 @@ class LearnedForecaster(Forecaster):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         self.static_ = self._static_features()
-        s0 = float(ev.t[-1]) + 1e-9 if len(ev) else 0.0
+        s0 = self.until_
         w = float(self.train_window_days)
         xs, ys = [], []
-        for k in range(1, int(self.n_train_windows) + 1):
+        # target windows inside the data only (at least one): a window before the data's start
+        # would teach the model that quiet is normal
+        n_win = min(int(self.n_train_windows), int((s0 - self.history_start_) // w))
+        for k in range(1, max(n_win, 1) + 1):
             s = s0 - w * k  # target window [s, s + w) ends at or before s0
             tgt = ev.between(s, s + w)
             xs.append(self._features(ev.before(s), s))
@@ -471,17 +526,115 @@ class LearnedForecaster(Forecaster):
             return self.model_.predict(X[first])[inverse.ravel()] * horizon
 
 
+# ------------------------------------------------------------------------------------------
+def auto_candidates(grid: Any) -> dict[str, Forecaster]:
+    """What `auto` chooses among: each method with a few settings (window, bandwidth, time
+    decay, triggering or not). The learned model is left out: it costs minutes per refit."""
+    two_cells = 2.0 * float(grid.cell_size)
+    return {
+        "naive(365d)": NaiveForecaster(grid, window_days=365.0),
+        "kde(90d)": KDEForecaster(grid, window_days=90.0),
+        "kde(365d)": KDEForecaster(grid, window_days=365.0),
+        "kde(730d)": KDEForecaster(grid, window_days=730.0),
+        f"kde(365d,{two_cells:g}m)": KDEForecaster(grid, window_days=365.0, bandwidth=two_cells),
+        "prospective(60d)": ProspectiveForecaster(grid, time_bandwidth_days=60.0),
+        "prospective(120d)": ProspectiveForecaster(grid, time_bandwidth_days=120.0),
+        "sepp": SEPPForecaster(grid),
+    }
+
+
+class AutoForecaster(Forecaster):
+    """At each fit, chooses among `auto_candidates` by rolling-origin validation on the
+    history before the origin only: every candidate is fitted on the events before
+    `validation_days` ago and scored on the following windows of `validation_horizon_days`
+    (updated between windows, as the backtest does), by the pooled hit rate of its top
+    `coverage` % of cells (all validation events together: steadier than a mean of per-window
+    PAIs when windows hold few events). The winner (ties: the earlier, simpler candidate) is
+    refitted on the whole history. `scores_` keeps every candidate's validation figures."""
+
+    def __init__(
+        self,
+        grid: Any = None,
+        validation_days: float = 56.0,
+        validation_horizon_days: float = 7.0,
+        coverage: float = 5.0,
+        refit_days: float = 30.0,
+        seed: int = 0,
+    ) -> None:
+        self.grid = grid
+        self.validation_days = validation_days
+        self.validation_horizon_days = validation_horizon_days
+        self.coverage = coverage
+        self.refit_days = refit_days
+        self.seed = seed
+
+    def _fit(self, ev: EventArray) -> None:
+        from sklearn.base import clone
+
+        from safecities.hotspots.backtest import rank_cells
+
+        g, until = self.grid, self.until_
+        # short histories: validate on the later half at most
+        vdays = min(float(self.validation_days), 0.5 * (until - self.history_start_))
+        vh = min(float(self.validation_horizon_days), max(vdays, 1e-9))
+        v0 = until - vdays
+        origins = np.arange(v0, until - 1e-9, vh) if vdays >= 1.0 else np.array([])
+        n_top = max(int(math.ceil(g.n_cells * float(self.coverage) / 100.0)), 1)
+        cands = auto_candidates(g)
+        scores: dict[str, dict[str, Any]] = {}
+        for name, est in cands.items():
+            caught = total = 0.0
+            fitted = None
+            for i, s in enumerate(origins):
+                train = ev.before(s)
+                if len(train) == 0:
+                    continue
+                if fitted is None:
+                    fitted = clone(est).fit(train, until=s)
+                else:
+                    fitted.update(train, until=s)
+                end = min(s + vh, until)
+                test = ev.between(s, end)
+                actual = g.counts(test.x, test.y)
+                top = rank_cells(fitted.predict(s, end - s), self.seed + i)[:n_top]
+                caught += float(actual[top].sum())
+                total += float(actual.sum())
+            hit = caught / total if total > 0 else math.nan
+            scores[name] = {
+                "hit_rate": hit,
+                "pai": hit / (n_top / g.n_cells) if total > 0 else math.nan,
+                "n_events": int(total),
+            }
+        ok = [n for n in cands if np.isfinite(scores[n]["hit_rate"])]
+        # nothing to validate on (too short a history): the plain kernel density
+        self.chosen_name_ = max(ok, key=lambda n: scores[n]["hit_rate"]) if ok else "kde(365d)"
+        self.scores_ = scores
+        self.n_validation_windows_ = len(origins)
+        self.validation_days_ = vdays
+        self.chosen_ = clone(cands[self.chosen_name_]).fit(ev, until=until)
+
+    def update(self, events: Any, until: Any = None) -> Forecaster:
+        super().update(events, until)
+        self.chosen_.update(events, until)
+        return self
+
+    def _predict(self, start: float, horizon: float) -> np.ndarray:
+        return self.chosen_._predict(start, horizon)
+
+
 METHODS: dict[str, type[Forecaster]] = {
     "naive": NaiveForecaster,
     "kde": KDEForecaster,
     "prospective": ProspectiveForecaster,
     "sepp": SEPPForecaster,
     "learned": LearnedForecaster,
+    "auto": AutoForecaster,
 }
 
 
 def make_forecaster(name: str, grid: Any, **params: Any) -> Forecaster:
-    """A forecaster by method name (`naive`, `kde`, `prospective`, `sepp`, `learned`)."""
+    """A forecaster by method name (`naive`, `kde`, `prospective`, `sepp`, `learned`,
+    `auto`)."""
     try:
         cls = METHODS[name]
     except KeyError:

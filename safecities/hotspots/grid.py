@@ -1,5 +1,11 @@
 """Spatial units for hotspot work: square cells in metres (clipped to a boundary) or H3 cells.
 
+Square cells are anchored to the projection's origin (every corner is a multiple of the cell
+size) and named by size and lower-left corner, `150mE648000N664050` (like the INSPIRE grid
+names; easting then northing, metres of the grid's `crs`: EPSG:3812 in Belgium, elsewhere the
+UTM zone of the data, stated in `describe()`), so the same place has the same id in every run,
+data set and stored plan. H3 ids are global already; polygon units keep their own ids.
+
 Both grids offer the same small interface, so every method is written once:
 `n_cells`, `cell_ids`, `cell_area`, `locate(x, y)`, `centroids()`, `counts(x, y, w)`,
 `gaussian_mass(x, y, w, sigma, cutoff)`, `kernel_sum(x, y, w, kernel, cutoff)`,
@@ -124,17 +130,32 @@ class Grid:
 
     @cached_property
     def cell_ids(self) -> list[str]:
+        """Global ids `{size}mE{x}N{y}`: the cell's lower-left corner in metres of `crs`."""
         rows, cols = np.divmod(self.flat, self.nx)
-        return [f"r{r}c{c}" for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]
+        xs = np.rint(self.x0 + cols * self.cell_size).astype(np.int64).tolist()
+        ys = np.rint(self.y0 + rows * self.cell_size).astype(np.int64).tolist()
+        size = f"{self.cell_size:g}m"
+        return [f"{size}E{x}N{y}" for x, y in zip(xs, ys, strict=True)]
+
+    #: How the study area was built (set by `hotspots.service.build_grid`; shown in `describe`).
+    study_area: dict[str, Any] | None = None
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "cell_size_m": self.cell_size,
-            "n_cells": self.n_cells,
-            "area_km2": round(self.n_cells * self.cell_area / 1e6, 3),
-            "crs": self.crs,
-        }
+        return self._with_study_area(
+            {
+                "kind": self.kind,
+                "cell_size_m": self.cell_size,
+                "n_cells": self.n_cells,
+                "area_km2": round(self.n_cells * self.cell_area / 1e6, 3),
+                "crs": self.crs,
+                "id_scheme": f"{self.cell_size:g}m" + "E{x}N{y}: lower-left corner in metres",
+            }
+        )
+
+    def _with_study_area(self, d: dict[str, Any]) -> dict[str, Any]:
+        if self.study_area is not None:
+            d["study_area"] = {"km2": d["area_km2"], "n_cells": d["n_cells"], **self.study_area}
+        return d
 
     def centroids(self) -> tuple[np.ndarray, np.ndarray]:
         rows, cols = np.divmod(self.flat, self.nx)
@@ -315,15 +336,23 @@ class H3Grid:
     def cell_ids(self) -> list[str]:
         return self._cells
 
+    #: How the study area was built (set by `hotspots.service.build_grid`; shown in `describe`).
+    study_area: dict[str, Any] | None = None
+
     def describe(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "h3_resolution": self.resolution,
-            "cell_size_m": round(self.cell_size, 1),
-            "n_cells": self.n_cells,
-            "area_km2": round(self.n_cells * self.cell_area / 1e6, 3),
-            "crs": self.crs,
-        }
+        return self._with_study_area(
+            {
+                "kind": self.kind,
+                "h3_resolution": self.resolution,
+                "cell_size_m": round(self.cell_size, 1),
+                "n_cells": self.n_cells,
+                "area_km2": round(self.n_cells * self.cell_area / 1e6, 3),
+                "crs": self.crs,
+                "id_scheme": "H3 index (global)",
+            }
+        )
+
+    _with_study_area = Grid._with_study_area
 
     def centroids(self) -> tuple[np.ndarray, np.ndarray]:
         return self._cx, self._cy
@@ -419,14 +448,20 @@ class PolygonUnits(H3Grid):
         ids = g[id_column] if id_column in g.columns else range(1, len(g) + 1)
         return cls(list(ids), list(g.geometry), crs)
 
+    #: How the study area was built (set by `hotspots.service.build_grid`; shown in `describe`).
+    study_area: dict[str, Any] | None = None
+
     def describe(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "n_cells": self.n_cells,
-            "cell_size_m": round(self.cell_size, 1),
-            "area_km2": round(float(self._areas.sum()) / 1e6, 3),
-            "crs": self.crs,
-        }
+        return self._with_study_area(
+            {
+                "kind": self.kind,
+                "n_cells": self.n_cells,
+                "cell_size_m": round(self.cell_size, 1),
+                "area_km2": round(float(self._areas.sum()) / 1e6, 3),
+                "crs": self.crs,
+                "id_scheme": "the units' own ids",
+            }
+        )
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         pts = shapely.points(np.asarray(x, float), np.asarray(y, float))

@@ -20,6 +20,7 @@ from safecities.errors import InputError
 from safecities.geo import metric_crs_for, to_wgs84
 from safecities.hotspots.events import (
     EventArray,
+    check_timezone,
     collapse_incidents,
     events_from_db,
     parse_horizon,
@@ -31,7 +32,10 @@ from safecities.hotspots.grid import Grid, H3Grid, PolygonUnits
 
 
 def load_events(
-    events: str | Path | None, mapping: str | Path | None = None, from_db: bool = False
+    events: str | Path | None,
+    mapping: str | Path | None = None,
+    from_db: bool = False,
+    tz: str | None = None,
 ) -> tuple[pd.DataFrame, int, dict[str, Path]]:
     """(events one per incident, rows collapsed, input files for the manifest)."""
     inputs: dict[str, Path] = {}
@@ -40,7 +44,7 @@ def load_events(
     elif events is None:
         raise InputError("give --events FILE or --from-db")
     else:
-        df = read_events(events, mapping)
+        df = read_events(events, mapping, tz)
         inputs["events"] = Path(events)
     if mapping is not None and Path(mapping).is_file():
         inputs["mapping"] = Path(mapping)
@@ -62,7 +66,27 @@ def local_timestamp(text: Any, tz: str, what: str) -> pd.Timestamp:
         ) from exc
     if ts is pd.NaT:
         raise InputError(f"{what} {text!r}: not a date/time")
-    return ts.tz_localize(tz) if ts.tzinfo is None else ts
+    if ts.tzinfo is None:  # a wall time of the spring gap moves forward, the autumn one is first
+        return ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
+    return ts.tz_convert(tz)
+
+
+def calendar_origins(s0: pd.Timestamp, s1: pd.Timestamp, h: float) -> list[pd.Timestamp]:
+    """Origins s0, s0 + h, ... before s1, stepping in calendar days when `h` is whole (every
+    origin at the same local wall time across DST changes), else in absolute time."""
+    out, k = [], 0
+    while (o := add_days(s0, h * k)) < s1:
+        out.append(o)
+        k += 1
+    return out
+
+
+def add_days(ts: pd.Timestamp, days: float) -> pd.Timestamp:
+    """`ts` plus `days` calendar days when whole (the same wall time, 23 or 25 h across a DST
+    change), else plus that many hours of absolute time."""
+    if float(days).is_integer():
+        return ts + pd.DateOffset(days=int(days))
+    return ts + pd.Timedelta(days=float(days))
 
 
 def load_boundary(boundary: str | Path | None = None, city: str | None = None) -> Any:
@@ -94,26 +118,52 @@ def build_grid(
     boundary_wgs84: Any = None,
     buffer_m: float = 500.0,
     units: Any = None,
+    before: pd.Timestamp | None = None,
+    boundary_name: str | None = None,
 ) -> Grid | H3Grid | PolygonUnits:
-    """The study grid. Without a boundary the study area is every cell whose centre lies
-    within `buffer_m` of a recorded event (stated in every output's `grid`). `grid="units"`
-    uses the given polygons (`units`, a GeoDataFrame with an `id`) as the spatial units."""
+    """The study grid, from the past only: the projection and, without a boundary, the study
+    area (every cell whose centre lies within `buffer_m` of an event) come from the events
+    before `before` (all of `df` when None), so later events never move a cell, its id or the
+    PAI denominator. `grid="units"` uses the given polygons (`units`, a GeoDataFrame with an
+    `id`). How the area was built is stated in `describe()["study_area"]`."""
     if cell_size <= 0:
         raise InputError(f"--cell-size {cell_size}: must be positive")
-    lon, lat = df["lon"].to_numpy(), df["lat"].to_numpy()
-    crs = metric_crs_for(float(np.median(lon)), float(np.median(lat)))
+    past = df if before is None else df[df["occurred_at"] < before]
+    lon, lat = past["lon"].to_numpy(), past["lat"].to_numpy()
+    if len(past):
+        crs = metric_crs_for(float(np.median(lon)), float(np.median(lat)))
+    elif boundary_wgs84 is not None:
+        c = boundary_wgs84.centroid
+        crs = metric_crs_for(float(c.x), float(c.y))
+    else:
+        when = "" if before is None else f" before {before.isoformat()}"
+        raise InputError(f"no events{when} to lay a study area over (give --boundary or --city)")
     try:
         if grid == "units":
             if units is None:
                 raise InputError("--grid units needs --units FILE (polygons with an 'id')")
-            return PolygonUnits.from_geodataframe(units, crs)
-        if grid == "h3":
-            return H3Grid.from_wgs84(lon, lat, h3_resolution, crs, boundary_wgs84, buffer_m)
-        if grid != "square":
+            g: Any = PolygonUnits.from_geodataframe(units, crs)
+            how = {"built_from": "units", "units": "the given polygons"}
+        elif grid == "h3":
+            g = H3Grid.from_wgs84(lon, lat, h3_resolution, crs, boundary_wgs84, buffer_m)
+        elif grid != "square":
             raise InputError(f"--grid {grid!r}: choose square, h3 or units")
-        return Grid.from_wgs84(lon, lat, cell_size, crs, boundary_wgs84, buffer_m)
+        else:
+            g = Grid.from_wgs84(lon, lat, cell_size, crs, boundary_wgs84, buffer_m)
     except ValueError as exc:
         raise InputError(f"grid: {exc}") from exc
+    if grid != "units":
+        if boundary_wgs84 is not None:
+            how = {"built_from": "boundary", "boundary": boundary_name or "given polygon"}
+        else:
+            how = {
+                "built_from": "events",
+                "buffer_m": buffer_m,
+                "n_events": len(past),
+                "events_before": None if before is None else before.isoformat(),
+            }
+    g.study_area = how
+    return g
 
 
 def fitted_params(est: Any) -> dict[str, Any]:
@@ -129,12 +179,28 @@ def fitted_params(est: Any) -> dict[str, Any]:
         "converged_",
         "n_events_",
         "n_fit_events_",
+        "background_bandwidth_",
+        "fit_span_days_",
     ):
         if hasattr(est, k):
             v = getattr(est, k)
             out[k.rstrip("_")] = v.item() if hasattr(v, "item") else v
     if "omega" in out and out["omega"]:
-        out["mean_delay_days"] = 1.0 / out["omega"]
+        # mean of the exponential delay truncated at the kernel's cut-off, as fitted
+        om, tc = out["omega"], float(getattr(est, "time_cutoff_days", np.inf))
+        out["mean_delay_days"] = 1.0 / om - (tc / np.expm1(om * tc) if np.isfinite(tc) else 0.0)
+    if hasattr(est, "history_start_"):
+        out["history_days"] = round(float(est.until_ - est.history_start_), 3)
+    if hasattr(est, "chosen_name_"):  # auto: what it chose and why
+        out["chosen"] = est.chosen_name_
+        out["chosen_fitted"] = fitted_params(est.chosen_)
+        out["validation"] = {
+            "days": round(float(est.validation_days_), 3),
+            "n_windows": est.n_validation_windows_,
+            "horizon_days": float(est.validation_horizon_days),
+            "coverage_pct": float(est.coverage),
+            "scores": est.scores_,
+        }
     return out
 
 
@@ -189,7 +255,7 @@ def station_covariates(city: str | None) -> pd.DataFrame | None:
 # requests and results
 
 #: Forecasting methods by name (the `--method`/`method` choices).
-METHODS = ("naive", "kde", "prospective", "sepp", "learned")
+METHODS = ("naive", "kde", "prospective", "sepp", "learned", "auto")
 #: Bounds that keep one API/web call to a few seconds on the register's data (the CLI has none).
 API_MAX_BACKTEST_METHODS = 3
 API_MAX_BACKTEST_ORIGINS = 60
@@ -207,6 +273,7 @@ class Source:
     from_db: bool = False
     engine: Any = None
     city: str = "brussels"
+    tz: str | None = None  # days are cut in it; default: the city's, else the data's
 
 
 @dataclass(frozen=True)
@@ -325,17 +392,31 @@ class Result:
 # shared steps
 
 
-def _load(source: Source) -> tuple[pd.DataFrame, int, dict[str, Path]]:
-    """(events, rows collapsed, input files); the register's rows are hashed in `_manifest`."""
+#: Time zone of each city the register knows (all Belgian).
+CITY_TZ = "Europe/Brussels"
+
+
+def _load(source: Source, clip_city: str | None = None) -> tuple[pd.DataFrame, int, dict]:
+    """(events, rows collapsed, input files); the register's rows are hashed in `_manifest`.
+    `attrs["timezone"]` is the zone days are cut in: `source.tz`, else the city's (the
+    register's, or `clip_city`), else the data's (its mapping's or its offsets'), else
+    Europe/Brussels."""
+    if source.tz is not None:
+        check_timezone(source.tz)
     if source.from_db:
         df, n = collapse_incidents(events_from_db(source.engine, city=source.city))
         if len(df) == 0:
             raise InputError(f"no incidents recorded for {source.city}: import some first")
+        df.attrs["timezone"] = source.tz or CITY_TZ
         return df, n, {}
-    return load_events(source.events, source.mapping)
+    tz = source.tz or (CITY_TZ if clip_city and source.mapping is None else None)
+    return load_events(source.events, source.mapping, tz=tz)
 
 
-def _grid(df: pd.DataFrame, area: Area, inputs: dict[str, Path]) -> Grid | H3Grid | PolygonUnits:
+def _grid(
+    df: pd.DataFrame, area: Area, inputs: dict[str, Path], before: pd.Timestamp | None
+) -> Grid | H3Grid | PolygonUnits:
+    """The study grid from the events before `before` (or the boundary/city/units)."""
     from safecities.hotspots.profile import load_zones
 
     polys = None
@@ -345,7 +426,13 @@ def _grid(df: pd.DataFrame, area: Area, inputs: dict[str, Path]) -> Grid | H3Gri
         polys = load_zones(area.units)
         inputs["units"] = Path(area.units)
     boundary = load_boundary(area.boundary, area.city)
-    return build_grid(df, area.cell_size, area.grid, area.h3_resolution, boundary, units=polys)
+    if area.boundary is not None:
+        inputs["boundary"] = Path(area.boundary)
+    name = str(area.boundary) if area.boundary is not None else (area.city and f"city {area.city}")
+    return build_grid(
+        df, area.cell_size, area.grid, area.h3_resolution, boundary, units=polys, before=before,
+        boundary_name=name,
+    )  # fmt: skip
 
 
 def _day(value: Any, tz: str, what: str) -> pd.Timestamp | None:
@@ -362,8 +449,8 @@ def _window(df: pd.DataFrame, start: Any, end: Any, tz: str):
     """[start, end) as local timestamps and days; defaults: the first event's local day, the
     day after the last event's."""
     ts = df["occurred_at"]
-    s0 = _day(start, tz, "--start") or ts.min().tz_convert(tz).floor("D")
-    s1 = _day(end, tz, "--end") or ts.max().tz_convert(tz).floor("D") + pd.Timedelta(days=1)
+    s0 = _day(start, tz, "--start") or ts.min().tz_convert(tz).normalize()
+    s1 = _day(end, tz, "--end") or ts.max().tz_convert(tz).normalize() + pd.DateOffset(days=1)
     if s1 <= s0:
         raise InputError("--end must be after --start")
     return s0, s1, to_days(s0), to_days(s1)
@@ -450,22 +537,23 @@ def forecast(req: ForecastRequest) -> Result:
     if req.method not in METHODS:
         raise InputError(f"--method {req.method!r}: choose one of {', '.join(METHODS)}")
     h = parse_horizon(req.horizon)
-    df, n_collapsed, inputs = _load(req.source)
-    g = _grid(df, req.area, inputs)
+    df, n_collapsed, inputs = _load(req.source, req.area.city)
     tz = events_tz(df)
     if req.at:
         origin = local_timestamp(req.at, tz, "--at")
     elif req.default_at == "after_last":
-        origin = (df["occurred_at"].max().tz_convert(tz) + pd.Timedelta(days=1)).normalize()
+        origin = df["occurred_at"].max().tz_convert(tz).normalize() + pd.DateOffset(days=1)
     else:
         origin = pd.Timestamp.now(tz=tz)
-    ev = event_array(df, g).before(to_days(origin))
-    if len(ev) == 0:
+    if not (df["occurred_at"] < origin).any():
         raise InputError(f"no events before --at {origin.isoformat()}")
+    end = add_days(origin, h)
+    g = _grid(df, req.area, inputs, before=origin)  # the past only: area, ids, projection
+    ev = event_array(df, g).before(to_days(origin))
     stations = station_covariates(req.area.city) if req.method == "learned" else None
     t0 = time.perf_counter()
-    est = make_forecaster(req.method, g, stations=stations).fit(ev)
-    risk = est.predict(origin, h)
+    est = make_forecaster(req.method, g, stations=stations).fit(ev, until=to_days(origin))
+    risk = est.predict(origin, to_days(end) - to_days(origin))
     secs = time.perf_counter() - t0
     frame = risk_frame(g, risk, req.seed)
     written = write_geojson(g, frame, req.out, req.top) if req.out else 0
@@ -473,6 +561,8 @@ def forecast(req: ForecastRequest) -> Result:
     data: dict[str, Any] = {
         "method": req.method,
         "at": origin.isoformat(),
+        "end": end.isoformat(),
+        "timezone": tz,
         "horizon_days": h,
         "grid": g.describe(),
         "n_events_used": len(ev),
@@ -516,30 +606,35 @@ def backtest(req: BacktestRequest) -> Result:
         raise InputError(f"--coverage {req.coverage}: each value must be in (0, 100]")
     if req.max_coverages is not None and len(covs) > req.max_coverages:
         raise InputError(f"--coverage: 1 to {req.max_coverages} values, each in (0, 100]")
-    df, n_collapsed, inputs = _load(req.source)
+    df, n_collapsed, inputs = _load(req.source, req.area.city)
     tz = events_tz(df)
     s0, s1 = _day(req.start, tz, "--start"), _day(req.end, tz, "--end")
     if s0 is None or s1 is None:
         raise InputError("--start and --end are required")
     if s1 <= s0:
         raise InputError("--end must be after --start")
-    n_origins = int(np.ceil((to_days(s1) - to_days(s0)) / h - 1e-9))
+    origins = calendar_origins(s0, s1, h)
+    n_origins = len(origins)
     if req.max_origins is not None and n_origins > req.max_origins:
         raise InputError(
             f"{n_origins} origins: at most {req.max_origins} per run "
             "(shorten the period or lengthen the horizon)"
         )
-    g = _grid(df, req.area, inputs)
+    # one study area for every origin, from the events before the first one: past-only at
+    # each origin, and the PAI of every window is relative to the same area
+    g = _grid(df, req.area, inputs, before=s0)
     ev = event_array(df, g)
     stations = station_covariates(req.area.city) if "learned" in names else None
     ests = {m: make_forecaster(m, g, stations=stations) for m in names}
     res = run_backtest(
         ests, ev, to_days(s0), to_days(s1), h, coverages=covs, n_jobs=req.n_jobs,
         scheduler=req.scheduler, seed=req.seed,
+        origins=[to_days(o) for o in origins], ends=[to_days(add_days(o, h)) for o in origins],
     )  # fmt: skip
     data = {
         "start": s0.isoformat(),
         "end": s1.isoformat(),
+        "timezone": tz,
         "horizon_days": h,
         "grid": g.describe(),
         "n_events": len(ev),
@@ -572,9 +667,9 @@ def detect(req: DetectRequest) -> Result:
     """Counts, kernel density and Getis-Ord Gi* hot/cold spots (FDR-controlled) per cell."""
     from safecities.hotspots.detect import detect as run_detect
 
-    df, n_collapsed, inputs = _load(req.source)
-    g = _grid(df, req.area, inputs)
+    df, n_collapsed, inputs = _load(req.source, req.area.city)
     s0, s1, t0, t1 = _window(df, req.start, req.end, events_tz(df))
+    g = _grid(df, req.area, inputs, before=s1)
     ev = event_array(df, g).between(t0, t1)
     frame, info = run_detect(ev, g, req.bandwidth, req.alpha, req.permutations, req.seed)
     if req.out:
@@ -616,14 +711,14 @@ def emerging(req: EmergingRequest) -> Result:
     from safecities.hotspots.emerging import emerging_hotspots
 
     sl = parse_horizon(req.slice_)
-    df, n_collapsed, inputs = _load(req.source)
+    df, n_collapsed, inputs = _load(req.source, req.area.city)
     s0, s1, t0, t1 = _window(df, req.start, req.end, events_tz(df))
     if req.max_slices is not None and (t1 - t0) / sl > req.max_slices:
         raise InputError(
             f"{(t1 - t0) / sl:.0f} time slices: at most {req.max_slices} "
             "(shorten the period or lengthen the slice)"
         )
-    g = _grid(df, req.area, inputs)
+    g = _grid(df, req.area, inputs, before=s1)
     ev = event_array(df, g)
     frame, info = emerging_hotspots(ev, g, t0, t1, sl, req.alpha, 0, req.seed)
     if req.out:
@@ -672,7 +767,7 @@ def near_repeat(req: NearRepeatRequest) -> Result:
         raise InputError("bands must be positive and permutations >= 0")
     df, n_collapsed, inputs = _load(req.source)
     s0, s1, t0, t1 = _window(df, req.start, req.end, events_tz(df))
-    ev = to_event_array(df).between(t0, t1)
+    ev = to_event_array(df[df["occurred_at"] < s1]).between(t0, t1)
     res = knox(
         ev, req.space_band, req.space_bands, req.time_band, req.time_bands, req.permutations,
         req.seed,

@@ -61,6 +61,7 @@ MSG = {
     "rest": "unit {unit} rests {hours:g} h before the shift starting {at}, minimum {min:g} h",
     "weekly_hours": "unit {unit} works {hours:g} h in the week of {week}, maximum {max:g} h",
     "format": "row {row}: {reason}",
+    "continuity": "{after} plans up to {last}, so {plan} must start on {expected}; it starts on {first}",
 }
 
 
@@ -188,7 +189,11 @@ def _parse_times(values: pd.Series, tz: ZoneInfo) -> tuple[pd.Series, pd.Series]
     return out, why
 
 
-def read_plan(path: str | Path, rules: _Rules) -> tuple[pd.DataFrame, list[Violation]]:
+def read_plan(
+    path: str | Path, rules: _Rules, *, label: str | None = None
+) -> tuple[pd.DataFrame, list[Violation]]:
+    """The plan's valid rows and a `format` violation per bad row (`label`, if given, names the
+    file in those messages: the predecessor of `plan check --after`)."""
     p = Path(path)
     try:
         df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -220,9 +225,12 @@ def read_plan(path: str | Path, rules: _Rules) -> tuple[pd.DataFrame, list[Viola
     for i in np.flatnonzero(problems.to_numpy() != ""):
         r = df.iloc[i]
         reason = problems.iloc[i].rstrip("; ")
+        msg = MSG["format"].format(row=r["row"], reason=reason)
         bad.append(
             Violation(
-                "format", MSG["format"].format(row=r["row"], reason=reason), rows=[int(r["row"])]
+                "format",
+                f"{label} {msg}" if label else msg,
+                rows=[] if label else [int(r["row"])],
             )
         )
     good = df[problems == ""].copy()
@@ -285,23 +293,95 @@ def _units(cell: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the check
+def _wall(d: date, hours: float, tz: ZoneInfo) -> pd.Timestamp:
+    """`hours` after 00:00 local of day `d`, on the wall clock (22:00 is 22:00 on DST days too)."""
+    return pd.Timestamp(
+        datetime.combine(d, datetime.min.time()) + timedelta(hours=hours)
+    ).tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+
+
+def planned_days(
+    s_min: pd.Timestamp, e_max: pd.Timestamp, tz: ZoneInfo
+) -> tuple[date, date] | None:
+    """The days a plan is for: the local days whose noon its rows span. A plan may start with the
+    eve's night shift and end with its last night's morning; those half-days are not planned days."""
+    a, b = s_min.tz_convert(tz), e_max.tz_convert(tz)
+    d1 = a.date() if a <= _wall(a.date(), 12, tz) else a.date() + timedelta(days=1)
+    d2 = b.date() if b > _wall(b.date(), 12, tz) else b.date() - timedelta(days=1)
+    return (d1, d2) if d1 <= d2 else None
+
+
+def coverage_horizon(days: tuple[date, date], rules: _Rules) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """When zone minima hold for a plan of `days`: from 00:00 of the first day to 24:00 of the last.
+    Only the protocol's first day starts at its first shift start, and its last day ends at the
+    last shift end inside the period (no night shift may run past it)."""
+    tz = rules.tz
+    templates = [
+        (int(sh), float(L))
+        for wt in rules.work.values()
+        for sh in wt.get("shift_starts", [])
+        for L in wt.get("shift_lengths", [])
+        if float(wt["shift_min_hours"]) <= float(L) <= float(wt["shift_max_hours"])
+    ]
+    d1, d2 = days
+    lo = _wall(d1, 0, tz)
+    if d1 == rules.start.date() and templates:
+        lo = _wall(d1, min(sh for sh, _ in templates), tz)
+    hi = _wall(d2 + timedelta(days=1), 0, tz)
+    if d2 + timedelta(days=1) >= rules.end.date() and templates:
+        inside = [sh + L for sh, L in templates if sh + L <= 24]
+        hi = _wall(d2, max(inside, default=24), tz)
+    return lo, hi
+
+
 def check_plan(
     plan_path: str | Path,
     protocol_path: str | Path,
     *,
     horizon: tuple[datetime, datetime] | None = None,
+    after: str | Path | None = None,
 ) -> CheckReport:
     """Every violation of the protocol in the plan (an empty list means the plan is compliant).
 
-    `horizon` bounds the checks that need to know the planned span (zone minima); by default it
-    is the span of the plan's own rows.
+    The zone minima and FIPA hold over the plan's days (`planned_days`, `coverage_horizon`), or
+    over `horizon` if given. `after`: the plan this one continues (`plan check --after`); both are
+    judged as one (rest, weekly hours, double booking and coverage across the seam), the previous
+    plan's rows shown with negative row numbers dropped, and only what touches this plan reported.
     """
     rules = load_rules(protocol_path)
     df, out = read_plan(plan_path, rules)
     nrows = len(df) + len(out)
     tz = rules.tz
+    seam = None
+    if after is not None:
+        prev, prev_bad = read_plan(after, rules, label=Path(after).name)
+        own = planned_days(df["s"].min(), df["e"].max(), tz) if not df.empty else None
+        before = planned_days(prev["s"].min(), prev["e"].max(), tz) if not prev.empty else None
+        if own is not None:
+            seam = _wall(own[0], 0, tz)
+        if own is not None and before is not None and before[1] + timedelta(days=1) != own[0]:
+            out.append(
+                Violation(
+                    "continuity",
+                    MSG["continuity"].format(
+                        after=Path(after).name,
+                        last=before[1],
+                        plan=Path(plan_path).name,
+                        expected=before[1] + timedelta(days=1),
+                        first=own[0],
+                    ),
+                    numbers={"after_last_day": str(before[1]), "first_day": str(own[0])},
+                )
+            )
+        prev = prev.assign(row=-prev["row"])
+        df = pd.concat([prev, df], ignore_index=True) if not prev.empty else df
+        out = prev_bad + out
     if df.empty:
         return CheckReport(str(plan_path), nrows, out)
+    if horizon is None:
+        days = planned_days(df["s"].min(), df["e"].max(), tz)
+        if days is not None:
+            horizon = coverage_horizon(days, rules)
     origin = min(df["s"].min(), rules.start.tz_convert(UTC)).floor("D")
 
     def slot_time(k: int) -> pd.Timestamp:
@@ -332,8 +412,10 @@ def check_plan(
     fipa_rows = sl[sl["kind"] == "fipa"]
     lo_h = df["s"].min() if horizon is None else pd.Timestamp(horizon[0]).tz_convert(UTC)
     hi_h = df["e"].max() if horizon is None else pd.Timestamp(horizon[1]).tz_convert(UTC)
+    # a FIPA is staffed over the planned days and wherever the plan has rows (its eve's night)
+    lo_f, hi_f = min(lo_h, df["s"].min()), max(hi_h, df["e"].max())
     for fid, (fs, fe, fz, need) in rules.fipa.items():
-        fs_u, fe_u = max(fs.tz_convert(UTC), lo_h), min(fe.tz_convert(UTC), hi_h)
+        fs_u, fe_u = max(fs.tz_convert(UTC), lo_f), min(fe.tz_convert(UTC), hi_f)
         if fs_u >= fe_u:
             continue
         a, b = int((fs_u - origin) // SLOT), int(-((origin - fe_u) // SLOT))
@@ -410,8 +492,19 @@ def check_plan(
 
     # --- units: double booking and working time
     out.extend(_check_units(df, sl, rules, origin))
+    if seam is not None:  # with --after: what touches this plan (its rows or its time)
+        out = [v for v in out if _touches(v, seam)]
+        for v in out:
+            v.rows = [r for r in v.rows if r > 0]
     out.sort(key=lambda v: (v.start or "", v.rule))
     return CheckReport(str(plan_path), nrows, out, (_iso(lo_h, tz), _iso(hi_h, tz)))
+
+
+def _touches(v: Violation, seam: pd.Timestamp) -> bool:
+    if any(r > 0 for r in v.rows) or (v.start is None and v.end is None):
+        return True
+    end = pd.Timestamp(v.end or v.start)
+    return end > seam
 
 
 def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:

@@ -63,13 +63,16 @@ def plan_check(
         ..., help="Plan CSV (start,end,zone_id,patrol_id,police,soldiers,...)."
     ),
     protocol: Path = typer.Option(..., "--protocol", "-p", help="Protocol document (YAML/JSON)."),
+    after: Path | None = typer.Option(
+        None, "--after", help="The plan this one continues: both are judged together (the seam)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Independently check any plan against a protocol; list every violation (exit 1 if any)."""
     from safecities.patrols import service
     from safecities.patrols.check import summary_line
 
-    res = service.check(plan, protocol)
+    res = service.check(plan, protocol, after=after)
     if as_json:
         echo_json({**res.to_dict(), "manifest": res.manifest.to_dict()})
     else:
@@ -109,6 +112,11 @@ def plan_make(
     changes: Path | None = typer.Option(
         None, "--changes", help="Changes for re-planning (YAML/JSON: units_out, add_fipa, risk)."
     ),
+    after: Path | None = typer.Option(
+        None,
+        "--after",
+        help="Previous plan CSV this one continues (--from = its last day + 1): working time, rest and its last night carry over.",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Build a roster at 15-minute resolution that maximises risk-weighted presence under the protocol."""
@@ -129,6 +137,7 @@ def plan_make(
         solver=solver,
         from_plan=from_plan,
         changes=changes,
+        after=after,
     )
     try:
         n_chunks = service.planned_chunks(first, last)

@@ -58,6 +58,19 @@ def read_plan_rows(path: str | Path, protocol: Protocol) -> pd.DataFrame:
     return df
 
 
+def plan_days(df: pd.DataFrame, protocol: Protocol) -> list[date]:
+    """The days the plan is for (not its eve's night shift nor its last night's morning): the
+    days `plan check` judges; a plan too short to have one gives the days of its rows."""
+    from datetime import timedelta
+
+    from safecities.patrols.check import planned_days
+
+    span = planned_days(df["s"].min(), df["e"].max(), protocol.tz) if len(df) else None
+    if span is None:
+        return sorted(set(df["local"].dt.date))
+    return [span[0] + timedelta(days=k) for k in range((span[1] - span[0]).days + 1)]
+
+
 def _ics_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
@@ -257,7 +270,7 @@ def export_plan(
         f = out / f"{post}.ics"
         f.write_text(ics_for_post(df, post, protocol, plan_name), encoding="utf-8", newline="")
         files["ics"].append(str(f))
-    wanted = days if days is not None else sorted(set(df["local"].dt.date))
+    wanted = days if days is not None else plan_days(df, protocol)
     for day in wanted:
         for post in posts:
             f = out / f"briefing-{post}-{day}.html"

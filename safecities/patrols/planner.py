@@ -95,16 +95,24 @@ class PlanResult:
 
 # --------------------------------------------------------------------------- time grid
 class Grid:
-    """Whole UTC hours from the horizon start; local calendar facts for each."""
+    """Whole UTC hours from the horizon start; local calendar facts for each.
 
-    def __init__(self, protocol: Protocol, first: date, last: date) -> None:
+    The origin is 00:00 local of the first planned day, or of the eve (`eve=True`) when the plan
+    starts the eve's night shift so that it covers its first day from 00:00. `n` counts the hours
+    to the end of the last day (24:00 local); `n_tail` one day more, for the last day's night shift
+    that ends the morning after."""
+
+    def __init__(self, protocol: Protocol, first: date, last: date, *, eve: bool = False) -> None:
         self.tz = protocol.tz
         self.first, self.last = first, last
-        self.t0 = datetime.combine(first, datetime.min.time(), tzinfo=self.tz).astimezone(UTC)
+        origin = first - timedelta(days=1) if eve else first
+        self.t0 = datetime.combine(origin, datetime.min.time(), tzinfo=self.tz).astimezone(UTC)
         self.t_end = datetime.combine(
             last + timedelta(days=1), datetime.min.time(), tzinfo=self.tz
         ).astimezone(UTC)
         self.n = int((self.t_end - self.t0).total_seconds() // 3600)
+        tail = datetime.combine(last + timedelta(days=2), datetime.min.time(), tzinfo=self.tz)
+        self.n_tail = int((tail.astimezone(UTC) - self.t0).total_seconds() // 3600)
 
     def index(self, local: datetime) -> int:
         return int((local.astimezone(UTC) - self.t0).total_seconds() // 3600)
@@ -152,10 +160,21 @@ class Planner:
         history: list[Shift] | None = None,
         unavailable: set[str] | None = None,
         backend: str = "cpsat",
+        frozen_until: int = 0,
     ) -> None:
+        """`history`: shifts worked before (a previous plan's or an old plan's), in hours of this
+        plan's grid; they carry rest, weekly hours and the units still on duty. `frozen_until`:
+        hours before it belong to the previous plan (`plan make --after`): its visits stand, no
+        shift of this plan starts before it, and its zone minima are that plan's to meet."""
         self.p = protocol
         self.first, self.last = first, last
-        self.grid = Grid(protocol, first, last)
+        # a fresh plan that does not start on the protocol's first day begins with the eve's night
+        # shift, so that its first day is covered from 00:00 like every other day
+        self.eve = not history and first > protocol.start
+        self.grid = Grid(protocol, first, last, eve=self.eve)
+        # the protocol's last day ends at 24:00 with the period: no night shift may run past it
+        self.tail = last < protocol.end - timedelta(days=1)
+        self.frozen_until = frozen_until
         self.risk = risk
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -189,21 +208,26 @@ class Planner:
         self.zone_post = {z.id: z.command_post for z in protocol.zones}
         self.approved = np.array([z.soldiers_allowed for z in protocol.zones])
         self.zone_min = np.array([z.min_mixed_patrols for z in protocol.zones])
-        # zone minima apply where shifts can reach: from the first shift start of the horizon to the
-        # last shift end (a plan cannot begin at 00:00 with shifts that start at 06:00)
-        firsts, lasts = [], []
-        for force in ("police", "defence"):
-            for sh, L in self._templates(force):
-                firsts.append(self.grid.day_index(first, sh))
-                lasts.append(
-                    max(
-                        self.grid.day_index(last, sh) + L
-                        if self.grid.day_index(last, sh) + L <= self.grid.n
-                        else self.grid.day_index(last, sh) + L - 24,
-                        0,
-                    )
-                )
-        self.cover = (min(firsts) if firsts else 0, max(lasts) if lasts else 0)
+        # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
+        # shift start) to the first shift start of the day after the last (the next plan's shifts
+        # cannot begin earlier, so this plan's last night covers the seam); on the protocol's last
+        # day, to the last shift end inside the period
+        starts = [sh for f in ("police", "defence") for sh, _L in self._templates(f)] or [0]
+        lo = self.grid.day_index(first, min(starts) if first == protocol.start else 0)
+        if self.tail:
+            hi = self.grid.day_index(last + timedelta(days=1), min(starts))
+        else:
+            ends = [
+                self.grid.day_index(last, sh) + L
+                for f in ("police", "defence")
+                for sh, L in self._templates(f)
+                if self.grid.day_index(last, sh) + L <= self.grid.n
+            ]
+            hi = max(ends, default=self.grid.n)
+        self.cover = (max(lo, frozen_until), hi)
+        # the liaison rota runs from the protocol's first day, whatever day a plan starts on
+        p0 = datetime.combine(protocol.start, datetime.min.time(), tzinfo=protocol.tz)
+        self._rota0 = int((self.grid.t0 - p0.astimezone(UTC)).total_seconds() // 3600)
         self._fipa_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
 
@@ -249,15 +273,20 @@ class Planner:
     ) -> list[Pattern]:
         wt = self.p.working_time[force]
         out = []
+        limit = self.grid.n_tail if self.tail else self.grid.n
         for t, (sh, L) in enumerate(self._templates(force)):
             starts = [self.grid.day_index(d, sh) - h0 for d in days]
+            # the eve (before the first day) only for its night shift, which reaches the first day
+            eve = {i for i, d in enumerate(days) if d < self.first and sh + L <= 24}
             # near-full-time patterns only (units may also stay off the whole chunk): the rosters
             # police and Defence use, and a model 3x smaller than all 2^7 day subsets
             most = min(len(days), int(wt.max_hours_per_week // L))
             for r in range(max(1, most - self.pattern_slack), len(days) + 1):
                 for combo in itertools.combinations(range(len(days)), r):
+                    if eve.intersection(combo):
+                        continue
                     shifts = [(starts[i], starts[i] + L) for i in combo]
-                    if shifts[-1][1] + h0 > self.grid.n:
+                    if shifts[-1][1] + h0 > limit or shifts[0][0] + h0 < self.frozen_until:
                         continue
                     if any(b[0] - a[1] < wt.min_rest_hours for a, b in itertools.pairwise(shifts)):
                         continue
@@ -289,9 +318,14 @@ class Planner:
 
     def _fipa_hours(self, h0: int, n_ext: int) -> dict[str, np.ndarray]:
         out = {}
+        # FIPA are staffed from the first moment this plan can have soldiers: its eve's night shift,
+        # or the end of the previous plan's last night (which staffs what comes before)
+        eve = [sh for sh, L in self._templates("defence") if sh + L > 24] if self.eve else []
+        lo = self.grid.day_index(self.first - timedelta(days=1), min(eve)) if eve else self.cover[0]
         for f in self.p.fipa:
             s, e = f.window(self.p.tz)
-            a, b = self.grid.index(s) - h0, self.grid.index(e) - h0
+            a = max(self.grid.index(s), lo) - h0
+            b = self.grid.index(e) - h0
             if b <= 0 or a >= n_ext:
                 continue
             arr = np.zeros(n_ext, dtype=int)
@@ -309,7 +343,7 @@ class Planner:
     def build_chunk(self, days: list[date]) -> tuple[ChunkData, dict[str, list[list[str]]], int]:
         h0 = self.grid.day_index(days[0])
         h1 = self.grid.day_index(days[-1] + timedelta(days=1))
-        mon = _monday(days[0])
+        mon = _monday(max(days[0], self.first))  # the eve's 2 hours count in its own week
         wk = (self.grid.day_index(mon), self.grid.day_index(mon + timedelta(days=7)))
         pats, classes, compat, members, carry = {}, {}, {}, {}, {}
         keep_bonus: dict[str, dict] = {"police": {}, "defence": {}}
@@ -356,10 +390,12 @@ class Planner:
                             size -= k
             self._keys[force] = keys
         n_ext = max_end
+        if days[-1] == self.last:  # the last chunk plans its night shift's morning too
+            h1 = h0 + n_ext
         for force in ("police", "defence"):
             carry[force] = np.array(
                 [
-                    len(self._on_duty(force, h0 + h)) if h0 + h < self.grid.n else 0
+                    len(self._on_duty(force, h0 + h)) if h0 + h < self.grid.n_tail else 0
                     for h in range(n_ext)
                 ]
             )
@@ -395,6 +431,8 @@ class Planner:
         obj = bound = secs = 0.0
         worst = "OPTIMAL"
         chunks = chunks_of(self.first, self.last)
+        if self.eve:
+            chunks[0].insert(0, self.first - timedelta(days=1))
         t_start = _time.perf_counter()
         for i, days in enumerate(chunks):
             data, members, h0 = self.build_chunk(days)
@@ -502,6 +540,8 @@ class Planner:
         p = self.p
         for h in range(data.n_hours):
             H = h0 + h
+            if self.frozen_until > H:
+                continue  # the previous plan's visits (plan make --after)
             police = self._on_duty("police", H)
             soldiers = self._on_duty("defence", H)
             old = self.reuse.get(H)
@@ -620,7 +660,7 @@ class Planner:
         li = self.p.post(post_id).liaisons
         if not li:
             return ""
-        return li[(H // 8) % len(li)]
+        return li[((H + self._rota0) // 8) % len(li)]
 
     def _row(self, s, e, zid, pid, pol, sol, pu, su, H) -> list[Any]:
         post = self.zone_post[zid]

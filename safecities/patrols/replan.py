@@ -165,3 +165,35 @@ def changed_assignments(old_after: list[tuple], new_rows: list[list[Any]]) -> di
         "changed_assignments": len(old - new),
         "new_assignments": len(new - old),
     }
+
+
+def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any]:
+    """`plan make --after PREVIOUS.csv`: the shifts of the plan this one continues, as history in
+    the new plan's hours (rest, weekly hours and the units still on duty after the seam carry
+    over), and the hour until which the previous plan's own visits stand (its last night shift,
+    planned once, by it). The previous plan must end on the day before `first`."""
+    from datetime import datetime, timedelta
+
+    grid = Grid(protocol, first, last)
+    old = load_old_plan(path, grid)
+    if old["old_shifts"]:
+        unit, spans = next(iter(sorted(old["old_shifts"].items())))
+        at = grid.local(spans[0][0]).strftime("%Y-%m-%d %H:%M")
+        raise InputError(
+            f"{path}: unit {unit} starts a shift at {at}, on or after --from {first}: the "
+            "previous plan overlaps this one"
+        )
+    ends = [s.end for s in old["history"]]
+    frozen = max([0, *ends])
+    # its last planned day: the last local day whose noon its rows reach
+    last_end = grid.utc(max(ends, default=0)).astimezone(protocol.tz)
+    noon = datetime.combine(last_end.date(), datetime.min.time(), tzinfo=protocol.tz) + timedelta(
+        hours=12
+    )
+    prev_last = last_end.date() if last_end > noon else last_end.date() - timedelta(days=1)
+    if prev_last + timedelta(days=1) != first:
+        raise InputError(
+            f"{path}: the previous plan ends on {prev_last}, so --from must be "
+            f"{prev_last + timedelta(days=1)} (got {first})"
+        )
+    return {"history": old["history"], "frozen_until": frozen}

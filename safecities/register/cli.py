@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safecities.clitools import console, echo_json, progress
+from safecities.clitools import cli_actor, console, echo_json, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
 
@@ -20,7 +20,10 @@ inc_app = typer.Typer(help="The incident register: import, summarise.", no_args_
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON document (see README).")]
 ActorOpt = Annotated[
-    str, typer.Option("--actor", help="Who is writing (recorded in the audit log).")
+    str | None,
+    typer.Option(
+        "--as", "--actor", help="Who is writing, recorded in the audit log (default: OS user)."
+    ),
 ]
 
 
@@ -45,13 +48,13 @@ def db_upgrade(as_json: JsonOpt = False) -> None:
 
 
 @ref_app.command("load")
-def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None:
+def reference_load(actor: ActorOpt = None, as_json: JsonOpt = False) -> None:
     """Load the bundled reference data (idempotent)."""
     from safecities.register.service import load_reference
     from safecities.store.db import session_scope
 
     with session_scope(_engine()) as s:
-        counts = load_reference(s, actor)
+        counts = load_reference(s, cli_actor(actor))
     if as_json:
         echo_json(counts)
     else:
@@ -62,13 +65,13 @@ def reference_load(actor: ActorOpt = "system", as_json: JsonOpt = False) -> None
 def zones_import(
     file: Annotated[Path, typer.Argument(help="GeoJSON of zone polygons.")],
     city: Annotated[str, typer.Option(help="City id.")] = "brussels",
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Replace or add named zones (properties: id, name, kind, command_post, drawn_how)."""
     from safecities.register.service import import_zones
 
-    counts = import_zones(_engine(), file, city=city, actor=actor)
+    counts = import_zones(_engine(), file, city=city, actor=cli_actor(actor))
     if as_json:
         echo_json(counts)
     else:
@@ -89,15 +92,16 @@ def incidents_import(
     report: Annotated[
         Path | None, typer.Option(help="Write every problem (file,row,field,reason,value) to CSV.")
     ] = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import incidents: all rows or none; every bad row is named by row and field."""
     from safecities.register.service import run_import
 
+    who = cli_actor(actor)
     try:
         with progress(f"importing {file.name}", total=3) as bar:
-            res = run_import(_engine(), file, mapping=mapping, source=source, actor=actor,
+            res = run_import(_engine(), file, mapping=mapping, source=source, actor=who,
                              report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
         _print_errors(exc.errors)

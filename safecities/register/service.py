@@ -37,7 +37,7 @@ from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
 from safecities.store import audit
-from safecities.store.db import session_scope
+from safecities.store.db import session_scope, write_lock
 from safecities.store.models import City, ImportBatch, Incident, Municipality, TransportNode, Zone
 
 SYSTEM_ACTOR = "system"
@@ -49,6 +49,7 @@ SYSTEM_ACTOR = "system"
 def load_reference(session: Session, actor: str = SYSTEM_ACTOR) -> dict[str, int]:
     """Upsert the bundled cities, municipalities and stations, and add the bundled zones the store
     does not have yet (idempotent; zones already stored, perhaps redrawn, are kept)."""
+    write_lock(session, "register")  # concurrent first loads wait, then find the rows (M5)
     counts = {"cities": 0, "municipalities": 0, "transport_nodes": 0, "zones": 0}
     for c in reference.cities():
         session.merge(City(id=c["id"], name_nl=c["name_nl"], name_fr=c["name_fr"],
@@ -89,6 +90,9 @@ def load_reference(session: Session, actor: str = SYSTEM_ACTOR) -> dict[str, int
 
 
 def ensure_reference(session: Session, actor: str = SYSTEM_ACTOR) -> None:
+    """Load the bundled reference data into an empty store (checked under the write lock, so
+    concurrent first writers load it once)."""
+    write_lock(session, "register")
     if session.execute(select(func.count()).select_from(Municipality)).scalar_one() == 0:
         load_reference(session, actor)
 
@@ -160,6 +164,8 @@ def import_incidents(
     lat = np.array([r["lat"] for r in recs], float)
     nis, city = assign_municipalities(lon, lat) if recs else ([], [])
     with session_scope(engine) as s:
+        # The lock first: what is read next (the source's rows) cannot change until commit, so
+        # concurrent imports of one source never insert the same rows twice.
         ensure_reference(s, actor)
         existing = {
             inc.source_id: inc

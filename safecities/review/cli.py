@@ -64,6 +64,32 @@ def scm_cmd(
     no_placebo: Annotated[
         bool, typer.Option("--no-placebo", help="Skip in-space placebo inference.")
     ] = False,
+    train_predictor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--train-predictor",
+            help="Repeatable COLUMN:SPEC, one per predictor: with --train-fit-period, V is chosen "
+            "on this training specification and reused with --predictor (ADH 2015).",
+        ),
+    ] = None,
+    train_fit_period: Annotated[
+        str | None,
+        typer.Option(
+            "--train-fit-period", help="FROM-TO: outcome periods that choose V in training."
+        ),
+    ] = None,
+    custom_v: Annotated[
+        Path | None,
+        typer.Option("--custom-v", help="CSV with columns predictor,v: use this V, no search."),
+    ] = None,
+    in_time_placebo: Annotated[
+        str | None,
+        typer.Option("--in-time-placebo", help="A pre-period time used as a fake intervention."),
+    ] = None,
+    leave_one_out: Annotated[
+        bool,
+        typer.Option("--leave-one-out", help="Refit without each donor of weight >= 1 %."),
+    ] = False,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -74,7 +100,10 @@ def scm_cmd(
                 panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
                 treated=treated, intervention=intervention, covariates=covariates,
                 predictor=tuple(predictor or ()), fit_period=fit_period, donors=donors,
-                starts=starts, preset=preset, placebo=not no_placebo, seed=seed,
+                starts=starts, preset=preset, placebo=not no_placebo,
+                train_predictor=tuple(train_predictor or ()), train_fit_period=train_fit_period,
+                custom_v=custom_v, in_time_placebo=in_time_placebo, leave_one_out=leave_one_out,
+                seed=seed,
             ),
             on_progress=bar.advance,
         )  # fmt: skip
@@ -98,8 +127,8 @@ def scm_cmd(
         lines.append(
             f"Placebo: rank {r.placebo.rank} of {r.placebo.n_units}, p = {r.placebo.p_value:.3f}"
         )
-    if not r.hull["ok"]:
-        lines.append("WARNING: treated unit outside the donors' range; do not trust this fit.")
+    for w in r.warnings:
+        lines.append(f"WARNING: {w}")
     lines.append(f"Method: {r.method}")
     _print_lines(lines)
 
@@ -203,7 +232,7 @@ def did_cmd(
         str | None,
         typer.Option(
             "--adoption-col",
-            help="Column with each unit's first treated period (empty: never); staggered "
+            help="Column with each unit's first treated period (0 or empty: never); staggered "
             "adoption, estimated with Callaway and Sant'Anna group-time effects.",
         ),
     ] = None,
@@ -217,6 +246,12 @@ def did_cmd(
     control_group: Annotated[
         str, typer.Option("--control-group", help="Staggered: never or notyet (treated).")
     ] = "notyet",
+    anticipation: Annotated[
+        int,
+        typer.Option(
+            "--anticipation", min=0, help="Staggered: periods of anticipation before adoption."
+        ),
+    ] = 0,
     boot: Annotated[int, typer.Option("--boot", help="Bootstrap replications (staggered).")] = 999,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
@@ -226,8 +261,8 @@ def did_cmd(
         service.DidRequest(
             panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
             treated=treated, intervention=intervention, adoption_col=adoption_col,
-            controls=controls, n_controls=n_controls, control_group=control_group, boot=boot,
-            seed=seed,
+            controls=controls, n_controls=n_controls, control_group=control_group,
+            anticipation=anticipation, boot=boot, seed=seed,
         )
     )  # fmt: skip
     if json_out:
@@ -237,9 +272,12 @@ def did_cmd(
     lo, hi = out["conf_int_95"]
     lines = [f"{out['method']}: effect {out['effect']:.3f} (95% CI {lo:.3f} to {hi:.3f})"]
     pt = out["pretrend_test"]
-    lines.append(
-        f"Pre-trend test p = {pt['p_value']:.3f} ({'passed' if pt['passed'] else 'FAILED'})"
-    )
+    reading = pt.get("reading") or ("passed" if pt.get("passed") else "FAILED")
+    lines.append(f"Pre-trend test p = {pt['p_value']:.3f}: {reading}")
+    for kind, a in (out.get("aggregates") or {}).items():
+        lines.append(f"  {kind:9s} {a['att']:.4f} (95% CI {a['ci'][0]:.4f} to {a['ci'][1]:.4f})")
+    if (out.get("units") or {}).get("note"):
+        lines.append(f"Note: {out['units']['note']}")
     if out.get("power"):
         lines.append(f"Power: {out['power']['words']}")
     lines.append(f"Method: {out['reference']}")

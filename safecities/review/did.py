@@ -276,6 +276,53 @@ class DiD:
 # Staggered adoption: Callaway and Sant'Anna (2021)
 
 
+def is_never_treated(value: Any) -> bool:
+    """R `did`'s coding: an adoption of 0 (or an empty cell) means never treated."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return True
+    if isinstance(value, str):
+        return value.strip() in {"", "0"}
+    try:
+        return bool(pd.isna(value)) or float(value) == 0
+    except (TypeError, ValueError):
+        return False
+
+
+def pretrend_reading(p: float) -> str:
+    """The plain-language reading of a pre-trend p-value (never a pass/fail verdict)."""
+    if not np.isfinite(p):
+        return "no pre-trend test possible (too few periods before adoption)"
+    if p < 0.05:
+        return (
+            "the treated and comparison units already moved differently before the measure: "
+            "the comparison is not credible and the estimate should not be read as its effect"
+        )
+    if p < 0.10:
+        return (
+            "weak signs that the groups moved differently before the measure: read the "
+            "estimate with caution"
+        )
+    return (
+        "no evidence that the groups moved differently before the measure (this does not "
+        "prove they would have moved alike afterwards)"
+    )
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregation of the group-time effects: overall estimate and its table."""
+
+    att: float
+    se: float
+    table: pd.DataFrame | None = None  # index (event_time | group | time) -> att, se, lo, hi
+
+    def ci(self, z: float = float(stats.norm.ppf(0.975))) -> tuple[float, float]:
+        return (self.att - z * self.se, self.att + z * self.se)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"att": self.att, "se": self.se, "ci": list(self.ci())}
+
+
 @dataclass(frozen=True)
 class CSResults:
     att_gt: pd.DataFrame  # rows: group, time, event_time, att, se, lo, hi, n_treated, n_control
@@ -287,6 +334,13 @@ class CSResults:
     control_group: str
     n_boot: int
     pretrend_p: float
+    aggregates: dict[str, Aggregate] = field(default_factory=dict)
+    calendar: pd.DataFrame | None = None
+    pretrend_p_chi2: float = float("nan")  # R did's p (chi-squared reference)
+    pretrend_stat: float = float("nan")
+    pretrend_df: int = 0
+    anticipation: int = 0
+    units: dict[str, Any] = field(default_factory=dict)
     power: dict[str, Any] | None = None
     method: str = field(default=REFERENCES["cs_did"])
 
@@ -302,7 +356,9 @@ class CSResults:
         return self.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
-        def recs(df: pd.DataFrame) -> list[dict[str, Any]]:
+        def recs(df: pd.DataFrame | None) -> list[dict[str, Any]]:
+            if df is None:
+                return []
             return [
                 {k: (_key(v) if not isinstance(v, float) else float(v)) for k, v in r.items()}
                 for r in df.reset_index().to_dict("records")
@@ -312,26 +368,45 @@ class CSResults:
             "method": "callaway_santanna",
             "reference": self.method,
             "control_group": self.control_group,
+            "anticipation": self.anticipation,
             "effect": self.overall,
-            "effect_definition": "simple aggregation: cohort-size weighted mean of ATT(g,t), t>=g",
+            "effect_definition": "simple aggregation (R did): cohort-size weighted mean of "
+            "ATT(g,t) over t >= g",
             "se": self.overall_se,
             "conf_int_95": list(self.overall_ci),
+            "aggregates": {k: a.to_dict() for k, a in self.aggregates.items()},
             "att_gt": recs(self.att_gt),
             "event_study": recs(self.event_study),
             "by_group": recs(self.by_group),
+            "calendar": recs(self.calendar),
+            "units": self.units,
             "pretrend_test": {
-                "p_value": self.pretrend_p,
-                "passed": bool(not self.pretrend_p < 0.05),
-                "test": "Wald test (2 df) that the mean and linear slope of the pre-adoption "
-                "event-time effects are zero (influence-function covariance)",
+                "p_value": self.pretrend_p_chi2,
+                "statistic": self.pretrend_stat,
+                "df": self.pretrend_df,
+                "p_value_small_sample": self.pretrend_p,
+                "reading": pretrend_reading(self.pretrend_p),
+                "test": "Wald test that every pre-adoption ATT(g,t) is 0 (R did's pre-test: "
+                "chi-squared with one degree of freedom per pre-adoption cell, covariance from "
+                "the influence functions); p_value_small_sample is its Hotelling T^2 form, "
+                "F(df, units - df), which the reading uses (the chi-squared over-rejects when "
+                "the cells are many for the units)",
             },
-            "bootstrap": {"kind": "Rademacher multiplier, unit level", "replications": self.n_boot},
+            "bootstrap": {
+                "kind": "Rademacher multiplier, unit level (simultaneous bands of the tables)",
+                "replications": self.n_boot,
+            },
             "power": self.power,
         }
 
 
 class CallawaySantAnna:
-    """Group-time ATTs with never-treated or not-yet-treated controls (no covariates)."""
+    """Group-time ATTs with never-treated or not-yet-treated controls (no covariates), and their
+    simple, dynamic, group and calendar aggregations with R `did`'s definitions (`aggte`).
+
+    Standard errors are analytical, from the influence functions, including the estimation of
+    the aggregation weights (R's `wif`), as R's `bstrap = FALSE`; the multiplier bootstrap is
+    used only for the simultaneous bands of the tables."""
 
     def __init__(
         self,
@@ -342,45 +417,72 @@ class CallawaySantAnna:
         outcome: str,
         adoption: pd.Series,
         control_group: str = "notyet",
+        anticipation: int = 0,
         source: str = "panel",
     ) -> None:
-        """`adoption`: unit -> first treated period (NaN/NaT: never treated)."""
+        """`adoption`: unit -> first treated period; 0, NaN, NaT or empty: never treated (R's
+        coding). Units treated from the first period (nothing to compare with) are left out
+        and listed; units adopting after the panel ends count as never treated and are listed."""
         if control_group not in {"never", "notyet"}:
             raise InputError("--control-group must be never or notyet")
+        if anticipation < 0:
+            raise InputError("--anticipation must be 0 or more periods")
         wide = _wide(panel, unit_col, time_col, outcome, source)
         times = list(wide.columns)
         adoption = adoption.reindex(wide.index)
         tidx = {t: i for i, t in enumerate(times)}
         g = np.full(len(wide), np.inf)
-        for i, a in enumerate(adoption.to_numpy()):
-            if pd.isna(a):
+        before: list[str] = []
+        after: list[str] = []
+        for i, (u, a) in enumerate(adoption.items()):
+            if is_never_treated(a):
                 continue
             later = [tidx[t] for t in times if t >= a]
             if not later:
-                continue  # adopts after the panel ends: never treated within it
+                after.append(str(u))  # adopts after the panel ends: never treated within it
+                continue
             g[i] = later[0]
+            if later[0] <= anticipation:
+                before.append(str(u))  # treated (or anticipating) from the first period
+        keep = ~np.isin(wide.index.astype(str), before)
+        wide, g = wide[keep], g[keep]
         if np.isinf(g).all():
-            raise InputError(f"{source}: no unit adopts within the panel")
+            raise InputError(
+                f"{source}: no unit adopts within the panel after its first period"
+                + (f" ({len(before)} treated from the start: {', '.join(before[:5])})"
+                   if before else "")
+            )  # fmt: skip
         if control_group == "never" and not np.isinf(g).any():
             raise InputError("--control-group never: there are no never-treated units")
         self.wide, self.times, self.g = wide, times, g
-        self.control_group = control_group
+        self.control_group, self.anticipation = control_group, int(anticipation)
+        self.units = {
+            "n": int(len(wide)),
+            "never_treated": int(np.isinf(g).sum()) - len(after),
+            "treated_before_panel": before,
+            "adopting_after_panel": after,
+            "note": (
+                f"{len(before)} unit(s) treated from the first period are left out (no "
+                "pre-period to compare with)" if before else None
+            ),
+        }  # fmt: skip
 
-    def fit(self, *, n_boot: int = 999, seed: int = 0) -> CSResults:
-        Y = self.wide.to_numpy(dtype=float)
+    def _cells(self, Y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        """ATT(g,t) with R's varying base period: g - 1 - anticipation for post periods, t - 1
+        before; controls never treated, or not yet treated at max(t, base) + anticipation."""
         n, T = Y.shape
-        g = self.g
+        g, d = self.g, self.anticipation
         rows, psis = [], []
         for gg in sorted(set(g[np.isfinite(g)].astype(int))):
-            if gg == 0:
-                continue  # treated from the first period: no pre-period to compare with
             in_g = g == gg
             for t in range(T):
-                base = gg - 1 if t >= gg else t - 1
+                base = gg - d - 1 if t >= gg - d else t - 1
                 if base < 0 or t == base:
                     continue
-                never = self.control_group == "never"
-                ctrl = np.isinf(g) if never else (g > max(t, base)) & ~in_g
+                if self.control_group == "never":
+                    ctrl = np.isinf(g)
+                else:
+                    ctrl = (g > max(t, base) + d) & ~in_g
                 if ctrl.sum() == 0:
                     continue
                 dy = Y[:, t] - Y[:, base]
@@ -396,82 +498,129 @@ class CallawaySantAnna:
                         "att": mg - mc,
                         "n_treated": int(in_g.sum()),
                         "n_control": int(ctrl.sum()),
-                        "_size": in_g.sum(),
+                        "_g": gg,
+                        "_t": t,
                     }
                 )
                 psis.append(psi)
         if not rows:
             raise InputError("no group-time effect can be estimated (no controls at any time)")
-        att = pd.DataFrame(rows)
-        Psi = np.column_stack(psis)  # n x K
-        se = np.sqrt((Psi**2).sum(0)) / n
+        return pd.DataFrame(rows), np.column_stack(psis)
+
+    def fit(self, *, n_boot: int = 999, seed: int = 0) -> CSResults:
+        Y = self.wide.to_numpy(dtype=float)
+        n = Y.shape[0]
+        att, Psi = self._cells(Y)
+        a = att["att"].to_numpy()
+        gc, tc = att["_g"].to_numpy(), att["_t"].to_numpy()
+        coh = self.g
+        pg = np.array([(coh == x).mean() for x in gc])  # P(G = g) of each cell's cohort
+        z = float(stats.norm.ppf(0.975))
+        se_cells = np.sqrt((Psi**2).sum(0)) / n
+        att["se"] = se_cells
+        att["lo"] = a - z * se_cells
+        att["hi"] = a + z * se_cells
+
+        def wif(keep: np.ndarray, groups: np.ndarray, p: np.ndarray) -> np.ndarray:
+            """Influence of estimating the cohort-share weights (R did's `wif`)."""
+            pk, s = p[keep], p[keep].sum()
+            ind = (coh[:, None] == groups[keep][None, :]).astype(float)
+            return (ind - pk) / s - (ind - pk).sum(1)[:, None] * (pk / s**2)[None, :]
+
+        def agg(keep: np.ndarray, weighted: bool = True) -> tuple[float, np.ndarray]:
+            """Estimate and influence function of a pg-weighted mean of the kept cells."""
+            w = pg[keep] / pg[keep].sum() if weighted else np.full(keep.sum(), 1 / keep.sum())
+            inf = Psi[:, keep] @ w
+            if weighted:
+                inf = inf + wif(keep, gc, pg) @ a[keep]
+            return float(a[keep] @ w), inf
+
+        def se(inf: np.ndarray) -> float:
+            return float(np.sqrt(np.mean(inf**2) / n))
+
         rng = np.random.default_rng(seed)
         V = rng.choice([-1.0, 1.0], size=(n_boot, n))
-        boot = V @ Psi / n  # n_boot x K bootstrap deviations
-        z = stats.norm.ppf(0.975)
-        att["se"] = se
-        att["lo"] = att["att"] - z * se
-        att["hi"] = att["att"] + z * se
 
-        def aggregate(mask: np.ndarray) -> tuple[float, float, np.ndarray]:
-            w = att["_size"].to_numpy() * mask
-            w = w / w.sum()
-            est = float(att["att"].to_numpy() @ w)
-            dev = boot @ w
-            return est, float(dev.std(ddof=1)), dev
+        def table(index_name: str, keys: list, infs: list[np.ndarray], ests: list[float]):
+            """Pointwise intervals and a simultaneous band (multiplier bootstrap sup-t)."""
+            INF = np.column_stack(infs)
+            ses = np.sqrt(np.mean(INF**2, 0) / n)
+            dev = V @ INF / n
+            crit = float(np.quantile(np.abs(dev / np.maximum(ses, 1e-12)).max(1), 0.95))
+            est = np.asarray(ests)
+            return pd.DataFrame(
+                {"att": est, "se": ses, "lo": est - z * ses, "hi": est + z * ses,
+                 "lo_band": est - crit * ses, "hi_band": est + crit * ses},
+                index=pd.Index(keys, name=index_name),
+            )  # fmt: skip
 
-        post = att["event_time"].to_numpy() >= 0
-        overall, overall_se, _ = aggregate(post)
-        es_rows, es_dev = {}, []
-        for e in sorted(att["event_time"].unique()):
-            m = att["event_time"].to_numpy() == e
-            est, s, dev = aggregate(m)
-            es_rows[int(e)] = {"att": est, "se": s}
-            es_dev.append(dev / max(s, 1e-12))
-        es = pd.DataFrame.from_dict(es_rows, orient="index").rename_axis("event_time")
-        crit = float(np.quantile(np.abs(np.column_stack(es_dev)).max(1), 0.95))
-        es["lo"] = es["att"] - z * es["se"]
-        es["hi"] = es["att"] + z * es["se"]
-        es["lo_band"] = es["att"] - crit * es["se"]
-        es["hi_band"] = es["att"] + crit * es["se"]
-        grp = {}
-        for gv in att["group"].unique():
-            m = (att["group"].to_numpy() == gv) & post
-            if m.any():
-                est, s, _ = aggregate(m)
-                grp[gv] = {"att": est, "se": s, "lo": est - z * s, "hi": est + z * s}
-        by_group = pd.DataFrame.from_dict(grp, orient="index").rename_axis("group")
-        # Pre-trend: event-time aggregates before adoption, jointly zero; covariance from the
-        # influence functions (exact for these means; a bootstrap estimate of a large covariance
-        # matrix is too noisy to invert).
-        pre_e = [e for e in es.index if e < 0]
-        if pre_e:
-            sizes = att["_size"].to_numpy()
-            et = att["event_time"].to_numpy()
-            W = np.column_stack([np.where(et == e, sizes, 0.0) for e in pre_e])
-            W = W / W.sum(0)
-            b = att["att"].to_numpy() @ W
-            C = (Psi @ W).T @ (Psi @ W) / n**2
-            # Two restrictions (mean and linear slope of the pre-adoption pseudo-effects), not one
-            # per lead: with ~15 units a cohort a many-lead joint Wald test badly over-rejects.
-            e = np.asarray(pre_e, dtype=float)
-            rows_l = [np.full(len(e), 1 / len(e))]
-            if len(e) >= 3:
-                rows_l.append((e - e.mean()) / np.sum((e - e.mean()) ** 2))
-            L = np.vstack(rows_l)
-            lb = L @ b
-            stat = float(lb @ np.linalg.pinv(L @ C @ L.T) @ lb)
-            pre_p = float(stats.chi2.sf(stat, len(rows_l)))
-        else:
-            pre_p = float("nan")
+        post = gc <= tc
+        simple, simple_inf = agg(post)
+        # dynamic: every event time (leads too); the overall is the mean of e >= 0
+        e_all = tc - gc
+        es_keys = sorted(set(e_all.tolist()))
+        es = [agg(e_all == e) for e in es_keys]
+        es_tab = table("event_time", [int(e) for e in es_keys], [x[1] for x in es],
+                       [x[0] for x in es])  # fmt: skip
+        pos = [i for i, e in enumerate(es_keys) if e >= 0]
+        dyn = float(np.mean([es[i][0] for i in pos]))
+        dyn_inf = np.mean(np.column_stack([es[i][1] for i in pos]), 1)
+        # group: equal weights over each cohort's post periods; cohorts weighted by size
+        glist = sorted(set(gc[post].tolist()))
+        gr = [agg(post & (gc == x), weighted=False) for x in glist]
+        gr_tab = table("group", [_key(self.times[x]) for x in glist], [x[1] for x in gr],
+                       [x[0] for x in gr])  # fmt: skip
+        pgg = np.array([(coh == x).mean() for x in glist])
+        att_g = np.array([x[0] for x in gr])
+        keep_g = np.ones(len(glist), bool)
+        grp = float(att_g @ (pgg / pgg.sum()))
+        grp_inf = (
+            np.column_stack([x[1] for x in gr]) @ (pgg / pgg.sum())
+            + wif(keep_g, np.asarray(glist, float), pgg) @ att_g
+        )
+        # calendar: each period from the first adoption on, then their mean
+        tlist = sorted(set(tc[post].tolist()))
+        ca = [agg(post & (tc == x)) for x in tlist]
+        ca_tab = table("time", [_key(self.times[x]) for x in tlist], [x[1] for x in ca],
+                       [x[0] for x in ca])  # fmt: skip
+        cal = float(np.mean([x[0] for x in ca]))
+        cal_inf = np.mean(np.column_stack([x[1] for x in ca]), 1)
+        aggregates = {
+            "simple": Aggregate(simple, se(simple_inf)),
+            "dynamic": Aggregate(dyn, se(dyn_inf)),
+            "group": Aggregate(grp, se(grp_inf)),
+            "calendar": Aggregate(cal, se(cal_inf)),
+        }
+        # R did's pre-test: Wald statistic over every pre-adoption cell (group > t).
+        # Its chi-squared reference needs many more units than pre-adoption cells; the Hotelling
+        # T^2 form, F = (n - q) W / (q (n - 1)) on (q, n - q) df, is the small-sample version
+        # (nearly equal on mpdta: 500 units, 5 cells) and gives the plain-language reading.
+        pre = gc > tc
+        q = int(pre.sum())
+        stat, pre_p, pre_p_f = float("nan"), float("nan"), float("nan")
+        if q:
+            Vp = Psi[:, pre].T @ Psi[:, pre] / n**2
+            if np.linalg.cond(Vp) < 1 / np.finfo(float).eps:
+                stat = float(a[pre] @ np.linalg.solve(Vp, a[pre]))
+                pre_p = float(stats.chi2.sf(stat, q))
+                if n > q:
+                    pre_p_f = float(stats.f.sf((n - q) * stat / (q * (n - 1)), q, n - q))
+        s_se = aggregates["simple"].se
         return CSResults(
-            att_gt=att.drop(columns="_size"),
-            overall=overall,
-            overall_se=overall_se,
-            overall_ci=(overall - z * overall_se, overall + z * overall_se),
-            event_study=es,
-            by_group=by_group,
+            att_gt=att.drop(columns=["_g", "_t"]),
+            overall=simple,
+            overall_se=s_se,
+            overall_ci=(simple - z * s_se, simple + z * s_se),
+            event_study=es_tab,
+            by_group=gr_tab,
             control_group=self.control_group,
             n_boot=n_boot,
-            pretrend_p=pre_p,
+            pretrend_p=pre_p_f,
+            pretrend_p_chi2=pre_p,
+            aggregates=aggregates,
+            calendar=ca_tab,
+            pretrend_stat=stat,
+            pretrend_df=int(pre.sum()),
+            anticipation=self.anticipation,
+            units=self.units,
         )

@@ -62,7 +62,7 @@ class Limits:
 CLI_LIMITS = Limits()
 API_LIMITS = Limits(
     max_upload_bytes=5 * 1024 * 1024, max_rows=50_000, max_units=200, max_periods=520,
-    max_starts=4, max_placebo_donors=40, placebo_starts=1, max_boot=499, max_sims=2000,
+    max_starts=8, max_placebo_donors=40, max_boot=499, max_sims=2000,
     cli=False,
 )  # fmt: skip
 
@@ -277,13 +277,18 @@ def to_datetime(values: pd.Series, source: str, column: str) -> pd.Series:
     return parsed.dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
 
 
-def power_for(baseline_per_month: float, pre_months: int, months: int, effect: float, seed: int):
-    """The power sentence attached to an estimate (a pre/post comparison of counts)."""
+def power_for(
+    baseline: float, pre: int, post: int, effect: float, seed: int, *,
+    dispersion: float = 0.0, period: str = "month",
+):  # fmt: skip
+    """The power sentence attached to an estimate: a pre/post comparison of counts with `pre`
+    and `post` periods (`period` names them) at `baseline` events a period, with the series'
+    own dispersion."""
     from safecities.review.power import power_analysis
 
     return power_analysis(
-        max(baseline_per_month, 1e-3), max(months, 1), effect, pre_months=max(pre_months, 1),
-        seed=seed, n_sim=2000,
+        max(baseline, 1e-3), max(post, 1), effect, pre_months=max(pre, 1), seed=seed,
+        n_sim=2000, dispersion=dispersion, period=period,
     )  # fmt: skip
 
 
@@ -307,7 +312,28 @@ class ScmRequest:
     starts: int = 4
     preset: str = "normal"
     placebo: bool = True
+    train_predictor: tuple[str, ...] = ()
+    train_fit_period: str | None = None
+    custom_v: Source | None = None  # CSV with columns predictor,v
+    in_time_placebo: str | None = None
+    leave_one_out: bool = False
     seed: int = 0
+
+
+def read_custom_v(src: Source, limits: Limits) -> dict[str, float]:
+    """`--custom-v FILE`: a CSV with columns `predictor` (the labels of --predictor/--covariates,
+    as in the JSON's predictor_weights) and `v`; every bad row named at once."""
+    from safecities.review.panel import require_columns
+
+    with _open_table(src, limits) as t:
+        require_columns(t.df, ["predictor", "v"], t.display)
+        v = pd.to_numeric(t.df["v"], errors="coerce")
+        errors = [
+            RowError(t.display, int(i) + 1, "v", "not a non-negative number", str(t.df["v"][i]))
+            for i in t.df.index[v.isna() | (v < 0)]
+        ]
+        _row_errors(t.display, errors, limits)
+        return {str(k).strip(): float(x) for k, x in zip(t.df["predictor"], v, strict=True)}
 
 
 def scm(
@@ -321,6 +347,7 @@ def scm(
     from safecities.review.scm import SyntheticControl, parse_predictor
 
     starts = _clamp(req.starts, limits.max_starts)
+    custom_v = read_custom_v(req.custom_v, limits) if req.custom_v is not None else None
     with _open_table(req.panel, limits) as t:
         _validate_panel(t, req.unit_col, req.time_col, [req.outcome], limits)
         df, o = t.df, limits.opt
@@ -329,6 +356,17 @@ def scm(
             df[req.time_col] = normalise_times(df[req.time_col], t.display, req.time_col)
             t0 = parse_time(req.intervention, df[req.time_col], o("intervention"))
             preds = [parse_predictor(s, df[req.time_col]) for s in req.predictor]
+            train = [parse_predictor(s, df[req.time_col]) for s in req.train_predictor]
+            train_fit = (
+                parse_periods(req.train_fit_period, df[req.time_col], o("train_fit_period"))
+                if req.train_fit_period
+                else None
+            )
+            when = (
+                parse_time(req.in_time_placebo, df[req.time_col], o("in_time_placebo"))
+                if req.in_time_placebo
+                else None
+            )
             fit = (
                 parse_periods(req.fit_period, df[req.time_col], o("fit_period"))
                 if req.fit_period
@@ -339,6 +377,7 @@ def scm(
                 treated=req.treated, intervention=t0, predictors=preds,
                 covariates=split_list(req.covariates), fit_period=fit,
                 donors=split_list(req.donors) or None, source=t.display,
+                train_predictors=train, train_fit_period=train_fit, custom_v=custom_v,
             )  # fmt: skip
             cap = limits.max_placebo_donors
             if req.placebo and cap is not None and len(model.donors) > cap:
@@ -349,7 +388,8 @@ def scm(
             return model.fit(
                 n_starts=starts, placebo=req.placebo,
                 placebo_starts=limits.placebo_starts if req.placebo else None, seed=req.seed,
-                preset=req.preset, on_progress=on_progress,
+                preset=req.preset, on_progress=on_progress, in_time_placebo=when,
+                leave_one_out=req.leave_one_out,
             )  # fmt: skip
 
         res = guard(run, t.tmp, t.display)
@@ -359,6 +399,9 @@ def scm(
             "covariates": req.covariates, "predictor": list(req.predictor),
             "fit_period": req.fit_period, "donors": req.donors, "starts": starts,
             "preset": req.preset, "placebo": req.placebo,
+            "train_predictor": list(req.train_predictor), "train_fit_period": req.train_fit_period,
+            "custom_v": custom_v, "in_time_placebo": req.in_time_placebo,
+            "leave_one_out": req.leave_one_out,
         }  # fmt: skip
         manifest = _manifest("review scm", params, req.seed, {"panel": t.path})
     manifest["solver"] = {
@@ -527,6 +570,7 @@ class DidRequest:
     controls: str | None = None
     n_controls: int | None = None
     control_group: str = "notyet"
+    anticipation: int = 0
     boot: int = 999
     seed: int = 0
 
@@ -534,7 +578,7 @@ class DidRequest:
 def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
     """Difference-in-differences (event study, pre-trend test), or staggered adoption with
     Callaway-Sant'Anna group-time effects when `adoption_col` is given; plus its power."""
-    from safecities.review.did import CallawaySantAnna, DiD
+    from safecities.review.did import CallawaySantAnna, DiD, is_never_treated
     from safecities.review.panel import normalise_times, parse_time, require_columns
 
     boot = _clamp(req.boot, limits.max_boot, lo=9)
@@ -551,7 +595,7 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                 first = df.groupby(df[unit_col].astype(str))[acol].first()
 
                 def when(v):
-                    if v is None or (isinstance(v, float) and v != v) or str(v).strip() == "":
+                    if is_never_treated(v):  # R did's coding: 0 or empty = never treated
                         return None
                     return parse_time(str(v), df[time_col], f"{o('adoption_col')} {acol}")
 
@@ -561,7 +605,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                     raise InputError(f"{o('adoption_col')} {acol}: no unit is ever treated")
                 res = CallawaySantAnna(
                     df, unit_col=unit_col, time_col=time_col, outcome=req.outcome,
-                    adoption=adoption, control_group=req.control_group, source=display,
+                    adoption=adoption, control_group=req.control_group,
+                    anticipation=req.anticipation, source=display,
                 ).fit(n_boot=boot, seed=req.seed)  # fmt: skip
                 first_t = min(a for a in adoption if a is not None)
                 pre_rows = df[
@@ -582,11 +627,14 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                 res = model.fit()
                 pre_rows = df[df[unit_col].astype(str).isin(model.treated) & (df[time_col] < t0)]
             out = res.to_dict()
+            y = pd.to_numeric(df[req.outcome], errors="coerce")
+            counts = bool((y >= 0).all() and (y == y.round()).all())
             n_pre = pre_rows[time_col].nunique()
             n_post = df[time_col].nunique() - n_pre
             base = float(pre_rows.groupby(time_col)[req.outcome].sum().mean()) if n_pre else 0.0
-            if base > 0 and n_post > 0:
-                pw = power_for(base, n_pre, n_post, -0.30, req.seed).to_dict()
+            # A power sentence only for counts (its test is a count test), in panel periods.
+            if counts and base > 0 and n_post > 0:
+                pw = power_for(base, n_pre, n_post, -0.30, req.seed, period="period").to_dict()
                 pw["note"] = (
                     "power of a pre/post comparison of the treated units' summed counts per "
                     "period (optimistic for DiD, which also carries the controls' noise)"
@@ -599,7 +647,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
             "panel": display, "unit_col": unit_col, "time_col": time_col,
             "outcome": req.outcome, "treated": req.treated, "intervention": req.intervention,
             "adoption_col": req.adoption_col, "controls": req.controls,
-            "n_controls": req.n_controls, "control_group": req.control_group, "boot": boot,
+            "n_controls": req.n_controls, "control_group": req.control_group,
+            "anticipation": req.anticipation, "boot": boot,
         }  # fmt: skip
         manifest = _manifest("review did", params, req.seed, {"panel": t.path})
     return Result(out, manifest)

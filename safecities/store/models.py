@@ -125,6 +125,10 @@ class AuditEvent(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "hmac-sha256:<key id>" (keyed with the deployment's secret); NULL: unkeyed SHA-256 (old)
+    alg: Mapped[str | None] = mapped_column(String(40))
+    # Digests of tables the entry vouches for, e.g. {"incident": {...}} (see store/audit.py)
+    content: Mapped[dict | None] = mapped_column(JSON)
 
 
 # --- accounts: users, sessions and login attempts (no personal data beyond a login name) ---

@@ -103,6 +103,7 @@ def extract_messages() -> list[str]:
     pattern = re.compile(r"""(?:\bN_|\b_)\(\s*(["'])(.*?)\1\s*\)""")
     sources = sorted((here / "templates").glob("*.html")) + [here / "labels.py"]
     sources += sorted((here / "pages").glob("*.py"))
+    sources += [here / "server_text.py"]
     for f in sources:
         ids += [m.group(2) for m in pattern.finditer(f.read_text(encoding="utf-8"))]
     return list(dict.fromkeys(ids))

@@ -55,6 +55,32 @@ MAP_LABELS = {
     "police": N_("police"),
     "soldiers": N_("soldiers"),
     "outside_plan": N_("outside the plan's days"),
+    # legend, units, tooltips, search (map.js fills {placeholders})
+    "legend": N_("Legend"),
+    "legend_municipality": N_("municipality boundary"),
+    "legend_metro_line": N_("metro line (schematic)"),
+    "legend_zone_hotspot": N_("hotspot zone"),
+    "legend_zone_railway": N_("railway priority terrain"),
+    "legend_zone_patrol": N_("approved patrol area"),
+    "metro_station": N_("metro station"),
+    "railway_station": N_("railway station"),
+    "metro_line": N_("metro line {line}"),
+    "legend_camera": N_("camera (register)"),
+    "legend_incident": N_("incident (up to the slider's date)"),
+    "forecast_units": N_("Expected incidents per day in a cell of {size} m"),
+    "forecast_cell": N_("{risk} expected incidents per day (rank {rank})"),
+    "forecast_not_drawn": N_("{n} cells of no risk are not drawn"),
+    "legend_patrols_units": N_("Teams present in the chosen 15 minutes"),
+    "legend_patrols_soldiers": N_("zone with soldiers present"),
+    "legend_patrols_police": N_("zone with police teams only"),
+    "legend_patrols_none": N_("zone without a team"),
+    "plan_zone": N_("Plan patrols for {zone}"),
+    "search": N_("Find a place"),
+    "search_go": N_("Go"),
+    "search_none": N_("No station, zone, municipality or camera of that name"),
+    "place_municipalities": N_("municipality"),
+    "place_zones": N_("zone"),
+    "place_cameras": N_("camera"),
 }
 
 METHOD_LABELS = {
@@ -93,3 +119,22 @@ MESSAGES = [
     N_("Observed incidents and the counterfactual"),
     N_("The form was not filled in correctly."),
 ]
+
+
+def map_label_ids() -> dict[str, str]:
+    """Every label map.js reads: MAP_LABELS plus incident kinds and camera statuses."""
+    return (
+        MAP_LABELS
+        | {f"kind_{k}": v for k, v in KIND_LABELS.items()}
+        | {f"status_{k}": v for k, v in CAMERA_STATUS_LABELS.items()}
+    )
+
+
+#: Words of the protocol pages (statuses and decisions: server_text.LABELS).
+PERIOD_LABELS = {"future": N_("not started"), "current": N_("current"), "expired": N_("ended")}
+FORCE_LABELS = {"police": N_("police"), "defence": N_("Defence")}
+CHANGE_LABELS = {"added": N_("added"), "removed": N_("removed"), "changed": N_("changed")}
+SOLDIERS_WHY = (
+    N_("railway police priority terrain (decision of 20 March 2026)"),
+    N_("admitted by this protocol version"),
+)

@@ -130,8 +130,8 @@ def test_backtest_keys_and_values(client, headers):
     assert r.status_code == 200, r.text
     out = r.json()
     assert set(out) == {
-        "start", "end", "horizon_days", "grid", "n_events", "n_collapsed", "coverages",
-        "methods", "table", "best", "wall_seconds", "manifest",
+        "start", "end", "timezone", "horizon_days", "grid", "n_events", "n_collapsed",
+        "coverages", "methods", "table", "best", "wall_seconds", "manifest",
     }  # fmt: skip
     assert out["n_events"] == 57 and out["horizon_days"] == 7.0
     assert out["coverages"] == [1.0, 5.0, 20.0]

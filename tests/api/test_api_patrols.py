@@ -253,3 +253,23 @@ def test_plan_presence_at_a_moment_is_a_map_layer(client, tokens, auth):
         f"/api/patrols/plans/{name}/presence", headers=h, params={"at": "2026-05-01T15:00"}
     ).json()
     assert outside["in_plan"] is False and outside["soldiers_total"] == 0
+
+
+def test_a_web_plan_continues_the_latest_plan_of_its_protocol(client, tokens, auth):
+    """The plan of 7 April continues the saved plan of 6 April (rest, weekly hours, the night
+    of 6 to 7 April planned once); checked together they break no rule, across the seam."""
+    first = _a_plan(client, tokens, auth)
+    planner = auth(tokens[Role.PLANNER])
+    body = {"from": "2026-04-07", "to": "2026-04-07", "time_limit": 20, "risk": "default"}
+    r = client.post("/api/patrols/plans", headers=planner, json=body)
+    assert r.status_code == 201, r.text
+    plan = r.json()
+    assert plan["after"] == first and plan["check"]["ok"]
+    check = client.get(f"/api/patrols/plans/{plan['name']}/check", headers=planner).json()
+    assert check["ok"] and check["after"] == first, check["violations"][:3]
+    assert check["horizon"]["start"] == "2026-04-06T00:00:00+02:00"
+    # asked for a fresh plan, the same day is planned from its eve
+    fresh = client.post(
+        "/api/patrols/plans", headers=planner, json={**body, "continue_latest": False, "seed": 1}
+    ).json()
+    assert fresh["after"] is None and fresh["check"]["ok"]

@@ -7,6 +7,8 @@ import csv
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from safecities.patrols.check import check_plan
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "patrols"
@@ -67,16 +69,43 @@ def test_each_violation_kind_is_reported(tmp_path: Path) -> None:
     assert "start" in fmt.message and "police" in fmt.message and "kind" in fmt.message
 
 
-def test_compliant_plan_passes(tmp_path: Path) -> None:
+def _mixed_day(day: str, hours: range, unit: int) -> list[list]:
+    """One mixed patrol in railway-south (minimum 1), a 15-min visit each quarter of `hours`."""
     rows = []
-    for k in range(8 * 4):  # one mixed patrol in railway-south, 06:00-14:00, one 15-min visit each
-        h, m = divmod(6 * 60 + 15 * k, 60)
-        h2, m2 = divmod(6 * 60 + 15 * (k + 1), 60)
-        rows.append([f"2026-04-06T{h:02d}:{m:02d}:00+02:00", f"2026-04-06T{h2:02d}:{m2:02d}:00+02:00",
-                     "railway-south", "POL-001/DEF-001", 2, 2, "cp-rail", "patrol", "POL-001",
-                     "DEF-001", "DL-R1"])  # fmt: skip
-    report = check_plan(_write(tmp_path / "ok.csv", rows), MINI)
+    for k in range(len(hours) * 4):
+        a = pd.Timestamp(day).tz_localize("Europe/Brussels") + pd.Timedelta(
+            minutes=60 * hours[0] + 15 * k
+        )
+        b = a + pd.Timedelta(minutes=15)
+        rows.append([a.isoformat(), b.isoformat(), "railway-south", f"POL-{unit:03d}+DEF-{unit:03d}",
+                     2, 2, "cp-rail", "patrol", f"POL-{unit:03d}", f"DEF-{unit:03d}", "DL-R1"])  # fmt: skip
+    return rows
+
+
+def _full_day(day: str, first_unit: int = 1) -> list[list]:
+    return [r for i, hh in enumerate((range(0, 8), range(8, 16), range(16, 24)))
+            for r in _mixed_day(day, hh, first_unit + i)]  # fmt: skip
+
+
+def test_compliant_plan_passes(tmp_path: Path) -> None:
+    report = check_plan(_write(tmp_path / "ok.csv", _full_day("2026-04-06")), MINI)
     assert report.ok, [v.message for v in report.violations]
+    assert report.horizon == ("2026-04-06T00:00:00+02:00", "2026-04-07T00:00:00+02:00")
+
+
+def test_a_day_is_covered_from_00_00_to_24_00(tmp_path: Path) -> None:
+    # 06:00-14:00 only: the day's night and evening have no mixed patrol in railway-south
+    report = check_plan(
+        _write(tmp_path / "day.csv", _mixed_day("2026-04-06", range(6, 14), 1)), MINI
+    )
+    gaps = [(v.start, v.end) for v in report.violations if v.rule == "zone_min_mixed"]
+    assert gaps == [("2026-04-06T00:00:00+02:00", "2026-04-06T06:00:00+02:00"),
+                    ("2026-04-06T14:00:00+02:00", "2026-04-07T00:00:00+02:00")]  # fmt: skip
+    # the protocol's first day (20 March) starts at its first shift start, 06:00
+    first = _mixed_day("2026-03-20", range(6, 14), 1)
+    report = check_plan(_write(tmp_path / "first.csv", first), MINI)
+    gaps = [(v.start, v.end) for v in report.violations if v.rule == "zone_min_mixed"]
+    assert gaps == [("2026-03-20T14:00:00+01:00", "2026-03-21T00:00:00+01:00")]
 
 
 def test_cli_check_json(tmp_path: Path, cli) -> None:

@@ -46,7 +46,10 @@ def test_ics_and_briefing_per_post(tmp_path: Path) -> None:
     assert ics.count("BEGIN:VEVENT") == ics.count("END:VEVENT") > 0
     assert "Mixed patrol" in ics and "Defence liaison: DL-R" in ics
     assert all(len(line.encode()) <= 75 for line in ics.split("\r\n"))
-    south = Path(next(f for f in payload["files"]["html"] if "cp-south" in f)).read_text()
+    # the plan starts with the night shift of 2 April (its eve): the briefing of 3 April
+    south = Path(
+        next(f for f in payload["files"]["html"] if "cp-south-2026-04-03" in f)
+    ).read_text()
     assert "Defence liaison on duty" in south and "FIPA" not in south.split("<h2")[0]
     assert "fipa-1" in south  # the FIPA of 3 April in Clemenceau is in the team list
     assert "<svg" in south  # map of the post's zones (bundled Brussels geometry)

@@ -98,3 +98,20 @@ def test_cli_its_json(tmp_path):
                 "placebo_in_time", "power", "reference", "manifest"):  # fmt: skip
         assert key in out
     assert out["rate_ratio"] < 1
+
+
+def test_power_under_overdispersion_keeps_its_size():
+    """A zero effect on negative binomial counts is 'detected' about alpha of the time (the
+    Poisson exact test applied to NB counts said 36 %), and a real effect less often than if the
+    counts were Poisson (overdispersion costs power)."""
+    from safecities.review.power import detection_probability
+
+    for base, disp in ((2.0, 0.5), (8.0, 0.3), (20.0, 0.2)):
+        size = detection_probability(base, 6, 0.0, pre_months=12, dispersion=disp,
+                                     n_sim=4000, seed=3)  # fmt: skip
+        assert size <= 0.065, (base, disp, size)
+    nb = detection_probability(8.0, 12, -0.3, pre_months=24, dispersion=0.3, n_sim=2000, seed=3)
+    pois = detection_probability(8.0, 12, -0.3, pre_months=24, n_sim=2000, seed=3)
+    assert 0.1 < nb < pois
+    r = power_analysis(8.0, 12, -0.3, pre_months=24, dispersion=0.3, n_sim=500, seed=3)
+    assert "negative binomial" in r.to_dict()["test"] and "overdispersed" in r.words

@@ -124,6 +124,16 @@ def test_budget_planner_page_shows_curve(client, demo_accounts):
     spent = re.search(r'id="plan-spent">([\d,]+) / 100,000<', r.text)
     assert spent and int(spent.group(1).replace(",", "")) <= 100000
     assert 'id="plan-chosen"' in r.text and 'data-plan="true"' in r.text
+    # the download buttons post the same form with `format`: the cached run's chosen sites
+    assert 'id="plan-downloads"' in r.text and 'name="format" value="xlsx"' in r.text
+    d = client.post("/cameras/plan", data={"budget": "100000", "curve_steps": "2", "format": "csv"})
+    assert (
+        d.status_code == 200 and 'filename="chosen-sites.csv"' in d.headers["content-disposition"]
+    )
+    rows = d.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("site_id;lat;lon;action;cost") and len(rows) == 1 + int(
+        re.search(r'id="plan-n">(\d+)<', r.text).group(1)
+    )
     assert client.post("/cameras/plan", data={"budget": "-1"}).status_code == 400
 
 
@@ -138,16 +148,16 @@ def test_budget_planner_page_programme_defaults_names_and_exports(client, demo_a
     form = {"budget": "150000", "curve_steps": "0", "city": "brussels"}
     r = client.post("/cameras/plan", data=form)
     assert r.status_code == 200 and "<th scope=\"col\">Municipality</th>" in r.text
-    assert 'id="plan-export-csv"' in r.text and 'id="plan-export-geojson"' in r.text
-    csv_r = client.post("/cameras/plan/export", data=form | {"format": "csv"})
+    assert 'class="download download-csv"' in r.text and 'name="city" value="brussels"' in r.text
+    csv_r = client.post("/cameras/plan", data=form | {"format": "csv"})
     assert csv_r.status_code == 200 and csv_r.headers["content-type"].startswith("text/csv")
     head = csv_r.content.decode("utf-8-sig").splitlines()[0].split(";")
     assert head[:2] == ["site_id", "lat"] and "municipality_name" in head and "station" in head
-    geo = client.post("/cameras/plan/export", data=form | {"format": "geojson"})
+    geo = client.post("/cameras/plan", data=form | {"format": "geojson"})
     doc = geo.json()
     assert doc["type"] == "FeatureCollection" and doc["features"]
     assert len(doc["features"]) == len(csv_r.content.decode("utf-8-sig").splitlines()) - 1
-    bad = client.post("/cameras/plan/export", data=form | {"format": "exe"})
+    bad = client.post("/cameras/plan", data=form | {"city": "atlantis"})
     assert bad.status_code in (400, 422)  # a refused form, never a 500
 
 

@@ -123,3 +123,19 @@ def test_roles_without_hotspots_are_refused(client, demo_accounts):
 def test_static_script_and_style_are_served(client):
     assert "safecitiesMap" in client.get("/static/hotspots.js").text
     assert ".swatch" in client.get("/static/hotspots.css").text
+
+
+def test_forecast_and_detect_cells_download_from_the_page(client, demo_accounts):
+    import html as html_mod
+
+    _signin(client, demo_accounts, Role.ANALYST, "nl")
+    r = client.get("/hotspots?method=naive&horizon=7d")
+    links = [html_mod.unescape(u) for u in re.findall(r'<a href="([^"]+)" download', r.text)]
+    forecast = [u for u in links if u.startswith("/api/hotspots/forecast?")]
+    detect = [u for u in links if u.startswith("/api/hotspots/detect?")]
+    assert [u.rsplit("=", 1)[1] for u in forecast] == ["csv", "xlsx", "geojson"]
+    assert len(detect) == 3 and "Download de voorspelde cellen" in r.text
+    cells = client.get("/api/hotspots/forecast?method=naive&horizon=7d").json()["cells"]
+    body = client.get(forecast[0]).content.decode("utf-8-sig").splitlines()
+    assert len(body) == 1 + len(cells["features"]) and "cell_id" in body[0].split(";")
+    assert client.get(detect[2]).json()["type"] == "FeatureCollection"

@@ -22,6 +22,52 @@ def test_every_message_is_translated(lang):
         assert re.findall(r"%\(\w+\)s", have[msgid]) == re.findall(r"%\(\w+\)s", msgid)
 
 
+@pytest.mark.parametrize("lang", ["nl", "fr", "en"])
+def test_every_server_message_template_is_translated_and_found_again(lang):
+    """Messages the server composes (import reasons, violations, protocol problems, planner
+    errors) and the status words: each template has its translation with the same placeholders,
+    and a message made from it is recognised as that template, values kept."""
+    from safecities.web import server_text
+
+    have = i18n.catalogue(lang)
+    tr = i18n.translations(lang)
+    words = [m for table in server_text.LABELS.values() for m in table.values()]
+    for msgid in server_text.all_templates() + words:
+        assert have.get(msgid), f"{lang}: no translation for {msgid!r}"
+        assert sorted(re.findall(r"%\(\w+\)s", have[msgid])) == sorted(
+            re.findall(r"%\(\w+\)s", msgid)
+        ), (lang, msgid)
+    for k, template in enumerate(server_text.all_templates()):
+        names = re.findall(r"%\((\w+)\)s", template)
+        values = {n: f"v{k}x{i}" for i, n in enumerate(names)}
+        text = template % values
+        assert server_text.match(text) == (template, values), template
+        out = server_text.translate(text, tr.gettext)
+        assert out == tr.gettext(template) % values and all(v in out for v in values.values())
+    assert server_text.translate("something new from the server", tr.gettext) == (
+        "something new from the server"
+    )
+
+
+def test_server_messages_in_dutch_and_french_keep_their_values():
+    from safecities.web import server_text
+
+    nl, fr = i18n.translations("nl").gettext, i18n.translations("fr").gettext
+    assert server_text.translate("point outside the Brussels-Capital Region", nl) == (
+        "punt buiten het Brussels Hoofdstedelijk Gewest"
+    )
+    msg = "unit PB-007 works 13 h 2026-04-06 08:00-21:00, allowed 8-12 h"
+    assert server_text.translate(msg, fr) == (
+        "l'unité PB-007 travaille 13 h 2026-04-06 08:00-21:00, permis 8-12 h"
+    )
+    assert server_text.translate("row 4: has no UTC offset (write e.g. 2026-04-06T22:00:00+02:00)",
+                                 nl).startswith("rij 4: heeft geen UTC-verschuiving")  # fmt: skip
+    assert server_text.translate("#3 antwerp: requested", nl) == "#3 antwerp: aangevraagd"
+    assert server_text.label("protocol_status", "active", fr) == "en vigueur"
+    assert server_text.label("solver", "Time_Limit_Reached", nl) == "tijdslimiet bereikt"
+    assert server_text.label("protocol_status", "brand-new", nl) == "brand-new"
+
+
 def test_templates_have_no_hard_coded_text():
     for f in TEMPLATES.glob("*.html"):
         text = f.read_text(encoding="utf-8")
@@ -90,6 +136,18 @@ def test_import_form_reports_the_bad_row(client, demo_accounts):
     assert "1 incident(s)" in r.text
     r = client.get("/")
     assert 'id="since-jan">3<' in r.text and "<svg" in r.text
+
+
+def test_import_errors_shown_in_dutch_and_french(client, demo_accounts):
+    _signin(client, demo_accounts, Role.ANALYST)
+    bad = (DATA / "incidents_bad_row.csv").read_bytes()
+    for lang, words in (("nl", ("onleesbaar tijdstip", "negatief aantal")),
+                        ("fr", ("heure illisible", "nombre négatif"))):  # fmt: skip
+        client.cookies.set("lang", lang)
+        r = client.post("/incidents/import", files={"file": ("bad.csv", bad, "text/csv")})
+        assert r.status_code == 422 and all(w in r.text for w in words), lang
+        assert "<td>not-a-time</td>" in r.text  # the value stays as it was
+    client.cookies.set("lang", "en")
 
 
 def test_camera_edit_form_reports_a_bad_value(client, demo_accounts, api_engine):

@@ -103,19 +103,28 @@ def test_another_city_checks_requests_and_is_approved_or_refused(client, demo_ac
             data={"do": "request", "reason": "shootings near Antwerpen-Centraal"},
         )
         assert r.status_code == 200 and "antwerp: requested" in r.text, r.text[:300]
-    assert "/patrols/refuse-" not in r.text  # a planner has no decision buttons
+    assert "Review and decide" not in r.text  # a planner has no decision to take
     _signin(client, demo_accounts, Role.INTERIOR_APPROVER)
     page = client.get("/patrols").text
-    first, second = sorted({int(x) for x in re.findall(r"/patrols/refuse-interior/(\d+)", page)})[
-        -2:
-    ]
+    assert 'id="pending-note"' in page
+    first, second = sorted({int(x) for x in re.findall(r'id="decide-(\d+)"', page)})[-2:]
+    # a refusal needs its reason and the ticked confirmation
     r = client.post(f"/patrols/refuse-interior/{second}", data={"reason": "zones not agreed"})
+    assert r.status_code == 400 and 'id="protocol-status"' in r.text
+    r = client.post(
+        f"/patrols/refuse-interior/{second}", data={"reason": "zones not agreed", "confirm": "yes"}
+    )
     assert r.status_code == 200 and "refused" in r.text
-    assert client.post(f"/patrols/approve-interior/{first}").status_code == 200
+    # an approval is asked to be confirmed first, with what is approved
+    r = client.post(f"/patrols/approve-interior/{first}")
+    assert r.status_code == 200 and 'id="confirm-approve"' in r.text and "20 soldiers" in r.text
+    r = client.post(f"/patrols/approve-interior/{first}", data={"confirm": "yes"})
+    assert r.status_code == 200 and 'id="confirm-approve"' not in r.text
     _signin(client, demo_accounts, Role.DEFENCE_APPROVER)
-    assert client.post(f"/patrols/approve-defence/{first}").status_code == 200
-    r = client.post(f"/patrols/approve-defence/{second}")  # refused: no further decision
-    assert r.status_code == 400 and "no further decision" in r.text
+    r = client.post(f"/patrols/approve-defence/{first}", data={"confirm": "yes"})
+    assert r.status_code == 200
+    r = client.post(f"/patrols/approve-defence/{second}", data={"confirm": "yes"})
+    assert r.status_code == 400 and "no further decision" in r.text  # refused: closed
     _signin(client, demo_accounts, Role.PLANNER)
     r = client.get("/patrols")
     assert f'<option value="{first}">#{first} antwerp 2026.1-request</option>' in r.text

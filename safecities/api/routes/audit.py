@@ -11,7 +11,7 @@ from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
-from safecities.api.schemas import AuditPage, ChainOut
+from safecities.api.schemas import AuditHeadOut, AuditPage, ChainOut
 from safecities.domain import BRUSSELS_TZ
 from safecities.store import audit
 
@@ -59,3 +59,12 @@ def browse(
 def verify(db: DbSession, _: Annotated[Principal, Depends(require(Action.AUDIT_READ))]) -> ChainOut:
     """Recompute the hash chain: ok=false names the first edited or deleted entry."""
     return ChainOut(**audit.verify(db).to_dict())
+
+
+@router.get("/head", response_model=AuditHeadOut)
+def head(
+    db: DbSession, _: Annotated[Principal, Depends(require(Action.AUDIT_READ))]
+) -> AuditHeadOut:
+    """The newest entry's id, hash and time (`audit head`): keep it elsewhere, and a later
+    `audit verify --head HASH` shows whether the log was cut or rewritten since."""
+    return AuditHeadOut(**audit.head(db))

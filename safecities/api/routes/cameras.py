@@ -15,7 +15,6 @@ from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.cameras import service
-from safecities.cameras.planning import CHOSEN_COLUMNS as CHOSEN_SITE_COLUMNS
 from safecities.cameras.service import verbs
 from safecities.domain import BELGIUM_BBOX, Role
 from safecities.store.cache import cached, data_version
@@ -259,10 +258,6 @@ class PlanIn(BaseModel):
     )
 
 
-#: Columns of the chosen-sites download (those of `cameras plan --out`).
-CHOSEN_COLUMNS = CHOSEN_SITE_COLUMNS
-
-
 @router.post(
     "/plan",
     responses={202: {}, 400: {}, 429: {}, **exports.openapi()},
@@ -292,9 +287,9 @@ def plan(
         report = plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
         if fmt == "json":
             return report
-        return exports.response(
-            exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS)
-        )
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
     except verbs.PlanRunning as exc:
         return JSONResponse({"status": "running", "detail": str(exc)}, status_code=202,
                             headers={"Retry-After": "3"})  # fmt: skip

@@ -27,6 +27,11 @@ class PlanIn(BaseModel):
     protocol_id: int | None = Field(
         None, ge=1, le=2**31 - 1, description="A stored protocol (another city's); default: bundled"
     )
+    continue_latest: bool = Field(
+        True,
+        description="continue the newest saved plan of the same protocol that ends the day "
+        "before `from` (as `plan make --after`); false: a fresh plan",
+    )
     risk: Literal["register", "default"] = Field(
         "register",
         description="register: zones and hours weighed by the hotspot profile of the register's "
@@ -259,6 +264,7 @@ def make_plan(
         time_limit=body.time_limit,
         protocol_id=body.protocol_id,
         risk=body.risk,
+        continue_latest=body.continue_latest,
     )
     return service.make_saved(request.app.state.engine, opts)
 

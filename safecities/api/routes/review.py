@@ -209,20 +209,35 @@ def scm(
     donors: str | None = Form(
         None, max_length=2000, description="Comma list of donor units (default: all)."
     ),
-    starts: int = Form(2, ge=1, le=LIMITS.max_starts, description="Optimiser starts."),
-    preset: Literal["fast", "normal"] = Form("fast"),
+    starts: int = Form(4, ge=1, le=LIMITS.max_starts, description="Optimiser starts (as CLI)."),
+    preset: Literal["fast", "normal"] = Form("normal"),
     placebo: bool = Form(True, description=f"In-space placebos (<= {LIMITS.max_placebo_donors})."),
+    train_predictor: list[str] = Form(
+        [], description="Repeatable COLUMN:SPEC, one per predictor (ADH 2015 training)."
+    ),
+    train_fit_period: str | None = Form(
+        None, max_length=2000, description="FROM-TO outcome periods that choose V in training."
+    ),
+    custom_v: UploadFile | None = File(None, description="CSV predictor,v: use this V."),
+    in_time_placebo: str | None = Form(
+        None, max_length=40, description="A pre-period time used as a fake intervention."
+    ),
+    leave_one_out: bool = Form(False, description="Refit without each donor of weight >= 1 %."),
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
-    """Synthetic control (`safecities review scm --json`) on an uploaded panel. Placebo
-    inference fits every donor once (one start each); at most MAX_PLACEBO_DONORS donors."""
-    if len(predictor) > 20 or any(len(p) > 200 for p in predictor):
-        raise InputError("predictor: at most 20, each at most 200 characters")
+    """Synthetic control (`safecities review scm --json`) on an uploaded panel, with the CLI's
+    settings (same answer on the same data); placebo inference fits every donor once, at most
+    `max_placebo_donors` donors."""
+    for name, specs in (("predictor", predictor), ("train_predictor", train_predictor)):
+        if len(specs) > 20 or any(len(p) > 200 for p in specs):
+            raise InputError(f"{name}: at most 20, each at most 200 characters")
     req = svc.ScmRequest(
         panel=_upload(file), unit_col=unit_col, time_col=time_col, outcome=outcome,
         treated=treated, intervention=intervention, covariates=covariates,
         predictor=tuple(predictor), fit_period=fit_period, donors=donors, starts=starts,
-        preset=preset, placebo=placebo, seed=seed,
+        preset=preset, placebo=placebo, train_predictor=tuple(train_predictor),
+        train_fit_period=train_fit_period, custom_v=_upload(custom_v) if custom_v else None,
+        in_time_placebo=in_time_placebo, leave_one_out=leave_one_out, seed=seed,
     )  # fmt: skip
     return svc.scm(req, limits=LIMITS).to_dict()
 
@@ -246,6 +261,7 @@ def did(
     controls: str | None = Form(None, max_length=2000, description="Comma list of control units."),
     n_controls: int | None = Form(None, ge=1, le=LIMITS.max_units),
     control_group: Literal["never", "notyet"] = Form("notyet"),
+    anticipation: int = Form(0, ge=0, le=12, description="Periods of anticipation."),
     boot: int = Form(199, ge=9, le=LIMITS.max_boot, description="Bootstrap replications."),
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
@@ -254,8 +270,8 @@ def did(
     req = svc.DidRequest(
         panel=_upload(file), unit_col=unit_col, time_col=time_col, outcome=outcome,
         treated=treated, intervention=intervention, adoption_col=adoption_col or None,
-        controls=controls, n_controls=n_controls, control_group=control_group, boot=boot,
-        seed=seed,
+        controls=controls, n_controls=n_controls, control_group=control_group,
+        anticipation=anticipation, boot=boot, seed=seed,
     )  # fmt: skip
     return svc.did(req, limits=LIMITS).to_dict()
 

@@ -52,6 +52,7 @@ def make_plan(
     extra_rows: list[list[Any]] | None = None,
     prepare=None,
     check_path: str | Path | None = None,
+    after: str | Path | None = None,
 ) -> tuple[PlanResult, dict[str, Any]]:
     """Plan, check with the independent checker, and only then write `out` (atomically)."""
     notes: list[str] = []
@@ -85,7 +86,7 @@ def make_plan(
     os.close(fd)
     try:
         write_plan(rows, tmp)
-        report = check_plan(tmp, check_path or protocol_path)
+        report = check_plan(tmp, check_path or protocol_path, after=after)
         if not report.ok:
             first_v = report.violations[0]
             raise PlanRejected(
@@ -140,6 +141,7 @@ class MakeOptions:
     solver: str = "cpsat"
     from_plan: Path | None = None
     changes: Path | None = None
+    after: Path | None = None  # the plan this one continues
 
 
 @dataclass
@@ -178,6 +180,7 @@ class MakeResult:
             "chunks": r.chunks,
             "check": base["check"],
             "replan": self.replan,
+            "after": None if o.after is None else str(o.after),
             "notes": r.notes,
         }
 
@@ -235,6 +238,10 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         active = require_active(session, read_document(opts.protocol)[0])
     if opts.changes is not None and opts.from_plan is None:
         raise InputError("--changes needs --from-plan (the plan being changed)")
+    if opts.after is not None and opts.from_plan is not None:
+        raise InputError(
+            "--after and --from-plan exclude each other (continue a plan, or change it)"
+        )
     check_protocol, prepare, kept, old = opts.protocol, None, None, None
     planner_kwargs: dict[str, Any] = {"backend": opts.solver}
     risk = opts.risk
@@ -257,6 +264,12 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
             planner.old_shifts = old["old_shifts"]
             planner.reuse = old["reuse"]
 
+    if opts.after is not None:
+        from safecities.patrols.replan import load_previous_plan
+
+        prev = load_previous_plan(opts.after, proto, opts.first, opts.last)
+        planner_kwargs.update(history=prev["history"], frozen_until=prev["frozen_until"])
+
     result, check = make_plan(
         proto,
         opts.protocol,
@@ -272,6 +285,7 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         extra_rows=kept,
         prepare=prepare,
         check_path=check_protocol,
+        after=opts.after,
     )
     manifest = RunManifest(
         command="plan make",
@@ -284,6 +298,7 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
             "time_limit": opts.time_limit,
             "workers": opts.workers,
             "solver": opts.solver,
+            "after": str(opts.after) if opts.after else None,
         },
         seed=opts.seed,
         solver=result.solver_dict(opts.time_limit),
@@ -291,6 +306,8 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
     manifest.add_input_file("protocol", opts.protocol)
     if risk:
         manifest.add_input_file("risk", risk)
+    if opts.after:
+        manifest.add_input_file("after", opts.after)
     replan = (
         None
         if old is None
@@ -316,28 +333,48 @@ class CheckResult:
     file: str
     protocol: str
     manifest: RunManifest | None = None
+    after: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.report.ok
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.report.to_dict(), "file": self.file, "protocol": self.protocol}
+        return {
+            **self.report.to_dict(),
+            "file": self.file,
+            "protocol": self.protocol,
+            "after": self.after,
+        }
 
 
 def check(
-    plan: Path, protocol: Path, *, file: str | None = None, protocol_name: str | None = None
+    plan: Path,
+    protocol: Path,
+    *,
+    file: str | None = None,
+    protocol_name: str | None = None,
+    after: Path | None = None,
 ) -> CheckResult:
-    """Independent check of any plan CSV against a protocol; `file`/`protocol_name` are the
-    names shown (an upload's own name rather than its temporary path)."""
-    report = check_plan(plan, protocol)
-    manifest = RunManifest(
-        command="plan check",
-        parameters={"plan": file or str(plan), "protocol": protocol_name or str(protocol)},
-    )
+    """Independent check of any plan CSV against a protocol (with `after`, together with the plan
+    it continues); `file`/`protocol_name` are the names shown (an upload's own name rather than
+    its temporary path)."""
+    report = check_plan(plan, protocol, after=after)
+    params = {"plan": file or str(plan), "protocol": protocol_name or str(protocol)}
+    if after is not None:
+        params["after"] = str(after)
+    manifest = RunManifest(command="plan check", parameters=params)
     manifest.add_input_file("plan", plan)
     manifest.add_input_file("protocol", protocol)
-    return CheckResult(report, file or str(plan), protocol_name or str(protocol), manifest)
+    if after is not None:
+        manifest.add_input_file("after", after)
+    return CheckResult(
+        report,
+        file or str(plan),
+        protocol_name or str(protocol),
+        manifest,
+        None if after is None else str(after),
+    )
 
 
 def check_upload(data: bytes, filename: str, protocol: Path, protocol_name: str) -> CheckResult:

@@ -46,15 +46,36 @@ def plan_file(name: str) -> Path:
 
 
 def list_plans() -> list[dict[str, Any]]:
+    """Saved plans, newest first by their first day (then by when they were made), each with the
+    city, protocol and command posts of its own protocol (another city's plan never lists
+    Brussels posts)."""
+    import re
+
+    from safecities.patrols.protocol import load_protocol
+
     out = []
-    for p in sorted(plans_dir().glob("plan-*.csv"), reverse=True):
+    for p in plans_dir().glob("plan-*.csv"):
+        days = re.findall(r"\d{4}-\d{2}-\d{2}", p.name)
+        pid = re.search(r"-p(\d+)-\d{4}-", p.name)
+        try:
+            proto = load_protocol(plan_protocol_path(p.name))
+            city, version, posts = proto.city, proto.version, [c.id for c in proto.command_posts]
+        except InputError:  # a sidecar that no longer validates: list the plan, without posts
+            city, version, posts = None, None, []
         out.append(
             {
                 "name": p.name,
+                "city": city,
+                "protocol_id": int(pid.group(1)) if pid else None,
+                "protocol_version": version,
+                "from": days[0] if days else None,
+                "to": days[1] if len(days) > 1 else None,
+                "command_posts": posts,
                 "bytes": p.stat().st_size,
                 "created_at": datetime.fromtimestamp(p.stat().st_mtime).isoformat(),
             }
         )
+    out.sort(key=lambda x: (x["from"] or "", x["created_at"]), reverse=True)
     return out
 
 
@@ -63,6 +84,37 @@ def plan_protocol_path(name: str) -> Path:
     protocol, e.g. another city's), else the bundled protocol."""
     side = plans_dir() / f"{name}.protocol.json"
     return side if side.exists() else protocol_path()
+
+
+_PLAN_NAME = re.compile(
+    r"^plan-(?P<city>[a-z]+)(?:-p(?P<pid>\d+))?-(?P<first>\d{4}-\d{2}-\d{2})-"
+    r"(?P<last>\d{4}-\d{2}-\d{2})-s\d+\.csv$"
+)
+
+
+def plan_after(name: str) -> str | None:
+    """The saved plan that `name` continues (recorded when it was made), if any."""
+    side = plans_dir() / f"{name}.after"
+    return side.read_text(encoding="utf-8").strip() or None if side.exists() else None
+
+
+def latest_before(first: date, city: str, protocol_id: int | None) -> str | None:
+    """The newest saved plan of the same protocol (the bundled one, or stored #id) that ends on
+    the day before `first`: the plan a new web plan continues by default."""
+    from datetime import timedelta
+
+    best = None
+    for p in plans_dir().glob("plan-*.csv"):
+        m = _PLAN_NAME.match(p.name)
+        if m is None or m["city"] != city:
+            continue
+        if (None if m["pid"] is None else int(m["pid"])) != protocol_id:
+            continue
+        if date.fromisoformat(m["last"]) + timedelta(days=1) != first:
+            continue
+        if best is None or p.stat().st_mtime_ns > best.stat().st_mtime_ns:
+            best = p
+    return None if best is None else best.name
 
 
 def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
@@ -97,6 +149,9 @@ class SavedPlanOptions:
     max_days: int = MAX_DAYS
     max_time_limit: float = MAX_TIME_LIMIT
     workers: int = 1
+    # continue the newest saved plan of the same protocol that ends the day before `first`
+    # (`plan make --after`); False: a fresh plan
+    continue_latest: bool = True
 
 
 def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
@@ -141,6 +196,13 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
         side.write_text(json.dumps(doc, default=str, indent=1), encoding="utf-8")
         path = side
     out = plans_dir() / name
+    after = latest_before(first, proto.city, opts.protocol_id) if opts.continue_latest else None
+    planner_kwargs = {}
+    if after is not None:
+        from safecities.patrols.replan import load_previous_plan
+
+        prev = load_previous_plan(plans_dir() / after, proto, first, last)
+        planner_kwargs = {"history": prev["history"], "frozen_until": prev["frozen_until"]}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             risk_path = None
@@ -156,7 +218,14 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
                 seed=seed,
                 time_limit=min(opts.time_limit, opts.max_time_limit),
                 workers=opts.workers,
+                planner_kwargs=planner_kwargs,
+                after=None if after is None else plans_dir() / after,
             )
+        side_after = plans_dir() / f"{name}.after"
+        if after is not None:
+            side_after.write_text(after, encoding="utf-8")
+        else:
+            side_after.unlink(missing_ok=True)
     except BaseException:
         if side is not None and not out.exists():
             side.unlink(missing_ok=True)
@@ -183,6 +252,7 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
             )
         },
         "risk": "register" if opts.risk == "register" and risk_path is not None else "default",
+        "after": after,
         "notes": notes,
         "command_posts": [p.id for p in proto.command_posts],
     }
@@ -259,9 +329,11 @@ def export_index(name: str) -> dict[str, Any]:
     command post; an HTML and a PDF briefing per post and day)."""
     from urllib.parse import quote
 
-    _, df = _plan_frame(name)
+    from safecities.patrols.export import plan_days
+
+    proto, df = _plan_frame(name)
     posts = sorted(set(df["command_post"]))
-    days = sorted(set(df["local"].dt.date))
+    days = plan_days(df, proto)
     base = f"/api/patrols/plans/{quote(name)}"
     return {
         "plan": name,
@@ -279,16 +351,36 @@ def check_saved(name: str) -> dict[str, Any]:
     """Independent check of a saved plan against the bundled protocol (cached per file version)."""
     path = plan_file(name)
     proto = plan_protocol_path(name)
-    return dict(_check_cached(str(path), path.stat().st_mtime_ns, str(proto)))
+    after = plan_after(name)
+    prev = None if after is None else plans_dir() / after
+    if prev is not None and not prev.exists():
+        prev = None  # the predecessor was removed: judged alone
+    return dict(
+        _check_cached(
+            str(path),
+            path.stat().st_mtime_ns,
+            str(proto),
+            None if prev is None else str(prev),
+            None if prev is None else prev.stat().st_mtime_ns,
+        )
+    )
 
 
 @lru_cache(maxsize=32)
-def _check_cached(path: str, _mtime_ns: int, protocol: str) -> dict[str, Any]:
+def _check_cached(
+    path: str, _mtime_ns: int, protocol: str, after: str | None, _after_mtime: int | None
+) -> dict[str, Any]:
     from safecities.patrols.service.plans import check
 
-    return check(
-        Path(path), Path(protocol), file=Path(path).name, protocol_name=Path(protocol).name
+    out = check(
+        Path(path),
+        Path(protocol),
+        file=Path(path).name,
+        protocol_name=Path(protocol).name,
+        after=None if after is None else Path(after),
     ).to_dict()
+    out["after"] = None if after is None else Path(after).name
+    return out
 
 
 def calendar(name: str, post: str | None = None) -> dict[str, Any]:
@@ -324,8 +416,13 @@ def calendar(name: str, post: str | None = None) -> dict[str, Any]:
         except (ValueError, TypeError):
             s = e = None
         spans.append((s, e))
+    from safecities.patrols.export import plan_days
+
+    planned = set(plan_days(df, proto))  # not the eve's night nor the last night's morning
     days = []
     for day, g in sub.groupby(sub["local"].dt.date, sort=True):
+        if day not in planned:
+            continue
         hours = []
         for hour in range(24):
             h = g[g["local"].dt.hour == hour]

@@ -4,9 +4,9 @@ its coverage-against-budget curve. Every figure comes from `safecities.cameras.s
 verbs as the CLI and the API)."""
 
 import math
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,12 +25,22 @@ from safecities.domain import Role
 from safecities.errors import InputError, NotFound, PermissionDenied
 from safecities.web import labels
 from safecities.web.labels import N_
-from safecities.web.pages.core import _municipalities, map_labels, render, translate
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _municipalities,
+    language,
+    map_labels,
+    render,
+    table_nav,
+    translate,
+)
 
 router = APIRouter(include_in_schema=False)
 
 #: Labels used by /static/cameras.js for its map layers (translated per request).
-LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites")}
+LAYER_LABELS = {"coverage": N_("Camera coverage"), "chosen": N_("Chosen sites"),
+                "chosen_new": N_("new camera site"),
+                "chosen_connect": N_("existing camera to connect")}  # fmt: skip
 
 
 def _caller(user: Principal):
@@ -41,22 +51,38 @@ def _layer_labels(request: Request) -> dict[str, str]:
     return {k: translate(request, v) for k, v in LAYER_LABELS.items()}
 
 
-def _import_municipalities(user: Principal) -> list[dict]:
-    munis = _municipalities()
+def _import_municipalities(user: Principal, lang: str | None = None) -> list[dict]:
+    munis = _municipalities(lang)
     if user.role is Role.CAMERA_OPERATOR:
         return [m for m in munis if m["nis"] == user.municipality_id]
     return munis
 
 
-def _cameras_page(request, db, user: Principal, import_result=None, status_code=200):
-    cams = verbs.list_(db, _caller(user)).to_dict()["cameras"]
-    munis = {m["nis"]: m["name"] for m in _municipalities()}
+def _cameras_page(
+    request, db, user: Principal, import_result=None, status_code=200, f=None, offset: int = 0
+):
+    f = f or {"municipality": None, "status": None}
+    lang = language(request)
+    munis = {m["nis"]: m["name"] for m in _municipalities(lang)}
+    if f["municipality"] not in munis or (
+        user.role is Role.CAMERA_OPERATOR and f["municipality"] != user.municipality_id
+    ):
+        f["municipality"] = None  # an operator's list is their municipality anyway
+    if f["status"] not in labels.CAMERA_STATUS_LABELS:
+        f["status"] = None
+    cams = verbs.list_(db, _caller(user), **f).to_dict()["cameras"]
+    nav = table_nav(request, "/api/cameras", f, len(cams), offset)
     cov = coverage_cached(db, request.app.state.engine, user, coverage_request(user))
     return render(
         request,
         "cameras.html",
         status_code=status_code,
-        cameras=cams,
+        cameras=cams[offset : offset + PAGE_SIZE],
+        total=len(cams),
+        table=nav,
+        f=f,
+        # an operator sees their own municipality only: no municipality filter to offer
+        filter_municipalities=[] if user.role is Role.CAMERA_OPERATOR else _municipalities(lang),
         muni_names=munis,
         status_labels=labels.CAMERA_STATUS_LABELS,
         map_labels=map_labels(request),
@@ -64,7 +90,7 @@ def _cameras_page(request, db, user: Principal, import_result=None, status_code=
         coverage=cov,
         can_edit=user.can(Action.CAMERAS_EDIT),
         can_plan=user.can(Action.CAMERAS_PLAN),
-        import_municipalities=_import_municipalities(user),
+        import_municipalities=_import_municipalities(user, lang),
         import_result=import_result,
     )
 
@@ -73,8 +99,12 @@ def cameras_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_READ))],
+    municipality: str | None = Query(None, max_length=5),
+    status: str | None = Query(None, max_length=32),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> HTMLResponse:
-    return _cameras_page(request, db, user)
+    f = {"municipality": municipality or None, "status": status or None}
+    return _cameras_page(request, db, user, f=f, offset=offset)
 
 
 async def cameras_import_page(
@@ -122,7 +152,7 @@ def _duplicates_page(request, db, user: Principal, *, done=None, error=None, sta
         status_code=status_code,
         pairs=pairs,
         cams=cams,
-        muni_names={m["nis"]: m["name"] for m in _municipalities()},
+        muni_names={m["nis"]: m["name"] for m in _municipalities(language(request))},
         status_labels=labels.CAMERA_STATUS_LABELS,
         done=done,
         error=error,
@@ -256,32 +286,8 @@ def plan_run(
     radius: float = Form(150.0, ge=1, le=500),
     curve_steps: int = Form(5, ge=0, le=6),
     city: str = Form("brussels", pattern=r"^(brussels|antwerp|ghent|all)$"),
-) -> HTMLResponse:
-    form = {"budget": budget, "radius": radius, "curve_steps": curve_steps, "city": city}
-    try:
-        report = plan_document(db, request.app.state.engine, _plan_request(form),
-                               wait=PAGE_WAIT_SECONDS)  # fmt: skip
-    except InputError as exc:
-        return _plan_page(request, user, form, error=str(exc), status_code=400)
-    except (verbs.PlanRunning, verbs.PlanBusy):
-        return _plan_page(request, user, form, running=True, status_code=202)
-    return _plan_page(request, user, form, report=report)
-
-
-def plan_export(
-    request: Request,
-    db: DbSession,
-    user: Annotated[Principal, Depends(require(Action.CAMERAS_PLAN))],
-    budget: float = Form(..., ge=0, le=1e9),
-    radius: float = Form(150.0, ge=1, le=500),
-    curve_steps: int = Form(5, ge=0, le=6),
-    city: str = Form("brussels", pattern=r"^(brussels|antwerp|ghent|all)$"),
-    fmt: str = Form("csv", alias="format", pattern=r"^(csv|geojson)$"),
+    fmt: Literal["csv", "xlsx", "geojson"] | None = Form(None, alias="format"),
 ) -> Response:
-    """The chosen sites of the same plan (the same cached run) as CSV or GeoJSON."""
-    from safecities import exports
-    from safecities.cameras.planning import CHOSEN_COLUMNS
-
     form = {"budget": budget, "radius": radius, "curve_steps": curve_steps, "city": city}
     try:
         report = plan_document(db, request.app.state.engine, _plan_request(form),
@@ -290,7 +296,12 @@ def plan_export(
         return _plan_page(request, user, form, error=str(exc), status_code=400)
     except (verbs.PlanRunning, verbs.PlanBusy):
         return _plan_page(request, user, form, running=True, status_code=202)
-    return exports.response(exports.export(report["chosen"], fmt, "chosen-sites", CHOSEN_COLUMNS))
+    if fmt:  # a download button under the result: the same run, from the cache
+        from safecities import exports
+        from safecities.cameras.planning import chosen_export
+
+        return exports.response(chosen_export(report, fmt))
+    return _plan_page(request, user, form, report=report)
 
 
 # Fixed paths first: /cameras/{cam_id} would otherwise take them as camera ids.
@@ -301,7 +312,6 @@ router.post("/cameras/duplicates/{dup_id}/confirm")(duplicate_confirm)
 router.post("/cameras/duplicates/{dup_id}/reject")(duplicate_reject)
 router.get("/cameras/plan", response_class=HTMLResponse)(plan_page)
 router.post("/cameras/plan", response_class=HTMLResponse)(plan_run)
-router.post("/cameras/plan/export")(plan_export)
 
 
 # -- one camera ----------------------------------------------------------------------------------

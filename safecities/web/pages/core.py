@@ -5,6 +5,7 @@ cameras, review, audit) with their own router; `safecities.web.pages.mount` incl
 """
 
 import importlib
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from html import escape
@@ -14,14 +15,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import COOKIE, DbSession, public, require, session_token
 from safecities.api.permissions import Action
 from safecities.api.routes.auth import do_login, set_session_cookie
 from safecities.errors import CapabilityUnavailable
-from safecities.web import i18n, labels
+from safecities.web import formats, i18n, labels, server_text
 
 HERE = Path(__file__).parents[1]
 env = Environment(
@@ -30,6 +31,23 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+env.globals["Action"] = Action  # templates ask `user.can(Action.X)` (e.g. the map's plan link)
+env.filters.update(formats.FILTERS)  # number, percent, date, datetime in the page's language
+
+
+@pass_context
+def _msg(ctx, text: object) -> str:
+    """`{{ error | msg }}`: a message composed by the server, in the page's language."""
+    return server_text.translate(text, ctx["_"])
+
+
+@pass_context
+def _label(ctx, value: object, kind: str) -> str:
+    """`{{ p.status | label("protocol_status") }}`: a status or decision word, translated."""
+    return server_text.label(kind, value, ctx["_"])
+
+
+env.filters.update(msg=_msg, label=_label)
 #: The library module whose presence makes a capability's pages available.
 _LIBRARIES = {
     "hotspots": ("safecities.hotspots.forecast", "safecities.hotspots.service"),
@@ -49,13 +67,39 @@ def available(capability: str) -> bool:
     return True
 
 
+#: Babel locale of each interface language (Belgian conventions; British English).
+BABEL_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_GB"}
+
+
+def format_day(day: date | str | None, lang: str) -> str:
+    """A day in full in the page's language: "12 August 2025", "12 augustus 2025"."""
+    from babel.dates import format_date
+
+    day = _day(day) if isinstance(day, str) else day
+    return format_date(day, "long", locale=BABEL_LOCALES.get(lang, "en_GB")) if day else ""
+
+
+def format_period(start: date | str | None, end: date | str | None, lang: str) -> str:
+    """The period as "1 January – 12 August 2025" (the year once when both share it), localised."""
+    from babel.dates import format_date
+
+    first = _day(start) if isinstance(start, str) else start
+    last = _day(end) if isinstance(end, str) else end
+    if not (first and last):
+        return format_day(first or last, lang)
+    if first.year != last.year:
+        return f"{format_day(first, lang)} – {format_day(last, lang)}"
+    head = format_date(first, "d MMMM", locale=BABEL_LOCALES.get(lang, "en_GB"))
+    return f"{head} – {format_day(last, lang)}"
+
+
 def translate(request: Request, text: str) -> str:
     return i18n.translations(language(request)).gettext(text)
 
 
 def map_labels(request: Request) -> dict[str, str]:
     tr = i18n.translations(language(request))
-    return {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
+    return {k: tr.gettext(v) for k, v in labels.map_label_ids().items()}
 
 
 router = APIRouter(include_in_schema=False)
@@ -233,14 +277,24 @@ def dashboard(
             chart = trend_svg(summary, tr.gettext("Monthly incidents"))
         except CapabilityUnavailable:
             unavailable = True
-    map_labels = {k: tr.gettext(v) for k, v in labels.MAP_LABELS.items()}
     forecast_url = None
     has_incidents = bool(summary and summary.get("totals", {}).get("incidents"))
     if user.can(Action.HOTSPOTS_READ) and has_incidents and available("hotspots"):
         forecast_url = "/api/hotspots/forecast?method=naive&horizon=7d"
+    lang = language(request)
+    period = None
+    if summary and summary.get("since_1_january"):
+        summer = (summary.get("since_summer") or {}).get("from")
+        period = {
+            "jan": format_day(summary["since_1_january"]["from"], lang),
+            "range": format_period(summary["since_1_january"]["from"], summary["as_of"], lang),
+            "summer": format_day(summer, lang) if summer else None,
+            "as_of": format_day(summary["as_of"], lang),
+        }
     return render(
         request,
         "dashboard.html",
+        period=period,
         show_cameras=user.can(Action.CAMERAS_READ) and available("cameras"),
         forecast_url=forecast_url,
         summary=summary,
@@ -248,22 +302,30 @@ def dashboard(
         chart=chart,
         city="brussels",
         show_incidents=user.can(Action.INCIDENTS_READ),
-        map_labels=map_labels,
+        map_labels=map_labels(request),
         patrols=_patrol_layer(user, plan, at),
+        pending_requests=_pending_requests(db, user),
     )
 
 
-def _municipalities() -> list[dict]:
+def _pending_requests(db, user: Principal) -> list[dict]:
+    """Protocol requests waiting for this approver's decision (empty for other roles)."""
+    if not available("patrols") or not user.can(Action.PATROLS_READ):
+        return []
+    from safecities.patrols.service import pending
+
+    return pending(db, user.role.value)
+
+
+def _municipalities(lang: str | None = None) -> list[dict]:
+    """The city's municipalities by name in `lang` (NL or FR name; "FR / NL" otherwise)."""
     import json
 
     from safecities.register.reference import layer_bytes
 
     feats = json.loads(layer_bytes("municipalities", "brussels"))["features"]
     out = [
-        {
-            "nis": f["properties"]["nis"],
-            "name": f"{f['properties']['name_fr']} / {f['properties']['name_nl']}",
-        }
+        {"nis": f["properties"]["nis"], "name": formats.place_name(f["properties"], lang)}
         for f in feats
     ]
     return sorted(out, key=lambda m: m["name"])
@@ -274,3 +336,46 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text) if text else None
     except ValueError:
         return None
+
+
+# --- tables: paging and downloads (the incidents, cameras and audit pages) ---------------------
+
+#: Rows per page of the register tables.
+PAGE_SIZE = 100
+EXPORT_FORMATS = ("csv", "xlsx", "geojson")
+
+
+def table_nav(
+    request: Request, api: str, filters: dict[str, Any], total: int, offset: int,
+    formats: Sequence[str] = EXPORT_FORMATS,
+) -> dict[str, Any]:  # fmt: skip
+    """Paging links of a table page (same filters, another offset) and its download links: the
+    API route `api` with the same filters and `format=`, so a download holds every filtered row
+    (not only the page shown)."""
+    from urllib.parse import urlencode
+
+    params = {k: str(v) for k, v in filters.items() if v not in (None, "")}
+    offset = max(0, min(offset, max(total - 1, 0)))
+
+    def page_url(at: int) -> str:
+        return f"{request.url.path}?{urlencode(params | {'offset': at})}"
+
+    return {
+        "total": total,
+        "first": offset + 1 if total else 0,
+        "last": min(offset + PAGE_SIZE, total),
+        "prev": page_url(max(0, offset - PAGE_SIZE)) if offset > 0 else None,
+        "next": page_url(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+        "downloads": download_links(f"{api}?{urlencode(params)}", formats),
+    }
+
+
+def download_links(url: str, formats: Sequence[str] = EXPORT_FORMATS) -> list[tuple[str, str]]:
+    """(format, URL) of each download of the API route `url` (query kept, `format=` added)."""
+    from urllib.parse import urlencode
+
+    sep = "&" if "?" in url and not url.endswith("?") else ("" if url.endswith("?") else "?")
+    return [(f, f"{url}{sep}{urlencode({'format': f})}") for f in formats]
+
+
+env.globals["download_links"] = download_links

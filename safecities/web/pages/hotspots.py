@@ -51,6 +51,15 @@ LAYER_LABELS = {
     "sporadic": N_("sporadic"),
     "oscillating": N_("oscillating"),
     "historical": N_("historical"),
+    "detect_units": N_("Getis-Ord Gi* class of each cell (false discovery rate 5 %)"),
+    "emerging_units": N_("Trend class of each cell over the space-time cube"),
+}
+#: The method picker's labels: the shared ones plus `auto` (this page's default).
+METHOD_LABELS = {"auto": N_("auto (chosen by validation)"), **labels.METHOD_LABELS}
+STUDY_AREA = {
+    "events": N_("cells within %(buffer)s m of the %(n)s incidents before %(date)s"),
+    "boundary": N_("cells meeting the boundary of %(name)s"),
+    "units": N_("the given units"),
 }
 CHART_TITLES = {
     "weekday": N_("Expected incidents per week in the named zones, by weekday"),
@@ -140,11 +149,31 @@ def _knox_view(k: dict) -> dict:
     return {**k, "rows": rows}
 
 
+def _study_area_text(request: Request, grid: dict) -> str:
+    """How the forecast's study area was built, in the page's language."""
+    sa = grid.get("study_area") or {}
+    text = translate(request, STUDY_AREA.get(sa.get("built_from"), STUDY_AREA["units"]))
+    when = (sa.get("events_before") or "")[:10]
+    name = str(sa.get("boundary") or "").removeprefix("city ")
+    return text % {"buffer": f"{sa.get('buffer_m', 0):g}", "n": sa.get("n_events", 0),
+                   "date": when, "name": name}  # fmt: skip
+
+
+def _auto_view(forecast: dict | None) -> dict | None:
+    """What `auto` chose and every candidate's validation scores (best first)."""
+    fitted = (forecast or {}).get("fitted") or {}
+    if "chosen" not in fitted:
+        return None
+    v = fitted["validation"]
+    scores = sorted(v["scores"].items(), key=lambda kv: -(kv[1]["hit_rate"] or -1.0))
+    return {**v, "chosen": fitted["chosen"], "scores": scores}
+
+
 def _page(
     request: Request,
     db,
     user: Principal,
-    method: str = "kde",
+    method: str = "auto",
     horizon: str = "7d",
     backtest: dict | None = None,
     backtest_error: str | None = None,
@@ -157,7 +186,7 @@ def _page(
     from safecities.errors import SafecitiesError
     from safecities.hotspots import service as hsvc
 
-    method = method if method in hsvc.METHODS else "kde"
+    method = method if method in hsvc.METHODS else "auto"
     horizon = horizon if horizon in HORIZONS else "7d"
     engine = request.app.state.engine
     errors: list[str] = []
@@ -194,7 +223,9 @@ def _page(
         status_code=status_code,
         methods=hsvc.METHODS,
         method=method,
-        method_labels=labels.METHOD_LABELS,
+        method_labels=METHOD_LABELS,
+        study_area_text=_study_area_text(request, forecast["grid"]) if forecast else "",
+        auto=_auto_view(forecast),
         horizon=horizon,
         horizons=HORIZONS,
         forecast=forecast,
@@ -221,7 +252,7 @@ def hotspots_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
-    method: str = Query("kde", max_length=20),
+    method: str = Query("auto", max_length=20),
     horizon: str = Query("7d", max_length=4),
 ) -> HTMLResponse:
     return _page(request, db, user, method, horizon)
@@ -235,7 +266,7 @@ def backtest_run(
     end: date = Form(...),
     bt_horizon: str = Form("7d", max_length=4),
     methods: list[str] = Form([], max_length=10),
-    method: str = Form("kde", max_length=20),
+    method: str = Form("auto", max_length=20),
     horizon: str = Form("7d", max_length=4),
 ) -> HTMLResponse:
     """Run a bounded backtest (at most 3 methods, 60 origins) and show its table."""

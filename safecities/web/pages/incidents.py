@@ -11,12 +11,21 @@ from safecities.api.permissions import Action
 from safecities.domain import BRUSSELS_TZ, IncidentKind
 from safecities.register import service as svc
 from safecities.web import labels
-from safecities.web.pages.core import _day, _municipalities, render
+from safecities.web.pages.core import (
+    PAGE_SIZE,
+    _day,
+    _municipalities,
+    language,
+    render,
+    table_nav,
+)
 
 router = APIRouter(include_in_schema=False)
 
 
-def _incidents_page(request: Request, db, user: Principal, f: dict, import_result=None):
+def _incidents_page(
+    request: Request, db, user: Principal, f: dict, import_result=None, offset: int = 0
+):
     from datetime import datetime, time
 
     def midnight(d):
@@ -28,18 +37,18 @@ def _incidents_page(request: Request, db, user: Principal, f: dict, import_resul
         until=midnight(f.get("until")),
         municipality=f.get("municipality") or None,
         kind=f.get("kind") or None,
-        limit=500,
+        limit=PAGE_SIZE,
+        offset=offset,
     )
     page = svc.list_incidents(db, q)
     total, rows = page.total, page.incidents
-    for r in rows:
-        r["local_time"] = r["occurred_at"].astimezone(BRUSSELS_TZ).strftime("%Y-%m-%d %H:%M")
-    munis = _municipalities()
+    munis = _municipalities(language(request))
     return render(
         request,
         "incidents.html",
         incidents=rows,
         total=total,
+        table=table_nav(request, "/api/incidents", f, total, offset),
         f=f,
         municipalities=munis,
         muni_names={m["nis"]: m["name"] for m in munis},
@@ -60,6 +69,7 @@ def incidents_page(
     until: str | None = Query(None, max_length=10),
     municipality: str | None = Query(None, max_length=5),
     kind: str | None = Query(None, max_length=32),
+    offset: int = Query(0, ge=0, le=10**9),
 ) -> HTMLResponse:
     # HTML forms send empty fields as "": treat them (and unreadable dates) as "no filter"
     f = {
@@ -68,7 +78,7 @@ def incidents_page(
         "municipality": municipality or None,
         "kind": kind or None,
     }
-    return _incidents_page(request, db, user, f)
+    return _incidents_page(request, db, user, f, offset=offset)
 
 
 @router.post("/incidents/import")

@@ -6,13 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import HTTPException
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.patrols.governance import APPROVED
-from safecities.web.pages.core import _day, render
+from safecities.web import i18n, labels, server_text
+from safecities.web.labels import N_
+from safecities.web.pages.core import _day, language, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,24 +28,16 @@ def _patrols_page(
     status_code=200,
     check=None,
     validation=None,
+    zone=None,
 ):
-    import re as _re
-
     from safecities.patrols.governance import document_sha256
     from safecities.patrols.protocol import load_protocol, read_document
     from safecities.patrols.service import list_protocols
     from safecities.patrols.service import saved as psvc
 
     proto = load_protocol(psvc.protocol_path())
-    plans = psvc.list_plans()
-    for p in plans:
-        m = _re.search(r"(\d{4}-\d{2}-\d{2})-\d{4}-\d{2}-\d{2}", p["name"])
-        p["first_day"] = m.group(1) if m else ""
-    approve_as = None
-    if user.can(Action.PATROLS_APPROVE_INTERIOR):
-        approve_as = "interior"
-    elif user.can(Action.PATROLS_APPROVE_DEFENCE):
-        approve_as = "defence"
+    plans = psvc.list_plans()  # newest first, each with its own protocol's posts
+    approve_as = _approve_as(user)
     start, end = (b.date() for b in proto.period_bounds())
     # today if inside the protocol's months, else the nearest day inside them (end is exclusive)
     default_day = min(max(start, date.today()), end - timedelta(days=1))
@@ -51,22 +45,35 @@ def _patrols_page(
     bundled = document_sha256(read_document(psvc.protocol_path())[0])
     # other active protocols (other cities, other versions) a plan can be made under
     plan_under = [p for p in protocols if p["status"] in APPROVED and p["sha256"] != bundled]
+    # ?zone=ID (the map's "plan patrols for ..." link): that zone and its command post preselected
+    focus = next((z for z in proto.zones if z.id == zone), None)
+    from safecities.patrols.service import pending as pending_for
+
+    pending = pending_for(db, user.role.value)
+    lang = language(request)
     return render(
         request,
         "patrols.html",
+        pending=pending,
+        pending_ids={p["id"] for p in pending},
+        city_names={c: _city_name(c, lang) for c in {p["city"] for p in protocols}},
         status_code=status_code,
         protocols=protocols,
         plan_under=plan_under,
         bundled_city=proto.city,
         validation=validation,
         plans=plans,
-        posts=[p.id for p in proto.command_posts],
         can_plan=user.can(Action.PATROLS_PLAN),
         approve_as=approve_as,
         message=message,
         message_css=css,
         check=check,
         default_day=default_day.isoformat(),
+        focus_zone=focus,
+        focus_post=next(
+            (c for c in proto.command_posts if focus and c.id == focus.command_post), None
+        ),
+        unknown_zone=zone if zone and focus is None else None,
     )
 
 
@@ -74,8 +81,9 @@ def patrols_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    zone: str | None = Query(None, max_length=80),
 ) -> HTMLResponse:
-    return _patrols_page(request, db, user)
+    return _patrols_page(request, db, user, zone=zone)
 
 
 def patrols_request(
@@ -123,11 +131,24 @@ async def patrols_request_upload(
 
 
 def _approve(
-    request, db, user: Principal, protocol_id: int, refuse_reason: str | None = None
+    request,
+    db,
+    user: Principal,
+    protocol_id: int,
+    refuse_reason: str | None = None,
+    confirm: str = "",
 ) -> HTMLResponse:
+    """A decision is taken only once confirmed: an approval after a second click on the
+    protocol page (which shows what is approved), a refusal with its reason and a ticked box."""
     from safecities.errors import SafecitiesError
     from safecities.patrols import service
 
+    tr = i18n.translations(language(request)).gettext
+    if confirm != "yes":
+        if refuse_reason is not None:
+            msg = tr(N_("Tick the confirmation to refuse."))
+            return protocol_view(request, db, user, protocol_id, msg, "error", 400)
+        return protocol_view(request, db, user, protocol_id, confirm=True)
     try:
         out = service.decide(
             db,
@@ -140,8 +161,85 @@ def _approve(
         db.commit()
     except SafecitiesError as exc:
         db.rollback()
-        return _patrols_page(request, db, user, str(exc), "error", 400)
-    return _patrols_page(request, db, user, f"#{protocol_id}: {out['status']}")
+        return protocol_view(request, db, user, protocol_id, str(exc), "error", 400)
+    status = server_text.label("protocol_status", out["status"], tr)
+    return protocol_view(request, db, user, protocol_id, f"#{protocol_id}: {status}")
+
+
+def _city_name(city: str, lang: str) -> str:
+    from safecities.register import reference
+
+    try:
+        c = reference.city(city)
+    except Exception:  # noqa: BLE001 - an unknown city shows its id
+        return city
+    return c.get(f"name_{lang}") or c.get("name_en") or city
+
+
+def _fmt_date(lang: str):
+    from babel.dates import format_date
+
+    def fmt(value) -> str:
+        try:
+            d = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return str(value)
+        return format_date(d, "long", locale=lang)
+
+    return fmt
+
+
+def protocol_view(
+    request,
+    db,
+    user: Principal,
+    protocol_id: int,
+    message: str | None = None,
+    css: str = "success",
+    status_code: int = 200,
+    confirm: bool = False,
+) -> HTMLResponse:
+    """One protocol request in full, as the ministries' approvers decide from it."""
+    from safecities.patrols import service
+
+    p = service.show(db, protocol_id)
+    approve_as = _approve_as(user)
+    role = {"interior": "interior_approver", "defence": "defence_approver"}.get(approve_as or "")
+    lang = language(request)
+    return render(
+        request,
+        "patrols_protocol.html",
+        status_code=status_code,
+        p=p,
+        city_name=_city_name(p["city"], lang),
+        fmt_date=_fmt_date(lang),
+        approve_as=approve_as,
+        can_decide=role in p["waiting_for"],
+        confirm=confirm and role in p["waiting_for"],
+        post_names={c["id"]: c["name"] for c in p["command_posts"]},
+        period_labels=labels.PERIOD_LABELS,
+        force_labels=labels.FORCE_LABELS,
+        change_labels=labels.CHANGE_LABELS,
+        message=message,
+        message_css=css,
+    )
+
+
+def _approve_as(user: Principal) -> str | None:
+    if user.can(Action.PATROLS_APPROVE_INTERIOR):
+        return "interior"
+    if user.can(Action.PATROLS_APPROVE_DEFENCE):
+        return "defence"
+    return None
+
+
+def protocol_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+) -> HTMLResponse:
+    return protocol_view(request, db, user, protocol_id)
 
 
 def patrols_approve_interior(
@@ -149,8 +247,9 @@ def patrols_approve_interior(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_INTERIOR))],
     protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+    confirm: str = Form("", max_length=3),
 ) -> HTMLResponse:
-    return _approve(request, db, user, protocol_id)
+    return _approve(request, db, user, protocol_id, confirm=confirm)
 
 
 def patrols_approve_defence(
@@ -158,8 +257,9 @@ def patrols_approve_defence(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_DEFENCE))],
     protocol_id: int = PathParam(ge=1, le=2**31 - 1),
+    confirm: str = Form("", max_length=3),
 ) -> HTMLResponse:
-    return _approve(request, db, user, protocol_id)
+    return _approve(request, db, user, protocol_id, confirm=confirm)
 
 
 def patrols_refuse_interior(
@@ -168,8 +268,9 @@ def patrols_refuse_interior(
     user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_INTERIOR))],
     protocol_id: int = PathParam(ge=1, le=2**31 - 1),
     reason: str = Form(..., min_length=1, max_length=2000),
+    confirm: str = Form("", max_length=3),
 ) -> HTMLResponse:
-    return _approve(request, db, user, protocol_id, refuse_reason=reason)
+    return _approve(request, db, user, protocol_id, refuse_reason=reason, confirm=confirm)
 
 
 def patrols_refuse_defence(
@@ -178,8 +279,9 @@ def patrols_refuse_defence(
     user: Annotated[Principal, Depends(require(Action.PATROLS_APPROVE_DEFENCE))],
     protocol_id: int = PathParam(ge=1, le=2**31 - 1),
     reason: str = Form(..., min_length=1, max_length=2000),
+    confirm: str = Form("", max_length=3),
 ) -> HTMLResponse:
-    return _approve(request, db, user, protocol_id, refuse_reason=reason)
+    return _approve(request, db, user, protocol_id, refuse_reason=reason, confirm=confirm)
 
 
 async def patrols_check(
@@ -206,6 +308,7 @@ def patrols_plan(
     last: str = Form(..., alias="to", max_length=10),
     seed: int = Form(0, ge=0, le=2**31 - 1),
     protocol: str = Form("", max_length=12),
+    cont: str = Form("", alias="continue", max_length=3),
 ) -> HTMLResponse:
     from safecities.errors import SafecitiesError
     from safecities.patrols.service import saved as psvc
@@ -216,12 +319,19 @@ def patrols_plan(
     protocol_id = int(protocol) if protocol.isdigit() and int(protocol) > 0 else None
     try:
         opts = psvc.SavedPlanOptions(
-            first=d1, last=d2, seed=seed, time_limit=30, protocol_id=protocol_id
+            first=d1,
+            last=d2,
+            seed=seed,
+            time_limit=30,
+            protocol_id=protocol_id,
+            continue_latest=cont == "1",
         )
         out = psvc.make_saved(request.app.state.engine, opts)
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
+    if out["after"]:
+        msg += f" / after {out['after']}"
     return _patrols_page(request, db, user, msg)
 
 
@@ -257,9 +367,9 @@ def plan_calendar_page(
     from safecities.patrols.protocol import load_protocol
     from safecities.patrols.service import saved as psvc
 
-    proto = load_protocol(psvc.protocol_path())
-    posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
     try:
+        proto = load_protocol(psvc.plan_protocol_path(name))  # the plan's own protocol
+        posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
         cal = psvc.calendar(name, post or None)
     except NotFound:
         raise HTTPException(404) from None
@@ -281,3 +391,196 @@ def plan_calendar_page(
 
 
 router.get("/patrols/plans/{name}", response_class=HTMLResponse)(plan_calendar_page)
+router.get("/patrols/protocols/{protocol_id}", response_class=HTMLResponse)(protocol_page)
+
+
+# --- the request builder (issue 14) -------------------------------------------------------------
+
+
+def _builder_form(form) -> tuple:
+    """The form's fields as a `RequestDraft` (and what to show again in the form)."""
+    from safecities.patrols.builder import FipaDraft, RequestDraft
+
+    def num(name: str, default: int) -> int:
+        try:
+            return int(form.get(name) or default)
+        except ValueError:
+            return default
+
+    fipa = []
+    rows = zip(
+        form.getlist("fipa_date"), form.getlist("fipa_start"), form.getlist("fipa_end"),
+        form.getlist("fipa_zone"), form.getlist("fipa_soldiers"), strict=False,
+    )  # fmt: skip
+    for d, st, en, zone, soldiers in rows:
+        if d or st or en or zone or soldiers:
+            fipa.append(FipaDraft(d, st, en, zone, int(soldiers) if soldiers.isdigit() else 0))
+    draft = RequestDraft(
+        city=str(form.get("city") or "antwerp"),
+        version=str(form.get("version") or "")[:40],
+        start=str(form.get("start") or "")[:10],
+        months=max(1, min(24, num("months", 6))),
+        soldier_cap=num("soldier_cap", 20),
+        stations=list(form.getlist("station")) if "city" in form else None,
+        police_units=max(1, min(2000, num("police_units", 30))),
+        defence_units=max(1, min(2000, num("defence_units", 10))),
+        drawn_zones_admit_soldiers=form.get("zones_admit_soldiers") == "yes",
+        fipa=fipa,
+    )
+    return draft, str(form.get("reason") or "")[:2000]
+
+
+def _drawn_zones(form, draft, errors: list) -> None:
+    import json
+
+    upload = form.get("zones")
+    if upload is None or not getattr(upload, "filename", ""):
+        return
+    data = upload.file.read(5 * 1024 * 1024 + 1)
+    if len(data) > 5 * 1024 * 1024:
+        errors.append({"path": "$.drawn_zones", "message": "the file is larger than 5 MB"})
+        return
+    try:
+        draft.drawn_zones = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        errors.append(
+            {"path": "$.drawn_zones", "message": "a GeoJSON FeatureCollection is expected"}
+        )
+
+
+def _builder_result(request, form):
+    from safecities.errors import InputError
+    from safecities.patrols import service
+
+    draft, reason = _builder_form(form)
+    errors: list[dict] = []
+    _drawn_zones(form, draft, errors)
+    try:
+        result = service.draft(draft)
+    except InputError as exc:
+        return draft, reason, None, [{"path": "$.city", "message": str(exc)}]
+    tr = i18n.translations(language(request)).gettext
+    errors += result.errors
+    shown = [
+        {"path": e["path"], "message": server_text.translate(e["message"], tr)} for e in errors
+    ]
+    return draft, reason, result, shown
+
+
+def _builder_view(
+    request, user, draft, reason, errors, valid=False, message=None, css="success", status_code=200
+):
+    from safecities.domain import CITIES
+    from safecities.patrols import service
+    from safecities.patrols.builder import BOUNDARY_NOTE
+
+    lang = language(request)
+    stations = service.stations(draft.city) if draft.city != "brussels" else []
+    chosen = set(draft.stations) if draft.stations is not None else {s["id"] for s in stations}
+    zone_choices = []
+    if stations:  # FIPA may be placed in any zone the draft has
+        doc = service.draft(draft).document
+        zone_choices = [{"id": z["id"], "name": z["name"]} for z in doc["zones"]]
+    form = {
+        "version": draft.version, "start": draft.start or date.today().isoformat(),
+        "months": draft.months, "soldier_cap": draft.soldier_cap,
+        "police_units": draft.police_units, "defence_units": draft.defence_units,
+        "stations": chosen, "zones_admit_soldiers": draft.drawn_zones_admit_soldiers,
+        "fipa": [f.__dict__ for f in draft.fipa], "reason": reason,
+    }  # fmt: skip
+    from babel.numbers import format_decimal
+
+    return render(
+        request,
+        "patrols_builder.html",
+        status_code=status_code,
+        city=draft.city,
+        city_name=_city_name(draft.city, lang),
+        cities=[{"id": c, "name": _city_name(c, lang)} for c in CITIES],
+        note=BOUNDARY_NOTE.get(draft.city),
+        stations=stations,
+        zone_choices=zone_choices,
+        form=form,
+        errors=errors,
+        valid=valid,
+        can_plan=user.can(Action.PATROLS_PLAN),
+        fmt_km=lambda m: format_decimal(round(m / 1000, 1), locale=lang),
+        message=message,
+        message_css=css,
+    )
+
+
+def builder_page(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    city: str = Query("antwerp", max_length=20),
+) -> HTMLResponse:
+    from safecities.domain import CITIES
+    from safecities.patrols.builder import RequestDraft
+
+    draft = RequestDraft(city=city if city in CITIES else "antwerp")
+    return _builder_view(request, user, draft, "", [])
+
+
+async def _form(request: Request):
+    return await request.form(max_files=2, max_fields=200)
+
+
+def builder_post(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    form=Depends(_form),
+) -> Response:
+    """Check the composed request, download its YAML, or send it (nothing is stored unless it
+    validates)."""
+    from fastapi.responses import RedirectResponse
+
+    from safecities.errors import SafecitiesError
+    from safecities.patrols.governance import request_document
+
+    draft, reason, result, errors = _builder_result(request, form)
+    do = form.get("do") or "check"
+    tr = i18n.translations(language(request)).gettext
+    if result is None or errors:
+        return _builder_view(request, user, draft, reason, errors, status_code=400)
+    if do == "yaml":
+        name = f"protocol-{draft.city}-{result.document['version']}.yaml"
+        return Response(
+            result.yaml(),
+            media_type="application/yaml",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    if do == "request":
+        if not user.can(Action.PATROLS_PLAN):
+            raise HTTPException(403)
+        if not reason.strip():
+            errors = [{"path": "reason", "message": tr(N_("Give the reason for the request."))}]
+            return _builder_view(request, user, draft, reason, errors, status_code=400)
+        try:
+            out = request_document(
+                db, result.document, reason=reason, actor=user.name, source=draft.city
+            )
+            db.commit()
+        except SafecitiesError as exc:
+            db.rollback()
+            return _builder_view(
+                request, user, draft, reason, [], message=str(exc), css="error", status_code=400
+            )
+        return RedirectResponse(f"/patrols/protocols/{out['id']}", status_code=303)
+    return _builder_view(request, user, draft, reason, [], valid=True)
+
+
+def builder_check(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    form=Depends(_form),
+) -> JSONResponse:
+    """Live validation of the builder form: `{valid, errors: [{path, message}]}` translated."""
+    _, _, result, errors = _builder_result(request, form)
+    return JSONResponse({"valid": result is not None and not errors, "errors": errors})
+
+
+router.get("/patrols/request/new", response_class=HTMLResponse)(builder_page)
+router.post("/patrols/request/new")(builder_post)
+router.post("/patrols/request/check")(builder_check)

@@ -16,7 +16,8 @@
         style: { color: "#5b2a86", weight: 1, fillColor: "#8e63b5", fillOpacity: 0.35 },
         onEachFeature: function (f, l) { l.bindTooltip(esc(f.properties.id)); }
       });
-      m.add("coverage", layer, true, labels.coverage);
+      m.add("coverage", layer, true, labels.coverage,
+        m.legendRow("background:#8e63b5;border:1px solid #5b2a86", labels.coverage));
       el.dataset.coverageShown = String(fov.length);
     }).catch(function () { el.dataset.coverageShown = "error"; });
   }
@@ -34,7 +35,9 @@
         l.bindTooltip(esc(f.properties.site_id) + " · " + esc(Math.round(f.properties.cost)) + " €");
       }
     });
-    m.add("chosen", layer, true, labels.chosen);
+    m.add("chosen", layer, true, labels.chosen,
+      m.legendRow("border-radius:50%;background:#2ca25f;border:2px solid #0a5f2c", labels.chosen_new || labels.chosen) +
+      m.legendRow("border-radius:50%;background:#f0a202;border:2px solid #7a4d00", labels.chosen_connect || labels.chosen));
     el.dataset.chosenShown = String(gj.features.length);
   }
 })();

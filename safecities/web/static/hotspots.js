@@ -21,11 +21,27 @@
       onEachFeature: function (f, l) {
         var p = f.properties;
         if (p.gi_class !== "not_significant") { n += 1; }
-        l.bindTooltip(m.esc(labels[p.gi_class] || p.gi_class) + " · " + m.esc(p.count) + " " +
-          m.esc(labels.incidents || "") + " · z " + Number(p.gi_z).toFixed(2));
+        var text = function () {
+          var c = l.getBounds().getCenter(), where = m.placeOf(c.lat, c.lng), names = [];
+          if (where.zone) { names.push(where.zone.name); }
+          if (where.municipality) { names.push(where.municipality.name); }
+          return (names.length ? m.esc(names.join(" · ")) + "<br>" : "") +
+            m.esc(labels[p.gi_class] || p.gi_class) + " · " + m.esc(p.count) + " " +
+            m.esc(labels.incidents || "") + " · z " + m.esc(m.num(p.gi_z, 3));
+        };
+        l.bindTooltip(text);
+        if (el.dataset.planLink === "true" && p.gi_class === "hot") {
+          l.bindPopup(function () {
+            var c = l.getBounds().getCenter(), zone = m.placeOf(c.lat, c.lng).zone;
+            return text() + (zone ? "<br>" + m.planLink(zone) : "");
+          });
+        }
       }
     });
-    m.add("detect", layer, true, labels.detect);
+    m.add("detect", layer, true, labels.detect, "<p>" + m.esc(labels.detect_units || "") + "</p><ul>" +
+      m.legendRow("background:" + colours.hot, labels.hot) +
+      m.legendRow("background:" + colours.cold, labels.cold) +
+      m.legendRow("background:" + colours.not_significant, labels.not_significant) + "</ul>");
     el.dataset.detectShown = String(n);
   }).catch(function () { el.dataset.detectShown = "error"; });
 
@@ -46,7 +62,9 @@
             m.esc(p.count) + " " + m.esc(labels.incidents || ""));
         }
       });
-      m.add("emerging", layer, false, labels.emerging);
+      m.add("emerging", layer, false, labels.emerging, "<p>" + m.esc(labels.emerging_units || "") + "</p><ul>" +
+        m.legendRow("background:#f4a582;border:1px dashed #b2182b", labels.hot) +
+        m.legendRow("background:#92c5de;border:1px dashed #2166ac", labels.cold) + "</ul>");
       el.dataset.emergingShown = String(out.geojson.features.length);
     }).catch(function () { el.dataset.emergingShown = "error"; });
   }

@@ -1,0 +1,82 @@
+"""Continuity: a plan covers its days from 00:00 to 24:00, and `plan make --after` continues the
+previous plan so that the two joined break no rule (rest, weekly hours, the seam, minima)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from patrols_cli import activate, run_cli
+
+from safecities.patrols.check import check_plan
+
+MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
+
+
+def _make(out: Path, first: str, last: str, *extra: str) -> dict:
+    res = run_cli(
+        ["plan", "make", "--protocol", str(MINI), "--from", first, "--to", last, "--out", str(out),
+         "--seed", "3", "--workers", "1", "--time-limit", "30", "--json", *extra]
+    )  # fmt: skip
+    assert res.exit_code == 0, (res.stderr, res.stdout[-2000:])
+    return json.loads(res.stdout)
+
+
+@pytest.fixture
+def chain(tmp_path: Path, db_env) -> tuple[Path, Path]:
+    """Thursday to Sunday, then Monday to Wednesday after it (the seam is an ISO week's)."""
+    activate(MINI)
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    _make(a, "2026-04-02", "2026-04-05")
+    out = _make(b, "2026-04-06", "2026-04-08", "--after", str(a))
+    assert out["after"] == str(a) and out["check"]["ok"]
+    return a, b
+
+
+def test_a_fresh_plan_covers_its_first_day_from_midnight(tmp_path: Path, chain) -> None:
+    a, _ = chain
+    df = pd.read_csv(a)
+    # the eve's night shift (1 April 22:00) covers 2 April from 00:00; the last night ends at 06:00
+    assert df["start"].min() == "2026-04-01T22:00:00+02:00"
+    assert df["end"].max() == "2026-04-06T06:00:00+02:00"
+    rep = check_plan(a, MINI)
+    assert rep.ok and rep.horizon == ("2026-04-02T00:00:00+02:00", "2026-04-06T00:00:00+02:00")
+    mixed = df[(df["zone_id"] == "railway-south") & (df["soldiers"] > 0)]
+    for day in ("2026-04-02T00", "2026-04-05T23"):
+        assert (mixed["start"].str[:13] == day).sum() >= 4, day
+
+
+def test_the_continuation_plans_the_seam_once_and_joins_without_violation(
+    tmp_path: Path, chain
+) -> None:
+    a, b = chain
+    da, db = pd.read_csv(a), pd.read_csv(b)
+    # the night of Sunday to Monday is in the previous plan only; the new plan starts after it
+    assert db["start"].min() >= da["end"].max() == "2026-04-06T06:00:00+02:00"
+    # alone, the continuation lacks its first night (it is the previous plan's) ...
+    alone = check_plan(b, MINI)
+    assert not alone.ok and {v.rule for v in alone.violations} == {"zone_min_mixed"}
+    # ... judged with its predecessor it is complete, and the two files joined break no rule
+    assert check_plan(b, MINI, after=a).ok
+    joined = tmp_path / "joined.csv"
+    joined.write_text(a.read_text() + "".join(b.read_text().splitlines(True)[1:]))
+    rep = check_plan(joined, MINI)
+    assert rep.ok, [v.message for v in rep.violations][:5]
+    res = run_cli(["plan", "check", str(b), "--protocol", str(MINI), "--after", str(a), "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["after"] == str(a)
+
+
+def test_after_a_plan_that_does_not_end_the_day_before(tmp_path: Path, chain) -> None:
+    a, _ = chain
+    out = tmp_path / "c.csv"
+    res = run_cli(
+        ["plan", "make", "--protocol", str(MINI), "--from", "2026-04-08", "--to", "2026-04-08",
+         "--out", str(out), "--after", str(a)]
+    )  # fmt: skip
+    assert res.exit_code == 1 and not out.exists()
+    assert "the previous plan ends on 2026-04-05, so --from must be 2026-04-06" in res.stderr
+    # the checker says the same of two plans that do not follow each other
+    rep = check_plan(a, MINI, after=a)
+    assert "continuity" in rep.counts()

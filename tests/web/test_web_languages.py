@@ -1,0 +1,67 @@
+"""Issue 15 item 3: what the server composes is shown in the reader's language, values kept;
+figures and dates through Babel."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from safecities.domain import Role
+from safecities.web import formats
+
+DATA = Path(__file__).parents[1] / "data" / "api"
+
+
+def _signin(client, demo_accounts, role, lang):
+    acc = demo_accounts[role]
+    client.post("/login", data={"name": acc["name"], "password": acc["password"]})
+    client.cookies.set("lang", lang)
+
+
+def test_protocol_problems_in_french_with_their_paths(client, demo_accounts):
+    doc = (DATA / "patrols_antwerp_request.yaml").read_bytes()
+    _signin(client, demo_accounts, Role.PLANNER, "fr")
+    broken = doc.replace(b"soldier_cap: 20", b"soldier_cap: -4")
+    r = client.post("/patrols/request-upload", data={"do": "validate"},
+                    files={"file": ("antwerp.yaml", broken, "application/yaml")})  # fmt: skip
+    assert r.status_code == 200 and "<code>$.soldier_cap</code>" in r.text
+    assert "-4 est inférieur au minimum de" in r.text and "is less than" not in r.text
+
+
+def test_camera_import_errors_in_dutch(client, demo_accounts):
+    _signin(client, demo_accounts, Role.ADMIN, "nl")
+    bad = (DATA / "cameras_bad_row.csv").read_bytes()
+    r = client.post("/cameras/import", data={"municipality": "21001"},
+                    files={"file": ("cams.csv", bad, "text/csv")})  # fmt: skip
+    assert r.status_code == 422
+    assert "geen getal" in r.text and "buiten bereik [" in r.text and "<td>noord</td>" in r.text
+
+
+def test_babel_formats_per_language():
+    assert formats.number(1234.5, "nl") == "1.234,5" and formats.number(1234.5, "en") == "1,234.5"
+    assert formats.number(0.25, "fr", 2) == "0,25" and formats.number(None, "fr") == ""
+    assert formats.percent(0.253, "nl") == "25,3\xa0%" and formats.percent(0.253, "en") == "25.3%"
+    assert formats.percent(None, "fr") == "–" and formats.percent(float("nan"), "fr") == "–"
+    assert formats.day(date(2025, 8, 12), "fr", "long") == "12 août 2025"
+    assert formats.day("2026-04-06", "nl", "EEE d MMM") == "ma 6 apr"
+    # an instant is shown in Brussels time, across the autumn DST change
+    assert formats.moment(datetime(2025, 10, 26, 0, 30, tzinfo=UTC), "nl") == "26 okt 2025 02:30"
+    assert formats.moment(datetime(2025, 10, 26, 1, 30, tzinfo=UTC), "nl") == "26 okt 2025 02:30"
+    assert formats.moment("2025-03-30T01:30:00+00:00", "en") == "30 Mar 2025 03:30"
+    assert formats.moment("not a time", "en") == "not a time"
+
+
+def test_municipality_names_in_the_reader_language(client, demo_accounts):
+    _signin(client, demo_accounts, Role.ANALYST, "nl")
+    nl = client.get("/incidents").text
+    assert '<option value="21013">Sint-Gillis</option>' in nl
+    _signin(client, demo_accounts, Role.ANALYST, "fr")
+    fr = client.get("/incidents").text
+    assert '<option value="21013">Saint-Gilles</option>' in fr
+    _signin(client, demo_accounts, Role.ANALYST, "en")
+    en = client.get("/incidents").text
+    assert '<option value="21013">Saint-Gilles / Sint-Gillis</option>' in en
+    assert '<option value="21001">Anderlecht</option>' in en  # one name in both languages
+    assert formats.place_name({"name": "Gare du Nord / Noordstation"}, "nl") == (
+        "Gare du Nord / Noordstation"  # zones: one name in the data, shown as it is
+    )
