@@ -163,6 +163,15 @@ def _raise(errors: list[RowError]) -> None:
     raise InputError(str(errors[0]) + more, errors)
 
 
+def _clash(cam: Camera, cid: str, source: str, nis: str) -> str | None:
+    """Why an import row may not write into the existing camera `cam` (None: it may)."""
+    if cam.source is None:
+        return f"register id {cid} belongs to a camera added by hand"
+    if cam.source != source or cam.municipality_id != nis:
+        return f"register id {cid} is held by another camera"  # names nothing of that camera
+    return None
+
+
 def import_cameras(
     session: Session, caller: service.Caller, path: str | Path, municipality: str,
     mapping_file: str | Path | None = None, *, source: str | None = None,
@@ -184,13 +193,10 @@ def import_cameras(
     existing = {c.id: c for c in session.execute(
         select(Camera).where(Camera.id.in_([r["id"] for r in records]))).scalars()}  # fmt: skip
     clashes = [
-        RowError(file, i, "id", f"register id {r['id']} belongs to "
-                 + ("a camera added by hand" if existing[r["id"]].source is None
-                    else f"another source ({existing[r['id']].source})"), r["source_ref"])
+        RowError(file, i, "id", _clash(existing[r["id"]], r["id"], src, nis), r["source_ref"])
         for i, r in enumerate(records, start=1)
-        if r["id"] in existing and (existing[r["id"]].source != src
-                                    or existing[r["id"]].municipality_id != nis)
-    ]  # fmt: skip
+        if r["id"] in existing and _clash(existing[r["id"]], r["id"], src, nis)
+    ]
     if clashes:
         _raise(clashes)
     at = datetime.now(UTC)

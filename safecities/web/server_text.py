@@ -63,6 +63,12 @@ TEMPLATES = [
     N_("value is missing"),
     N_("position is outside Belgium"),
     N_("a direction needs an opening angle"),
+    N_("identical to row %(row)s (the same camera twice in one file)"),
+    N_("gives the same register id %(id)s as row %(row)s"),
+    N_("register id %(id)s belongs to a camera added by hand"),
+    N_("register id %(id)s is held by another camera"),
+    N_("not an allowed id"),
+    N_("another municipality's namespace"),
     # camera planner and hotspots forms
     N_("no candidate sites or no demand points to plan with"),
     N_("no incidents recorded for %(city)s: import some first"),
