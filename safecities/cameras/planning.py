@@ -38,6 +38,7 @@ from safecities.cameras.tabular import find_column, read_table
 from safecities.domain import BELGIAN_LAMBERT_2008, RowError
 from safecities.errors import InputError
 from safecities.geo import metric_crs_for, to_metres
+from safecities.safeio import safe_frame
 
 SITE_ID = ("site_id", "id", "camera_id", "site")
 DEMAND_ID = ("demand_id", "id", "point_id")
@@ -465,13 +466,7 @@ def chosen_export(report: dict[str, Any], fmt: str):
 
 
 def write_chosen_csv(report: dict[str, Any], path: str | Path) -> None:
-    cols = CHOSEN_COLUMNS
-    from safecities.safeio import safe_cell
-
-    df = pd.DataFrame(report["chosen"], columns=cols)
-    for col in df.select_dtypes(include="object").columns:
-        df[col] = df[col].map(safe_cell)  # site ids from users' files: no formulas (OWASP)
-    df.to_csv(path, index=False)
+    safe_frame(pd.DataFrame(report["chosen"], columns=CHOSEN_COLUMNS)).to_csv(path, index=False)
 
 
 def write_chosen_geojson(report: dict[str, Any], path: str | Path) -> None:

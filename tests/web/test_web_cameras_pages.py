@@ -148,7 +148,7 @@ def test_budget_planner_page_programme_defaults_names_and_exports(client, demo_a
     form = {"budget": "150000", "curve_steps": "0", "city": "brussels"}
     r = client.post("/cameras/plan", data=form)
     assert r.status_code == 200 and "<th scope=\"col\">Municipality</th>" in r.text
-    assert 'class="download download-csv"' in r.text and 'name="city" value="brussels"' in r.text
+    assert 'id="plan-downloads"' in r.text and 'name="city" value="brussels"' in r.text
     csv_r = client.post("/cameras/plan", data=form | {"format": "csv"})
     assert csv_r.status_code == 200 and csv_r.headers["content-type"].startswith("text/csv")
     head = csv_r.content.decode("utf-8-sig").splitlines()[0].split(";")
@@ -157,8 +157,10 @@ def test_budget_planner_page_programme_defaults_names_and_exports(client, demo_a
     doc = geo.json()
     assert doc["type"] == "FeatureCollection" and doc["features"]
     assert len(doc["features"]) == len(csv_r.content.decode("utf-8-sig").splitlines()) - 1
-    bad = client.post("/cameras/plan", data=form | {"city": "atlantis"})
+    bad = client.post("/cameras/plan", data=form | {"format": "exe"})
+    bad_city = client.post("/cameras/plan", data=form | {"city": "atlantis"})
     assert bad.status_code in (400, 422)  # a refused form, never a 500
+    assert bad_city.status_code in (400, 422)
 
 
 def test_budget_planner_page_says_when_a_run_is_still_going(client, demo_accounts, monkeypatch):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.cameras import service
 from safecities.cameras.service import verbs
@@ -136,7 +137,7 @@ def reject_duplicate(
 
 
 @router.post("/import", responses={400: {}, 403: {}})
-async def import_cameras(
+def import_cameras(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(..., description="Inventory: CSV (NL/FR/EN headers, ',' or ';'),"
@@ -150,9 +151,9 @@ async def import_cameras(
     """Import a municipal camera inventory all-or-nothing (as `safecities cameras import`);
     every bad row is reported (400, `errors` [{file, row, field, reason, value}]); a camera
     operator may import only into their own municipality (403)."""
-    name = verbs.safe_name(file.filename)
-    data = await file.read(verbs.MAX_UPLOAD + 1)
-    map_bytes = await mapping.read(verbs.MAX_UPLOAD + 1) if mapping is not None else None
+    name = upload_name(file.filename)
+    data = read_upload(file)
+    map_bytes = read_upload(mapping) if mapping is not None else None
     try:
         out = verbs.import_upload(db, caller_of(user), name, data, municipality, map_bytes,
                                   source=source).to_dict()  # fmt: skip

@@ -37,8 +37,7 @@ HISTORY_ALL = {Role.AUDITOR, Role.ADMIN}
 MSG = {
     "no_municipality": "role camera_operator needs a municipality (--as-municipality)",
     "counts_only": "role {role} may only see camera counts per municipality",
-    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another"
-    " municipality",
+    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another municipality",
     # By camera id: the same answer whether the camera is another municipality's or does not
     # exist, so an operator cannot probe for other municipalities' ids (issue 17, no leaks).
     "not_own": "{user} ({role}, {muni}) may not {verb} this camera: not a camera of"
@@ -159,8 +158,10 @@ def manual_id(muni: str, given: Any) -> str | None:
     text = str(given).strip()
     m = re.match(r"^([0-9]{5})-", text)
     if m and m.group(1) != muni:
-        raise InputError(MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
-                         [RowError("input", 1, "id", "another municipality's namespace")])
+        raise InputError(
+            MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
+            [RowError("input", 1, "id", "another municipality's namespace")],
+        )
     cid = text if m else f"{muni}-{text}"
     if not ID_PATTERN.match(cid):
         raise InputError(MSG["bad_id"].format(id=text),
@@ -329,8 +330,9 @@ def _get_for(session: Session, caller: Caller, cam_id: str, verb: str) -> Camera
     """The camera `cam_id`; an operator gets one answer for another municipality's camera and
     for no camera at all (PermissionDenied naming only their own municipality)."""
     cam = session.get(Camera, cam_id)
-    if caller.role is Role.CAMERA_OPERATOR and (cam is None
-                                                or cam.municipality_id != caller.municipality):
+    if caller.role is Role.CAMERA_OPERATOR and (
+        cam is None or cam.municipality_id != caller.municipality
+    ):
         raise PermissionDenied(MSG["not_own"].format(user=caller.user, role=caller.role,
                                                      muni=caller.municipality, verb=verb,
                                                      id=cam_id))  # fmt: skip

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.routes.cameras import (
     caller_of,
@@ -107,15 +108,15 @@ def cameras_page(
     return _cameras_page(request, db, user, f=f, offset=offset)
 
 
-async def cameras_import_page(
+def cameras_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(...),
     municipality: str = Form(..., max_length=60),
 ) -> HTMLResponse:
-    name = verbs.safe_name(file.filename)
-    data = await file.read(verbs.MAX_UPLOAD + 1)
+    name = upload_name(file.filename)
+    data = read_upload(file)
     status = 200
     try:
         out = verbs.import_upload(db, _caller(user), name, data, municipality).to_dict()
@@ -290,6 +291,8 @@ def plan_run(
     city: str = Form("brussels", pattern=r"^(brussels|antwerp|ghent|all)$"),
     fmt: Literal["csv", "xlsx", "geojson"] | None = Form(None, alias="format"),
 ) -> Response:
+    """Run the planner; with `format` (a download button under the result) the chosen sites of
+    the same run, from the cache, as CSV, XLSX or GeoJSON."""
     form = {"budget": budget, "radius": radius, "curve_steps": curve_steps, "city": city}
     try:
         report = plan_document(db, request.app.state.engine, _plan_request(form),
