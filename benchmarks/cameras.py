@@ -133,7 +133,21 @@ def worker_ours(n_sites, n_demand, budget, equal_costs, time_limit, costs13=Fals
         "coverage_pairs": int(cov.nnz),
         "model_sites": int(len(p.model.site_idx)),
         "model_groups": int(len(p.model.group_w)),
+        **components(p.model.group_matrix),
     }
+
+
+def components(gm) -> dict:
+    """Independent coverage components of the reduced model (sites linked by shared demand
+    groups): how far a decomposition could split the national instance."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    g, n = gm.shape
+    adj = sp.bmat([[None, gm], [gm.T, None]]).tocsr()
+    k, lab = connected_components(adj, directed=False)
+    sizes = np.bincount(lab[g:], minlength=k)  # sites per component
+    return {"components": int((sizes > 0).sum()), "largest_component_sites": int(sizes.max())}
 
 
 def worker_spopt(n_sites, n_demand, p_fac, time_limit):
