@@ -118,15 +118,19 @@ def parse_file(
     p = Path(path)
     file = name or p.name
     source = source_name(source or Path(file).stem)
-    df = read_table(p)
+    problems: list[RowError] = []
+    df = read_table(p, problems)
     if df.empty:
         raise InputError(f"{file}: no cameras in the file")
     cols = match_columns(list(df.columns), mapping or {}, file)
-    records, errors = [], []
+    records, errors = [], list(problems)
+    bad_rows = df.attrs.get("bad_rows", set())
     seen_ref: dict[str, int] = {}
     seen_id: dict[str, int] = {}
     seen_rec: dict[tuple, int] = {}
     for i, row in enumerate(df.to_dict("records"), start=1):
+        if i in bad_rows:  # wrong number of fields: reported above, nothing to validate
+            continue
         raw = {f: row[c] for f, c in cols.items()}
         rec, errs = parse_record(raw, file, i)
         errors += errs
