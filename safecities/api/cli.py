@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from safecities.clitools import cli_actor, echo_json
+from safecities.clitools import cli_actor, echo_json, emit
 from safecities.domain import Role
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
@@ -77,10 +77,8 @@ def _set_active(name: str, active: bool, json_out: bool, actor: str | None) -> N
         user = accounts.set_active(session, actor=cli_actor(actor), actor_role=None, name=name,
                                    active=active)  # fmt: skip
         out = accounts.user_public(user)
-    if json_out:
-        echo_json(out)
-    else:
-        typer.echo(f"user {out['name']} {'reactivated' if active else 'deactivated'}")
+    verb = "reactivated" if active else "deactivated"
+    emit(out, json_out, f"user {out['name']} {verb}", typer.echo)
 
 
 @users_app.command("deactivate")
@@ -149,10 +147,7 @@ def audit_head(
 
     with session_scope(_engine()) as session:
         h = audit.head(session)
-    if json_out:
-        echo_json(h)
-    else:
-        typer.echo(f"#{h['id']} {h['hash']} {h['at'] or ''}".rstrip())
+    emit(h, json_out, f"#{h['id']} {h['hash']} {h['at'] or ''}".rstrip(), typer.echo)
 
 
 @audit_app.command("checkpoint")
@@ -166,10 +161,7 @@ def audit_checkpoint(
 
     with session_scope(_engine()) as session:
         h = audit.write_checkpoint(session, out)
-    if json_out:
-        echo_json(h)
-    else:
-        typer.echo(f"appended #{h['id']} {h['hash']} to {out}")
+    emit(h, json_out, f"appended #{h['id']} {h['hash']} to {out}", typer.echo)
 
 
 @audit_app.command("log")
