@@ -42,7 +42,9 @@ class Warmer:
         with self._lock:
             self._again.set()
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="page-warmup", daemon=True)
+                # not a daemon: at exit the interpreter waits for the pass to end (seconds)
+                # instead of killing the thread inside a C extension (std::terminate, exit 134)
+                self._thread = threading.Thread(target=self._run, name="page-warmup")
                 self._thread.start()
 
     def wait(self, timeout: float = 60.0) -> bool:
