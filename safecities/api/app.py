@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 import safecities
+from safecities.api import limits
 from safecities.api.deps import public
+from safecities.api.limits import RequestLimits, validation_errors
 from safecities.errors import (
     CapabilityUnavailable,
     InputError,
@@ -87,6 +90,10 @@ def create_app(
             h.setdefault("Content-Security-Policy", CSP)
         return response
 
+    # Size limits before any body is read; 422s without the input (safecities.api.limits).
+    app.add_middleware(RequestLimits)
+    app.add_exception_handler(RequestValidationError, validation_errors)
+
     for module in (auth, users, audit, reference, incidents, capabilities):
         app.include_router(module.router)
     for name in (
@@ -130,7 +137,7 @@ def _errors(app: FastAPI) -> None:
         async def handle(_request: Request, exc: Exception) -> JSONResponse:
             body = {"detail": str(exc)}
             if isinstance(exc, InputError) and exc.errors:
-                body["errors"] = [
+                rows = [
                     {
                         "file": e.file,
                         "row": e.row,
@@ -138,8 +145,9 @@ def _errors(app: FastAPI) -> None:
                         "reason": e.reason,
                         "value": e.value,
                     }
-                    for e in exc.errors
+                    for e in exc.errors[: limits.MAX_LISTED_ERRORS]
                 ]
+                body.update(limits.capped(rows) | {"errors_total": len(exc.errors)})
             if isinstance(exc, CapabilityUnavailable):
                 body["capability"] = exc.capability
             return JSONResponse(body, status_code=status)

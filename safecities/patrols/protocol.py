@@ -26,6 +26,7 @@ import jsonschema
 import yaml
 
 from safecities.errors import InputError
+from safecities.safeio import load_json, load_yaml
 
 SCHEMA_ID = "safecities.patrol-protocol/1"
 PROTOCOLS_DIR = Path(__file__).parent / "protocols"
@@ -61,6 +62,18 @@ class Zone:
     soldiers_allowed: bool = True
     min_mixed_patrols: int = 0
     weight: float = 1.0
+    terrain: str | None = None  # railway_station, metro_station, district, other
+    soldiers_basis: str | None = None  # why soldiers are (or are not) admitted here
+
+    def soldiers_why(self) -> str:
+        """The reason shown with plans: the protocol's own words, else what its flag says."""
+        if self.soldiers_basis:
+            return self.soldiers_basis
+        return (
+            "soldiers admitted by the protocol"
+            if self.soldiers_allowed
+            else "police-only by the protocol"
+        )
 
 
 @dataclass(frozen=True)
@@ -187,11 +200,9 @@ def read_document(path: str | Path) -> tuple[dict[str, Any], bytes]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{p}: not UTF-8 text (byte {exc.start})") from exc
     try:
-        if p.suffix.lower() == ".json":
-            doc = json.loads(text)
-        else:
-            doc = yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - safe subclass
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        is_json = p.suffix.lower() == ".json"
+        doc = load_json(text) if is_json else load_yaml(text, _StringDateLoader)
+    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError, UnsafeJSON: ValueErrors
         line = (
             getattr(exc, "lineno", None)
             or getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
@@ -406,6 +417,8 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
                 bool(z.get("soldiers_allowed", True)),
                 int(z.get("min_mixed_patrols", 0)),
                 float(z.get("weight", 1.0)),
+                z.get("terrain"),
+                z.get("soldiers_basis"),
             )
             for z in doc["zones"]
         ),

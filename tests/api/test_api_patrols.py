@@ -79,11 +79,15 @@ def test_check_an_uploaded_plan_lists_violations(client, tokens, auth):
 def _a_plan(client, tokens, auth) -> str:
     """The plan made by the flow above (made here when this test runs alone)."""
     planner = auth(tokens[Role.PLANNER])
-    names = [p["name"] for p in client.get("/api/patrols/plans", headers=planner).json()]
+    def brussels() -> list[str]:  # plans are listed newest first by day, all cities together
+        plans = client.get("/api/patrols/plans", headers=planner).json()
+        return [p["name"] for p in plans if p["city"] == "brussels"]
+
+    names = brussels()
     if not names:
         test_request_approve_plan_download(client, tokens, auth)
-        names = [p["name"] for p in client.get("/api/patrols/plans", headers=planner).json()]
-    return names[0]
+        names = brussels()
+    return names[-1]  # the first one made (6 April)
 
 
 def test_export_calendar_and_pdf_of_a_plan(client, tokens, auth):
@@ -273,3 +277,22 @@ def test_a_web_plan_continues_the_latest_plan_of_its_protocol(client, tokens, au
         "/api/patrols/plans", headers=planner, json={**body, "continue_latest": False, "seed": 1}
     ).json()
     assert fresh["after"] is None and fresh["check"]["ok"]
+
+
+def test_soldiers_patrol_only_on_railway_terrain_and_the_plan_says_why(client, tokens, auth):
+    import csv
+    import io
+
+    from safecities.patrols.service import saved as svc
+
+    name = _a_plan(client, tokens, auth)
+    rows = list(csv.DictReader(io.StringIO(svc.plan_file(name).read_text())))
+    zones = {r["zone_id"] for r in rows if r["kind"] == "patrol" and int(r["soldiers"]) > 0}
+    assert zones and all(z.startswith(("railway-", "metro-")) for z in zones), zones
+    body = {"from": "2026-04-08", "to": "2026-04-08", "time_limit": 20, "risk": "default"}
+    plan = client.post("/api/patrols/plans", headers=auth(tokens[Role.PLANNER]), json=body).json()
+    why = {z["zone"]: z for z in plan["soldier_zones"]}
+    assert why["matonge"]["soldiers_allowed"] is False and "police-only" in why["matonge"]["why"]
+    assert why["railway-south"]["terrain"] == "railway_station"
+    page = client.get("/patrols", headers=auth(tokens[Role.PLANNER]))
+    assert 'id="soldier-zones"' in page.text and "police-only" in page.text

@@ -80,3 +80,23 @@ def test_unreadable_or_garbage_protocol_is_an_input_error(tmp_path) -> None:
         load_protocol(g)
     with pytest.raises(InputError):
         load_protocol(tmp_path / "missing.yaml")
+
+
+def test_bundled_brussels_protocol_admits_soldiers_only_on_railway_terrain() -> None:
+    """Decision of 20 March 2026: Defence on the railway police's priority terrain (railway and
+    metro stations) and at FIPA; Peterbos, Parc Bonnevie, Matonge and the other districts are
+    police-only. Every zone says why."""
+    from safecities.patrols.protocol import bundled_protocol_path, load_protocol
+
+    p = load_protocol(bundled_protocol_path())
+    admitted = {z.id for z in p.zones if z.soldiers_allowed}
+    assert {"peterbos", "parc-bonnevie", "matonge", "clemenceau", "gare-du-nord"}.isdisjoint(
+        admitted
+    )
+    assert {"railway-north", "railway-central", "railway-south", "metro-rogier"} <= admitted
+    for z in p.zones:
+        assert z.soldiers_basis and "20 March 2026" in z.soldiers_why(), z.id
+        station = z.terrain in ("railway_station", "metro_station")
+        assert z.soldiers_allowed == station, z.id
+    # FIPA may be anywhere, districts included (soldiers secure the perimeter with police)
+    assert any(f.zone == "matonge" for f in p.fipa)

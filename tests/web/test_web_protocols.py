@@ -114,6 +114,11 @@ def test_antwerp_flow_per_city_posts_and_dashboard(client, demo_accounts):
         )
     ics = client.get(f"/api/patrols/plans/{name}/calendar.ics", params={"post": "cp-spc-antwerp"})
     assert ics.status_code == 200 and "BEGIN:VCALENDAR" in ics.text
+    # the plan on the map: the city's own zones, with the outlines the request drew
+    layer = client.get(f"/api/patrols/plans/{name}/presence", params={"at": "2026-05-04T15:00"})
+    feats = layer.json()["features"]
+    assert layer.json()["city"] == "antwerp" and len(feats) == 4
+    assert all(f["geometry"] and f["geometry"]["type"] == "Polygon" for f in feats)
     # plans listed newest first by their days, not by name
     listed = json.loads(client.get("/api/patrols/plans").text)
     froms = [p["from"] for p in listed]

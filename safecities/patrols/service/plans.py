@@ -100,6 +100,21 @@ def make_plan(
     return result, report.to_dict()
 
 
+def soldier_zones(proto: Protocol) -> list[dict[str, Any]]:
+    """Which zones admit soldiers and why (the protocol's basis), for plans and pages."""
+    return [
+        {
+            "zone": z.id,
+            "name": z.name,
+            "command_post": z.command_post,
+            "soldiers_allowed": z.soldiers_allowed,
+            "terrain": z.terrain,
+            "why": z.soldiers_why(),
+        }
+        for z in proto.zones
+    ]
+
+
 def plan_payload(
     proto: Protocol,
     first: date,
@@ -120,6 +135,7 @@ def plan_payload(
         "objective": round(result.objective, 4),
         "gap": round(result.gap, 6),
         "check": {"ok": check["ok"], "violation_count": check["violation_count"]},
+        "soldier_zones": soldier_zones(proto),
     }
 
 
@@ -181,15 +197,20 @@ class MakeResult:
             "check": base["check"],
             "replan": self.replan,
             "after": None if o.after is None else str(o.after),
+            "soldier_zones": base["soldier_zones"],
             "notes": r.notes,
         }
 
     def summary(self) -> str:
         r = self.result
+        admit = [z.id for z in self.protocol.zones if z.soldiers_allowed]
+        police = [z.id for z in self.protocol.zones if not z.soldiers_allowed]
         return (
             f"{self.options.out}: {len(r.rows)} visits, {r.status}, objective {r.objective:.2f}, "
             f"bound {r.bound:.2f}, gap {100 * r.gap:.2f} %, solver {r.solve_seconds:.1f} s; "
-            "checked: no violation"
+            "checked: no violation\n"
+            f"soldiers admitted in {len(admit)} zones ({', '.join(admit)}) and at FIPA; "
+            f"police-only: {', '.join(police) or 'none'} (why: `--json` soldier_zones)"
         )
 
 

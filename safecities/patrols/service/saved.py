@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from safecities.errors import InputError, NotFound
+from safecities.safeio import safe_frame
 
 MAX_DAYS = 14
 MAX_TIME_LIMIT = 60.0
@@ -132,7 +133,7 @@ def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
     if len(df) == 0:
         return None
     prof = zone_profiles(df, load_zones(None, city, engine=engine), tz=events_tz(df))
-    prof.to_csv(out, index=False)
+    safe_frame(prof).to_csv(out, index=False)
     return out
 
 
@@ -255,6 +256,7 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
         "after": after,
         "notes": notes,
         "command_posts": [p.id for p in proto.command_posts],
+        "soldier_zones": base["soldier_zones"],
     }
 
 
@@ -464,6 +466,7 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
     `at` without a time zone is local time of the protocol."""
     import json
 
+    from safecities.patrols.protocol import read_document
     from safecities.register.reference import zones as reference_zones
 
     proto, df = _plan_frame(name)
@@ -471,6 +474,12 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
     ts = ts.tz_localize(proto.tz) if ts.tzinfo is None else ts.tz_convert(proto.tz)
     now = df[(df["s"] <= ts) & (df["e"] > ts)]
     geo = reference_zones(proto.city).set_index("id")
+    # outlines drawn in the protocol itself (the request builder's zones) come first
+    drawn = {
+        z["id"]: z["geometry"]
+        for z in read_document(plan_protocol_path(name))[0]["zones"]
+        if isinstance(z.get("geometry"), dict)
+    }
     feats = []
     for z in proto.zones:
         rows = now[now["zone_id"] == z.id]
@@ -485,7 +494,7 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
             "police": int(rows["police"].sum()),
             "soldiers": int(rows["soldiers"].sum()),
         }
-        geometry = (
+        geometry = drawn.get(z.id) or (
             json.loads(json.dumps(geo.loc[z.id, "geometry"].__geo_interface__))
             if z.id in geo.index
             else None

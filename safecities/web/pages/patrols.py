@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.patrols.governance import APPROVED
 from safecities.web import i18n, labels, pagecache, server_text
@@ -34,6 +35,7 @@ def _patrols_page(
     from safecities.patrols.protocol import load_protocol, read_document
     from safecities.patrols.service import list_protocols
     from safecities.patrols.service import saved as psvc
+    from safecities.patrols.service.plans import soldier_zones
 
     proto = load_protocol(psvc.protocol_path())
     plans = psvc.list_plans()  # newest first, each with its own protocol's posts
@@ -61,6 +63,7 @@ def _patrols_page(
         protocols=protocols,
         plan_under=plan_under,
         bundled_city=proto.city,
+        soldier_zones=soldier_zones(proto),
         validation=validation,
         plans=plans,
         can_plan=user.can(Action.PATROLS_PLAN),
@@ -105,7 +108,7 @@ def patrols_request(
     return _patrols_page(request, db, user, f"#{out['id']}: {out['status']}")
 
 
-async def patrols_request_upload(
+def patrols_request_upload(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
@@ -117,7 +120,7 @@ async def patrols_request_upload(
     from safecities.errors import SafecitiesError
     from safecities.patrols import service
 
-    data, name = await file.read(1024 * 1024), file.filename or "protocol.yaml"
+    data, name = read_upload(file, 1024 * 1024), upload_name(file.filename, "protocol.yaml")
     try:
         if do != "request":
             report = service.validate_upload(data, name).to_dict()
@@ -284,7 +287,7 @@ def patrols_refuse_defence(
     return _approve(request, db, user, protocol_id, refuse_reason=reason, confirm=confirm)
 
 
-async def patrols_check(
+def patrols_check(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
@@ -294,7 +297,9 @@ async def patrols_check(
     from safecities.patrols.service import saved as psvc
 
     try:
-        report = psvc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+        report = psvc.check_upload(
+            read_upload(file, 10 * 1024 * 1024), upload_name(file.filename, "plan.csv")
+        )
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     return _patrols_page(request, db, user, check=report)

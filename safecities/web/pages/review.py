@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.web import i18n
 from safecities.web.labels import N_
@@ -449,7 +450,20 @@ def review_page(
         pdf_url=f"/api/review/report.pdf?{api_query}",
         json_url=f"/api/review/report?{api_query}",
         can_register=user.can(Action.REVIEW_PLAN),
+        report_summary=rv.summary if rv else [],
+        estimates=rv.estimates if rv else [],
+        limits=rv.limits if rv else [],
+        rt=_report_text(lang),
     )
+
+
+def _report_text(lang: str) -> dict[str, str]:
+    """Headings of the report's summary, estimates table and limits, from its catalogue."""
+    from safecities.review.catalogue import t
+
+    keys = ("table_heading", "limits_heading", "col_method", "col_estimate", "col_interval",
+            "col_direction", "col_credibility")  # fmt: skip
+    return {k: t(k, lang) for k in keys}
 
 
 def _synthetic_prefix(lang: str) -> str:
@@ -458,7 +472,7 @@ def _synthetic_prefix(lang: str) -> str:
     return t("synthetic", lang)[:10]
 
 
-async def register_plan_page(
+def register_plan_page(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
     file: UploadFile = File(...),
@@ -468,7 +482,7 @@ async def register_plan_page(
     from safecities.review import service as rsvc
 
     try:
-        src = rsvc.Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+        src = rsvc.Upload(read_upload(file, 256 * 1024), upload_name(file.filename, "plan.yaml"))
         reg = rsvc.register_plan(request.app.state.engine, src, actor=user.name).data
     except SafecitiesError as exc:
         return render(
