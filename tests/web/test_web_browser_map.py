@@ -34,8 +34,8 @@ WORDS = {
 @pytest.fixture(scope="module", autouse=True)
 def _plan(var_dir):
     """A saved one-week plan, so the calendar (the widest page) can be checked at tablet width."""
-    from safecities.api import patrols as psvc
     from safecities.patrols.planner import HEADER
+    from safecities.patrols.service import saved as psvc
 
     rows = [
         f"2026-04-{d:02d}T{h:02d}:00:00+02:00,2026-04-{d:02d}T{h:02d}:15:00+02:00,clemenceau,P{h},2,2,"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from api_fixtures import CsrfClient as TestClient  # posts forms with their CSRF token
 
 from safecities.domain import Role
 
