@@ -12,6 +12,10 @@ The cameras page's coverage is cached per role and municipality: it is warmed fo
 has opened the page since start-up. The thread runs at a lower CPU priority (nice 10) than the
 requests.
 
+While a pass runs, a browser opening the hotspots, review or cameras page gets at once a shell
+saying the figures are being recomputed (`loading.html`); `progressive.js` fetches the page in
+full and puts it in place (without JavaScript, `?full=1` is loaded instead).
+
 Only the served application warms (`create_app()` without an engine, i.e. `safecities serve`):
 tests build their app on their own engine and stay free of background work. The review report is
 warmed in the languages the review page was asked in (English at start-up).
@@ -42,6 +46,7 @@ class Warmer:
         #: (role, municipality) -> a user who opened /cameras (the coverage is cached per scope)
         self.camera_users: dict[tuple, Any] = {}
         self.passes = 0  # completed passes (tests and the benchmark read it)
+        self.busy = False  # a pass is running: the figures of the newest data are being made
         self._again = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -71,7 +76,11 @@ class Warmer:
                     self._thread = None
                     return
                 self._again.clear()
-            self.warm()
+            self.busy = True
+            try:
+                self.warm()
+            finally:
+                self.busy = False
             self.passes += 1
 
     def warm(self) -> None:
@@ -151,6 +160,32 @@ def _review_step(app: FastAPI, lang: str) -> Callable[[Any, Any], Any]:
     return step
 
 
+#: Pages whose figures take seconds to compute: while the warm-up recomputes them after a write,
+#: a browser opening one gets a shell at once and the page follows by fetch (progressive.js).
+PROGRESSIVE = frozenset({"/hotspots", "/review", "/cameras"})
+
+
+def _wants_shell(request: Request) -> bool:
+    """A browser navigating to a heavy page (not the shell's own fetch, nor `?full=1`)."""
+    return (
+        request.method == "GET"
+        and request.url.path in PROGRESSIVE
+        and request.headers.get("sec-fetch-mode") == "navigate"
+        and "x-safecities-full" not in request.headers
+        and "full" not in request.query_params
+    )
+
+
+def _shell(request: Request):
+    """The "computing the latest figures" page: no data, so it needs no permission (the page it
+    fetches checks the caller's role, and a signed-out visitor is sent to the sign-in)."""
+    from safecities.web.pages.core import render
+
+    url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    sep = "&" if request.url.query else "?"
+    return render(request, "loading.html", user=None, src=url, fallback=f"{url}{sep}full=1")
+
+
 def install(app: FastAPI, *, enabled: bool) -> Warmer | None:
     """Warm once now and after every successful write request (`enabled`: the served app)."""
     if not enabled:
@@ -160,6 +195,8 @@ def install(app: FastAPI, *, enabled: bool) -> Warmer | None:
 
     @app.middleware("http")
     async def warm_after_writes(request: Request, call_next):
+        if warmer.busy and _wants_shell(request):
+            return _shell(request)
         response = await call_next(request)
         path = request.url.path
         user = getattr(request.state, "user", None)
