@@ -46,7 +46,7 @@ def test_builder_for_liege_checks_downloads_and_sends(client, demo_accounts):
     assert r.status_code == 200 and 'id="builder-valid"' in r.text
     r = client.post("/patrols/request/new", data={**good, "do": "yaml"})
     assert r.headers["content-type"].startswith("application/yaml")
-    assert "city: liege" in r.text and r.text.count("terrain: railway") == 3
+    assert "city: liege" in r.text and r.text.count("terrain: railway_station") == 3
     r = client.post("/patrols/request/new", data={**good, "do": "request"})
     assert r.status_code == 400 and "reason" in r.text  # a request states its reason
     r = client.post(

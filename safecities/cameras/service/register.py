@@ -330,9 +330,7 @@ def _get_for(session: Session, caller: Caller, cam_id: str, verb: str) -> Camera
     """The camera `cam_id`; an operator gets one answer for another municipality's camera and
     for no camera at all (PermissionDenied naming only their own municipality)."""
     cam = session.get(Camera, cam_id)
-    # an unknown id in the operator's own namespace (<NIS>-...) reveals nothing: 404 below
-    own_id = cam is None and cam_id.startswith(f"{caller.municipality}-")
-    if caller.role is Role.CAMERA_OPERATOR and not own_id and (
+    if caller.role is Role.CAMERA_OPERATOR and (
         cam is None or cam.municipality_id != caller.municipality
     ):
         raise PermissionDenied(MSG["not_own"].format(user=caller.user, role=caller.role,
