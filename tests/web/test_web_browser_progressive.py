@@ -66,12 +66,29 @@ def test_a_heavy_page_behind_a_warm_up_pass_comes_progressively(
             break
         time.sleep(0.05)
     words = WORDS[lang]
-    page.goto(server + "/review")
+    held = []  # the shell's fetch of the page is held until the shell has been looked at
+
+    def hold(route):
+        if route.request.headers.get("x-safecities-full"):
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route("**/review", hold)
+    resp = page.goto(server + "/review")
+    assert 'id="progressive"' in resp.text()  # answered at once, before any figure
     assert page.locator("h1").inner_text() == words[0]
     assert page.locator("#progressive").get_attribute("aria-busy") == "true"
     shot(page, f"progressive-shell-{lang}")
-    # the page itself arrives by fetch (the shell's request waited for nothing: the cache is warm)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the shell did not fetch the page"
+    held[0].continue_()
+    # the page itself arrives by fetch and takes the shell's place
     page.wait_for_selector("#progressive", state="detached")
+    page.unroute("**/review", hold)
     assert page.locator("h1").inner_text() != words[0]
     assert page.title().startswith(words[1])
     # the hotspots page: its scripts run after the swap, so the map is drawn
