@@ -5,7 +5,6 @@ once with a "computing the latest figures" shell, and the page follows by fetch 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -21,28 +20,15 @@ WORDS = {"en": ("Computing the latest figures", "Review", "Hotspots"),
 
 
 @pytest.fixture(scope="module")
-def warm_server(api_engine, demo_accounts, var_dir):
-    import uvicorn
-
+def warm_server(api_engine, demo_accounts, var_dir, live_server):
     from safecities.api.app import create_app
     from safecities.register.service import import_incidents
 
     import_incidents(api_engine, DATA / "incidents_ok.csv", actor="test")
     app = create_app(api_engine, warmup=True)
     assert app.state.warmer.wait(120)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(10)
+    with live_server(app) as url:
+        yield app, url
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
