@@ -150,6 +150,13 @@ def test_cell_tooltips_name_the_place_not_the_cell_id(page, server, demo_account
     page.get_by_label("Find a place").press("Enter")
     page.wait_for_selector("#map[data-search-found='Anderlecht']")
     page.wait_for_timeout(800)
+    # only the forecast layer on (zones, stations or the patrol plan would take the pointer)
+    boxes = page.locator(".leaflet-control-layers-overlays label")
+    for i in range(boxes.count()):
+        label = boxes.nth(i)
+        tick = label.locator("input")
+        if "Forecast risk" not in label.inner_text() and tick.is_checked():
+            tick.click()
     # hover every drawn forecast cell until one shows its tooltip: names and units, never r34c25
     cells = page.locator("#map path.leaflet-interactive[fill='#bd0026']")
     mp = page.locator("#map").bounding_box()
