@@ -125,9 +125,20 @@ def test_map_legend_names_search_zoom_and_plan_link(
     page.wait_for_timeout(400)
     box.fill("Clemenceau")
     box.press("Enter")
-    page.wait_for_timeout(900)
+    # the flight to the place has ended when two looks 300 ms apart see the same view (a fixed
+    # wait clicked mid-flight on a loaded machine, on another zone)
+    page.wait_for_function(
+        """() => { const m = window.safecitiesMap.map, c = m.getCenter();
+                   const v = [c.lat.toFixed(6), c.lng.toFixed(6), m.getZoom()].join();
+                   const same = window.__lastView === v; window.__lastView = v; return same; }""",
+        polling=300,
+    )
+    # click the centre of the Clemenceau zone (only it and Metro Clemenceau lie there)
     mp = page.locator("#map").bounding_box()
-    page.mouse.click(mp["x"] + mp["width"] / 2 + 120, mp["y"] + mp["height"] / 2 + 40)
+    pt = page.evaluate(
+        "() => window.safecitiesMap.map.latLngToContainerPoint([50.84069, 4.33147])"
+    )
+    page.mouse.click(mp["x"] + pt["x"], mp["y"] + pt["y"])
     link = page.locator(".leaflet-popup a.plan-link")
     link.wait_for()
     # (the Clemenceau hotspot zone and the Metro Clemenceau patrol area overlap there)
