@@ -61,6 +61,7 @@ MSG = {
     "rest": "unit {unit} rests {hours:g} h before the shift starting {at}, minimum {min:g} h",
     "weekly_hours": "unit {unit} works {hours:g} h in the week of {week}, maximum {max:g} h",
     "format": "row {row}: {reason}",
+    "zone_closed": "{n} visits in {zone} {when}, while the zone is closed",
     "continuity": "{after} plans up to {last}, so {plan} must start on {expected}; it starts on {first}",
 }
 
@@ -340,6 +341,7 @@ def check_plan(
     *,
     horizon: tuple[datetime, datetime] | None = None,
     after: str | Path | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> CheckReport:
     """Every violation of the protocol in the plan (an empty list means the plan is compliant).
 
@@ -378,10 +380,9 @@ def check_plan(
         out = prev_bad + out
     if df.empty:
         return CheckReport(str(plan_path), nrows, out)
-    if horizon is None:
-        days = planned_days(df["s"].min(), df["e"].max(), tz)
-        if days is not None:
-            horizon = coverage_horizon(days, rules)
+    days = planned_days(df["s"].min(), df["e"].max(), tz)
+    if horizon is None and days is not None:
+        horizon = coverage_horizon(days, rules)
     origin = min(df["s"].min(), rules.start.tz_convert(UTC)).floor("D")
 
     def slot_time(k: int) -> pd.Timestamp:
@@ -393,27 +394,57 @@ def check_plan(
     sl = _slots(df, origin)
 
     # --- soldier cap, per slot, reported per run of consecutive slots
+    # re-planning changes (`changes`): a lower cap from a moment, zones closed for a while
+    changes = changes or {}
     per_slot = sl.groupby("slot")["soldiers_n"].sum()
-    over = per_slot[per_slot > rules.cap]
+    caps = pd.Series(rules.cap, index=per_slot.index)
+    if changes.get("cap"):
+        k0 = (pd.Timestamp(changes["cap"]["from"]).tz_convert(UTC) - origin) // SLOT
+        caps[caps.index >= k0] = min(rules.cap, int(changes["cap"]["value"]))
+    over = per_slot[per_slot > caps]
     for a, b in _runs(over.index.to_numpy()):
         n = int(per_slot.loc[a : b - 1].max())
+        cap = int(caps.loc[a])
         s, e = slot_time(a), slot_time(b)
         out.append(
             Violation(
                 "soldier_cap",
-                MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=rules.cap),
+                MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=cap),
                 _iso(s, tz),
                 _iso(e, tz),
-                numbers={"soldiers": n, "cap": rules.cap},
+                numbers={"soldiers": n, "cap": cap},
             )
         )
+    closed: dict[str, set[int]] = defaultdict(set)
+    for c in changes.get("close_zone") or []:
+        a = int((pd.Timestamp(c["from"]).tz_convert(UTC) - origin) // SLOT)
+        b = int(-((origin - pd.Timestamp(c["to"]).tz_convert(UTC)) // SLOT))
+        closed[c["zone"]].update(range(a, b))
+    for zid, ks in closed.items():
+        there = sl[(sl["zone_id"] == zid) & sl["slot"].isin(ks)]
+        for a, b in _runs(np.unique(there["slot"].to_numpy())):
+            s, e = slot_time(a), slot_time(b)
+            n = int(there["slot"].between(a, b - 1).sum())
+            out.append(
+                Violation(
+                    "zone_closed",
+                    MSG["zone_closed"].format(n=n, zone=zid, when=_when(s, e, tz)),
+                    _iso(s, tz),
+                    _iso(e, tz),
+                    zid,
+                    numbers={"visits": n},
+                )
+            )
 
     # --- FIPA staffing: every slot of each FIPA window has the required soldiers
     fipa_rows = sl[sl["kind"] == "fipa"]
     lo_h = df["s"].min() if horizon is None else pd.Timestamp(horizon[0]).tz_convert(UTC)
     hi_h = df["e"].max() if horizon is None else pd.Timestamp(horizon[1]).tz_convert(UTC)
-    # a FIPA is staffed over the planned days and wherever the plan has rows (its eve's night)
+    # a FIPA is staffed over the whole planned days (from 00:00 even on the protocol's first
+    # day) and wherever the plan has rows (its eve's night)
     lo_f, hi_f = min(lo_h, df["s"].min()), max(hi_h, df["e"].max())
+    if days is not None:
+        lo_f = min(lo_f, _wall(days[0], 0, tz).tz_convert(UTC))
     for fid, (fs, fe, fz, need) in rules.fipa.items():
         fs_u, fe_u = max(fs.tz_convert(UTC), lo_f), min(fe.tz_convert(UTC), hi_f)
         if fs_u >= fe_u:
@@ -450,6 +481,7 @@ def check_plan(
         zs = mixed.loc[zid] if zid in mixed.index.get_level_values(0) else pd.Series(dtype=int)
         counts = zs.reindex(range(a_all, b_all), fill_value=0).to_numpy()
         short = np.flatnonzero(counts < k) + a_all
+        short = short[~np.isin(short, list(closed.get(zid, ())))]  # no minimum while closed
         for ra, rb in _runs(short):
             n = int(counts[ra - a_all : rb - a_all].min())
             s, e = slot_time(ra), slot_time(rb)

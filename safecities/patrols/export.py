@@ -78,7 +78,7 @@ def _ics_escape(s: str) -> str:
 def _fold(line: str) -> str:
     """RFC 5545 line folding at 75 octets."""
     out, cur = [], line.encode()
-    while len(cur) > 75:
+    while len(cur) > (75 if not out else 74):  # continuation lines start with a space
         cut = 75 if not out else 74
         while cut > 0 and (cur[cut] & 0xC0) == 0x80:  # do not split a UTF-8 sequence
             cut -= 1
@@ -92,65 +92,135 @@ def _stamp(ts: pd.Timestamp | datetime) -> str:
     return pd.Timestamp(ts).tz_convert(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _stretches(recs: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """A team's visits cut into duty stretches: consecutive visits (one ends as the next starts)."""
-    out: list[list[dict[str, Any]]] = []
-    for r in sorted(recs, key=lambda r: r["s"]):
-        if out and out[-1][-1]["e"] == r["s"]:
-            out[-1].append(r)
-        else:
-            out.append([r])
+def _codes(cell: str) -> list[str]:
+    return [c for c in str(cell).split(";") if c]
+
+
+def team_shifts(
+    df: pd.DataFrame, protocol: Protocol, *, by: str = "police"
+) -> list[dict[str, Any]]:
+    """Every team shift of the plan: a police crew's duty period (its visits merged where one ends
+    as the next starts) with its ordered route and the soldier units that walked with it, and each
+    FIPA's soldier units per duty period. Police lead every team, so a crew is the team.
+    `by="defence"`: each soldier unit's duty periods instead (patrols and FIPA)."""
+    names = {z.id: z.name for z in protocol.zones}
+    posts = {z.id: z.command_post for z in protocol.zones}
+    visits: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    cols = ["kind", "patrol_id", "s", "e", "local", "zone_id", "police_units", "soldier_units",
+            "soldiers", "police", "liaison"]  # fmt: skip
+    for row in zip(*(df[c] for c in cols), strict=True):
+        r = dict(zip(cols, row, strict=True))
+        if by == "defence":
+            for u in _codes(r["soldier_units"]):
+                visits[("unit", u)].append(r)
+            continue
+        if r["kind"] == "fipa":
+            visits[("fipa", r["patrol_id"])].append(r)
+            continue
+        for u in _codes(r["police_units"]) or [r["patrol_id"]]:
+            visits[("patrol", u)].append(r)
+    out = []
+    for (kind, team), recs in sorted(visits.items()):
+        recs.sort(key=lambda r: (r["s"], r["zone_id"]))
+        shift: list[dict[str, Any]] = []
+        for r in [*recs, None]:
+            if r is not None and (not shift or shift[-1]["e"] >= r["s"]):
+                shift.append(r)
+                continue
+            if shift:
+                route = []
+                for v in shift:  # consecutive visits in the same zone are one stop
+                    if not route or route[-1]["zone"] != v["zone_id"]:
+                        route.append({"at": v["local"], "zone": v["zone_id"],
+                                      "name": names.get(v["zone_id"], v["zone_id"])})  # fmt: skip
+                out.append(
+                    {
+                        "kind": kind,
+                        "team": team,
+                        "start": shift[0]["s"],
+                        "end": max(v["e"] for v in shift),
+                        "route": route,
+                        "posts": sorted({posts.get(v["zone_id"], v["zone_id"]) for v in shift}),
+                        "soldier_units": sorted(
+                            {u for v in shift for u in _codes(v["soldier_units"])}
+                        ),
+                        "police": int(shift[0]["police"]),
+                        "soldiers": max(int(v["soldiers"]) for v in shift),
+                        "liaisons": sorted({v["liaison"] for v in shift if v["liaison"]}),
+                    }
+                )
+            shift = [] if r is None else [r]
     return out
 
 
-def ics_for_post(df: pd.DataFrame, post: str, protocol: Protocol, plan_name: str) -> str:
-    # Plain records, not per-group pandas objects: a day's plan has ~1,000 stretches per post and
-    # pandas' per-group overhead made this take seconds.
+def _ics(shifts: list[dict[str, Any]], calname: str, key: str, protocol: Protocol) -> str:
     now = _stamp(datetime.now(UTC))
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         "PRODID:-//safecities//joint patrols//EN",
         "CALSCALE:GREGORIAN",
-        _fold(f"X-WR-CALNAME:{_ics_escape(f'Joint patrols {post}')}"),
+        _fold(f"X-WR-CALNAME:{_ics_escape(calname)}"),
     ]
-    sub = df[df["command_post"] == post]
-    cols = ["patrol_id", "kind", "s", "e", "local", "zone_id", "police", "soldiers", "liaison"]
-    recs = [dict(zip(cols, row, strict=True)) for row in zip(*(sub[c] for c in cols), strict=True)]
-    teams: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in recs:
-        teams[(r["patrol_id"], r["kind"])].append(r)
-    for (pid, kind), team in sorted(teams.items()):
-        for part in _stretches(team):
-            first = part[0]
-            s, e = min(r["s"] for r in part), max(r["e"] for r in part)
-            visits = "; ".join(f"{r['local']:%H:%M} {r['zone_id']}" for r in part)
-            if kind == "fipa":
-                summary = f"FIPA {pid}: {first['soldiers']} soldiers on the perimeter ({first['zone_id']})"
-            elif first["soldiers"] > 0:
-                summary = (
-                    f"Mixed patrol {pid} ({first['police']} police, {first['soldiers']} soldiers)"
-                )
-            else:
-                summary = f"Police patrol {pid} ({first['police']} police)"
-            liaison = sorted({r["liaison"] for r in part if r["liaison"]})
-            desc = f"Visits: {visits}"
-            if liaison:
-                desc += f"\nDefence liaison: {', '.join(liaison)}"
-            uid = f"{_stamp(s)}-{pid}-{post}@safecities".replace(" ", "")
-            lines += [
-                "BEGIN:VEVENT",
-                f"UID:{uid}",
-                f"DTSTAMP:{now}",
-                f"DTSTART:{_stamp(s)}",
-                f"DTEND:{_stamp(e)}",
-                _fold(f"SUMMARY:{_ics_escape(summary)}"),
-                _fold(f"DESCRIPTION:{_ics_escape(desc)}"),
-                _fold(f"LOCATION:{_ics_escape(', '.join(sorted({r['zone_id'] for r in part})))}"),
-                "END:VEVENT",
-            ]
+    tz = protocol.tz
+    for sh in shifts:
+        team = sh["team"]
+        if sh["kind"] == "unit":
+            summary = f"Defence unit {team} on duty ({sh['soldiers']} soldiers)"
+        elif sh["kind"] == "fipa":
+            summary = f"FIPA {team}: {sh['soldiers']} soldiers on the perimeter ({sh['route'][0]['name']})"
+        elif sh["soldier_units"]:
+            summary = (
+                f"Mixed patrol {team} ({sh['police']} police; soldiers "
+                f"{', '.join(sh['soldier_units'])})"
+            )
+        else:
+            summary = f"Police patrol {team} ({sh['police']} police)"
+        route = "; ".join(f"{st['at'].tz_convert(tz):%H:%M} {st['name']}" for st in sh["route"])
+        desc = f"Route: {route}"
+        if sh["liaisons"]:
+            desc += f"\nDefence liaison: {', '.join(sh['liaisons'])}"
+        uid = f"{_stamp(sh['start'])}-{team}-{key}@safecities".replace(" ", "")
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            f"DTSTAMP:{now}",
+            f"DTSTART:{_stamp(sh['start'])}",
+            f"DTEND:{_stamp(sh['end'])}",
+            _fold(f"SUMMARY:{_ics_escape(summary)}"),
+            _fold(f"DESCRIPTION:{_ics_escape(desc)}"),
+            _fold(
+                f"LOCATION:{_ics_escape(', '.join(dict.fromkeys(st['name'] for st in sh['route'])))}"
+            ),
+            "END:VEVENT",
+        ]
     lines.append("END:VCALENDAR")
     return "\r\n".join(lines) + "\r\n"
+
+
+def ics_for_post(df: pd.DataFrame, post: str, protocol: Protocol, plan_name: str) -> str:
+    """One event per team shift that visits the post's zones (route and partners described)."""
+    shifts = [sh for sh in team_shifts(df, protocol) if post in sh["posts"]]
+    return _ics(shifts, f"Joint patrols {post}", post, protocol)
+
+
+def plan_teams(df: pd.DataFrame) -> list[str]:
+    """The police crews and Defence units of the plan (each has its own calendar)."""
+    return sorted(
+        {u for col in ("police_units", "soldier_units") for cell in df[col] for u in _codes(cell)}
+    )
+
+
+def ics_for_team(df: pd.DataFrame, team: str, protocol: Protocol, plan_name: str) -> str:
+    """One team's (police crew's, or a soldier unit's) shifts, one event each."""
+    shifts = [sh for sh in team_shifts(df, protocol) if sh["team"] == team]
+    if not shifts:
+        shifts = [sh for sh in team_shifts(df, protocol, by="defence") if sh["team"] == team]
+    if not shifts:
+        from safecities.errors import NotFound
+
+        raise NotFound(f"no team {team!r} in the plan")
+    return _ics(shifts, f"Joint patrols {team}", team, protocol)
 
 
 def _zone_svg(zone_ids: list[str], protocol: Protocol) -> str:
@@ -265,11 +335,17 @@ def export_plan(
     out.mkdir(parents=True, exist_ok=True)
     posts = sorted(set(df["command_post"]))
     plan_name = Path(plan).name
-    files: dict[str, list[str]] = {"ics": [], "html": [], "pdf": []}
+    files: dict[str, list[str]] = {"ics": [], "ics_team": [], "html": [], "pdf": []}
     for post in posts:
         f = out / f"{post}.ics"
         f.write_text(ics_for_post(df, post, protocol, plan_name), encoding="utf-8", newline="")
         files["ics"].append(str(f))
+    teams = out / "teams"
+    for team in plan_teams(df):
+        teams.mkdir(exist_ok=True)
+        f = teams / f"{team}.ics"
+        f.write_text(ics_for_team(df, team, protocol, plan_name), encoding="utf-8", newline="")
+        files["ics_team"].append(str(f))
     wanted = days if days is not None else plan_days(df, protocol)
     for day in wanted:
         for post in posts:

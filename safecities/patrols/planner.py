@@ -161,6 +161,9 @@ class Planner:
         unavailable: set[str] | None = None,
         backend: str = "cpsat",
         frozen_until: int = 0,
+        closures: list[tuple[str, datetime, datetime]] | None = None,
+        blocked: dict[str, list[tuple[datetime, datetime]]] | None = None,
+        cap_from: tuple[datetime, int] | None = None,
     ) -> None:
         """`history`: shifts worked before (a previous plan's or an old plan's), in hours of this
         plan's grid; they carry rest, weekly hours and the units still on duty. `frozen_until`:
@@ -175,6 +178,15 @@ class Planner:
         # the protocol's last day ends at 24:00 with the period: no night shift may run past it
         self.tail = last < protocol.end - timedelta(days=1)
         self.frozen_until = frozen_until
+        # re-planning changes, in this grid's hours (a partly affected hour counts whole)
+        self.closures = [
+            (z, self._hour_floor(s), self._hour_ceil(e)) for z, s, e in (closures or [])
+        ]
+        self.blocked = {
+            u: [(self._hour_floor(s), self._hour_ceil(e)) for s, e in spans]
+            for u, spans in (blocked or {}).items()
+        }
+        self.cap_from = None if cap_from is None else (self._hour_floor(cap_from[0]), cap_from[1])
         self.risk = risk
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -230,6 +242,12 @@ class Planner:
         self._rota0 = int((self.grid.t0 - p0.astimezone(UTC)).total_seconds() // 3600)
         self._fipa_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
+
+    def _hour_floor(self, t: datetime) -> int:
+        return math.floor((t.astimezone(UTC) - self.grid.t0).total_seconds() / 3600)
+
+    def _hour_ceil(self, t: datetime) -> int:
+        return math.ceil((t.astimezone(UTC) - self.grid.t0).total_seconds() / 3600)
 
     def _check_inputs(self) -> None:
         p = self.p
@@ -321,7 +339,11 @@ class Planner:
         # FIPA are staffed from the first moment this plan can have soldiers: its eve's night shift,
         # or the end of the previous plan's last night (which staffs what comes before)
         eve = [sh for sh, L in self._templates("defence") if sh + L > 24] if self.eve else []
-        lo = self.grid.day_index(self.first - timedelta(days=1), min(eve)) if eve else self.cover[0]
+        lo = (
+            self.grid.day_index(self.first - timedelta(days=1), min(eve))
+            if eve
+            else max(self.grid.day_index(self.first), self.frozen_until)
+        )
         for f in self.p.fipa:
             s, e = f.window(self.p.tz)
             a = max(self.grid.index(s), lo) - h0
@@ -359,13 +381,17 @@ class Planner:
                 old = tuple(
                     (a - h0, b - h0) for a, b in self.old_shifts.get(u.code, ()) if h0 <= a < h1
                 )
-                groups[(*self._state(u.code, h0, wk, wt.min_rest_hours), old)].append(u.code)
-            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1], k[2]))
+                blocked = tuple(
+                    (a - h0, b - h0) for a, b in self.blocked.get(u.code, ()) if b > h0 and a < h1
+                )
+                state = self._state(u.code, h0, wk, wt.min_rest_hours)
+                groups[(*state, old, blocked)].append(u.code)
+            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1], k[2], k[3]))
             classes[force] = [len(groups[k]) for k in keys]
             members[force] = [sorted(groups[k]) for k in keys]
             compat[force] = []
             by_shifts = {tuple(p.shifts): i for i, p in enumerate(pats[force])}
-            for c, (last_end, used, old) in enumerate(keys):
+            for c, (last_end, used, old, blocked) in enumerate(keys):
                 if (
                     old and old in by_shifts
                 ):  # re-planning: keeping a unit's old shifts is worth a lot
@@ -376,6 +402,8 @@ class Planner:
                     for i, p in enumerate(pats[force])
                     if (last_end is None or p.shifts[0][0] + h0 >= last_end + wt.min_rest_hours)
                     and used + p.week_hours <= wt.max_hours_per_week + 1e-9
+                    # unavailable units take no shift overlapping their unavailability
+                    and not any(s < b and a < e for s, e in p.shifts for a, b in blocked)
                 ]
                 compat[force].append(ok)
                 # warm start from the previous chunk: same relative state and same pattern shape
@@ -421,8 +449,25 @@ class Planner:
             bonus=pl.mixed_patrol_bonus,
             hints=hints,
             keep_bonus=keep_bonus,
+            zone_open=self._zone_open(h0, h1 - h0),
+            cap_hours=self._cap_hours(h0, n_ext),
         )
         return data, members, h0
+
+    def _zone_open(self, h0: int, n: int) -> np.ndarray | None:
+        if not self.closures:
+            return None
+        out = np.ones((len(self.zones), n), dtype=bool)
+        for zid, a, b in self.closures:
+            out[self.zones.index(zid), max(a - h0, 0) : max(min(b - h0, n), 0)] = False
+        return out
+
+    def _cap_hours(self, h0: int, n: int) -> np.ndarray | None:
+        if self.cap_from is None:
+            return None
+        out = np.full(n, self.p.soldier_cap)
+        out[max(self.cap_from[0] - h0, 0) :] = min(self.cap_from[1], self.p.soldier_cap)
+        return out
 
     # -- the run
     def run(self, progress=None) -> PlanResult:
@@ -464,6 +509,21 @@ class Planner:
             if sol.status == "FEASIBLE":
                 worst = "FEASIBLE"
             mixed, total, value = place_patrols(model, sol)
+            if any(data.keep_bonus.values()):
+                # re-planning: the gap is on the plan's own objective, not the stability bonus,
+                # so the bound comes from the same chunk solved without the bonus
+                import dataclasses
+
+                own = ChunkModel(dataclasses.replace(data, keep_bonus={})).solve(
+                    time_limit=max(2.0, budget / 2),
+                    workers=self.workers,
+                    gap=self.gap,
+                    seed=self.seed,
+                    backend=self.backend,
+                )
+                if own.status in ("OPTIMAL", "FEASIBLE"):
+                    sol.bound = max(own.bound, value)
+                    sol.seconds += own.seconds
             if sol.bound < value <= sol.bound + 1e-6 * abs(sol.bound):
                 value = sol.bound  # same number, floating-point noise between solver and placement
             sol.objective = value
@@ -484,7 +544,7 @@ class Planner:
             self._prev_n = {}
             for force, counts in sol.n.items():
                 for (c, pi), k in counts.items():
-                    last_end, used, _old = self._keys[force][c]
+                    last_end, used, _old, _blocked = self._keys[force][c]
                     pat = data.patterns[force][pi]
                     rel = (None if last_end is None else last_end - h0, used)
                     key = (force, rel, pat.template, pat.days, len(days))
@@ -593,7 +653,7 @@ class Planner:
             po_rest: list[int] = []
             for z in range(len(self.zones)):
                 mz = int(mixed_q[z, h])
-                zmin = int(self.zone_min[z]) if data.min_active[h] else 0
+                zmin = int(data.mins_at(h)[z])
                 for qq in range(Q):
                     mix_labels[qq].extend([z] * zmin)
                 rest_mix.extend([z] * (mz - Q * zmin))

@@ -66,3 +66,36 @@ def test_fold_keeps_utf8_sequences() -> None:
     folded = _fold(line)
     assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == line
+
+
+def test_one_event_per_team_shift_with_its_route(tmp_path: Path) -> None:
+    from datetime import date
+
+    import pandas as pd
+
+    from safecities.patrols.export import ics_for_post, ics_for_team, read_plan_rows, team_shifts
+
+    p = load_protocol(MINI)
+    res = Planner(
+        p, date(2026, 4, 6), date(2026, 4, 6), default_profile(p), seed=2, time_limit=10
+    ).run()
+    plan = tmp_path / "plan.csv"
+    write_plan(res.rows, plan)
+    df = read_plan_rows(plan, p)
+    shifts = [sh for sh in team_shifts(df, p) if sh["kind"] == "patrol"]
+    # a crew works one 8-hour shift a day (3 shifts: the eve's night, the day's, the last night)
+    crews = pd.Series([sh["team"] for sh in shifts])
+    assert crews.value_counts().max() <= 2
+    assert all((sh["end"] - sh["start"]) == pd.Timedelta(hours=8) for sh in shifts)
+    n_crew_shifts = len(shifts)
+    ics = ics_for_post(df, "cp-rail", p, "plan.csv")
+    # one event per team shift visiting the post (not one per 15-minute visit)
+    assert 0 < ics.count("BEGIN:VEVENT") <= n_crew_shifts + len(p.fipa) < len(df) / 4
+    unfolded = ics.replace("\r\n ", "")
+    assert "DESCRIPTION:Route: " in unfolded and "Brussels-South" not in unfolded
+    assert "railway-south" in unfolded or "Railway" in unfolded or "metro" in unfolded.lower()
+    crew = shifts[0]["team"]
+    mine = ics_for_team(df, crew, p, "plan.csv")
+    assert mine.count("BEGIN:VEVENT") == sum(sh["team"] == crew for sh in shifts)
+    soldier = next(u for sh in shifts for u in sh["soldier_units"])
+    assert "Defence unit" in ics_for_team(df, soldier, p, "plan.csv")

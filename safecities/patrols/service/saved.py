@@ -294,11 +294,16 @@ def _plan_frame(name: str, post: str | None = None):
     return proto, read_plan_rows(plan_file(name), proto)
 
 
-def calendar_ics(name: str, post: str) -> str:
-    """The plan of one command post as iCalendar (RFC 5545), as `plan export` writes it."""
-    from safecities.patrols.export import ics_for_post
+def calendar_ics(name: str, post: str | None = None, team: str | None = None) -> str:
+    """The plan of one command post, or of one team (police crew or Defence unit), as iCalendar
+    (RFC 5545): one event per team shift, as `plan export` writes it."""
+    from safecities.patrols.export import ics_for_post, ics_for_team
 
+    if (post is None) == (team is None):
+        raise InputError("give either post or team")
     proto, df = _plan_frame(name, post)
+    if team is not None:
+        return ics_for_team(df, team, proto, name)
     return ics_for_post(df, post, proto, name)
 
 
@@ -330,7 +335,7 @@ def export_index(name: str) -> dict[str, Any]:
     command post; an HTML and a PDF briefing per post and day)."""
     from urllib.parse import quote
 
-    from safecities.patrols.export import plan_days
+    from safecities.patrols.export import plan_days, plan_teams
 
     proto, df = _plan_frame(name)
     posts = sorted(set(df["command_post"]))
@@ -342,6 +347,7 @@ def export_index(name: str) -> dict[str, Any]:
         "days": [d.isoformat() for d in days],
         "files": {
             "ics": [f"{base}/calendar.ics?post={quote(p)}" for p in posts],
+            "ics_team": [f"{base}/calendar.ics?team={quote(t)}" for t in plan_teams(df)],
             "html": [f"{base}/briefing?post={quote(p)}&day={d}" for d in days for p in posts],
             "pdf": [f"{base}/briefing.pdf?post={quote(p)}&day={d}" for d in days for p in posts],
         },
