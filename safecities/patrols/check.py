@@ -60,6 +60,8 @@ MSG = {
     "shift_length": "unit {unit} works {hours:g} h {when}, allowed {lo:g}-{hi:g} h",
     "rest": "unit {unit} rests {hours:g} h before the shift starting {at}, minimum {min:g} h",
     "weekly_hours": "unit {unit} works {hours:g} h in the week of {week}, maximum {max:g} h",
+    "consecutive_days": "unit {unit} works {n} days in a row ({first} to {last}), maximum {max}",
+    "consecutive_nights": "unit {unit} works {n} nights in a row ({first} to {last}), maximum {max}",
     "format": "row {row}: {reason}",
     "zone_closed": "{n} visits in {zone} {when}, while the zone is closed",
     "continuity": "{after} plans up to {last}, so {plan} must start on {expected}; it starts on {first}",
@@ -792,6 +794,38 @@ def _check_units(
                     numbers={"rest_hours": round(r.rest, 2), "min": rest},
                 )
             )
+        # days and nights in a row: a duty period counts for the local day it starts on; it is a
+        # night when at least half its quarters fall between 22:00 and 06:00 local
+        for key, label in (("max_consecutive_days", "days"), ("max_consecutive_nights", "nights")):
+            limit = wt.get(key)
+            if not limit:
+                continue
+            for unit, g in f.groupby("unit"):
+                days_worked = []
+                for s, e in zip(g["s"], g["e"], strict=True):
+                    if label == "nights":
+                        quarters = pd.date_range(s, e, freq="15min", inclusive="left").tz_convert(
+                            tz
+                        )
+                        hours = quarters.hour
+                        if 2 * int(((hours >= 22) | (hours < 6)).sum()) < len(quarters):
+                            continue
+                    days_worked.append(s.tz_convert(tz).date())
+                for run in _day_runs(sorted(set(days_worked))):
+                    if len(run) > int(limit):
+                        a, b = run[0], run[-1]
+                        out.append(
+                            Violation(
+                                f"consecutive_{label}",
+                                MSG[f"consecutive_{label}"].format(
+                                    unit=unit, n=len(run), first=a, last=b, max=int(limit)
+                                ),
+                                _iso(_wall(a, 0, tz), tz),
+                                _iso(_wall(b + timedelta(days=1), 0, tz), tz),
+                                units=[unit],
+                                numbers={label: len(run), "max": int(limit)},
+                            )
+                        )
         # hours per ISO week (Monday 00:00 local): split periods at week boundaries
         weekly: dict[tuple[str, date], float] = defaultdict(float)
         for unit, s, e in zip(f["unit"], f["s"], f["e"], strict=True):
@@ -818,6 +852,16 @@ def _check_units(
                     )
                 )
     return out
+
+
+def _day_runs(days: list[date]) -> list[list[date]]:
+    runs: list[list[date]] = []
+    for d in days:
+        if runs and d - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
 
 
 def summary_line(report: CheckReport) -> str:

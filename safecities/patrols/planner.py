@@ -129,6 +129,15 @@ class Grid:
         return self.utc(h).astimezone(self.tz)
 
 
+def _longest_run(combo: tuple[int, ...]) -> int:
+    best = cur = 0
+    prev = None
+    for i in combo:
+        cur = cur + 1 if prev is not None and i == prev + 1 else 1
+        best, prev = max(best, cur), i
+    return best
+
+
 def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
@@ -303,6 +312,8 @@ class Planner:
                 for combo in itertools.combinations(range(len(days)), r):
                     if eve.intersection(combo):
                         continue
+                    if _longest_run(combo) > self._run_limit(wt, sh, L):
+                        continue  # too many days (or nights) in a row
                     shifts = [(starts[i], starts[i] + L) for i in combo]
                     if shifts[-1][1] + h0 > limit or shifts[0][0] + h0 < self.frozen_until:
                         continue
@@ -313,6 +324,51 @@ class Planner:
                         continue
                     out.append(Pattern(t, combo, shifts, wh))
         return out
+
+    def _run_limit(self, wt, sh: int, L: int) -> int:
+        """Most days in a row a pattern of this template may have (days, and nights if it is a
+        night shift); no limit when the protocol sets none."""
+        lim = [wt.max_consecutive_days or 10**6]
+        if wt.max_consecutive_nights and wt.is_night(sh, L):
+            lim.append(wt.max_consecutive_nights)
+        return min(lim)
+
+    def _runs_before(self, unit: str, day0: date) -> tuple[int, int]:
+        """Days and nights in a row the unit worked up to the day before `day0` (history)."""
+        wt = self.p.working_time[self._force_of(unit)]
+        days, nights = set(), set()
+        for s in self.shifts.get(unit, []):
+            loc = self.grid.local(s.start)
+            if loc.date() >= day0:
+                continue
+            days.add(loc.date())
+            if wt.is_night(loc.hour, s.end - s.start):
+                nights.add(loc.date())
+        out = []
+        for got in (days, nights):
+            n, d = 0, day0 - timedelta(days=1)
+            while d in got:
+                n, d = n + 1, d - timedelta(days=1)
+            out.append(n)
+        return out[0], out[1]
+
+    def _carried_ok(self, force: str, pat: Pattern, runs: tuple[int, int]) -> bool:
+        if not any(runs) or 0 not in pat.days:
+            return True
+        wt = self.p.working_time[force]
+        sh, L = self._templates(force)[pat.template]
+        lead = 1
+        while lead in pat.days:
+            lead += 1
+        ok = runs[0] + lead <= (wt.max_consecutive_days or 10**6)
+        if wt.max_consecutive_nights and wt.is_night(sh, L):
+            ok = ok and runs[1] + lead <= wt.max_consecutive_nights
+        return ok
+
+    def _force_of(self, unit: str) -> str:
+        if not hasattr(self, "_forces"):
+            self._forces = {u.code: u.force for u in self.p.units}
+        return self._forces.get(unit, "police")
 
     def _state(
         self, unit: str, h0: int, wk: tuple[int, int], rest: float
@@ -385,13 +441,14 @@ class Planner:
                     (a - h0, b - h0) for a, b in self.blocked.get(u.code, ()) if b > h0 and a < h1
                 )
                 state = self._state(u.code, h0, wk, wt.min_rest_hours)
-                groups[(*state, old, blocked)].append(u.code)
+                runs = self._runs_before(u.code, days[0]) if self.shifts.get(u.code) else (0, 0)
+                groups[(*state, old, (blocked, runs))].append(u.code)
             keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1], k[2], k[3]))
             classes[force] = [len(groups[k]) for k in keys]
             members[force] = [sorted(groups[k]) for k in keys]
             compat[force] = []
             by_shifts = {tuple(p.shifts): i for i, p in enumerate(pats[force])}
-            for c, (last_end, used, old, blocked) in enumerate(keys):
+            for c, (last_end, used, old, (blocked, runs)) in enumerate(keys):
                 if (
                     old and old in by_shifts
                 ):  # re-planning: keeping a unit's old shifts is worth a lot
@@ -404,6 +461,8 @@ class Planner:
                     and used + p.week_hours <= wt.max_hours_per_week + 1e-9
                     # unavailable units take no shift overlapping their unavailability
                     and not any(s < b and a < e for s, e in p.shifts for a, b in blocked)
+                    # days (nights) in a row carried in from before the chunk
+                    and self._carried_ok(force, p, runs)
                 ]
                 compat[force].append(ok)
                 # warm start from the previous chunk: same relative state and same pattern shape
