@@ -294,9 +294,10 @@ def briefing(
     name: str = Path(max_length=100),
     post: str = Query(..., max_length=80),
     day: date = Query(...),
+    lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> HTMLResponse:
-    """Printable daily briefing of one command post (HTML)."""
-    return HTMLResponse(svc.briefing(name, post, day))
+    """Printable daily briefing of one command post (HTML, NL/FR/EN)."""
+    return HTMLResponse(svc.briefing(name, post, day, lang))
 
 
 PostQ = Annotated[str, Query(max_length=80, description="Command post id (see the protocol).")]
@@ -346,11 +347,12 @@ def briefing_pdf(
     name: PlanName,
     post: PostQ,
     day: date = Query(...),
+    lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> Response:
-    """Printable daily briefing of one command post (PDF, A4)."""
+    """Printable daily briefing of one command post (PDF, A4 landscape, NL/FR/EN; WeasyPrint)."""
     stem = name.removesuffix(".csv")
     return Response(
-        svc.briefing_pdf(name, post, day),
+        svc.briefing_pdf(name, post, day, lang),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{stem}-{post}-{day}.pdf"'},
     )

@@ -419,6 +419,7 @@ class ExportOptions:
     protocol: Path
     out_dir: Path
     days: list[date] | None = None
+    lang: str = "en"  # briefings in nl, fr or en
 
 
 @dataclass
@@ -436,11 +437,12 @@ class ExportResult:
 
 def export(opts: ExportOptions) -> ExportResult:
     """`plan export`: an iCalendar per command post, an HTML and a PDF briefing per post and day."""
-    from safecities.patrols.export import export_plan
+    from safecities.patrols.export import export_plan, texts
     from safecities.patrols.protocol import load_protocol
 
+    texts(opts.lang)  # an unknown language is refused before anything is written
     proto = load_protocol(opts.protocol)
-    out = export_plan(opts.plan, proto, opts.out_dir, days=opts.days)
+    out = export_plan(opts.plan, proto, opts.out_dir, days=opts.days, lang=opts.lang)
     manifest = RunManifest(
         command="plan export",
         parameters={"plan": str(opts.plan), "out": str(opts.out_dir), "days": out["days"]},

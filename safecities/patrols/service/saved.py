@@ -259,11 +259,12 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
     }
 
 
-def briefing(name: str, post: str, day: date) -> str:
+def briefing(name: str, post: str, day: date, lang: str = "en") -> str:
+    """The printable daily briefing of one command post (HTML) in NL, FR or EN."""
     from safecities.patrols.export import briefing_html
 
     proto, df = _plan_frame(name, post)
-    return briefing_html(df, post, day, proto, name)
+    return briefing_html(df, post, day, proto, name, lang)
 
 
 def check_upload(data: bytes, filename: str) -> dict[str, Any]:
@@ -307,27 +308,22 @@ def calendar_ics(name: str, post: str | None = None, team: str | None = None) ->
     return ics_for_post(df, post, proto, name)
 
 
-def briefing_pdf(name: str, post: str, day: date) -> bytes:
-    """The printable daily briefing of one command post as PDF, as `plan export` writes it
-    (cached per plan file version: rendering takes seconds)."""
+def briefing_pdf(name: str, post: str, day: date, lang: str = "en") -> bytes:
+    """The printable daily briefing of one command post as PDF (WeasyPrint, from the HTML), as
+    `plan export` writes it (cached per plan file version: rendering takes seconds)."""
+    from safecities.patrols.export import texts
+
+    texts(lang)  # 400 for an unknown language, before the cache
     _plan_protocol(name, post)  # 404 for an unknown plan or post, before the cache
     path = plan_file(name)
-    return _pdf_cached(str(path), path.stat().st_mtime_ns, post, day)
+    return _pdf_cached(str(path), path.stat().st_mtime_ns, post, day, lang)
 
 
 @lru_cache(maxsize=16)
-def _pdf_cached(path: str, _mtime_ns: int, post: str, day: date) -> bytes:
-    import tempfile
+def _pdf_cached(path: str, _mtime_ns: int, post: str, day: date, lang: str) -> bytes:
+    from safecities.patrols.export import render_pdf
 
-    from safecities.patrols.export import briefing_data
-    from safecities.patrols.export import briefing_pdf as render_pdf
-
-    name = Path(path).name
-    proto, df = _plan_frame(name, post)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "briefing.pdf"
-        render_pdf(briefing_data(df, post, day, proto), proto, name, out)
-        return out.read_bytes()
+    return render_pdf(briefing(Path(path).name, post, day, lang))
 
 
 def export_index(name: str) -> dict[str, Any]:
