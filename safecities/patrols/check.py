@@ -361,8 +361,19 @@ def check_plan(
         prev, prev_bad = read_plan(after, rules, label=Path(after).name)
         own = planned_days(df["s"].min(), df["e"].max(), tz) if not df.empty else None
         before = planned_days(prev["s"].min(), prev["e"].max(), tz) if not prev.empty else None
+        last_start = _last_shift_day(prev, tz)
+        if before is not None and last_start is not None:
+            before = (before[0], last_start)  # its last day: the day its last shift starts
         if own is not None:
             seam = _wall(own[0], 0, tz)
+        # the continuation's first day is the day after its predecessor's last: its first row
+        # lies on that day (after the predecessor's last night), neither earlier nor a day later
+        expected = None if before is None else before[1] + timedelta(days=1)
+        if expected is not None and not df.empty:
+            seam = _wall(expected, 0, tz)
+            first_row = df["s"].min()
+            if seam <= first_row < _wall(expected + timedelta(days=1), 0, tz):
+                own = (expected, own[1] if own is not None else expected)
         if own is not None and before is not None and before[1] + timedelta(days=1) != own[0]:
             out.append(
                 Violation(
@@ -423,7 +434,8 @@ def check_plan(
         b = int(-((origin - pd.Timestamp(c["to"]).tz_convert(UTC)) // SLOT))
         closed[c["zone"]].update(range(a, b))
     for zid, ks in closed.items():
-        there = sl[(sl["zone_id"] == zid) & sl["slot"].isin(ks)]
+        # this plan's rows only: the previous plan's (--after) stand as they were made
+        there = sl[(sl["zone_id"] == zid) & sl["slot"].isin(ks) & (sl["row"] > 0)]
         for a, b in _runs(np.unique(there["slot"].to_numpy())):
             s, e = slot_time(a), slot_time(b)
             n = int(there["slot"].between(a, b - 1).sum())
@@ -852,6 +864,22 @@ def _check_units(
                     )
                 )
     return out
+
+
+def _last_shift_day(df: pd.DataFrame, tz: ZoneInfo) -> date | None:
+    """The local day the plan's last duty period (a unit's rows merged where they touch) starts."""
+    best = None
+    for col in ("police_units", "soldier_units"):
+        sub = df[df[col] != ""]
+        if sub.empty:
+            continue
+        ex = sub.assign(unit=sub[col].map(_units)).explode("unit").sort_values(["unit", "s"])
+        prev_end = ex.groupby("unit")["e"].shift()
+        starts = ex.loc[prev_end.isna() | (ex["s"] > prev_end), "s"]
+        if len(starts):
+            m = starts.max()
+            best = m if best is None or m > best else best
+    return None if best is None else best.tz_convert(tz).date()
 
 
 def _day_runs(days: list[date]) -> list[list[date]]:

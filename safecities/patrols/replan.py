@@ -258,7 +258,7 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     the new plan's hours (rest, weekly hours and the units still on duty after the seam carry
     over), and the hour until which the previous plan's own visits stand (its last night shift,
     planned once, by it). The previous plan must end on the day before `first`."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     grid = Grid(protocol, first, last)
     old = load_old_plan(path, grid)
@@ -271,12 +271,9 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
         )
     ends = [s.end for s in old["history"]]
     frozen = max([0, *ends])
-    # its last planned day: the last local day whose noon its rows reach
-    last_end = grid.utc(max(ends, default=0)).astimezone(protocol.tz)
-    noon = datetime.combine(last_end.date(), datetime.min.time(), tzinfo=protocol.tz) + timedelta(
-        hours=12
-    )
-    prev_last = last_end.date() if last_end > noon else last_end.date() - timedelta(days=1)
+    # its last planned day: the day its last shift starts on (its last night runs past midnight)
+    last_start = grid.utc(max((s.start for s in old["history"]), default=0))
+    prev_last = last_start.astimezone(protocol.tz).date()
     if prev_last + timedelta(days=1) != first:
         raise InputError(
             f"{path}: the previous plan ends on {prev_last}, so --from must be "
