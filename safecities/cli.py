@@ -50,6 +50,12 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, no traceback
         if os.environ.get("SAFECITIES_DEBUG"):
             raise
+        from safecities.store.db import is_busy
+
+        if is_busy(exc):  # a write outside the write lock met another writer: nothing written
+            print("safecities: error: the store is busy (another write holds it); nothing was "
+                  "written, try again", file=sys.stderr)  # fmt: skip
+            sys.exit(1)
         print(f"safecities: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         sys.exit(2)
 

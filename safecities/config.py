@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     #: A file holding the secret instead (e.g. a container or systemd credential); wins if set.
     secret_key_file: Path | None = None
     environment: str = "development"
+    #: Largest multipart upload (MB), refused before it is read (safecities.api.limits).
+    max_upload_mb: float = 50
+    #: Largest other request body (MB): JSON and form posts are small.
+    max_body_mb: float = 2
+    #: Trusted reverse proxies (comma list) for X-Forwarded-For; empty: use the socket address.
+    forwarded_allow_ips: str = ""
+    #: Roles without incident access see hotspot cells or zones only with >= k incidents.
+    min_cell_count: int = 3
 
     def audit_key(self) -> bytes:
         """The HMAC key of the audit log: `secret_key_file`'s content, else `secret_key`."""

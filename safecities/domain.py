@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 BRUSSELS_TZ = ZoneInfo("Europe/Brussels")
+
+
+def local_midnight(d: date | None) -> datetime | None:
+    """The start of day `d` in Brussels (a filter's "from day" / "before day"); None stays None."""
+    return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
+
 
 #: Storage CRS (WGS84 lon/lat) and the metric CRS for Belgium (Belgian Lambert 2008).
 WGS84 = "EPSG:4326"

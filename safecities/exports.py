@@ -83,13 +83,20 @@ def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
 
 def to_xlsx(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], sheet: str) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def xcell(value: Any) -> Any:
+        # control characters are not allowed in XLSX (openpyxl raises): drop them first, then
+        # neutralise, so "\x1b=cmd" cannot become the formula "=cmd"
+        v = _plain(value)
+        return safe_cell(ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:31] or "export")
-    ws.append([cell(c) for c in columns])
+    ws.append([xcell(c) for c in columns])
     for r in rows:
         # openpyxl stores a str beginning with "=" as a formula: cell() has neutralised it
-        ws.append([cell(r.get(c)) for c in columns])
+        ws.append([xcell(r.get(c)) for c in columns])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -1,17 +1,211 @@
-"""Safe input/output helpers."""
+"""Safe files in and out, for every capability: YAML without alias bombs, JSON without NaN or
+unbounded nesting, spreadsheets read within limits, and CSV/Excel cells that cannot run as
+formulas.
+
+Why one module: the same attack (a 332-byte YAML "billion laughs", a 4.9 KB .xlsx declaring a
+16,384-column sheet, a cell `=HYPERLINK(...)` opened in Excel) reaches the protocol validator, the
+camera importer, the review plan and every report we write. Each call site calls these helpers
+instead of `yaml.safe_load`, `json.loads`, `openpyxl.load_workbook` or a bare `csv.writer`.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
-#: OWASP CSV injection: a cell starting with one of these may be run as a formula by a spreadsheet
-#: (tab and carriage return too, since some spreadsheets strip them before parsing).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+import yaml
+
+# -- formula injection (OWASP "CSV Injection") --------------------------------------------------
+
+#: A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets (tab and
+#: carriage return too: OWASP lists them because some spreadsheet programs strip them first).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: Any) -> Any:
-    """`value` made harmless for a spreadsheet cell: a str starting with = + - @ (or tab or CR)
-    gets a leading `'` (OWASP); anything else is returned unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    """`value` as a spreadsheet shows it as text: a string starting with = + - @ (or tab / CR)
+    gets a leading single quote (OWASP). Numbers, dates and None pass unchanged, so a negative
+    number stays a number."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def safe_row(row: Iterable[Any]) -> list[Any]:
+    """Every cell of one CSV/Excel row through `safe_cell`."""
+    return [safe_cell(v) for v in row]
+
+
+def safe_frame(df: Any) -> Any:
+    """A copy of a pandas DataFrame whose text cells (and column names) pass `safe_cell`; call it
+    just before `to_csv` / `to_excel`."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(safe_cell)
+    out.columns = [safe_cell(c) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
+# -- YAML -------------------------------------------------------------------------------------
+
+
+class UnsafeYAML(yaml.YAMLError):
+    """A YAML document we refuse to expand (aliases, nesting deeper than MAX_DEPTH)."""
+
+
+#: Deeper than any protocol, mapping or plan we read; PyYAML recurses once per level.
+MAX_DEPTH = 100
+
+
+class _NoAliases:
+    """Loader mixin refusing aliases (`*name`): alias expansion turns a few hundred bytes into
+    gigabytes ("billion laughs"). No document we read needs them. Nesting is bounded too."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+            raise UnsafeYAML(f"YAML aliases (*name) are not allowed (line {mark.line + 1})")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[attr-defined]
+                raise UnsafeYAML(f"YAML nested deeper than {MAX_DEPTH} (line {mark.line + 1})")
+            return super().compose_node(parent, index)  # type: ignore[misc]
+        finally:
+            self._depth -= 1
+
+
+class SafeLoader(_NoAliases, yaml.SafeLoader):
+    """`yaml.SafeLoader` without aliases and with bounded nesting."""
+
+
+def no_aliases(loader: type[yaml.SafeLoader]) -> type[yaml.SafeLoader]:
+    """A subclass of a custom SafeLoader (e.g. one keeping dates as strings) that refuses
+    aliases and deep nesting like `SafeLoader`."""
+    return type(f"NoAlias{loader.__name__}", (_NoAliases, loader), {})
+
+
+def load_yaml(text: str | bytes, loader: type[yaml.SafeLoader] = SafeLoader) -> Any:
+    """Parse YAML from a user; raises `yaml.YAMLError` (UnsafeYAML for aliases or nesting)."""
+    if not issubclass(loader, _NoAliases):
+        loader = no_aliases(loader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise UnsafeYAML(f"YAML nested deeper than {MAX_DEPTH}") from None
+
+
+# -- JSON -------------------------------------------------------------------------------------
+
+
+class UnsafeJSON(ValueError):
+    """JSON we refuse: NaN/Infinity, nesting deeper than the parser's stack."""
+
+
+def _no_constant(name: str) -> Any:
+    raise UnsafeJSON(f"{name} is not a JSON number")
+
+
+def load_json(text: str | bytes) -> Any:
+    """`json.loads` that refuses NaN / Infinity and turns a nesting bomb into an error (the
+    standard parser raises RecursionError, which is not a ValueError)."""
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except RecursionError:
+        raise UnsafeJSON("JSON nested too deeply") from None
+
+
+class BadGeoJSON(ValueError):
+    """Not a FeatureCollection whose features, properties and geometries are objects."""
+
+
+def feature_collection(text: str | bytes) -> list[dict[str, Any]]:
+    """The features of a GeoJSON FeatureCollection, each checked to be an object whose
+    `properties` and `geometry` are objects or null (feature numbers from 1 in the message).
+    Raises ValueError: json.JSONDecodeError, UnsafeJSON (NaN, nesting) or BadGeoJSON."""
+    doc = load_json(text)
+    if not isinstance(doc, dict) or doc.get("type", "FeatureCollection") != "FeatureCollection":
+        raise BadGeoJSON("not a GeoJSON FeatureCollection")
+    feats = doc.get("features")
+    if not isinstance(feats, list):
+        raise BadGeoJSON("'features' is not a list")
+    for i, f in enumerate(feats, start=1):
+        if not isinstance(f, dict):
+            raise BadGeoJSON(f"feature {i}: not an object")
+        for key in ("properties", "geometry"):
+            if f.get(key) is not None and not isinstance(f[key], dict):
+                raise BadGeoJSON(f"feature {i}: {key} is not an object")
+    return feats
+
+
+def finite(value: Any) -> bool:
+    """True unless value is a float NaN or infinity."""
+    return not (isinstance(value, float) and not math.isfinite(value))
+
+
+# -- spreadsheets -----------------------------------------------------------------------------
+
+#: Limits for one uploaded workbook: rows and columns of the first sheet (declared and actual),
+#: and the total uncompressed size of the .xlsx zip (a zip bomb is checked before openpyxl
+#: expands anything). A municipal camera inventory has a few thousand rows and < 50 columns.
+XLSX_MAX_ROWS = 200_000
+XLSX_MAX_COLUMNS = 200
+XLSX_MAX_EXPANDED = 200 * 1024 * 1024
+
+
+class SpreadsheetTooLarge(ValueError):
+    pass
+
+
+def xlsx_rows(
+    path: str | Path,
+    *,
+    max_rows: int = XLSX_MAX_ROWS,
+    max_columns: int = XLSX_MAX_COLUMNS,
+    max_expanded: int = XLSX_MAX_EXPANDED,
+) -> Iterator[list[Any]]:
+    """Rows of the first sheet of an .xlsx file as lists of values, within limits.
+
+    Raises SpreadsheetTooLarge naming the limit when the zip would expand beyond `max_expanded`
+    bytes, when the sheet declares more rows or columns than allowed, or when it actually holds
+    more; other openpyxl / zip errors propagate (the caller names the file). openpyxl's read-only
+    mode pads every row to the *declared* width, so a 5 KB file declaring A1:XFD100000 would
+    allocate gigabytes: the declared dimension is checked, then ignored (`reset_dimensions`).
+    """
+    from openpyxl import load_workbook
+
+    p = Path(path)
+    with zipfile.ZipFile(p) as zf:
+        expanded = sum(i.file_size for i in zf.infolist())
+    if expanded > max_expanded:
+        raise SpreadsheetTooLarge(
+            f"expands to {expanded // 2**20} MB (limit {max_expanded // 2**20} MB)"
+        )
+    wb = load_workbook(p, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
+        if declared_rows > max_rows or declared_cols > max_columns:
+            raise SpreadsheetTooLarge(
+                f"the first sheet declares {declared_rows} rows x {declared_cols} columns "
+                f"(limit {max_rows} x {max_columns})"
+            )
+        ws.reset_dimensions()  # iterate the cells really present, not the declared box
+        for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            if n > max_rows:
+                raise SpreadsheetTooLarge(f"more than {max_rows} rows")
+            vals = list(row)
+            while vals and vals[-1] is None:
+                vals.pop()
+            if len(vals) > max_columns:
+                raise SpreadsheetTooLarge(f"row {n}: more than {max_columns} columns")
+            yield vals
+    finally:
+        wb.close()

@@ -56,9 +56,34 @@ def tokens(app, demo_accounts) -> dict[Role, str]:
     return out
 
 
+class CsrfClient(TestClient):
+    """A TestClient that sends the CSRF token a browser page would (safecities.api.csrf): tests
+    post forms as a signed-in browser does. Pass `headers={"X-CSRF-Token": ...}` or a
+    `csrf_token` form field to override; tests/security checks the refusals."""
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        from safecities.api import csrf
+
+        headers = dict(kwargs.pop("headers", None) or {})
+        data = kwargs.get("data")
+        bearer = any(k.lower() == "authorization" for k in headers)
+        given = any(k.lower() == csrf.HEADER for k in headers) or (
+            isinstance(data, dict) and csrf.FIELD in data
+        )
+        if method.upper() not in csrf.SAFE_METHODS and not bearer and not given:
+            cookies = dict(self.cookies.items())
+            if csrf.expected(cookies) is None and str(url).rstrip("/").endswith("/login"):
+                super().request("GET", "/login")  # a browser opens the form first
+                cookies = dict(self.cookies.items())
+            token = csrf.expected(cookies)
+            if token is not None:
+                headers[csrf.HEADER] = token
+        return super().request(method, url, *args, headers=headers, **kwargs)
+
+
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:
-    with TestClient(app) as c:
+    with CsrfClient(app) as c:
         yield c
 
 

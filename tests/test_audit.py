@@ -166,7 +166,7 @@ def test_m2_camera_history_edited_or_deleted_fails(sqlite_engine):
 
         ensure_reference(s)
     with session_scope(sqlite_engine) as s:
-        data = {"lat": "50.8466", "lon": "4.3528"}
+        data = {"lat": "50.8365", "lon": "4.3090"}  # Anderlecht (21001)
         cam_id = create_camera(s, admin, "21001", data).id
     with session_scope(sqlite_engine) as s:
         update_camera(s, admin, cam_id, {"status": "out_of_service"})
@@ -290,3 +290,69 @@ def test_unkeyed_entries_from_before_the_seal_still_verify(tmp_path):
         rep = audit.verify(s)
     assert not rep.ok and "forged" in rep.reason
     engine.dispose()
+
+
+@pytest.mark.usefixtures("var_dir")
+def test_m3_patrol_plan_writes_are_audited_under_the_callers_name(client, tokens, auth):
+    """M3: POST /api/patrols/plans wrote (and replaced) the plan file without an audit entry."""
+    from safecities.domain import Role
+    from safecities.manifest import sha256_file
+    from safecities.patrols.service import saved as psvc
+
+    planner = auth(tokens[Role.PLANNER])
+    r = client.post("/api/patrols/protocols", headers=planner, json={"reason": "shootings"})
+    pid = r.json()["id"]
+    for path, role in (("approve-interior", Role.INTERIOR_APPROVER),
+                       ("approve-defence", Role.DEFENCE_APPROVER)):  # fmt: skip
+        assert client.post(f"/api/patrols/protocols/{pid}/{path}",
+                           headers=auth(tokens[role])).status_code == 200  # fmt: skip
+    body = {"from": "2026-04-06", "to": "2026-04-06", "time_limit": 20}
+    for _ in range(2):  # the same plan twice: the second replaces the file, and is audited too
+        r = client.post("/api/patrols/plans", headers=planner, json=body)
+        assert r.status_code == 201, r.text
+    name = r.json()["name"]
+    ev = client.get("/api/audit", headers=auth(tokens[Role.AUDITOR]),
+                    params={"action": "patrol_plan.create"}).json()  # fmt: skip
+    assert ev["total"] == 2
+    e = ev["events"][0]
+    assert e["actor"] == "demo-planner" and e["entity_id"] == name
+    assert e["after"]["sha256"] == sha256_file(psvc.plans_dir() / name)
+    assert e["after"]["protocol_id"] == pid and e["after"]["check"]["ok"] is True
+    assert client.get("/api/audit/verify", headers=auth(tokens[Role.AUDITOR])).json()["ok"]
+    head = client.get("/api/audit/head", headers=auth(tokens[Role.AUDITOR])).json()
+    assert head["id"] == ev["events"][0]["id"] and head["hash"] == e["hash"]
+    assert client.get("/api/audit/head", headers=planner).status_code == 403
+
+
+def test_h1_eight_api_clients_writing_at_once_keep_one_chain(app, api_engine, tokens, auth):
+    """H1 as the tester ran it: 8 API clients, 96 writes at once (accounts created and
+    deactivated), then the chain verifies and every write has its entry."""
+    from fastapi.testclient import TestClient
+
+    from safecities.domain import Role
+
+    with session_scope(api_engine) as s:
+        start = audit.head(s)["id"]
+    admin = auth(tokens[Role.ADMIN])
+    codes: list[int] = []
+
+    def client_run(w: int) -> None:
+        with TestClient(app) as c:
+            for k in range(WRITES):  # create an account, then deactivate it
+                name = f"h1-{w}-{k // 2}"
+                if k % 2 == 0:
+                    body = {"name": name, "role": "analyst", "password": "a long enough password"}
+                    codes.append(c.post("/api/users", headers=admin, json=body).status_code)
+                else:
+                    r = c.post(f"/api/users/{name}/deactivate", headers=admin)
+                    codes.append(r.status_code)
+
+    threads = [threading.Thread(target=client_run, args=(w,)) for w in range(WRITERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert sorted(set(codes)) == [200, 201] and len(codes) == WRITERS * WRITES
+    with session_scope(api_engine) as s:
+        assert audit.head(s)["id"] - start == WRITERS * WRITES
+        assert audit.verify(s).ok

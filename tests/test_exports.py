@@ -42,3 +42,11 @@ def test_rows_to_csv_xlsx_geojson():
     assert geo["features"][0]["geometry"]["coordinates"] == [4.34, 50.83]
     # an empty export still names its columns
     assert exports.export([], "csv", "t", ["a", "b"]).body.decode("utf-8-sig") == "a;b\r\n"
+
+
+def test_control_characters_never_break_an_xlsx_nor_hide_a_formula():
+    rows = [{"a": "bell\x07 and nul\x00", "b": "\x1b=cmd"}]
+    ws = load_workbook(io.BytesIO(exports.export(rows, "xlsx", "t").body)).active
+    cells = list(ws.iter_rows())[1]
+    assert [c.value for c in cells] == ["bell and nul", "'=cmd"]
+    assert all(c.data_type != "f" for c in cells)

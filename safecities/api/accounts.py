@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from safecities.api import signin
 from safecities.api.permissions import MUNICIPALITY_BOUND, Action, check
 from safecities.domain import Role
 from safecities.errors import InputError, SafecitiesError
@@ -24,10 +25,9 @@ from safecities.store.db import session_scope
 from safecities.store.models import ApiSession, LoginAttempt, User
 
 SESSION_TTL = timedelta(hours=8)
-RATE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_NAME = 5
-MAX_FAILURES_PER_CLIENT = 20
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = signin.MIN_PASSWORD_LENGTH
+#: Wrong passwords for one (name, client) before each further attempt must wait (signin).
+MAX_FAILURES_PER_NAME = signin.FREE_FAILURES
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, t=3, p=4)
 # A valid hash to verify against when the user does not exist (same timing either way).
@@ -120,8 +120,7 @@ def create_user(
         raise InputError(f"role {role.value} is not bound to a municipality")
     if municipality is not None and not (municipality.isdigit() and len(municipality) == 5):
         raise InputError(f"municipality {municipality!r}: give the 5-digit NIS code, e.g. 21001")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    signin.check_password(password, name)
     if session.execute(select(User.id).where(User.name == name)).first():
         raise InputError(f"user {name!r} already exists")
     user = User(
@@ -156,6 +155,14 @@ def set_active(
 
         raise NotFound(f"no user {name!r}")
     before = user_public(user)
+    if not active and user.active and user.role == Role.ADMIN.value:
+        others = session.execute(
+            select(func.count()).where(
+                User.role == Role.ADMIN.value, User.active, User.id != user.id
+            )
+        ).scalar_one()
+        if not others:
+            raise InputError(f"{name!r} is the last active admin: activate another admin first")
     user.active = active
     if not active:
         for s in session.execute(select(ApiSession).where(ApiSession.user_id == user.id)).scalars():
@@ -178,30 +185,24 @@ def list_users(session: Session, *, actor_role: Role | str) -> list[User]:
     return list(session.execute(select(User).order_by(User.name)).scalars())
 
 
-def _failures_since(session: Session, column, value: str, since: datetime) -> int:
-    q = select(func.count()).where(
-        column == value, LoginAttempt.at >= since, LoginAttempt.success.is_(False)
-    )
-    return session.execute(q).scalar_one()
-
-
 def login(
     session: Session, *, name: str, password: str, client: str = "local"
 ) -> tuple[str, datetime, Principal]:  # noqa: E501
     """Check the password and open a session; returns (token, expires_at, principal).
 
-    Rate limit: after 5 failures for one name, or 20 from one client, within 15 minutes, further
-    attempts are refused (RateLimited) without even checking the password.
+    Throttled per (name, client) with growing delays (safecities.api.signin): a refused attempt
+    (RateLimited) is not checked at all. The attempt is recorded and committed before the
+    password check, so parallel guesses cannot all slip under the limit.
     """
     now = _now()
-    since = now - RATE_WINDOW
-    if (
-        _failures_since(session, LoginAttempt.name, name, since) >= MAX_FAILURES_PER_NAME
-        or _failures_since(session, LoginAttempt.client, client, since) >= MAX_FAILURES_PER_CLIENT
-    ):
-        raise RateLimited(
-            "too many failed sign-ins; try again later", int(RATE_WINDOW.total_seconds())
-        )
+    name, client = name[:120], client[:64]
+    with signin.LOCK:
+        wait = signin.wait_seconds(session, name, client, now)
+        if wait:
+            raise RateLimited("too many failed sign-ins; try again later", wait)
+        attempt = LoginAttempt(name=name, client=client, at=now, success=False)
+        session.add(attempt)
+        session.commit()
     user = session.execute(select(User).where(User.name == name)).scalar_one_or_none()
     ok = False
     try:
@@ -209,7 +210,7 @@ def login(
     except (VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and user.active
-    session.add(LoginAttempt(name=name[:120], client=client[:64], at=now, success=ok))
+    attempt.success = ok
     if not ok:
         session.flush()
         audit.record(

@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 import safecities
+from safecities.api import limits
 from safecities.api.deps import public
+from safecities.api.limits import RequestLimits, validation_errors
 from safecities.errors import (
     CapabilityUnavailable,
     InputError,
@@ -29,8 +32,13 @@ CSP = (
 )
 
 
-def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI:
-    """Build the app on `engine` (default: the configured database, migrated to the newest)."""
+def create_app(
+    engine: Engine | None = None, *, migrate: bool = True, warmup: bool | None = None
+) -> FastAPI:
+    """Build the app on `engine` (default: the configured database, migrated to the newest).
+    `warmup` (default: only when the app builds its own engine, i.e. `safecities serve`) keeps
+    the heavy page sections precomputed after each write (safecities.web.warmup)."""
+    warmup = engine is None if warmup is None else warmup
     from safecities.api.routes import audit, auth, capabilities, incidents, reference, users
     from safecities.store.db import get_engine, session_factory, upgrade
 
@@ -82,6 +90,10 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
             h.setdefault("Content-Security-Policy", CSP)
         return response
 
+    # Size limits before any body is read; 422s without the input (safecities.api.limits).
+    app.add_middleware(RequestLimits)
+    app.add_exception_handler(RequestValidationError, validation_errors)
+
     for module in (auth, users, audit, reference, incidents, capabilities):
         app.include_router(module.router)
     for name in (
@@ -107,7 +119,7 @@ def create_app(engine: Engine | None = None, *, migrate: bool = True) -> FastAPI
     except ImportError:  # pragma: no cover - web layer absent
         mount_web = None
     if mount_web is not None:
-        mount_web(app)
+        mount_web(app, warmup=warmup)
 
     _errors(app)
 
@@ -125,7 +137,7 @@ def _errors(app: FastAPI) -> None:
         async def handle(_request: Request, exc: Exception) -> JSONResponse:
             body = {"detail": str(exc)}
             if isinstance(exc, InputError) and exc.errors:
-                body["errors"] = [
+                rows = [
                     {
                         "file": e.file,
                         "row": e.row,
@@ -133,8 +145,9 @@ def _errors(app: FastAPI) -> None:
                         "reason": e.reason,
                         "value": e.value,
                     }
-                    for e in exc.errors
+                    for e in exc.errors[: limits.MAX_LISTED_ERRORS]
                 ]
+                body.update(limits.capped(rows) | {"errors_total": len(exc.errors)})
             if isinstance(exc, CapabilityUnavailable):
                 body["capability"] = exc.capability
             return JSONResponse(body, status_code=status)

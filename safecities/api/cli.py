@@ -69,6 +69,44 @@ def users_add(
         typer.echo(f"created user {out['name']} with role {out['role']}{where}")
 
 
+def _set_active(name: str, active: bool, json_out: bool, actor: str | None) -> None:
+    from safecities.api import accounts
+    from safecities.store.db import session_scope
+
+    with session_scope(_engine()) as session:
+        user = accounts.set_active(session, actor=cli_actor(actor), actor_role=None, name=name,
+                                   active=active)  # fmt: skip
+        out = accounts.user_public(user)
+    if json_out:
+        echo_json(out)
+    else:
+        typer.echo(f"user {out['name']} {'reactivated' if active else 'deactivated'}")
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    name: str = typer.Argument(..., help="Login name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
+    ),
+) -> None:
+    """Deactivate an account and end its sessions (never the last active admin)."""
+    _set_active(name, False, json_out, actor)
+
+
+@users_app.command("reactivate")
+def users_reactivate(
+    name: str = typer.Argument(..., help="Login name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
+    actor: str | None = typer.Option(
+        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
+    ),
+) -> None:
+    """Reactivate a deactivated account (its old password works again)."""
+    _set_active(name, True, json_out, actor)
+
+
 @audit_app.command("verify")
 def audit_verify(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -170,6 +208,13 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, max=8, help="Worker processes."),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help="Comma-separated addresses of trusted reverse proxies whose X-Forwarded-For / "
+        "-Proto headers are believed (default: none; the client address is the socket's). "
+        "Also SAFECITIES_FORWARDED_ALLOW_IPS.",
+    ),
 ) -> None:
     """Serve the web dashboard and the API (OpenAPI at /docs)."""
     import uvicorn
@@ -183,7 +228,19 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        **proxy_options(forwarded_allow_ips),
     )
+
+
+def proxy_options(forwarded_allow_ips: str | None) -> dict:
+    """uvicorn's proxy settings: off unless trusted proxies are named (uvicorn's own default
+    trusts X-Forwarded-For from 127.0.0.1, which let a local caller spoof its address)."""
+    from safecities.config import get_settings
+
+    ips = (forwarded_allow_ips or get_settings().forwarded_allow_ips or "").strip()
+    if not ips:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ips}
 
 
 def serve_demo(host: str = "127.0.0.1", port: int = 8000) -> None:
@@ -200,7 +257,7 @@ def serve_demo(host: str = "127.0.0.1", port: int = 8000) -> None:
     for a in accounts:
         table.add_row(a["name"], a["role"], a["municipality"] or "", a["password"])
     Console().print(table)
-    serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1, forwarded_allow_ips=None)
 
 
 def mount(root: typer.Typer) -> None:

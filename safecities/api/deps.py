@@ -14,11 +14,11 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from safecities.api import accounts
+from safecities.api import accounts, csrf
 from safecities.api.accounts import Principal
 from safecities.api.permissions import Action, allowed
 
-COOKIE = "safecities_session"
+COOKIE = csrf.SESSION_COOKIE  # "safecities_session"
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/auth/login")
 
 
@@ -67,7 +67,7 @@ CurrentUser = Annotated[Principal, Depends(current_user)]
 def require(action: Action) -> Callable[..., Principal]:
     """Dependency: the signed-in user, if the permission table lets their role do `action`."""
 
-    def dependency(user: CurrentUser) -> Principal:
+    def dependency(user: CurrentUser, _csrf: Annotated[None, Depends(csrf.protect)]) -> Principal:
         if not allowed(user.role, action):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, f"role {user.role.value} may not {action.value}"

@@ -41,7 +41,7 @@ class LoginOut(BaseModel):
 class UserCreate(BaseModel):
     name: str = Field(min_length=1, max_length=120, pattern=r"^\S+$")
     role: Role
-    password: str = Field(min_length=10, max_length=1000)
+    password: str = Field(min_length=12, max_length=1000)
     municipality_id: str | None = Field(default=None, pattern=r"^\d{5}$")
 
 
@@ -116,6 +116,8 @@ class ImportOut(BaseModel):
     inserted: int
     unchanged: int
     errors: list[RowErrorOut]
+    #: How many problems the file has (`errors` lists the first 50: safecities.api.limits).
+    errors_total: int = 0
 
 
 class Problem(BaseModel):

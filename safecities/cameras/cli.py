@@ -26,9 +26,18 @@ HELP = {
     "radius": "Coverage radius in metres (a site's range_m overrides it).",
     "alternatives": "Also find up to K distinct near-optimal layouts.",
     "share": "Each alternative keeps at least this share of the optimum.",
-    "min_difference": "Each alternative drops at least this many sites of every earlier layout.",
+    "min_difference": "Each alternative drops at least this share (below 1, e.g. 0.25) or this"
+    " number (1 or more) of the sites of every earlier layout.",
+    "municipal_budgets": "Municipal limits: municipality,budget|share[,capacity] (CSV/XLSX):"
+    " a budget in euros or a share of --budget per municipality, and the cameras its"
+    " control room can watch.",
+    "years": "Total cost of ownership over N years: a site costs cost + N x cost_yearly.",
+    "city": "Database inputs for this bundled city (brussels, antwerp, ghent) or 'all' for"
+    " the national view.",
     "curve_steps": "Points on the coverage-against-budget curve (0: none).",
     "time_limit": "Solver time limit per solve, seconds.",
+    "ignore_register": "Leave out the register's connected cameras (by default they cover for"
+    " free, also with --candidates).",
     "out": "Write the chosen sites as CSV.",
     "geojson": "Write the chosen sites as a GeoJSON map layer.",
     "as_json": "Print one JSON object (stable keys, see the README, Cameras).",
@@ -43,22 +52,32 @@ def plan_cmd(
     radius: float = typer.Option(150.0, "--radius", min=1, help=HELP["radius"]),
     alternatives: int = typer.Option(0, "--alternatives", min=0, help=HELP["alternatives"]),
     share: float = typer.Option(0.95, "--share", min=0.0, max=1.0, help=HELP["share"]),
-    min_difference: int = typer.Option(1, "--min-difference", min=1, help=HELP["min_difference"]),
+    min_difference: float = typer.Option(0.25, "--min-difference", min=0.001,
+                                         help=HELP["min_difference"]),
+    municipal_budgets: Path | None = typer.Option(None, "--municipal-budgets",
+                                                  help=HELP["municipal_budgets"]),
+    years: int = typer.Option(0, "--years", min=0, max=50, help=HELP["years"]),
+    city: str = typer.Option("brussels", "--city", help=HELP["city"]),
     curve_steps: int = typer.Option(5, "--curve-steps", min=0, help=HELP["curve_steps"]),
     time_limit: float = typer.Option(300.0, "--time-limit", min=0.1, help=HELP["time_limit"]),
+    ignore_register: bool = typer.Option(False, "--ignore-register",
+                                         help=HELP["ignore_register"]),
     out: Path | None = typer.Option(None, "--out", help=HELP["out"]),
     geojson: Path | None = typer.Option(None, "--geojson", help=HELP["geojson"]),
     as_json: bool = typer.Option(False, "--json", help=HELP["as_json"]),
 ) -> None:
     """Choose camera sites and connections that maximise covered demand within a budget."""
+    from contextlib import nullcontext
+
     from safecities.cameras import planning
     from safecities.cameras.service import verbs
 
     req = verbs.PlanRequest(budget, radius, alternatives, share, min_difference, curve_steps,
-                            time_limit, candidates, demand)  # fmt: skip
-    from contextlib import nullcontext
-
-    engine = _engine() if candidates is None or demand is None else None
+                            time_limit, candidates, demand,
+                            ignore_register=ignore_register, municipal_budgets=municipal_budgets,
+                            years=years, city=None if city == "all" else city)  # fmt: skip
+    files_only = candidates is not None and demand is not None and ignore_register
+    engine = None if files_only else _engine()
     db = _session(engine) if engine is not None else nullcontext()
     with progress("camera plan: solving", req.solves) as bar, db as s:
         res = verbs.plan(s, engine, req, on_step=bar.advance)

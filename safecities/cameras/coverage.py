@@ -173,11 +173,12 @@ def compute(inp: CoverageInputs, *, station_radius: float = 100.0,
             c = cells_out[cells_out["municipality"] == nis]
             tot = float(c["risk"].sum())
             rec["hotspot_risk"] = tot
+            rec["hotspot_cells"] = int(len(c))
             rec["hotspot_share"] = (
                 float((c["risk"] * c["covered_share"]).sum() / tot) if tot else None
             )
         else:
-            rec["hotspot_risk"], rec["hotspot_share"] = 0.0, None
+            rec["hotspot_risk"], rec["hotspot_share"], rec["hotspot_cells"] = 0.0, None, 0
         if len(st):
             s = st[st["municipality"] == nis]
             rec["stations"] = int(len(s))

@@ -15,12 +15,9 @@ Candidates:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
-from safecities.cameras.planning import PlanInputs, read_candidates, read_demand
 from safecities.domain import BELGIAN_LAMBERT_2008
 from safecities.geo import to_metres, to_wgs84
 
@@ -30,6 +27,9 @@ ZONE_POINT_WEIGHT = 0.5
 SITE_COST = 25_000.0
 CONNECTION_COST = 5_000.0
 CELL_M = 200.0
+#: Yearly running cost of a new site (maintenance, line, licences) when nothing better is known:
+#: an assumption for --years; give `cost_yearly` in a candidates file to replace it.
+SITE_COST_YEARLY = 1_500.0
 
 
 def _grid_in(geom_m, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +45,7 @@ def _grid_in(geom_m, step: float) -> tuple[np.ndarray, np.ndarray]:
     return xs[ok], ys[ok]
 
 
-def _hotspot_cells(engine, city: str):
+def _hotspot_cells(engine, city: str | None):
     from safecities.cameras.coverage import grid_cells
 
     try:
@@ -59,7 +59,7 @@ def _hotspot_cells(engine, city: str):
     return grid_cells(ev["lon"], ev["lat"], np.ones(len(ev)), CELL_M)
 
 
-def demand_from_reference(engine, city: str = "brussels") -> pd.DataFrame:
+def demand_from_reference(engine, city: str | None = "brussels") -> pd.DataFrame:
     from safecities.register import reference
 
     rows = []
@@ -83,54 +83,69 @@ def demand_from_reference(engine, city: str = "brussels") -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["demand_id", "lat", "lon", "weight", "kind"])
 
 
-def candidates_from_db(session, engine, city: str = "brussels") -> pd.DataFrame:
+COLUMNS = ["site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing",
+           "cost_yearly", "station", "zone"]
+
+
+def _register_rows(session, *, connected_only: bool) -> list[tuple]:
+    """Active register cameras as candidate rows: connected ones cover for free
+    (`existing=connected`), the others can be connected at their `cost_connection`."""
     from safecities.cameras import service
-    from safecities.register import reference
 
     caller = service.Caller.of("planner", "planner")
     rows = []
     for c in service.list_cameras(session, caller, status="active"):
+        if connected_only and not c["connected"]:
+            continue
         existing = "connected" if c["connected"] else "connect"
         cost = c["cost_connection"] if c["cost_connection"] is not None else CONNECTION_COST
         rows.append((c["id"], c["lat"], c["lon"], 0.0 if c["connected"] else cost,
-                     c["fov_direction"], c["fov_angle"], c["fov_range_m"], existing))  # fmt: skip
+                     c["fov_direction"], c["fov_angle"], c["fov_range_m"], existing,
+                     c["cost_yearly"] or 0.0, None, None))  # fmt: skip
+    return rows
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("direction", "angle", "range_m"):
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    # A direction without an opening angle means all round.
+    df.loc[df["angle"].isna(), "direction"] = np.nan
+    return df
+
+
+def with_register(session, candidates: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """(given candidates plus the register's connected cameras, number of those cameras): they
+    cover for free whatever the inputs (issue 17); a site id the file lists keeps its row."""
+    reg = _frame(_register_rows(session, connected_only=True))
+    n = int(len(reg))
+    reg = reg[~reg["site_id"].isin(candidates["site_id"])]
+    if reg.empty:
+        return candidates, n
+    return pd.concat([candidates, reg], ignore_index=True), n
+
+
+def candidates_from_db(session, engine, city: str | None = "brussels") -> pd.DataFrame:
+    from safecities.register import reference
+
+    rows = _register_rows(session, connected_only=False)
     st = reference.stations(city)
     sx, sy = to_metres(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
-    for k, sid in enumerate(st["id"]):
+    new = (SITE_COST, np.nan, np.nan, np.nan, "new", SITE_COST_YEARLY)
+    for k, (sid, sname) in enumerate(zip(st["id"], st["name"], strict=True)):
         for name, dx, dy in (("n", 0, 40), ("e", 40, 0), ("s", 0, -40), ("w", -40, 0)):
             lon, lat = to_wgs84(sx[k] + dx, sy[k] + dy)
-            rows.append((f"new:{sid}:{name}", float(lat), float(lon), SITE_COST, np.nan, np.nan,
-                         np.nan, "new"))  # fmt: skip
+            rows.append((f"new:{sid}:{name}", float(lat), float(lon), *new, sname, None))
     cells = _hotspot_cells(engine, city)
     if cells is not None and len(cells):
         c = cells.geometry.centroid
         lon, lat = to_wgs84(c.x.to_numpy(), c.y.to_numpy())
         for k in range(len(cells)):
-            rows.append((f"new:cell:{cells['cell'].iloc[k]}", lat[k], lon[k], SITE_COST,
-                         np.nan, np.nan, np.nan, "new"))  # fmt: skip
+            rows.append((f"new:cell:{cells['cell'].iloc[k]}", lat[k], lon[k], *new, None, None))
     zn = reference.zones(city, engine=engine).to_crs(BELGIAN_LAMBERT_2008)
     for _, z in zn.iterrows():
         xs, ys = _grid_in(z.geometry, 100.0)
         lon, lat = to_wgs84(xs, ys)
         for k in range(len(xs)):
-            rows.append((f"new:zone:{z['id']}:{k}", lat[k], lon[k], SITE_COST, np.nan, np.nan,
-                         np.nan, "new"))  # fmt: skip
-    df = pd.DataFrame(rows, columns=["site_id", "lat", "lon", "cost", "direction", "angle",
-                                     "range_m", "existing"])  # fmt: skip
-    for col in ("direction", "angle", "range_m"):
-        df[col] = pd.to_numeric(df[col], errors="coerce")
-    # A direction without an opening angle means all round.
-    df.loc[df["angle"].isna(), "direction"] = np.nan
-    return df.drop_duplicates("site_id").reset_index(drop=True)
-
-
-def inputs_from_db(radius: float, *, candidates: Path | None = None, demand: Path | None = None):
-    from safecities.store.db import migrated_engine, session_scope
-
-    engine = migrated_engine()
-    with session_scope(engine) as s:
-        cand = read_candidates(candidates) if candidates else candidates_from_db(s, engine)
-    dem = read_demand(demand) if demand else demand_from_reference(engine)
-    source = "files" if candidates and demand else "database" if not (candidates or demand) \
-        else "files+database"  # fmt: skip
-    return PlanInputs(cand, dem, radius), source
+            rows.append((f"new:zone:{z['id']}:{k}", lat[k], lon[k], *new, None, z["name"]))
+    return _frame(rows).drop_duplicates("site_id").reset_index(drop=True)

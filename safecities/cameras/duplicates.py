@@ -112,9 +112,16 @@ def detect(
                                   status=DuplicateStatus.CANDIDATE, found_at=now)  # fmt: skip
             session.add(dup)
             known.add((a.id, b.id))
-            found.append({"camera_a": a.id, "camera_b": b.id, "distance_m": round(dist, 2),
-                          "score": round(score, 3), "reasons": reasons,
-                          "cross_municipality": a.municipality_id != b.municipality_id})
+            found.append(
+                {
+                    "camera_a": a.id,
+                    "camera_b": b.id,
+                    "distance_m": round(dist, 2),
+                    "score": round(score, 3),
+                    "reasons": reasons,
+                    "cross_municipality": a.municipality_id != b.municipality_id,
+                }
+            )
     session.flush()
     if caller is None:
         return found

@@ -30,6 +30,7 @@ from safecities.cameras.tabular import read_table
 from safecities.domain import ImportReport, RowError
 from safecities.errors import InputError
 from safecities.manifest import sha256_file
+from safecities.safeio import load_yaml
 from safecities.store import audit
 from safecities.store.models import ImportBatch
 
@@ -46,7 +47,7 @@ def load_mapping(path: str | Path | None) -> dict[str, str]:
         return {}
     p = Path(path)
     try:
-        doc = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+        doc = load_yaml(p.read_text(encoding="utf-8-sig"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{p.name}: not a readable YAML mapping ({type(exc).__name__})") from exc
     if isinstance(doc, dict) and "columns" in doc:

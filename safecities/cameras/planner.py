@@ -15,6 +15,11 @@ as covered and leave the model. Before solving, points covered by the same set o
 merged (their weights added), and points that only one site covers move into that site's
 objective coefficient, which shrinks the model several-fold without changing its optimum.
 
+Side constraints (`SideRow`, each `sum_j a_j x_j <= cap`) model a programme's limits: a
+municipality's budget share (a_j = c_j on its sites) and a control room's capacity (a_j = 1 on
+its sites, cap = cameras its posts can watch minus the connected ones it watches already). With
+side constraints the dominance reduction is off (a dominating site may sit under another cap).
+
 Like spopt's `MCLP`, the model is built first (`BudgetedMaxCover.from_coverage`) and solved with
 a solver passed in (`solve(HighsSolver(...))`); the result is left on the object.
 Near-optimal alternatives are found with no-good cuts: each new layout must drop at least
@@ -26,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -67,6 +72,17 @@ class HighsSolver:
     def version(self) -> str:
         h = new_highs()
         return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+@dataclass(frozen=True)
+class SideRow:
+    """One extra constraint `sum_j coef_j x_j <= cap` over the candidate sites. `scales`:
+    the cap is a share of the budget (a curve point at budget b gets cap * b / budget)."""
+
+    name: str
+    coef: np.ndarray  # per candidate site, >= 0
+    cap: float
+    scales: bool = False
 
 
 @dataclass
@@ -157,6 +173,8 @@ class BudgetedMaxCover:
     _csc_cache: Any = None
     drop_dominated: bool = True
     _n_base_rows: int = 0
+    side: list[SideRow] = field(default_factory=list)
+    curve_results: list[SolveResult] = field(default_factory=list)
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -169,6 +187,7 @@ class BudgetedMaxCover:
         fixed: np.ndarray | None = None,
         *,
         drop_dominated: bool = True,
+        side: list[SideRow] | None = None,
     ) -> BudgetedMaxCover:
         """Build (and reduce) the model. `drop_dominated=False` keeps every site, so that
         alternatives may use a site whose coverage another site contains."""
@@ -183,7 +202,11 @@ class BudgetedMaxCover:
             raise SafecitiesError(f"budget must be a non-negative number, got {budget}")
         fx = np.zeros(n_sites, bool) if fixed is None else np.asarray(fixed, bool)
         self = cls(a, w, c, float(budget), fx)
-        self.drop_dominated = drop_dominated
+        self.side = list(side or [])
+        for r in self.side:
+            if len(r.coef) != n_sites or np.any(np.asarray(r.coef) < 0) or r.cap < 0:
+                raise SafecitiesError(f"side constraint {r.name}: bad coefficients or cap")
+        self.drop_dominated = drop_dominated and not self.side
         self.model = self._reduce()
         self.build_seconds = time.perf_counter() - t0
         return self
@@ -253,10 +276,23 @@ class BudgetedMaxCover:
         rows = np.concatenate([gm.row, np.arange(n_g), np.full(n_x, n_g)])
         cols = np.concatenate([gm.col, n_x + np.arange(n_g), np.arange(n_x)])
         vals = np.concatenate([-np.ones(gm.nnz), np.ones(n_g), m.costs])
-        amat = sp.csc_matrix((vals, (rows, cols)), shape=(n_g + 1, n_x + n_g))
-        lp.num_row_ = n_g + 1
-        lp.row_lower_ = np.full(n_g + 1, -highspy.kHighsInf)
-        lp.row_upper_ = np.concatenate([np.zeros(n_g), [self.budget]])
+        s_rows, s_cols, s_vals, s_caps = [], [], [], []
+        for k, r in enumerate(self.side):
+            coef = np.asarray(r.coef, float)[m.site_idx]
+            nz = np.flatnonzero(coef)
+            s_rows.append(np.full(len(nz), n_g + 1 + k))
+            s_cols.append(nz)
+            s_vals.append(coef[nz])
+            s_caps.append(r.cap)
+        if self.side:
+            rows = np.concatenate([rows, *s_rows])
+            cols = np.concatenate([cols, *s_cols])
+            vals = np.concatenate([vals, *s_vals])
+        n_rows = n_g + 1 + len(self.side)
+        amat = sp.csc_matrix((vals, (rows, cols)), shape=(n_rows, n_x + n_g))
+        lp.num_row_ = n_rows
+        lp.row_lower_ = np.full(n_rows, -highspy.kHighsInf)
+        lp.row_upper_ = np.concatenate([np.zeros(n_g), [self.budget], s_caps])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = amat.indptr.astype(np.int32)
         lp.a_matrix_.index_ = amat.indices.astype(np.int32)
@@ -274,8 +310,16 @@ class BudgetedMaxCover:
             sol.value_valid = True
             h.setSolution(sol)
         self._highs = h
-        self._n_base_rows = n_g + 1
+        self._n_base_rows = n_rows
         return h
+
+    def _side_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(side coefficients on the model's columns, caps): dense, a few rows at most."""
+        m = self.model
+        if not self.side:
+            return np.zeros((0, len(m.site_idx))), np.zeros(0)
+        mat = np.vstack([np.asarray(r.coef, float)[m.site_idx] for r in self.side])
+        return mat, np.array([r.cap for r in self.side], float)
 
     def greedy(self) -> np.ndarray:
         """Budgeted greedy (best gain per euro) on the reduced model: a warm start for HiGHS."""
@@ -290,13 +334,18 @@ class BudgetedMaxCover:
         gain = m.site_obj + gmt @ uncovered_w
         left = self.budget
         cost = np.maximum(m.costs, 1e-9)
+        smat, s_left = self._side_matrix()
         while True:
             ok = (~x) & (m.costs <= left + _EPS) & (gain > _EPS)
+            if len(s_left):
+                ok &= (smat <= s_left[:, None] + _EPS).all(axis=0)
             if not ok.any():
                 break
             j = int(np.flatnonzero(ok)[np.argmax((gain / cost)[ok])])
             x[j] = True
             left -= m.costs[j]
+            if len(s_left):
+                s_left -= smat[:, j]
             rows = gmt.indices[gmt.indptr[j] : gmt.indptr[j + 1]]
             rows = rows[uncovered_w[rows] > 0]
             if len(rows):
@@ -305,7 +354,8 @@ class BudgetedMaxCover:
                                     np.diff(sub.indptr)), minlength=n)  # fmt: skip
                 uncovered_w[rows] = 0.0
             gain[j] = 0.0
-        return self._swap_search(x)
+        # Swaps only check the budget row: with side constraints the greedy layout is the start.
+        return x if self.side else self._swap_search(x)
 
     def _swap_search(self, x: np.ndarray, passes: int = 3) -> np.ndarray:
         """Improve a layout by single swaps (drop one site, add the best affordable one)."""
@@ -479,10 +529,13 @@ class BudgetedMaxCover:
         solver = solver or HighsSolver()
         out = []
         for b in budgets:
+            scale = float(b) / self.budget if self.budget > 0 else 0.0
+            side = [replace(r, cap=r.cap * scale) if r.scales else r for r in self.side]
             sub = BudgetedMaxCover.from_coverage(
-                self.coverage, self.weights, self.costs, float(b), self.fixed
+                self.coverage, self.weights, self.costs, float(b), self.fixed, side=side
             ).solve(solver)
             r = sub.result
+            self.curve_results.append(r)
             out.append(
                 {
                     "budget": float(b),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from safecities.domain import RowError
 from safecities.errors import InputError
+from safecities.safeio import feature_collection
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -56,12 +57,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _read_geojson(path: Path) -> pd.DataFrame:
     try:
-        doc = json.loads(_decode(path.read_bytes(), path.name))
+        feats = feature_collection(_decode(path.read_bytes(), path.name))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path.name}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    feats = doc.get("features") if isinstance(doc, dict) else None
-    if not isinstance(feats, list):
-        raise InputError(f"{path.name}: not a GeoJSON FeatureCollection")
+    except ValueError as exc:  # safeio: NaN, nesting, features or properties not objects
+        raise InputError(f"{path.name}: not a GeoJSON FeatureCollection ({exc})") from None
     recs = []
     for i, f in enumerate(feats, start=1):
         props = dict((f or {}).get("properties") or {})
@@ -80,17 +80,16 @@ def _read_geojson(path: Path) -> pd.DataFrame:
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    from openpyxl import load_workbook
+    from safecities.safeio import SpreadsheetTooLarge, xlsx_rows
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        rows = list(xlsx_rows(path))
+    except SpreadsheetTooLarge as exc:
+        raise InputError(f"{path.name}: workbook too large: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a bad workbook
         raise InputError(
             f"{path.name}: not a readable Excel workbook ({type(exc).__name__})"
         ) from exc
-    ws = wb.worksheets[0]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
     if not rows:
         raise InputError(f"{path.name}: the first sheet is empty")
     header = [str(h).strip() if h is not None else "" for h in rows[0]]

@@ -18,6 +18,7 @@ import yaml
 
 from safecities.errors import InputError
 from safecities.geo import metric_crs_for, to_metres
+from safecities.safeio import load_yaml
 
 DAY_SECONDS = 86_400.0
 STANDARD_COLUMNS = ("occurred_at", "lat", "lon", "incident_id")
@@ -151,7 +152,7 @@ def _is_local_mapping(mapping: str | Path | None) -> bool:
     if mapping is None:
         return False
     try:
-        doc = yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
+        doc = load_yaml(Path(mapping).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return False
     return isinstance(doc, dict) and doc.get("format") == "safecities-hotspots-mapping"
@@ -194,7 +195,7 @@ def _read_mapping(mapping: str | Path) -> dict[str, Any]:
     """Local mapping YAML: `columns: {occurred_at|date, time, lat, lon, incident_id}`, plus
     optional `date_format` (strftime, applied to date + ' ' + time) and `timezone`."""
     try:
-        doc = yaml.safe_load(Path(mapping).read_text(encoding="utf-8"))
+        doc = load_yaml(Path(mapping).read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"{mapping}: cannot read mapping file ({exc})") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("columns"), dict):

@@ -140,6 +140,11 @@ class Grid:
     #: How the study area was built (set by `hotspots.service.build_grid`; shown in `describe`).
     study_area: dict[str, Any] | None = None
 
+    def __deepcopy__(self, memo: dict) -> Any:
+        """A grid is never changed after it is built: `sklearn.clone` (which deep-copies every
+        parameter) shares it instead of copying the arrays (and H3's module) per fold."""
+        return self
+
     def describe(self) -> dict[str, Any]:
         return self._with_study_area(
             {
@@ -353,6 +358,7 @@ class H3Grid:
         )
 
     _with_study_area = Grid._with_study_area
+    __deepcopy__ = Grid.__deepcopy__
 
     def centroids(self) -> tuple[np.ndarray, np.ndarray]:
         return self._cx, self._cy

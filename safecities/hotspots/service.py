@@ -29,6 +29,7 @@ from safecities.hotspots.events import (
     to_event_array,
 )
 from safecities.hotspots.grid import Grid, H3Grid, PolygonUnits
+from safecities.safeio import safe_frame
 
 
 def load_events(
@@ -193,12 +194,15 @@ def fitted_params(est: Any) -> dict[str, Any]:
         out["history_days"] = round(float(est.until_ - est.history_start_), 3)
     if hasattr(est, "chosen_name_"):  # auto: what it chose and why
         out["chosen"] = est.chosen_name_
+        out["choice_reason"] = est.choice_reason_
         out["chosen_fitted"] = fitted_params(est.chosen_)
         out["validation"] = {
             "days": round(float(est.validation_days_), 3),
             "n_windows": est.n_validation_windows_,
             "horizon_days": float(est.validation_horizon_days),
             "coverage_pct": float(est.coverage),
+            "default": est.default,
+            "min_z": float(est.min_z),
             "scores": est.scores_,
         }
     return out
@@ -540,7 +544,7 @@ def forecast(req: ForecastRequest) -> Result:
     df, n_collapsed, inputs = _load(req.source, req.area.city)
     tz = events_tz(df)
     if req.at:
-        origin = local_timestamp(req.at, tz, "--at")
+        origin = _day(req.at, tz, "--at")  # 1970-2100: year 1 or 9999 overflowed (a 500)
     elif req.default_at == "after_last":
         origin = df["occurred_at"].max().tz_convert(tz).normalize() + pd.DateOffset(days=1)
     else:
@@ -774,7 +778,7 @@ def near_repeat(req: NearRepeatRequest) -> Result:
     )  # fmt: skip
     if req.out:
         Path(req.out).parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(res.rows()).to_csv(req.out, index=False)
+        safe_frame(pd.DataFrame(res.rows())).to_csv(req.out, index=False)
     data = {
         "start": s0.isoformat(),
         "end": s1.isoformat(),
@@ -822,7 +826,7 @@ def profile(req: ProfileRequest) -> Result:
     prof = zone_profiles(df, z, tz=tz, until=u, window_days=req.window_days)
     if req.out:
         Path(req.out).parent.mkdir(parents=True, exist_ok=True)
-        prof.to_csv(req.out, index=False, float_format="%.6g")
+        safe_frame(prof).to_csv(req.out, index=False, float_format="%.6g")
     data = {
         "timezone": tz,
         "window": list(prof.attrs.get("window", ())),

@@ -42,6 +42,8 @@ LOCAL_POLICE = {
     "charleroi": ("5330", "ZP Charleroi (5330)"),
     "mons": ("5324", "ZP Mons/Quévy (5324)"),
 }
+#: Why soldiers are admitted in a station zone (shown with the request and its plans).
+RAILWAY_TERRAIN_BASIS = "railway police priority terrain (decision of 20 March 2026)"
 #: The railway police (SPC / Spoorwegpolitie) post of each city's priority terrain.
 RAILWAY_POLICE = {
     "antwerp": "SPC Spoorwegpolitie Antwerpen",
@@ -192,6 +194,9 @@ def _drawn(draft: RequestDraft, post: str, issues: list[ProtocolIssue]) -> list[
                 "soldiers_allowed": bool(draft.drawn_zones_admit_soldiers),
                 "weight": 1.2,
                 "terrain": "district",
+                "soldiers_basis": "admitted by this request"
+                if draft.drawn_zones_admit_soldiers
+                else "police only: not railway police priority terrain",
                 "drawn_how": str(
                     props.get("drawn_how") or "drawn or uploaded by the requesting city"
                 ),
@@ -238,7 +243,8 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
                 "soldiers_allowed": True,
                 "min_mixed_patrols": int(draft.min_mixed_main_station) if s["main"] else 0,
                 "weight": 1.5 if s["main"] else 1.0,
-                "terrain": "railway" if s["kind"] == "railway" else "metro",
+                "terrain": "railway_station" if s["kind"] == "railway" else "metro_station",
+                "soldiers_basis": RAILWAY_TERRAIN_BASIS,
                 "drawn_how": f"{draft.radius_m:.0f} m around {s['name']} station ({s['id']})",
                 "geometry": _buffer_wgs84(s["lon"], s["lat"], float(draft.radius_m)),
             }
@@ -357,7 +363,16 @@ def to_yaml(doc: dict[str, Any]) -> str:
         f"# Protocol request composed with the safecities request builder for {doc['city']}.\n"
         "# Zones around stations are proposals from the bundled reference data; check them.\n"
     )
-    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    return head + yaml.dump(
+        doc, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    """Repeated values written out in full: readers refuse YAML aliases (safeio.load_yaml)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 __all__ = [

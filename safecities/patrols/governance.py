@@ -445,12 +445,13 @@ def protocol_detail(
 
 
 def _soldiers_why(raw: dict[str, Any], allowed: bool) -> str:
-    terrain = raw.get("terrain")
-    if allowed and terrain in ("railway", "metro"):
+    """Why soldiers are (or are not) admitted in a zone: the protocol's own `soldiers_basis`,
+    else what its `terrain` implies."""
+    if raw.get("soldiers_basis"):
+        return str(raw["soldiers_basis"])
+    if allowed and raw.get("terrain") in ("railway_station", "metro_station"):
         return "railway police priority terrain (decision of 20 March 2026)"
-    if allowed:
-        return "admitted by this protocol version"
-    return "police only"
+    return "admitted by this protocol version" if allowed else "police only"
 
 
 def _waiting_for(p: PatrolProtocol, decisions: list[PatrolProtocolDecision]) -> list[str]:

@@ -32,6 +32,7 @@ import numpy as np
 from safecities.errors import InputError, SafecitiesError
 from safecities.patrols.model import ChunkData, ChunkModel, Pattern, place_patrols
 from safecities.patrols.protocol import Protocol
+from safecities.safeio import safe_row
 
 Q = 4  # 15-minute visits per hour
 KEEP_BONUS = 10**7  # per unit keeping its old shifts when re-planning (dominates presence gains)
@@ -818,4 +819,4 @@ def write_plan(rows: list[list[Any]], path: str | Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(HEADER)
-        w.writerows(rows)
+        w.writerows(safe_row(r) for r in rows)

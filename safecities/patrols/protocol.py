@@ -26,6 +26,7 @@ import jsonschema
 import yaml
 
 from safecities.errors import InputError
+from safecities.safeio import load_json, load_yaml
 
 SCHEMA_ID = "safecities.patrol-protocol/1"
 PROTOCOLS_DIR = Path(__file__).parent / "protocols"
@@ -206,11 +207,9 @@ def read_document(path: str | Path) -> tuple[dict[str, Any], bytes]:
     except UnicodeDecodeError as exc:
         raise InputError(f"{p}: not UTF-8 text (byte {exc.start})") from exc
     try:
-        if p.suffix.lower() == ".json":
-            doc = json.loads(text)
-        else:
-            doc = yaml.load(text, Loader=_StringDateLoader)  # noqa: S506 - safe subclass
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        is_json = p.suffix.lower() == ".json"
+        doc = load_json(text) if is_json else load_yaml(text, _StringDateLoader)
+    except (ValueError, yaml.YAMLError) as exc:  # JSONDecodeError, UnsafeJSON: ValueErrors
         line = (
             getattr(exc, "lineno", None)
             or getattr(getattr(exc, "problem_mark", None), "line", -1) + 1

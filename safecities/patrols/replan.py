@@ -28,6 +28,7 @@ import yaml
 
 from safecities.errors import InputError
 from safecities.patrols.planner import HEADER, Grid, Q, Shift
+from safecities.safeio import load_json, load_yaml
 
 CHANGE_KEYS = {"units_out", "unit_unavailable", "close_zone", "cap", "fipa", "add_fipa", "risk"}
 
@@ -52,8 +53,8 @@ def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
-        doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
+        doc = load_json(text) if p.suffix.lower() == ".json" else load_yaml(text)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise InputError(f"{p}: cannot read changes: {exc}") from exc
     doc = doc or {}
     if not isinstance(doc, dict) or set(doc) - CHANGE_KEYS:

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from safecities.errors import InputError
+from safecities.safeio import load_yaml
 
 STANDARD_FIELDS = (
     "id", "occurred_at", "date", "time", "lat", "lon", "kind", "injured", "killed",
@@ -64,7 +65,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
     if not p.exists() and builtin(str(path)).exists():
         p = builtin(str(path))
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = load_yaml(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: mapping file not found") from None
     except yaml.YAMLError as exc:

@@ -36,6 +36,7 @@ from safecities.register import reference
 from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
+from safecities.safeio import feature_collection, safe_row
 from safecities.store import audit
 from safecities.store.db import session_scope, write_lock
 from safecities.store.models import City, ImportBatch, Incident, Municipality, TransportNode, Zone
@@ -116,7 +117,7 @@ def write_error_report(errors: list[RowError], path: str | Path) -> None:
         w = csv.writer(fh)
         w.writerow(["file", "row", "field", "reason", "value"])
         for e in errors:
-            w.writerow([e.file, e.row, e.field, e.reason, e.value or ""])
+            w.writerow(safe_row([e.file, e.row, e.field, e.reason, e.value or ""]))
 
 
 _COMPARED = ("occurred_at", "lat", "lon", "kind", "injured", "killed", "lines_closed",
@@ -269,7 +270,6 @@ def import_zones(engine: Engine, path: str | Path, *, city: str = "brussels",
                  actor: str = SYSTEM_ACTOR) -> dict[str, int]:  # fmt: skip
     """Replace or add named zones from a GeoJSON of polygons (properties: id, name, kind,
     command_post, drawn_how). All-or-nothing, audited with each zone's before and after."""
-    import json
 
     from shapely.geometry import shape
 
@@ -277,9 +277,8 @@ def import_zones(engine: Engine, path: str | Path, *, city: str = "brussels",
 
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-        feats = data["features"]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        feats = feature_collection(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError, JSON, NaN, not objects
         raise InputError(f"{path}: not a readable GeoJSON FeatureCollection ({exc})") from None
     errors: list[RowError] = []
     zones: list[dict] = []

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from safecities.errors import InputError
+from safecities.safeio import feature_collection
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -63,13 +64,13 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
 
 def read_geojson_text(text: str, name: str) -> pd.DataFrame:
     try:
-        data = json.loads(text)
+        features = feature_collection(text)  # safeio: every feature an object, no NaN
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: invalid JSON: {exc.msg} at line {exc.lineno}") from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise InputError(f"{name}: expected a GeoJSON FeatureCollection")
+    except ValueError as exc:
+        raise InputError(f"{name}: expected a GeoJSON FeatureCollection ({exc})") from None
     records = []
-    for i, feat in enumerate(data.get("features") or [], start=1):
+    for i, feat in enumerate(features, start=1):
         props = dict((feat or {}).get("properties") or {})
         geom = (feat or {}).get("geometry") or {}
         if geom.get("type") == "Point" and isinstance(geom.get("coordinates"), list):

@@ -68,6 +68,12 @@ def _bounds_check(m: Mapping, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndar
     return (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1), f"outside the bounds {b}"
 
 
+#: Bounds of plausible values: no register holds incidents before 1900, and no count (victims,
+#: minutes of disruption) reaches a million.
+EARLIEST_YEAR = 1900
+MAX_COUNT = 1_000_000
+
+
 def _int(value: object, default: int = 0) -> int:
     text = str(value).strip()
     if text == "" or text.lower() == "nan":
@@ -124,6 +130,9 @@ def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = Tru
             rec["occurred_at"] = _parse_time(row, m, tz)
             if rec["occurred_at"] > now:
                 err(m.column("occurred_at") or "occurred_at", "in the future", rec["occurred_at"])
+            elif rec["occurred_at"].year < EARLIEST_YEAR:  # year 1 broke every analysis later
+                err(m.column("occurred_at") or "occurred_at", f"before {EARLIEST_YEAR}",
+                    rec["occurred_at"])  # fmt: skip
         except (ValueError, TypeError, OverflowError):
             col = m.column("occurred_at") if m.column("occurred_at") in row else m.column("date")
             err(col or "occurred_at", "unparseable time", row.get(col or "", ""))
@@ -183,6 +192,9 @@ def _parse_full(row: dict, m: Mapping, rec: dict, err) -> None:
             continue
         if val < 0:
             err(col or fld, "negative count", raw)
+        elif val > MAX_COUNT:  # beyond 64 bits the store itself overflowed (a 500 before)
+            err(col or fld, f"implausible count (> {MAX_COUNT})", raw)
+            continue
         rec[fld] = val
     if m.killed_flag:
         flag = str(row.get(m.killed_flag["column"], "")).strip().lower()

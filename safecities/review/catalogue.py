@@ -180,6 +180,246 @@ _T: dict[str, dict[str, str]] = {
         "nl": "geen daling in de behandelde zones, dus niet te interpreteren",
         "fr": "pas de baisse dans les zones traitées, donc non interprétable",
     },
+    "power_series": {
+        "en": "Power for this series: with {base:.1f} events per {period} ({pre} periods "
+        "before, {post} after){disp}, a {eff:.0f}% reduction would be detected with probability "
+        "{p:.0%}; the smallest reduction detected 80% of the time is {mde}.",
+        "nl": "Onderscheidend vermogen voor deze reeks: met {base:.1f} feiten per {period} "
+        "({pre} periodes vóór, {post} na){disp} wordt een daling van {eff:.0f}% met kans {p:.0%} "
+        "gedetecteerd; de kleinste daling die 80% van de keren wordt gedetecteerd is {mde}.",
+        "fr": "Puissance pour cette série : avec {base:.1f} faits par {period} ({pre} périodes "
+        "avant, {post} après){disp}, une baisse de {eff:.0f} % serait détectée avec une "
+        "probabilité de {p:.0%} ; la plus petite baisse détectée 80 % du temps est de {mde}.",
+    },
+    "overdispersed": {
+        "en": ", counts more variable than Poisson",
+        "nl": ", aantallen meer variabel dan Poisson",
+        "fr": ", comptages plus variables qu'une loi de Poisson",
+    },
+    "pretrend_bad": {
+        "en": "Before the measure the treated and control zones already moved differently "
+        "(p = {p:.2f}): this comparison is not credible.",
+        "nl": "Vóór de maatregel evolueerden de behandelde en de controlezones al verschillend "
+        "(p = {p:.2f}): deze vergelijking is niet geloofwaardig.",
+        "fr": "Avant la mesure, les zones traitées et témoins évoluaient déjà différemment "
+        "(p = {p:.2f}) : cette comparaison n'est pas crédible.",
+    },
+    "pretrend_weak": {
+        "en": "Weak signs that the zones moved differently before the measure (p = {p:.2f}): "
+        "read with caution.",
+        "nl": "Zwakke aanwijzingen dat de zones vóór de maatregel verschillend evolueerden "
+        "(p = {p:.2f}): voorzichtig lezen.",
+        "fr": "Faibles signes que les zones évoluaient différemment avant la mesure "
+        "(p = {p:.2f}) : à lire avec prudence.",
+    },
+    "pretrend_ok": {
+        "en": "No sign that the zones moved differently before the measure (p = {p:.2f}); this "
+        "does not prove they would have moved alike afterwards.",
+        "nl": "Geen aanwijzing dat de zones vóór de maatregel verschillend evolueerden "
+        "(p = {p:.2f}); dat bewijst niet dat ze nadien gelijk zouden zijn geëvolueerd.",
+        "fr": "Aucun signe que les zones évoluaient différemment avant la mesure (p = {p:.2f}) ; "
+        "cela ne prouve pas qu'elles auraient évolué de la même façon ensuite.",
+    },
+    "did_no_similar": {
+        "en": "No similar control zones exist: even the nearest differ from the treated zones "
+        "by more than one standard deviation in pre-period level or trend.",
+        "nl": "Er bestaan geen vergelijkbare controlezones: zelfs de dichtste verschillen meer "
+        "dan één standaardafwijking in niveau of trend vóór de maatregel.",
+        "fr": "Il n'existe pas de zones témoins similaires : même les plus proches diffèrent de "
+        "plus d'un écart-type en niveau ou en tendance avant la mesure.",
+    },
+    "scm_hull": {
+        "en": "The treated zones lie outside the range of the other zones: no weighted mix of "
+        "them reproduces the treated zones, so the synthetic control is not credible.",
+        "nl": "De behandelde zones liggen buiten het bereik van de andere zones: geen gewogen "
+        "mengsel ervan bootst ze na, dus de synthetische controle is niet geloofwaardig.",
+        "fr": "Les zones traitées sont hors de la plage des autres zones : aucun mélange pondéré "
+        "ne les reproduit, le contrôle synthétique n'est donc pas crédible.",
+    },
+    "summary_heading": {"en": "Summary", "nl": "Samenvatting", "fr": "Résumé"},
+    "table_heading": {
+        "en": "Estimates",
+        "nl": "Schattingen",
+        "fr": "Estimations",
+    },  # fmt: skip
+    "col_method": {"en": "Method", "nl": "Methode", "fr": "Méthode"},
+    "col_estimate": {"en": "Estimate", "nl": "Schatting", "fr": "Estimation"},
+    "col_interval": {"en": "95% interval", "nl": "95%-interval", "fr": "Intervalle à 95 %"},
+    "col_direction": {"en": "Direction", "nl": "Richting", "fr": "Sens"},
+    "col_credibility": {"en": "Credibility", "nl": "Geloofwaardigheid", "fr": "Crédibilité"},
+    "dir_down": {"en": "fewer events", "nl": "minder feiten", "fr": "moins de faits"},
+    "dir_up": {"en": "more events", "nl": "meer feiten", "fr": "plus de faits"},
+    "dir_unclear": {
+        "en": "unclear (interval includes no change)",
+        "nl": "onduidelijk (interval omvat geen verandering)",
+        "fr": "incertain (l'intervalle inclut l'absence de changement)",
+    },
+    "cred_ok": {"en": "no warning sign", "nl": "geen waarschuwing", "fr": "aucun signal"},
+    "cred_pretrend": {
+        "en": "not credible: different trends before",
+        "nl": "niet geloofwaardig: verschillende trends vooraf",
+        "fr": "pas crédible : tendances différentes avant",
+    },
+    "cred_no_similar": {
+        "en": "weak: no similar controls",
+        "nl": "zwak: geen vergelijkbare controles",
+        "fr": "faible : pas de témoins similaires",
+    },  # fmt: skip
+    "cred_autocorr": {
+        "en": "autocorrelation corrected (wider interval)",
+        "nl": "autocorrelatie gecorrigeerd (breder interval)",
+        "fr": "autocorrélation corrigée (intervalle plus large)",
+    },
+    "cred_few": {
+        "en": "few events: trend extrapolated",
+        "nl": "weinig feiten: trend geëxtrapoleerd",
+        "fr": "peu de faits : tendance extrapolée",
+    },  # fmt: skip
+    "cred_hull": {
+        "en": "not credible: outside the donors' range",
+        "nl": "niet geloofwaardig: buiten het bereik van de donoren",
+        "fr": "pas crédible : hors de la plage des donneurs",
+    },
+    "cred_placebo": {
+        "en": "placebo p = {p:.2f}",
+        "nl": "placebo p = {p:.2f}",
+        "fr": "placebo p = {p:.2f}",
+    },  # fmt: skip
+    "summary_down": {
+        "en": "In the treated zones, events fell more than expected ({rr:.2f} times the expected "
+        "rate); {cred}",
+        "nl": "In de behandelde zones daalde het aantal feiten meer dan verwacht ({rr:.2f} keer "
+        "het verwachte niveau); {cred}",
+        "fr": "Dans les zones traitées, les faits ont baissé plus que prévu ({rr:.2f} fois le "
+        "taux attendu) ; {cred}",
+    },
+    "summary_up": {
+        "en": "In the treated zones, events rose more than expected ({rr:.2f} times the expected "
+        "rate); {cred}",
+        "nl": "In de behandelde zones steeg het aantal feiten meer dan verwacht ({rr:.2f} keer "
+        "het verwachte niveau); {cred}",
+        "fr": "Dans les zones traitées, les faits ont augmenté plus que prévu ({rr:.2f} fois le "
+        "taux attendu) ; {cred}",
+    },
+    "summary_unclear": {
+        "en": "In the treated zones, the data cannot tell whether events changed ({rr:.2f} "
+        "times the expected rate, interval {lo:.2f} to {hi:.2f}); {cred}",
+        "nl": "In de behandelde zones kunnen de gegevens niet uitmaken of het aantal feiten "
+        "veranderde ({rr:.2f} keer het verwachte niveau, interval {lo:.2f} tot {hi:.2f}); {cred}",
+        "fr": "Dans les zones traitées, les données ne permettent pas de dire si les faits ont "
+        "changé ({rr:.2f} fois le taux attendu, intervalle {lo:.2f} à {hi:.2f}) ; {cred}",
+    },
+    "summary_power": {
+        "en": "a 30% reduction would have been detected with probability {p:.0%}.",
+        "nl": "een daling van 30% zou met kans {p:.0%} gedetecteerd zijn.",
+        "fr": "une baisse de 30 % aurait été détectée avec une probabilité de {p:.0%}.",
+    },
+    "limits_heading": {
+        "en": "What these data cannot tell you",
+        "nl": "Wat deze gegevens u niet kunnen vertellen",
+        "fr": "Ce que ces données ne peuvent pas vous dire",
+    },
+    "limit_concurrent": {
+        "en": "Which measure worked: joint patrols and cameras started together, so their "
+        "effects cannot be separated.",
+        "nl": "Welke maatregel werkte: gezamenlijke patrouilles en camera's startten samen, dus "
+        "hun effecten zijn niet te scheiden.",
+        "fr": "Quelle mesure a fonctionné : patrouilles conjointes et caméras ont commencé "
+        "ensemble, leurs effets ne peuvent être séparés.",
+    },
+    "limit_rtm": {
+        "en": "Whether the fall is just a return to normal: zones are chosen after a cluster of "
+        "incidents, and such peaks tend to fall back anyway (regression to the mean).",
+        "nl": "Of de daling gewoon een terugkeer naar normaal is: zones worden gekozen na een "
+        "opstoot van incidenten, en zulke pieken dalen vaak vanzelf (regressie naar het "
+        "gemiddelde).",
+        "fr": "Si la baisse n'est qu'un retour à la normale : les zones sont choisies après une "
+        "série d'incidents, et de tels pics retombent souvent d'eux-mêmes (régression vers la "
+        "moyenne).",
+    },
+    "limit_rtm_seen": {
+        "en": " Here the last quarter before the measure had {ratio:.1f} times the pre-period "
+        "average.",
+        "nl": " Hier had het laatste kwart vóór de maatregel {ratio:.1f} keer het gemiddelde "
+        "van de periode ervoor.",
+        "fr": " Ici, le dernier quart avant la mesure comptait {ratio:.1f} fois la moyenne de "
+        "la période antérieure.",
+    },
+    "limit_spill": {
+        "en": "Effects on neighbouring areas beyond the rings, or on other kinds of crime: "
+        "spill-over is measured only in the rings shown.",
+        "nl": "Effecten op buurgebieden voorbij de ringen of op andere soorten criminaliteit: "
+        "uitstraling wordt enkel in de getoonde ringen gemeten.",
+        "fr": "Les effets sur les quartiers au-delà des anneaux ou sur d'autres formes de "
+        "criminalité : le débordement n'est mesuré que dans les anneaux présentés.",
+    },
+    "limit_small": {
+        "en": "Small numbers: with {n} events in the treated zones before the measure, large "
+        "changes can happen by chance alone.",
+        "nl": "Kleine aantallen: met {n} feiten in de behandelde zones vóór de maatregel kunnen "
+        "grote veranderingen louter toevallig zijn.",
+        "fr": "Petits nombres : avec {n} faits dans les zones traitées avant la mesure, de "
+        "grands changements peuvent relever du seul hasard.",
+    },
+    "limit_disagree": {
+        "en": "The methods disagree on the direction of the change (time series: {its}; "
+        "comparison zones: {did}): no single answer can be given.",
+        "nl": "De methoden zijn het oneens over de richting van de verandering (tijdreeks: "
+        "{its}; vergelijkingszones: {did}): er is geen eenduidig antwoord.",
+        "fr": "Les méthodes divergent sur le sens du changement (série temporelle : {its} ; "
+        "zones de comparaison : {did}) : aucune réponse unique n'est possible.",
+    },
+    "caption_trend": {
+        "en": "Figure 1. Events per {freq} in the treated zones and the whole city; the dashed "
+        "line is the expected count without the measure, the shaded band its 95% interval, the "
+        "vertical line the start of the measure.",
+        "nl": "Figuur 1. Feiten per {freq} in de behandelde zones en de hele stad; de "
+        "stippellijn is het verwachte aantal zonder maatregel, de band het 95%-interval, de "
+        "verticale lijn het begin van de maatregel.",
+        "fr": "Figure 1. Faits par {freq} dans les zones traitées et toute la ville ; la ligne "
+        "pointillée est le nombre attendu sans la mesure, la bande son intervalle à 95 %, la "
+        "ligne verticale le début de la mesure.",
+    },
+    "caption_did": {
+        "en": "Figure 2. Left: mean events per zone and {freq}, treated and control zones. "
+        "Right: difference treated minus control by {freq} relative to the measure, with 95% "
+        "intervals (0 = the {freq} before).",
+        "nl": "Figuur 2. Links: gemiddeld aantal feiten per zone en {freq}, behandelde en "
+        "controlezones. Rechts: verschil behandeld min controle per {freq} ten opzichte van de "
+        "maatregel, met 95%-intervallen.",
+        "fr": "Figure 2. À gauche : faits moyens par zone et par {freq}, zones traitées et "
+        "témoins. À droite : différence traité moins témoin par {freq} relatif à la mesure, "
+        "avec intervalles à 95 %.",
+    },
+    "axis_time": {"en": "Date", "nl": "Datum", "fr": "Date"},
+    "axis_events": {"en": "Events per {freq}", "nl": "Feiten per {freq}", "fr": "Faits par {freq}"},
+    "axis_event_time": {
+        "en": "{freq}s since the measure",
+        "nl": "{freq} sinds de maatregel",
+        "fr": "{freq} depuis la mesure",
+    },  # fmt: skip
+    "axis_difference": {
+        "en": "Treated minus control",
+        "nl": "Behandeld min controle",
+        "fr": "Traité moins témoin",
+    },  # fmt: skip
+    "reading_too_few_events": {
+        "en": "too few incidents for a reading (fewer than {n} in the zones and ring)",
+        "nl": "te weinig incidenten voor een oordeel (minder dan {n} in de zones en de ring)",
+        "fr": "trop peu d'incidents pour une lecture (moins de {n} dans les zones et l'anneau)",
+    },
+    "reading_no_clear_success": {
+        "en": "no reduction in the treated zones beyond chance, so not interpretable",
+        "nl": "geen daling in de behandelde zones buiten het toeval, dus niet te interpreteren",
+        "fr": "pas de baisse dans les zones traitées au-delà du hasard, donc non interprétable",
+    },
+    "reading_within_noise": {
+        "en": "no change in the ring beyond chance: neither displacement nor diffusion shown",
+        "nl": "geen verandering in de ring buiten het toeval: verplaatsing noch uitstraling "
+        "aangetoond",
+        "fr": "pas de changement dans l'anneau au-delà du hasard : ni déplacement ni diffusion "
+        "démontrés",
+    },
     "reading_diffusion_larger_than_effect": {
         "en": "benefits spread beyond the zones, more than the direct effect",
         "nl": "gunstige uitstraling buiten de zones, groter dan het directe effect",
@@ -208,7 +448,36 @@ _T: dict[str, dict[str, str]] = {
 }
 
 
+class _Num:
+    """A number that formats with the language's decimal and group separators (Babel's CLDR
+    symbols: 0,45 in Dutch and French, 0.45 in English) under any format spec."""
+
+    def __init__(self, value: float, lang: str) -> None:
+        self.value, self.lang = value, lang
+
+    def __format__(self, spec: str) -> str:
+        text = format(self.value, spec)
+        dec, grp = _symbols(self.lang)
+        return text.replace(",", "\0").replace(".", dec).replace("\0", grp)
+
+
+def _symbols(lang: str) -> tuple[str, str]:
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_decimal_symbol(lang), get_group_symbol(lang)
+
+
+def num(value: float, lang: str, spec: str = ".2f") -> str:
+    """`value` formatted with `spec` in the language's number style."""
+    return format(_Num(value, lang), spec)
+
+
 def t(key: str, lang: str, **kw: object) -> str:
-    """The string `key` in `lang` (English when a translation is missing), formatted with kw."""
+    """The string `key` in `lang` (English when a translation is missing), formatted with kw;
+    numbers take the language's decimal comma or point."""
     entry = _T[key]
+    kw = {
+        k: _Num(v, lang) if isinstance(v, int | float) and not isinstance(v, bool) else v
+        for k, v in kw.items()
+    }
     return entry.get(lang, entry["en"]).format(**kw)

@@ -175,6 +175,9 @@ def its_cmd(
             f"{res.events_expected:.1f}; averted {res.events_averted:.1f} "
             f"(95% PI {a_lo:.1f} to {a_hi:.1f})",
             f"Placebo in time: {'passed' if (res.placebo or {}).get('passed') else 'not passed'}",
+            f"Autocorrelation: Ljung-Box p = {res.autocorrelation['p_value']:.3f}; "
+            f"{res.autocorrelation['covariance']}",
+            *(f"WARNING: {w}" for w in res.warnings),
             f"Power: {pw.words}",
             f"Method: {res.method}",
         ]
@@ -252,6 +255,17 @@ def did_cmd(
             "--anticipation", min=0, help="Staggered: periods of anticipation before adoption."
         ),
     ] = 0,
+    did_covariates: Annotated[
+        str | None,
+        typer.Option(
+            "--covariates",
+            help="Staggered: comma list of covariates (parallel trends "
+            "conditional on them, base-period values).",
+        ),
+    ] = None,
+    est_method: Annotated[
+        str, typer.Option("--est-method", help="Staggered with covariates: dr or reg.")
+    ] = "dr",
     boot: Annotated[int, typer.Option("--boot", help="Bootstrap replications (staggered).")] = 999,
     seed: SeedOpt = 0,
     json_out: JsonOpt = False,
@@ -262,7 +276,8 @@ def did_cmd(
             panel=panel, unit_col=unit_col, time_col=time_col, outcome=outcome,
             treated=treated, intervention=intervention, adoption_col=adoption_col,
             controls=controls, n_controls=n_controls, control_group=control_group,
-            anticipation=anticipation, boot=boot, seed=seed,
+            anticipation=anticipation, covariates=did_covariates, est_method=est_method,
+            boot=boot, seed=seed,
         )
     )  # fmt: skip
     if json_out:

@@ -34,7 +34,10 @@ from safecities.review.methods import REFERENCES
 from safecities.review.panel import require_columns
 
 
-def _wide(panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, source: str):
+def _wide(
+    panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, source: str,
+    balanced: bool = True,
+):  # fmt: skip
     require_columns(panel, [unit_col, time_col, outcome], source)
     df = panel[[unit_col, time_col, outcome]].copy()
     df[unit_col] = df[unit_col].astype(str)
@@ -47,7 +50,7 @@ def _wide(panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, sourc
         raise InputError(f"{source}: row {row}, field {outcome}: not a number")
     df[outcome] = y
     wide = df.pivot(index=unit_col, columns=time_col, values=outcome).sort_index(axis=1)
-    if wide.isna().any().any():
+    if balanced and wide.isna().any().any():
         u = wide.index[wide.isna().any(axis=1)][0]
         raise InputError(f"{source}: unit {u} lacks some periods (the panel must be balanced)")
     return wide
@@ -56,7 +59,12 @@ def _wide(panel: pd.DataFrame, unit_col: str, time_col: str, outcome: str, sourc
 def select_controls(
     wide: pd.DataFrame, treated: Sequence[str], pre: Sequence[Any], n_controls: int | None = None
 ) -> tuple[list[str], pd.DataFrame]:
-    """Controls nearest the treated units' mean in standardised (pre-level, pre-trend) space."""
+    """Controls nearest the treated units' mean in standardised (pre-level, pre-trend) space.
+
+    Ties are never broken by name: every unit as near as the k-th is kept (so more than k may
+    be chosen). Units without a single event before are not similar to treated units that had
+    events (count outcomes) and are left out. `feats.attrs["similar"]` says whether every
+    chosen control lies within one standard deviation of the treated units' mean."""
     pre_y = wide[list(pre)]
     t = np.arange(len(pre), dtype=float)
     level = pre_y.mean(axis=1)
@@ -65,11 +73,18 @@ def select_controls(
     sd = feats.std(ddof=1).replace(0, 1.0).fillna(1.0)
     target = feats.loc[list(treated)].mean()
     dist = (((feats - target) / sd) ** 2).sum(axis=1) ** 0.5
-    pool = dist.drop(list(treated)).sort_values()
+    pool = dist.drop(list(treated))
+    counts = bool((pre_y.to_numpy() >= 0).all())
+    if counts and level.loc[list(treated)].mean() > 0:
+        pool = pool[level.loc[pool.index] > 0]
+    pool = pool.sort_values(kind="mergesort")
     # Default: twice as many controls as treated units, at least 3 (a small, similar pool).
     k = max(3, 2 * len(treated)) if n_controls is None else n_controls
-    chosen = list(pool.index[: min(k, len(pool))])
+    if len(pool) > k:
+        pool = pool[pool <= pool.iloc[k - 1] + 1e-12]
+    chosen = list(pool.index)
     feats["distance"] = dist
+    feats.attrs["similar"] = bool(chosen) and bool((pool <= 1.0).all())
     return chosen, feats
 
 
@@ -88,6 +103,7 @@ class DiDResults:
     control_selection: pd.DataFrame
     means: pd.DataFrame  # time x [treated, control]
     power: dict[str, Any] | None = None
+    controls_similar: bool = True
     method: str = field(default=REFERENCES["did"])
 
     @property
@@ -109,6 +125,7 @@ class DiDResults:
             "model": "two-way fixed effects OLS, unit-clustered covariance (one adoption date)",
             "treated": list(self.treated),
             "controls": list(self.controls),
+            "controls_similar": self.controls_similar,
             "control_selection": {
                 str(u): {k: float(v) for k, v in r.items()}
                 for u, r in self.control_selection.iterrows()
@@ -128,6 +145,7 @@ class DiDResults:
                 "p_value": self.pretrend_p,
                 "df": self.pretrend_df,
                 "passed": bool(self.pretrend_p >= 0.05),
+                "reading": pretrend_reading(self.pretrend_p),
                 "test": "differential linear pre-trend (treated x time before the intervention), "
                 "cluster-robust t-test with G-1 df; statistic reported as F = t^2",
             },
@@ -179,12 +197,14 @@ class DiD:
                 raise InputError(f"--controls: {bad} not in the panel or treated")
             _, feats = select_controls(wide, treated, pre, len(controls))
             chosen = list(controls)
+            feats.attrs["similar"] = bool((feats.loc[chosen, "distance"] <= 1.0).all())
         else:
             chosen, feats = select_controls(wide, treated, pre, n_controls)
         if not chosen:
             raise InputError(f"{source}: no control units left")
         self.wide, self.treated, self.controls = wide, list(treated), chosen
         self.intervention, self.pre, self.post = intervention, pre, post
+        self.similar = bool(feats.attrs.get("similar", True))
         self.feats = feats.loc[self.treated + chosen]
 
     @staticmethod
@@ -269,6 +289,7 @@ class DiD:
             pretrend_df=len(leads),
             control_selection=self.feats,
             means=means,
+            controls_similar=self.similar,
         )
 
 
@@ -400,6 +421,45 @@ class CSResults:
         }
 
 
+def _att_2x2(dy: np.ndarray, D: np.ndarray, X: np.ndarray, method: str):
+    """ATT and influence function (length len(dy)) of one 2x2 comparison with covariates X
+    (first column the constant): Sant'Anna and Zhao's (2020) doubly robust estimator (R DRDID's
+    `drdid_panel`: logit propensity score, OLS outcome regression of the change on the
+    controls) or the outcome-regression one (`reg_did_panel`). Written out because no
+    maintained Python package implements these influence functions (R DRDID is the reference,
+    and the tests compare with R did's published numbers)."""
+    import statsmodels.api as sm
+
+    n = len(dy)
+    ctrl = D == 0
+    beta, *_ = np.linalg.lstsq(X[ctrl], dy[ctrl], rcond=None)
+    out = X @ beta
+    wols_x = ctrl[:, None] * X
+    xpx_inv = np.linalg.inv(wols_x.T @ X / n)
+    lin_ols = (ctrl * (dy - out))[:, None] * X @ xpx_inv
+    w_t = D.astype(float)
+    if method == "reg":
+        eta_t = np.mean(w_t * dy) / w_t.mean()
+        eta_c = np.mean(w_t * out) / w_t.mean()
+        inf_t = (w_t * dy - w_t * eta_t) / w_t.mean()
+        inf_c = ((w_t * out - w_t * eta_c) + lin_ols @ np.mean(w_t[:, None] * X, 0)) / w_t.mean()
+        return eta_t - eta_c, inf_t - inf_c
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ps_fit = sm.GLM(D.astype(float), X, family=sm.families.Binomial()).fit()
+    ps = np.minimum(ps_fit.fittedvalues, 1 - 1e-16)
+    w_c = ps * ctrl / (1 - ps)
+    att_t, att_c = w_t * (dy - out), w_c * (dy - out)
+    eta_t, eta_c = att_t.mean() / w_t.mean(), att_c.mean() / w_c.mean()
+    W = ps * (1 - ps)
+    hess = np.linalg.inv((W[:, None] * X).T @ X / n)
+    lin_ps = ((D - ps)[:, None] * X) @ hess
+    inf_t = ((att_t - w_t * eta_t) - lin_ols @ np.mean(w_t[:, None] * X, 0)) / w_t.mean()
+    m2 = np.mean((w_c * (dy - out - eta_c))[:, None] * X, 0)
+    inf_c = (att_c - w_c * eta_c) + lin_ps @ m2 - lin_ols @ np.mean(w_c[:, None] * X, 0)
+    return eta_t - eta_c, inf_t - inf_c / w_c.mean()
+
+
 class CallawaySantAnna:
     """Group-time ATTs with never-treated or not-yet-treated controls (no covariates), and their
     simple, dynamic, group and calendar aggregations with R `did`'s definitions (`aggte`).
@@ -418,16 +478,28 @@ class CallawaySantAnna:
         adoption: pd.Series,
         control_group: str = "notyet",
         anticipation: int = 0,
+        covariates: Sequence[str] = (),
+        est_method: str = "dr",
         source: str = "panel",
     ) -> None:
         """`adoption`: unit -> first treated period; 0, NaN, NaT or empty: never treated (R's
-        coding). Units treated from the first period (nothing to compare with) are left out
+        coding). `covariates`: columns conditioning the parallel trends, taken in each
+        comparison's base period; `est_method` dr (doubly robust, R's default) or reg.
+        Units treated from the first period (nothing to compare with) are left out
         and listed; units adopting after the panel ends count as never treated and are listed."""
         if control_group not in {"never", "notyet"}:
             raise InputError("--control-group must be never or notyet")
         if anticipation < 0:
             raise InputError("--anticipation must be 0 or more periods")
-        wide = _wide(panel, unit_col, time_col, outcome, source)
+        if est_method not in {"dr", "reg"}:
+            raise InputError("--est-method must be dr or reg")
+        # Unbalanced panels are allowed: each ATT(g,t) uses the units observed in both of its
+        # periods (their influence functions are 0 for the others).
+        wide = _wide(panel, unit_col, time_col, outcome, source, balanced=False)
+        self.covs = {c: _wide(panel, unit_col, time_col, c, source, balanced=False)
+                     .reindex(index=wide.index, columns=wide.columns)
+                     for c in covariates}  # fmt: skip
+        self.est_method = est_method
         times = list(wide.columns)
         adoption = adoption.reindex(wide.index)
         tidx = {t: i for i, t in enumerate(times)}
@@ -446,6 +518,7 @@ class CallawaySantAnna:
                 before.append(str(u))  # treated (or anticipating) from the first period
         keep = ~np.isin(wide.index.astype(str), before)
         wide, g = wide[keep], g[keep]
+        self.covs = {c: w[keep] for c, w in self.covs.items()}
         if np.isinf(g).all():
             raise InputError(
                 f"{source}: no unit adopts within the panel after its first period"
@@ -465,6 +538,11 @@ class CallawaySantAnna:
                 f"{len(before)} unit(s) treated from the first period are left out (no "
                 "pre-period to compare with)" if before else None
             ),
+            "unbalanced": int(wide.isna().any(axis=1).sum()),
+            "unbalanced_note": (
+                "units lacking some periods: each ATT(g,t) uses the units observed in both of "
+                "its periods" if wide.isna().any().any() else None
+            ),
         }  # fmt: skip
 
     def _cells(self, Y: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -474,7 +552,7 @@ class CallawaySantAnna:
         g, d = self.g, self.anticipation
         rows, psis = [], []
         for gg in sorted(set(g[np.isfinite(g)].astype(int))):
-            in_g = g == gg
+            in_g_all = g == gg
             for t in range(T):
                 base = gg - d - 1 if t >= gg - d else t - 1
                 if base < 0 or t == base:
@@ -482,20 +560,34 @@ class CallawaySantAnna:
                 if self.control_group == "never":
                     ctrl = np.isinf(g)
                 else:
-                    ctrl = (g > max(t, base) + d) & ~in_g
-                if ctrl.sum() == 0:
+                    ctrl = (g > max(t, base) + d) & ~in_g_all
+                seen = np.isfinite(Y[:, t]) & np.isfinite(Y[:, base])
+                for c in self.covs.values():
+                    seen &= np.isfinite(c.to_numpy(dtype=float)[:, base])
+                in_g, ctrl = in_g_all & seen, ctrl & seen
+                if in_g.sum() == 0 or ctrl.sum() == 0:
                     continue
-                dy = Y[:, t] - Y[:, base]
-                mg, mc = dy[in_g].mean(), dy[ctrl].mean()
+                dy = np.where(seen, Y[:, t] - Y[:, base], 0.0)
                 psi = np.zeros(n)
-                psi[in_g] = (dy[in_g] - mg) * n / in_g.sum()
-                psi[ctrl] = -(dy[ctrl] - mc) * n / ctrl.sum()
+                if self.covs:
+                    sub = in_g | ctrl
+                    X = np.column_stack(
+                        [np.ones(sub.sum())]
+                        + [w.to_numpy(dtype=float)[sub, base] for w in self.covs.values()]
+                    )
+                    att_gt, inf = _att_2x2(dy[sub], in_g[sub], X, self.est_method)
+                    psi[sub] = inf * n / sub.sum()
+                else:
+                    mg, mc = dy[in_g].mean(), dy[ctrl].mean()
+                    att_gt = mg - mc
+                    psi[in_g] = (dy[in_g] - mg) * n / in_g.sum()
+                    psi[ctrl] = -(dy[ctrl] - mc) * n / ctrl.sum()
                 rows.append(
                     {
                         "group": _key(self.times[gg]),
                         "time": _key(self.times[t]),
                         "event_time": t - gg,
-                        "att": mg - mc,
+                        "att": att_gt,
                         "n_treated": int(in_g.sum()),
                         "n_control": int(ctrl.sum()),
                         "_g": gg,

@@ -37,6 +37,11 @@ REFERENCES: dict[str, str] = {
         "geographical displacement and diffusion of benefit effects of crime prevention "
         "activity', J. Quant. Criminol. 19(3):275-301."
     ),
+    "wdd": (
+        "Weighted displacement difference test: Wheeler, A.P. and Ratcliffe, J.H. (2018), 'A "
+        "simple weighted displacement difference test to evaluate place based crime "
+        "interventions', Crime Science 7:11."
+    ),
     "placebo_time": (
         "Placebo-in-time (falsification) test: Abadie, Diamond and Hainmueller (2015); Bernal, "
         "Cummins and Gasparrini (2018), Int. J. Epidemiol. 47(6):2082-2093."

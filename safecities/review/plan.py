@@ -19,6 +19,7 @@ import yaml
 from sqlalchemy import Engine, select
 
 from safecities.errors import InputError
+from safecities.safeio import load_yaml
 
 METHODS = ("its", "did", "scm")
 FREQS = ("week", "month")
@@ -86,7 +87,7 @@ def load_plan(path: str | Path) -> Plan:
     if not path.exists():
         raise InputError(f"{path}: file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(raw, dict):

@@ -216,7 +216,8 @@ class PowerResult:
                 else "Wald test of the level change in a segmented quasi-Poisson GLM"
             ),
             "period": self.period,
-            "baseline_per_month": self.baseline_per_month,
+            "baseline_per_month": self.baseline_per_month,  # per `period` (name kept)
+            "baseline_per_period": self.baseline_per_month,
             "months": self.months,
             "pre_months": self.pre_months,
             "effect": self.effect,

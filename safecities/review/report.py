@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from safecities.errors import InputError, SafecitiesError
-from safecities.review.catalogue import LANGS, t
+from safecities.review.catalogue import LANGS, num, t
 from safecities.review.its import ITS, aggregate_counts
 from safecities.review.methods import REFERENCES
 from safecities.review.plan import Plan, adherence
@@ -40,6 +40,10 @@ class Review:
     figs_mpl: list[Any] = field(default_factory=list)  # matplotlib figures (for PDF)
     data: dict[str, Any] = field(default_factory=dict)  # machine-readable results
     references: list[str] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)  # executive summary (plain words)
+    estimates: list[dict[str, str]] = field(default_factory=list)  # the table of estimates
+    limits: list[str] = field(default_factory=list)  # "what these data cannot tell you"
+    captions: list[str] = field(default_factory=list)  # one per figure
 
 
 def _zones_for(plan: Plan, engine: Engine | None = None):
@@ -175,12 +179,19 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
             continue
         lo, hi = res.rate_ratio_ci
         alo, ahi = res.events_averted_ci
+        spw, spw_line = _series_power(series, res, freq, lang, seed)
         rv.lines.append(
             t("its", lang, scope=t(scope, lang), rr=res.rate_ratio, lo=lo, hi=hi,
               averted=res.events_averted, alo=alo, ahi=ahi)
-            + " " + power_line
+            + " " + spw_line
         )  # fmt: skip
-        rv.data[key] = res.to_dict()
+        rv.data[key] = {**res.to_dict(), "power": spw}
+        cred = [t("cred_few", lang)] if res.warnings and not res.slope_model else []
+        if res.autocorrelation.get("corrected"):
+            cred.append(t("cred_autocorr", lang))
+        _row(rv, f"ITS ({t(scope, lang)})", num(res.rate_ratio, lang),
+             f"{num(lo, lang)} – {num(hi, lang)}", _direction(lo, hi, 1.0, lang),
+             "; ".join(cred) or t("cred_ok", lang))  # fmt: skip
         if scope == "scope_zones":
             primary_rr = (res.rate_ratio, lo, hi)
             post_idx = series.index >= res.intervention
@@ -192,7 +203,10 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
     rv.references.append(REFERENCES["its"])
     ax.axvline(t_int, color="k", lw=1)
     ax.set_title(t("chart_trend", lang, freq=t(freq, lang)))
+    ax.set_xlabel(t("axis_time", lang))
+    ax.set_ylabel(t("axis_events", lang, freq=t(freq, lang)))
     ax.legend(fontsize=8)
+    rv.captions.append(t("caption_trend", lang, freq=t(freq, lang)))
     fig.autofmt_xdate()
     rv.figures.append(_png(fig))
     rv.figs_mpl.append(fig)
@@ -204,7 +218,7 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
     # -- displacement
     try:
         from safecities.register.reference import city_boundary
-        from safecities.review.wdq import displacement
+        from safecities.review.wdq import MIN_EVENTS, displacement
 
         disp = displacement(
             ev, [z.loc[i, "geometry"] for i in tidx], t_int, city=city_boundary(plan.city),
@@ -212,12 +226,14 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
         )  # fmt: skip
         rv.data["displacement"] = disp.to_dict()
         for (lo_m, hi_m), w in zip(disp.rings, disp.by_ring, strict=True):
-            q = "-" if w is None or w.quotient is None else f"{w.quotient:.2f}"
-            reading = t(f"reading_{w.reading}", lang) if w else disp.note
+            q = "-" if w is None or w.quotient is None else num(w.quotient, lang)
+            reading = t(f"reading_{w.reading}", lang, n=MIN_EVENTS) if w else disp.note
             rv.lines.append(t("wdq", lang, lo=lo_m, hi=hi_m, wdq=q, reading=reading))
         rv.references.append(REFERENCES["wdq"])
+        rv.references.append(REFERENCES["wdd"])
     except SafecitiesError as exc:
         rv.lines.append(t("not_estimable", lang, what="WDQ", reason=str(exc)))
+    _summary_and_limits(rv, primary_rr, zone_counts, pre_mask, pre_n)
     # -- verdict in plain words
     if primary_rr is not None:
         rr, lo, hi = primary_rr
@@ -230,6 +246,67 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
     rv.data["adherence"] = adherence(engine, plan, used)
     _plan_lines(rv)
     return rv
+
+
+def _series_power(series: pd.Series, res, freq: str, lang: str, seed: int):
+    """The power sentence of this series: its own mean before, its periods and the dispersion
+    its ITS estimated (a pre/post comparison of the counts; 0 dispersion = Poisson)."""
+    pre = series.iloc[: int((series.index < res.intervention).sum())]
+    n_post = len(series) - len(pre)
+    base = max(float(pre.mean()) if len(pre) else 0.0, 0.05)
+    pw = power_analysis(base, max(n_post, 1), -0.3, pre_months=max(len(pre), 1), seed=seed,
+                        dispersion=float(res.alpha_nb), n_sim=2000, period=freq)  # fmt: skip
+    mde = t("mde_none", lang) if pw.mde is None else f"{num(abs(pw.mde) * 100, lang, '.0f')}%"
+    disp = t("overdispersed", lang) if res.alpha_nb > 0 else ""
+    line = t("power_series", lang, base=base, period=t(freq, lang), pre=len(pre), post=n_post,
+             disp=disp, eff=30, p=pw.detection_probability, mde=mde)  # fmt: skip
+    return pw.to_dict(), line
+
+
+def _direction(lo: float, hi: float, null: float, lang: str) -> str:
+    if lo <= null <= hi or not (np.isfinite(lo) and np.isfinite(hi)):
+        return t("dir_unclear", lang)
+    return t("dir_down" if hi < null else "dir_up", lang)
+
+
+def _row(rv: Review, method: str, estimate: str, interval: str, direction: str, cred: str):
+    rv.estimates.append({"method": method, "estimate": estimate, "interval": interval,
+                         "direction": direction, "credibility": cred})  # fmt: skip
+    rv.data["estimates"] = rv.estimates
+
+
+def _summary_and_limits(rv: Review, primary, zone_counts: pd.Series, pre_mask, pre_n: int):
+    """The executive summary (the primary estimate, its credibility, its power) and what the
+    data cannot tell: concurrent measures, regression to the mean, spill-over, small numbers,
+    methods that disagree."""
+    lang = rv.lang
+    if primary is not None:
+        rr, lo, hi = primary
+        row = next((r for r in rv.estimates if r["method"].startswith("ITS")), None)
+        cred = (row or {}).get("credibility", t("cred_ok", lang))
+        p = (rv.data.get("its_zones") or {}).get("power", {}).get("detection_probability")
+        tail = f"{cred}; " + (t("summary_power", lang, p=p) if p is not None else "")
+        key = "summary_unclear" if lo <= 1 <= hi else ("summary_down" if hi < 1 else "summary_up")
+        rv.summary.append(t(key, lang, rr=rr, lo=lo, hi=hi, cred=tail))
+    rv.limits.append(t("limit_concurrent", lang))
+    pre = zone_counts[pre_mask]
+    rtm = t("limit_rtm", lang)
+    if len(pre) >= 8 and pre.mean() > 0:
+        last = pre.iloc[-max(len(pre) // 4, 1) :].mean() / pre.mean()
+        if last > 1.2:
+            rtm += t("limit_rtm_seen", lang, ratio=last)
+    rv.limits.append(rtm)
+    rv.limits.append(t("limit_spill", lang))
+    if pre_n < 50:
+        rv.limits.append(t("limit_small", lang, n=pre_n))
+    dirs = {r["method"].split(" ")[0]: r["direction"] for r in rv.estimates}
+    its_d = next((v for k, v in dirs.items() if k == "ITS"), None)
+    did_d = dirs.get("DiD")
+    unclear = t("dir_unclear", lang)
+    if its_d and did_d and unclear not in (its_d, did_d) and its_d != did_d:
+        rv.limits.append(t("limit_disagree", lang, its=its_d, did=did_d))
+    rv.data["summary"] = rv.summary
+    rv.data["limits"] = rv.limits
 
 
 def _zone_panel(z, idx, ev, d, start, end, freq) -> pd.DataFrame:
@@ -284,6 +361,18 @@ def _did_section(rv, z, tidx, treated_geom, ev, d, start, end, t_int, used, seed
     p = res.pretrend_p if np.isfinite(res.pretrend_p) else float("nan")
     rv.lines.append(t("did", lang, n=len(res.controls), eff=res.effect, freq=t(plan.freq, lang),
                       lo=lo, hi=hi, p=p))  # fmt: skip
+    cred = []
+    if np.isfinite(p):
+        reading = "pretrend_bad" if p < 0.05 else ("pretrend_weak" if p < 0.10 else "pretrend_ok")
+        rv.lines.append(t(reading, lang, p=p))
+        if p < 0.05:
+            cred.append(t("cred_pretrend", lang))
+    if not res.controls_similar:
+        rv.lines.append(t("did_no_similar", lang))
+        cred.append(t("cred_no_similar", lang))
+    _row(rv, "DiD", num(res.effect, lang, "+.2f"), f"{num(lo, lang, '+.2f')} – "
+         f"{num(hi, lang, '+.2f')}", _direction(lo, hi, 0.0, lang),
+         "; ".join(cred) or t("cred_ok", lang))  # fmt: skip
     rv.data["did"] = res.to_dict()
     rv.references.append(REFERENCES["did"])
     import matplotlib.pyplot as plt
@@ -292,6 +381,8 @@ def _did_section(rv, z, tidx, treated_geom, ev, d, start, end, t_int, used, seed
     a1.plot(res.means.index, res.means["treated"], label=t("chart_treated", lang))
     a1.plot(res.means.index, res.means["control"], label=t("chart_control", lang))
     a1.axvline(t_int, color="k", lw=1)
+    a1.set_xlabel(t("axis_time", lang))
+    a1.set_ylabel(t("axis_events", lang, freq=t(plan.freq, lang)))
     a1.legend(fontsize=8)
     es = res.event_study
     a2.errorbar(es.index, es["coef"], yerr=[es["coef"] - es["lo"], es["hi"] - es["coef"]],
@@ -299,6 +390,9 @@ def _did_section(rv, z, tidx, treated_geom, ev, d, start, end, t_int, used, seed
     a2.axhline(0, color="k", lw=0.8)
     a2.axvline(-0.5, color="k", lw=0.8, ls=":")
     a2.set_title(t("chart_event", lang), fontsize=9)
+    a2.set_xlabel(t("axis_event_time", lang, freq=t(plan.freq, lang)))
+    a2.set_ylabel(t("axis_difference", lang))
+    rv.captions.append(t("caption_did", lang, freq=t(plan.freq, lang)))
     fig.autofmt_xdate()
     rv.figures.append(_png(fig))
     rv.figs_mpl.append(fig)
@@ -325,6 +419,11 @@ def _scm_section(rv, z, tidx, treated_geom, ev, d, start, end, t_int, seed) -> N
         return
     pl = res.placebo
     rv.lines.append(t("scm", lang, eff=res.effect, p=pl.p_value, rank=pl.rank, n=pl.n_units))
+    cred = [t("cred_placebo", lang, p=pl.p_value)]
+    if not res.hull["ok"]:
+        rv.lines.append(t("scm_hull", lang))
+        cred.insert(0, t("cred_hull", lang))
+    _row(rv, "SCM", num(res.effect, lang, "+.2f"), "–", "–", "; ".join(cred))
     rv.data["scm"] = res.to_dict()
     rv.references.append(REFERENCES["scm"])
 
@@ -351,13 +450,32 @@ def render_html(rv: Review) -> str:
         "p.warn{background:#fde2e2;padding:.5em}img{max-width:100%}</style></head><body>",
         f"<h1>{title}</h1>",
     ]
+    lang, esc = rv.lang, html.escape
+    if rv.summary:
+        parts.append(f"<h2>{esc(t('summary_heading', lang))}</h2>")
+        parts += [f"<p><strong>{esc(x)}</strong></p>" for x in rv.summary]
+    if rv.estimates:
+        cols = ("method", "estimate", "interval", "direction", "credibility")
+        head = "".join(f"<th>{esc(t('col_' + c, lang))}</th>" for c in cols)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(r[c])}</td>" for c in cols) + "</tr>" for r in rv.estimates
+        )
+        parts.append(f"<h2>{esc(t('table_heading', lang))}</h2><table border='1' "
+                     f"cellpadding='4'><tr>{head}</tr>{body}</table>")  # fmt: skip
     for i, line in enumerate(rv.lines):
         cls = ' class="warn"' if i == 0 and line.startswith(t("synthetic", rv.lang)[:10]) else ""
         parts.append(f"<p{cls}>{html.escape(line)}</p>")
-    for png in rv.figures:
+    for i, png in enumerate(rv.figures):
+        cap = rv.captions[i] if i < len(rv.captions) else ""
         parts.append(
-            f'<img alt="chart" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+            f'<figure><img alt="{esc(cap) or "chart"}" '
+            f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+            f"<figcaption>{esc(cap)}</figcaption></figure>"
         )
+    if rv.limits:
+        parts.append(f"<h2>{esc(t('limits_heading', lang))}</h2><ul>")
+        parts += [f"<li>{esc(x)}</li>" for x in rv.limits]
+        parts.append("</ul>")
     parts.append(f"<h2>{html.escape(t('methods', rv.lang))}</h2><ul>")
     for ref in dict.fromkeys(rv.references):
         parts.append(f"<li>{html.escape(ref)}</li>")
@@ -375,8 +493,22 @@ def render_pdf(rv: Review, path: Path) -> None:
 
     with PdfPages(path) as pdf:
         lines = [t("title", rv.lang, title=rv.plan.title), ""]
+        if rv.summary:
+            lines += [t("summary_heading", rv.lang)]
+            for line in rv.summary:
+                lines += textwrap.wrap(line, 95) + [""]
+        if rv.estimates:
+            lines += [t("table_heading", rv.lang)]
+            for r in rv.estimates:
+                lines += textwrap.wrap(" | ".join(r.values()), 95)
+            lines += [""]
         for line in rv.lines:
             lines += textwrap.wrap(line, 95) + [""]
+        if rv.limits:
+            lines += [t("limits_heading", rv.lang)]
+            for line in rv.limits:
+                lines += textwrap.wrap("- " + line, 95)
+            lines += [""]
         lines += [t("methods", rv.lang)] + [
             w for ref in dict.fromkeys(rv.references) for w in textwrap.wrap("- " + ref, 95)
         ]
@@ -387,7 +519,11 @@ def render_pdf(rv: Review, path: Path) -> None:
                      family="DejaVu Sans")  # fmt: skip
             pdf.savefig(fig)
             plt.close(fig)
-        for fig in rv.figs_mpl:
+        for i, fig in enumerate(rv.figs_mpl):
+            if i < len(rv.captions):
+                fig.subplots_adjust(bottom=0.3)
+                fig.text(0.02, 0.02, "\n".join(textwrap.wrap(rv.captions[i], 120)), fontsize=7,
+                         va="bottom")  # fmt: skip
             pdf.savefig(fig)
     for fig in rv.figs_mpl:
         plt.close(fig)

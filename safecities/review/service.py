@@ -292,6 +292,18 @@ def power_for(
     )  # fmt: skip
 
 
+def its_power(counts: pd.Series, t0: int, res, effect: float, seed: int, freq: str):
+    """The power of this ITS: its own design (segmented GLM, Wald test of the level change),
+    periods (weeks or months) and the dispersion just estimated (0 when Poisson)."""
+    from safecities.review.power import power_analysis
+
+    return power_analysis(
+        max(float(counts.iloc[:t0].mean()), 1e-3), max(len(counts) - t0, 1), effect,
+        pre_months=max(t0, 3), design="its", dispersion=float(res.alpha_nb), n_sim=200,
+        seed=seed, period=freq,
+    )  # fmt: skip
+
+
 # -- scm --------------------------------------------------------------------------------------
 
 
@@ -466,12 +478,7 @@ def its(req: ItsRequest, *, limits: Limits = CLI_LIMITS) -> Result:
             model = ITS(counts, parse_date(req.intervention, limits.opt("intervention")),
                         freq=req.freq, family=req.family)  # fmt: skip
             res = model.fit(seed=req.seed)
-            per_month = 1.0 if req.freq == "month" else 52.1775 / 12
-            pre = counts.iloc[: model.t0]
-            pw = power_for(
-                float(pre.mean()) * per_month, round(model.t0 / per_month),
-                round((len(counts) - model.t0) / per_month), req.power_effect / 100, req.seed,
-            )  # fmt: skip
+            pw = its_power(counts, model.t0, res, req.power_effect / 100, req.seed, req.freq)
             return res, pw
 
         res, pw = guard(run, t.tmp, display)
@@ -504,7 +511,8 @@ def its_register(
         "method", "reference", "model", "family", "freq", "intervention", "rate_ratio",
         "rate_ratio_ci_95", "level_change_rr", "slope_change_rr_per_period", "p_level_change",
         "p_slope_change", "events_observed", "events_expected_counterfactual", "events_averted",
-        "events_averted_pi_95", "observed", "counterfactual", "fitted",
+        "events_averted_pi_95", "observed", "counterfactual", "fitted", "autocorrelation",
+        "primary_model", "sensitivity", "warnings",
     )  # fmt: skip
     return clean({k: out.get(k) for k in keep} | {"synthetic_note": None})
 
@@ -571,6 +579,8 @@ class DidRequest:
     n_controls: int | None = None
     control_group: str = "notyet"
     anticipation: int = 0
+    covariates: str | None = None  # staggered: comma list conditioning the parallel trends
+    est_method: str = "dr"  # staggered with covariates: dr (doubly robust) or reg
     boot: int = 999
     seed: int = 0
 
@@ -583,8 +593,11 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
 
     boot = _clamp(req.boot, limits.max_boot, lo=9)
     o = limits.opt
+    covs = split_list(req.covariates)
+    if covs and not req.adoption_col:
+        raise InputError(f"{o('covariates')}: only with {o('adoption_col')} (Callaway-Sant'Anna)")
     with _open_table(req.panel, limits) as t:
-        _validate_panel(t, req.unit_col, req.time_col, [req.outcome], limits)
+        _validate_panel(t, req.unit_col, req.time_col, [req.outcome, *covs], limits)
         df, display, unit_col, time_col = t.df, t.display, req.unit_col, req.time_col
 
         def run():
@@ -606,7 +619,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
                 res = CallawaySantAnna(
                     df, unit_col=unit_col, time_col=time_col, outcome=req.outcome,
                     adoption=adoption, control_group=req.control_group,
-                    anticipation=req.anticipation, source=display,
+                    anticipation=req.anticipation, covariates=covs,
+                    est_method=req.est_method, source=display,
                 ).fit(n_boot=boot, seed=req.seed)  # fmt: skip
                 first_t = min(a for a in adoption if a is not None)
                 pre_rows = df[
@@ -648,7 +662,8 @@ def did(req: DidRequest, *, limits: Limits = CLI_LIMITS) -> Result:
             "outcome": req.outcome, "treated": req.treated, "intervention": req.intervention,
             "adoption_col": req.adoption_col, "controls": req.controls,
             "n_controls": req.n_controls, "control_group": req.control_group,
-            "anticipation": req.anticipation, "boot": boot,
+            "anticipation": req.anticipation, "covariates": req.covariates,
+            "est_method": req.est_method, "boot": boot,
         }  # fmt: skip
         manifest = _manifest("review did", params, req.seed, {"panel": t.path})
     return Result(out, manifest)

@@ -11,6 +11,16 @@ Read only when SM < 0: WDQ > 0 means a diffusion of benefits into the ring (WDQ 
 the direct effect), WDQ < 0 displacement (WDQ < -1: more displaced than prevented), WDQ near 0
 neither. The total net effect (Guerette 2009 form) is
 TNE = (A0 C1/C0 - A1) + (B0 C1/C0 - B1), events prevented net of displacement.
+
+Uncertainty: Wheeler and Ratcliffe's (2018) weighted displacement difference,
+WDD = (A1 - A0) - kA (C1 - C0) + (B1 - B0) - kB (C1 - C0), with a Poisson variance (the sum of
+the counts, the control's scaled by k^2) and a z-test. Their control areas are comparable in
+size to the treated ones; ours is the rest of the city, so its change is scaled to each area's
+own pre-period count (kA = A0 / C0, kB = B0 / C0); with a control as large as the area (k = 1)
+this is their formula. The same test on A alone (the local effect) and on B alone (the ring)
+gives the verbal reading: displacement or diffusion is only named when the ring's change is
+beyond chance (|z| > 1.96), a reduction only when the treated area's is, and nothing is read
+below MIN_EVENTS incidents in the zones and ring together (one extra event is not a finding).
 """
 
 from __future__ import annotations
@@ -27,6 +37,20 @@ from shapely.geometry.base import BaseGeometry
 from safecities.errors import InputError
 from safecities.geo import to_metres
 from safecities.review.methods import REFERENCES
+
+MIN_EVENTS = 20  # incidents in the treated zones and the ring (both periods) for a reading
+Z95 = 1.959963984540054
+
+
+def _diff_test(x0: float, x1: float, k: float, c0: float, c1: float) -> dict[str, float]:
+    """(x1 - x0) - k (c1 - c0) with its Poisson standard error, z and two-sided p."""
+    from scipy import stats
+
+    d = (x1 - x0) - k * (c1 - c0)
+    se = float(np.sqrt(x0 + x1 + k**2 * (c0 + c1)))
+    z = d / se if se > 0 else 0.0
+    return {"difference": d, "se": se, "z": z, "p_value": float(2 * stats.norm.sf(abs(z))),
+            "ci_95": [d - Z95 * se, d + Z95 * se]}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,8 +81,34 @@ class WDQ:
         return (self.a0 * r - self.a1) + (self.b0 * r - self.b1)
 
     @property
+    def treated_test(self) -> dict[str, float]:
+        return _diff_test(self.a0, self.a1, self.a0 / self.c0, self.c0, self.c1)
+
+    @property
+    def ring_test(self) -> dict[str, float]:
+        return _diff_test(self.b0, self.b1, self.b0 / self.c0, self.c0, self.c1)
+
+    @property
+    def wdd(self) -> dict[str, float]:
+        """Wheeler and Ratcliffe's WDD (treated plus ring, net of the scaled control change)."""
+        from scipy import stats
+
+        k = (self.a0 + self.b0) / self.c0
+        d = (self.a1 - self.a0) + (self.b1 - self.b0) - k * (self.c1 - self.c0)
+        se = float(np.sqrt(self.a0 + self.a1 + self.b0 + self.b1 + k**2 * (self.c0 + self.c1)))
+        z = d / se if se > 0 else 0.0
+        return {"wdd": d, "se": se, "z": z, "p_value": float(2 * stats.norm.sf(abs(z))),
+                "ci_95": [d - Z95 * se, d + Z95 * se]}  # fmt: skip
+
+    @property
     def reading(self) -> str:
         q = self.quotient
+        if self.a0 + self.a1 + self.b0 + self.b1 < MIN_EVENTS:
+            return "too_few_events"
+        if self.treated_test["z"] > -Z95:
+            return "no_clear_success"  # the treated area did not improve beyond chance
+        if abs(self.ring_test["z"]) < Z95:
+            return "within_noise"
         if self.success_measure >= 0 or q is None:
             return "no_success"  # the WDQ is not interpretable: the treated area did not improve
         if q > 1:
@@ -85,6 +135,10 @@ class WDQ:
             "buffer_measure": self.buffer_measure,
             "wdq": self.quotient,
             "total_net_effect": self.total_net_effect,
+            "wdd_test": {**self.wdd, "reference": REFERENCES["wdd"]},
+            "treated_change_test": self.treated_test,
+            "ring_change_test": self.ring_test,
+            "min_events_for_reading": MIN_EVENTS,
             "reading": self.reading,
         }
 

@@ -202,6 +202,26 @@ def append(engine, **entry: Any) -> dict[str, Any]:
         return _head(ev)
 
 
+def append_file(
+    engine,
+    path: str | Path,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | None = None,
+    after: dict | None = None,
+) -> dict[str, Any]:
+    """Audit a file the application wrote outside the database (e.g. a patrol plan): its name,
+    size and SHA-256 next to `after`, in a transaction of its own; returns the entry's head."""
+    from safecities.manifest import sha256_file
+
+    p = Path(path)
+    doc = {"file": p.name, "bytes": p.stat().st_size, "sha256": sha256_file(p), **(after or {})}
+    return append(engine, actor=actor, action=action, entity=entity,
+                  entity_id=entity_id or p.name, after=doc)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ChainReport:
     ok: bool
@@ -397,6 +417,12 @@ class AuditPage:
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "events": self.events}
+
+
+def actions(session: Session) -> list[str]:
+    """Every action recorded so far, sorted (the audit page offers them in its action filter)."""
+    return list(session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
+                .scalars())  # fmt: skip
 
 
 def browse(session: Session, query: AuditQuery | None = None) -> AuditPage:

@@ -181,16 +181,22 @@ def write_lock(session: Session, name: str = "store", *, wait: float | None = No
     if raw.in_transaction:
         return
     deadline = time.monotonic() + budget
-    while True:
-        try:
-            raw.execute("BEGIN IMMEDIATE")
-            return
-        except Exception as exc:  # sqlite3.OperationalError: database is locked
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() >= deadline:
-                raise StoreBusy(_busy_message(budget)) from None
-            time.sleep(random.uniform(0.01, 0.1))  # jitter, so waiting writers do not march
+    try:
+        while True:
+            # Each attempt waits at most what is left of the budget (SQLite's own busy handler).
+            left = max(1, int((deadline - time.monotonic()) * 1000))
+            raw.execute(f"PRAGMA busy_timeout={min(left, BUSY_TIMEOUT_MS)}")
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except Exception as exc:  # sqlite3.OperationalError: database is locked
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(_busy_message(budget)) from None
+                time.sleep(random.uniform(0.01, 0.1))  # jitter, so waiting writers do not march
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def _busy_message(waited: float) -> str:

@@ -8,6 +8,7 @@ never formats a figure itself: 1234.5 is "1.234,5" in NL and "1 234,5" in FR, a 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import InvalidOperation
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -36,7 +37,10 @@ def number(value: Any, lang: str | None = None, digits: int | None = None) -> st
     if x != x:  # NaN: no figure to show
         return "–"
     fmt = "#,##0" if digits == 0 else (f"#,##0.{'0' * digits}" if digits else "#,##0.###")
-    return format_decimal(value, format=fmt, locale=locale_of(lang))
+    try:
+        return format_decimal(value, format=fmt, locale=locale_of(lang))
+    except (InvalidOperation, ValueError, OverflowError):  # e.g. 1e300: too many digits to round
+        return f"{x:.6g}"
 
 
 def percent(value: Any, lang: str | None = None, digits: int = 1) -> str:
@@ -52,7 +56,10 @@ def percent(value: Any, lang: str | None = None, digits: int = 1) -> str:
     # NL and FR write a (no-break) space before %, English none
     sign = "%" if lang in (None, "en") else "\u00a0%"
     fmt = "#,##0" + (f".{'0' * digits}" if digits else "") + sign
-    return format_percent(x, format=fmt, locale=locale_of(lang))
+    try:
+        return format_percent(x, format=fmt, locale=locale_of(lang))
+    except (InvalidOperation, ValueError, OverflowError):
+        return f"{x * 100:.6g}{sign}"
 
 
 def _as_moment(value: Any) -> Any:

@@ -18,6 +18,7 @@ NAV = [
     ("/cameras", N_("Cameras"), Action.CAMERAS_READ),
     ("/review", N_("Review"), Action.REVIEW_READ),
     ("/audit", N_("Audit trail"), Action.AUDIT_READ),
+    ("/users", N_("Accounts"), Action.USERS_READ),
 ]
 
 ROLE_LABELS = {

@@ -52,6 +52,9 @@ TEMPLATES = [
         "%(file)s: missing column(s) %(columns)s; found %(found)s (give a mapping file with --mapping)"  # noqa: E501
     ),
     N_("%(n)s problem(s), nothing imported; first: %(first)s"),
+    # one row error as a line (domain.RowError.__str__): camera edit form, first import problem
+    N_("%(where)s: field %(field)s: %(reason)s (value %(value)s)"),
+    N_("%(where)s: field %(field)s: %(reason)s"),
     # camera import (cameras/schema.py, cameras/importers.py)
     N_("no column for this field (add a --mapping)"),
     N_("duplicate id (also row %(row)s)"),

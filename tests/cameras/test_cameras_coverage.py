@@ -70,8 +70,18 @@ def test_coverage_cli(db_env, tmp_path):
     app = typer.Typer(pretty_exceptions_enable=False)
     cli.mount(app)
     st = reference.stations("brussels").iloc[0]
-    r = CliRunner().invoke(app, ["cameras", "add", st["municipality"], "--set",
-                                 f"lat={st.geometry.y}", "--set", f"lon={st.geometry.x}"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "cameras",
+            "add",
+            st["municipality"],
+            "--set",
+            f"lat={st.geometry.y}",
+            "--set",
+            f"lon={st.geometry.x}",
+        ],
+    )
     assert r.exit_code == 0, r.output
     gj = tmp_path / "layers.geojson"
     r = CliRunner().invoke(app, ["cameras", "coverage", "--json", "--geojson", str(gj)])

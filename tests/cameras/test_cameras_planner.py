@@ -197,8 +197,9 @@ def test_plan_from_database(db_env):
     st = reference.stations("brussels").iloc[0]
     app = build_app()
     pos = ["--set", f"lat={st.geometry.y}", "--set", f"lon={st.geometry.x}"]
-    r = CliRunner().invoke(app, ["cameras", "add", st["municipality"], *pos,
-                                   "--set", "connected=yes"])
+    r = CliRunner().invoke(
+        app, ["cameras", "add", st["municipality"], *pos, "--set", "connected=yes"]
+    )
     assert r.exit_code == 0, r.output
     demand = dbplan.demand_from_reference(None)
     assert set(demand["kind"]) >= {"station", "zone"}

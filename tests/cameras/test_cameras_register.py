@@ -45,8 +45,9 @@ def test_create_update_history_and_state_at(engine):
     t_mid = datetime.now(UTC)
     time.sleep(0.01)
     with session_scope(engine) as s:
-        svc.update_camera(s, ANDERLECHT_OP, "21001-AND-1",
-                          {"status": "buiten dienst", "connected": "1"})
+        svc.update_camera(
+            s, ANDERLECHT_OP, "21001-AND-1", {"status": "buiten dienst", "connected": "1"}
+        )
     with session_scope(engine) as s:
         hist = svc.history(s, AUDITOR, "21001-AND-1")
         assert [h["action"] for h in hist] == ["create", "update"]

@@ -26,7 +26,7 @@ def test_builder_composes_a_valid_protocol_from_bundled_stations(city: str) -> N
     assert proto.city == city and proto.start == date(2026, 12, 1) and proto.end == date(2027, 6, 1)
     # the main railway station comes first, with a mixed patrol at all times
     main = doc["zones"][0]
-    assert main["terrain"] == "railway" and main["min_mixed_patrols"] == 1
+    assert main["terrain"] == "railway_station" and main["min_mixed_patrols"] == 1
     # every zone has an outline around its station, in WGS84 inside Belgium
     for z in doc["zones"]:
         ring = z["geometry"]["coordinates"][0]
@@ -36,7 +36,9 @@ def test_builder_composes_a_valid_protocol_from_bundled_stations(city: str) -> N
     posts = [p["id"] for p in doc["command_posts"]]
     assert len(posts) == 2 and not any("5341" in p or "brussel" in p for p in posts)
     # the YAML download is the same document
-    assert yaml.safe_load(builder.to_yaml(doc)) == doc
+    text = builder.to_yaml(doc)
+    assert yaml.safe_load(text) == doc
+    assert "&id" not in text and "*id" not in text  # readers refuse YAML aliases
 
 
 def test_builder_drawn_zones_are_police_only_and_errors_have_paths() -> None:

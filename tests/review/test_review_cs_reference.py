@@ -158,3 +158,70 @@ def test_anticipation_shifts_the_base_period(mpdta):
     assert float(row["att"].iloc[0]) == pytest.approx(want)
     # cohort 2004 anticipating from 2003 has no base period left: it is reported as such
     assert res.units["treated_before_panel"] and np.isfinite(res.overall)
+
+
+# R did with covariates (same source): `mpdta_nev_reg_cov` (xformla = ~lpop, est_method =
+# "reg") and `sim_nev_dr` (csdid's simulated panel, xformla = ~X, est_method = "dr", R's
+# default doubly robust estimator).
+R_REG_COV = {"simple": (-0.0419686124215432, 0.0114448297682151),
+             "group": (-0.0329292402290042, 0.0118603087662617),
+             "dynamic": (-0.0807817453337615, 0.0187458547114755),
+             "calendar": (-0.0445323313531745, 0.0148850278130483)}  # fmt: skip
+R_SIM_DR = {"simple": (1.65834542951786, 0.0342935804289359),
+            "group": (1.48804378619904, 0.0349007165929585),
+            "dynamic": (1.99040879779582, 0.0386298862322961),
+            "calendar": (1.48080173632411, 0.0357273164682794)}  # fmt: skip
+SIM = Path(__file__).parents[1] / "data" / "review" / "csdid_sim_data.csv.gz"
+
+
+def test_covariates_outcome_regression_matches_r_did(mpdta):
+    ad = mpdta.groupby("countyreal")["first.treat"].first()
+    ad.index = ad.index.astype(str)
+    res = CallawaySantAnna(mpdta, unit_col="countyreal", time_col="year", outcome="lemp",
+                           adoption=ad, control_group="never", covariates=["lpop"],
+                           est_method="reg").fit(n_boot=49)  # fmt: skip
+    for kind, (att, se) in R_REG_COV.items():
+        agg = res.aggregates[kind]
+        assert agg.att == pytest.approx(att, abs=5e-7) and agg.se == pytest.approx(se, abs=5e-7)
+    assert round(res.pretrend_p_chi2, 5) == 0.23116
+
+
+def test_covariates_doubly_robust_matches_r_did(tmp_path):
+    sim = pd.read_csv(SIM)
+    ad = sim.groupby("id")["G"].first()
+    ad.index = ad.index.astype(str)
+    res = CallawaySantAnna(sim, unit_col="id", time_col="period", outcome="Y", adoption=ad,
+                           control_group="never", covariates=["X"]).fit(n_boot=49)  # fmt: skip
+    for kind, (att, se) in R_SIM_DR.items():
+        agg = res.aggregates[kind]
+        assert agg.att == pytest.approx(att, abs=5e-7) and agg.se == pytest.approx(se, abs=5e-7)
+    assert res.pretrend_stat == pytest.approx(1.82935385667032, abs=1e-6)
+    # the same through the CLI (R's coding: G = 0 never treated), and the one-date DiD refuses
+    path = tmp_path / "sim.csv"
+    sim.to_csv(path, index=False)
+    base = ["review", "did", "--panel", str(path), "--unit-col", "id", "--time-col", "period",
+            "--outcome", "Y", "--boot", "19", "--json"]  # fmt: skip
+    r = CliRunner().invoke(build_app(), [*base, "--adoption-col", "G", "--control-group", "never",
+                                         "--covariates", "X"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["aggregates"]["simple"]["att"] == pytest.approx(1.6583454, abs=1e-6)
+    r = CliRunner().invoke(build_app(), [*base, "--treated", "1", "--intervention", "3",
+                                         "--covariates", "X"])  # fmt: skip
+    assert r.exit_code != 0 and "--adoption-col" in str(r.exception)
+
+
+def test_unbalanced_panel_uses_the_units_seen_in_both_periods(mpdta):
+    """Rows missing for a few counties: each ATT(g,t) is computed on the units observed in
+    its two periods (here ATT(2004, 2004) on the counties seen in 2003 and 2004)."""
+    gone = {(8001, 2005), (8019, 2003), (13013, 2006), (13015, 2004)}
+    keep = [(c, y) not in gone for c, y in zip(mpdta["countyreal"], mpdta["year"], strict=True)]
+    df = mpdta[keep]
+    res = _fit(df, "never")
+    assert res.units["unbalanced"] == 3 and "observed in both" in res.units["unbalanced_note"]
+    w = df.pivot(index="countyreal", columns="year", values="lemp")
+    g = df.groupby("countyreal")["first.treat"].first()
+    d = (w[2004] - w[2003]).dropna()
+    want = d[g.loc[d.index] == 2004].mean() - d[g.loc[d.index] == 0].mean()
+    row = res.att_gt[(res.att_gt["group"] == 2004) & (res.att_gt["time"] == 2004)]
+    assert float(row["att"].iloc[0]) == pytest.approx(want)
+    assert abs(res.overall - R_NEVER["simple"][0]) < 0.005 and np.isfinite(res.overall_se)

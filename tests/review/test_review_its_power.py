@@ -115,3 +115,76 @@ def test_power_under_overdispersion_keeps_its_size():
     assert 0.1 < nb < pois
     r = power_analysis(8.0, 12, -0.3, pre_months=24, dispersion=0.3, n_sim=500, seed=3)
     assert "negative binomial" in r.to_dict()["test"] and "overdispersed" in r.words
+
+
+def _weekly(n: int, t0: int, mu: float, rho: float = 0.0, seed: int = 0) -> pd.Series:
+    """Weekly counts, log-rate with AR(1) noise of autocorrelation `rho` (0: plain Poisson)."""
+    rng = np.random.default_rng(seed)
+    e = np.zeros(n)
+    for i in range(1, n):
+        e[i] = rho * e[i - 1] + rng.normal(0, 0.35 if rho else 0.0)
+    idx = pd.date_range("2022-01-03", periods=n, freq="W-MON")
+    return pd.Series(rng.poisson(mu * np.exp(e)).astype(float), index=idx)
+
+
+def test_its_autocorrelation_is_tested_and_corrected():
+    s = _weekly(156, 120, 12.0, rho=0.8, seed=2)
+    res = ITS(s, s.index[120], freq="week").fit(seed=0, n_sim=300, placebo=False)
+    ac = res.to_dict()["autocorrelation"]
+    assert ac["test"].startswith("Ljung-Box") and ac["p_value"] < 0.05 and ac["corrected"]
+    assert "HAC" in ac["covariance"] and "HAC" in res.to_dict()["model"]
+    assert any("autocorrelation" in w for w in res.warnings)
+    plain = ITS(_weekly(156, 120, 12.0, seed=3), "2024-04-22", freq="week").fit(
+        seed=0, n_sim=300, placebo=False
+    )
+    assert plain.autocorrelation["p_value"] > 0.05 and not plain.autocorrelation["corrected"]
+
+
+def test_two_full_years_of_weeks_give_two_harmonics():
+    s = _weekly(130, 104, 10.0, seed=4)
+    assert ITS(s, s.index[104], freq="week").harmonics == 2
+    assert ITS(s, s.index[103], freq="week").harmonics == 1
+
+
+def test_few_events_make_the_level_only_model_primary():
+    """9 events before and 8 after (the case that printed '9.17 times the expected rate'):
+    the level change alone is the primary model, the slope model a sensitivity, and a warning
+    says the counterfactual is extrapolated from few events."""
+    idx = pd.date_range("2024-01-01", periods=36, freq="MS")
+    y = np.zeros(36)
+    y[[1, 4, 7, 9, 12, 15, 18, 20, 23]] = 1
+    y[[25, 26, 28, 29, 31, 32, 34, 35]] = 1
+    res = ITS(pd.Series(y, index=idx), "2026-01-01").fit(seed=0, n_sim=300)
+    out = res.to_dict()
+    assert out["primary_model"] == "level_only" and "slope_change" not in out["params"]
+    assert out["sensitivity"]["model"] == "level and slope change"
+    assert any("few events" in w for w in out["warnings"])
+    assert out["rate_ratio_ci_95"][1] < 20
+
+
+def test_level_change_matches_statsmodels_glm():
+    """The ITS's level change is statsmodels' own Poisson GLM coefficient on the same design
+    (statsmodels.genmod.GLM, log link): exp(b_level) to 1e-8."""
+    import statsmodels.api as sm
+
+    s = _series(-0.25, seed=7)
+    m = ITS(s, "2023-07-01", family="poisson")
+    res = m.fit(seed=0, n_sim=200, placebo=False)
+    t = np.arange(len(s), dtype=float)
+    post = (t >= m.t0).astype(float)
+    X = np.column_stack(
+        [
+            np.ones(len(s)),
+            t,
+            post,
+            (t - m.t0) * post,
+            *[f(2 * np.pi * h * t / 12) for h in (1, 2) for f in (np.sin, np.cos)],
+        ]
+    )
+    ref = sm.GLM(s.to_numpy(), X, family=sm.families.Poisson()).fit()
+    if res.autocorrelation["corrected"]:
+        ref = sm.GLM(s.to_numpy(), X, family=sm.families.Poisson()).fit(
+            cov_type="HAC", cov_kwds={"maxlags": 3}
+        )
+    assert res.level_change[0] == pytest.approx(float(np.exp(ref.params[2])), rel=1e-8)
+    assert res.p_level == pytest.approx(float(ref.pvalues[2]), rel=1e-6)

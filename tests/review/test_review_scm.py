@@ -35,6 +35,12 @@ PUBLISHED_P99 = {
     "Connecticut": 0.07,
 }
 TOL = 0.03  # stated tolerance on published weights
+# Abadie and Gardeazabal's (2003) Basque predictors
+BASQUE_SPEC = [f"{c}:1964-1969" for c in ["school.illit", "school.prim", "school.med",
+               "school.high", "school.post.high", "invest"]]  # fmt: skip
+BASQUE_SPEC += ["gdpcap:1960-1969", "popdens:1969"]
+BASQUE_SPEC += [f"sec.{s}:1961,1963,1965,1967,1969" for s in ["agriculture", "energy",
+                "industry", "construction", "services.venta", "services.nonventa"]]  # fmt: skip
 
 
 def _prop99() -> pd.DataFrame:
@@ -91,11 +97,7 @@ def test_prop99_placebo_rank(prop99_fit):
 def test_basque_weights():
     df = pd.read_csv(BASQUE)
     df["year"] = normalise_times(df["year"], "basque", "year")
-    spec = [f"{c}:1964-1969" for c in ["school.illit", "school.prim", "school.med",
-            "school.high", "school.post.high", "invest"]]  # fmt: skip
-    spec += ["gdpcap:1960-1969", "popdens:1969"]
-    spec += [f"sec.{s}:1961,1963,1965,1967,1969" for s in ["agriculture", "energy",
-             "industry", "construction", "services.venta", "services.nonventa"]]  # fmt: skip
+    spec = BASQUE_SPEC
     model = SyntheticControl(
         df, unit_col="regionname", time_col="year", outcome="gdpcap",
         treated="Basque Country (Pais Vasco)", intervention=1970,
@@ -249,11 +251,7 @@ def test_basque_canonical_pool_warns_when_weights_move():
     (Cataluna 0.08-0.65 reported): the result must say so, not print one set silently."""
     df = pd.read_csv(BASQUE)
     df["year"] = normalise_times(df["year"], "basque", "year")
-    spec = [f"{c}:1964-1969" for c in ["school.illit", "school.prim", "school.med",
-            "school.high", "school.post.high", "invest"]]  # fmt: skip
-    spec += ["gdpcap:1960-1969", "popdens:1969"]
-    spec += [f"sec.{s}:1961,1963,1965,1967,1969" for s in ["agriculture", "energy",
-             "industry", "construction", "services.venta", "services.nonventa"]]  # fmt: skip
+    spec = BASQUE_SPEC
     donors = [u for u in df.regionname.unique()
               if u not in ("Basque Country (Pais Vasco)", "Spain (Espana)")]  # fmt: skip
     model = SyntheticControl(

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from shapely.geometry import Point
 from typer.testing import CliRunner
 
@@ -37,12 +38,29 @@ def test_wdq_known_values():
     assert r.buffer_measure == pytest.approx(-0.02)
     assert r.quotient == pytest.approx(0.4)
     assert r.total_net_effect == pytest.approx(70)
-    assert r.reading == "diffusion"
+    # 80 -> 60 in the ring is within Poisson noise (z = -1.69): no verbal diffusion claim
+    assert r.reading == "within_noise" and r.ring_test["p_value"] > 0.05
+    assert wdq(100, 50, 80, 50, 1000, 1000).reading == "diffusion"
     assert wdq(100, 50, 80, 120, 1000, 1000).reading == "displacement_smaller_than_effect"
     assert wdq(100, 50, 80, 140, 1000, 1000).reading == "displacement_larger_than_effect"
-    assert wdq(100, 120, 80, 80, 1000, 1000).reading == "no_success"
+    assert wdq(100, 120, 80, 80, 1000, 1000).reading == "no_clear_success"
+    # one extra event around a handful is not a finding
+    assert wdq(6, 2, 4, 5, 1000, 1000).reading == "too_few_events"
     with pytest.raises(InputError):
         wdq(1, 1, 1, 1, 0, 1)
+
+
+def test_wdd_is_wheeler_and_ratcliffe_with_a_comparable_control():
+    """With a control area whose pre-period count equals the treated area's and ring's
+    (k = 1), the WDD is Wheeler and Ratcliffe's (2018, Crime Science 7:11) formula
+    (T1 - T0) - (Ct1 - Ct0) + (D1 - D0) - (Cd1 - Cd0) with one control, and its variance the
+    sum of the counts (Poisson)."""
+    r = wdq(a0=60, a1=40, b0=40, b1=45, c0=100, c1=90)
+    d = r.wdd
+    assert d["wdd"] == pytest.approx((40 - 60) + (45 - 40) - (90 - 100))
+    assert d["se"] == pytest.approx(np.sqrt(60 + 40 + 40 + 45 + 100 + 90))
+    assert d["p_value"] == pytest.approx(2 * stats.norm.sf(abs(d["wdd"]) / d["se"]))
+    assert r.to_dict()["wdd_test"]["reference"].startswith("Weighted displacement difference")
 
 
 def _events_around(cx: float, cy: float, rng) -> pd.DataFrame:

@@ -115,16 +115,21 @@ def test_request_approve_make_and_download_a_plan(
 
     ctx, pg = as_role(Role.PLANNER)
     pg.get_by_label("Reason for the request").fill("shootings near metro stations")
-    pg.get_by_role("button", name="Request joint patrols (bundled protocol)").click()
+    pg.get_by_role(
+        "button", name="Request joint patrols for Brussels under the bundled protocol"
+    ).click()
     pg.locator("#patrol-message").wait_for()
     ctx.close()
     for role in (Role.INTERIOR_APPROVER, Role.DEFENCE_APPROVER):
         ctx, pg = as_role(role)
-        pg.get_by_role("button", name="Approve").first.click()
-        pg.locator("#patrol-message").wait_for()
+        pg.get_by_role("link", name="Review and decide").first.click()
+        pg.get_by_role("button", name="Approve…").click()
+        pg.get_by_role("button", name="Yes, approve").click()
+        pg.locator("#protocol-message").wait_for()
         ctx.close()
     ctx, pg = as_role(Role.PLANNER)
-    assert "active" in pg.locator("#protocols-table").inner_text()
+    # approved by both; 20 March - 20 September 2026 is over, so it shows as expired
+    assert "expired" in pg.locator("#protocols-table").inner_text()
     pg.get_by_label("First day").fill("2026-04-06")
     pg.get_by_label("Last day").fill("2026-04-06")
     pg.get_by_role("button", name="Make a plan").click()

@@ -21,6 +21,8 @@ PAGES = (
     "/cameras/plan",
     "/review",
     "/audit",
+    "/patrols/request/new?city=liege",
+    "/patrols/protocols/{protocol}",
 )
 
 
@@ -40,12 +42,22 @@ def _violations(page) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
-def test_no_serious_accessibility_violation_on_any_page(page, server, demo_accounts, sign_in, lang):
+def test_no_serious_accessibility_violation_on_any_page(
+    page, server, demo_accounts, sign_in, lang, api_engine
+):
+    from safecities.patrols import builder, governance
+    from safecities.store.db import session_scope
+
+    draft = builder.RequestDraft(city="antwerp", start="2026-12-01", version=f"a11y-{lang}")
+    with session_scope(api_engine) as s:  # a request to show on the protocol page
+        rec = governance.request_document(
+            s, builder.build_document(draft)[0], reason="a11y", actor="test"
+        )
     sign_in(page, server, demo_accounts[Role.ADMIN])
     page.goto(f"{server}/lang?code={lang}&next=/")
     found = {}
     for path in PAGES:
-        page.goto(server + path)
+        page.goto(server + path.format(protocol=rec["id"]))
         page.wait_for_load_state("networkidle")
         bad = _violations(page)
         if bad:

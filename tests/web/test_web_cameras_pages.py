@@ -137,6 +137,30 @@ def test_budget_planner_page_shows_curve(client, demo_accounts):
     assert client.post("/cameras/plan", data={"budget": "-1"}).status_code == 400
 
 
+def test_budget_planner_page_programme_defaults_names_and_exports(client, demo_accounts):
+    """Issue 17: EUR 20 M by default, city choice and the national view, chosen sites with
+    station/zone/municipality names, CSV and GeoJSON downloads of the same plan."""
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get("/lang?code=en&next=/cameras/plan")
+    r = client.get("/cameras/plan")
+    assert 'value="20000000"' in r.text
+    assert '<option value="all">All cities (national view)' in r.text
+    form = {"budget": "150000", "curve_steps": "0", "city": "brussels"}
+    r = client.post("/cameras/plan", data=form)
+    assert r.status_code == 200 and "<th scope=\"col\">Municipality</th>" in r.text
+    assert 'id="plan-downloads"' in r.text and 'name="city" value="brussels"' in r.text
+    csv_r = client.post("/cameras/plan", data=form | {"format": "csv"})
+    assert csv_r.status_code == 200 and csv_r.headers["content-type"].startswith("text/csv")
+    head = csv_r.content.decode("utf-8-sig").splitlines()[0].split(";")
+    assert head[:2] == ["site_id", "lat"] and "municipality_name" in head and "station" in head
+    geo = client.post("/cameras/plan", data=form | {"format": "geojson"})
+    doc = geo.json()
+    assert doc["type"] == "FeatureCollection" and doc["features"]
+    assert len(doc["features"]) == len(csv_r.content.decode("utf-8-sig").splitlines()) - 1
+    bad = client.post("/cameras/plan", data=form | {"format": "exe"})
+    assert bad.status_code in (400, 422)  # a refused form, never a 500
+
+
 def test_budget_planner_page_says_when_a_run_is_still_going(client, demo_accounts, monkeypatch):
     from safecities.web.pages import cameras as page
 

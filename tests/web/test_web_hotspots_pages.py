@@ -82,7 +82,8 @@ def test_page_in_three_languages_and_a_backtest_table(client, demo_accounts):
         assert len(rows) == 1 + 2 * 4  # header + two methods x four coverages
         assert table.count('<th scope="row">') == 8 and table.count('scope="col"') == 6
         assert 'class="best"' in table and 'id="backtest-best"' in r.text
-        intervals = re.findall(r'class="ci">\[([\d.]+), ([\d.]+)\]', table)
+        # decimals in the page's language: 0.36 / 0,36, bounds split by ", " (EN) or " ; " (FR)
+        intervals = re.findall(r'class="ci">\[(\d+[.,]\d+)(?:, | ; )(\d+[.,]\d+)\]', table)
         assert len(intervals) == 8 * 3
         # the form keeps what was asked
         assert 'value="2025-06-01"' in r.text and re.search(r'id="bt-m-kde"[^>]*checked', r.text)

@@ -42,6 +42,8 @@ def test_babel_formats_per_language():
     assert formats.number(0.25, "fr", 2) == "0,25" and formats.number(None, "fr") == ""
     assert formats.percent(0.253, "nl") == "25,3\xa0%" and formats.percent(0.253, "en") == "25.3%"
     assert formats.percent(None, "fr") == "–" and formats.percent(float("nan"), "fr") == "–"
+    # estimates a model blew up never break a page
+    assert formats.number(1e300, "nl", 2) == "1e+300" and formats.number(float("inf"), "en") == "∞"
     assert formats.day(date(2025, 8, 12), "fr", "long") == "12 août 2025"
     assert formats.day("2026-04-06", "nl", "EEE d MMM") == "ma 6 apr"
     # an instant is shown in Brussels time, across the autumn DST change

@@ -63,6 +63,12 @@ def test_server_messages_in_dutch_and_french_keep_their_values():
     assert server_text.translate("row 4: has no UTC offset (write e.g. 2026-04-06T22:00:00+02:00)",
                                  nl).startswith("rij 4: heeft geen UTC-verschuiving")  # fmt: skip
     assert server_text.translate("#3 antwerp: requested", nl) == "#3 antwerp: aangevraagd"
+    from safecities.domain import RowError
+
+    err = str(RowError("cam.csv", 3, "retention_days", "out of range [0, 3650]", "-4"))
+    assert server_text.translate(err, fr) == (
+        "cam.csv:3 : champ 'retention_days' : hors limites [0, 3650] (valeur '-4')"
+    )
     assert server_text.label("protocol_status", "active", fr) == "en vigueur"
     assert server_text.label("solver", "Time_Limit_Reached", nl) == "tijdslimiet bereikt"
     assert server_text.label("protocol_status", "brand-new", nl) == "brand-new"

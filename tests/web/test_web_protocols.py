@@ -46,7 +46,7 @@ def test_builder_for_liege_checks_downloads_and_sends(client, demo_accounts):
     assert r.status_code == 200 and 'id="builder-valid"' in r.text
     r = client.post("/patrols/request/new", data={**good, "do": "yaml"})
     assert r.headers["content-type"].startswith("application/yaml")
-    assert "city: liege" in r.text and r.text.count("terrain: railway") == 3
+    assert "city: liege" in r.text and r.text.count("terrain: railway_station") == 3
     r = client.post("/patrols/request/new", data={**good, "do": "request"})
     assert r.status_code == 400 and "reason" in r.text  # a request states its reason
     r = client.post(
@@ -114,6 +114,11 @@ def test_antwerp_flow_per_city_posts_and_dashboard(client, demo_accounts):
         )
     ics = client.get(f"/api/patrols/plans/{name}/calendar.ics", params={"post": "cp-spc-antwerp"})
     assert ics.status_code == 200 and "BEGIN:VCALENDAR" in ics.text
+    # the plan on the map: the city's own zones, with the outlines the request drew
+    layer = client.get(f"/api/patrols/plans/{name}/presence", params={"at": "2026-05-04T15:00"})
+    feats = layer.json()["features"]
+    assert layer.json()["city"] == "antwerp" and len(feats) == 4
+    assert all(f["geometry"] and f["geometry"]["type"] == "Polygon" for f in feats)
     # plans listed newest first by their days, not by name
     listed = json.loads(client.get("/api/patrols/plans").text)
     froms = [p["from"] for p in listed]

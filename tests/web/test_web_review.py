@@ -78,6 +78,11 @@ def test_review_page_full_report_in_three_languages(client, demo_accounts, demo,
         assert m, (lang, chart)
     assert 'id="its-figures"' in html and 'id="did-figures"' in html
     assert 'id="review-synthetic"' in html and 'id="review-caveat"' in html
+    # the report's estimates table and "what these data cannot tell you", in the page's language
+    from safecities.review.catalogue import t
+
+    assert 'id="review-estimates"' in html and 'id="review-limits"' in html
+    assert t("limits_heading", lang).replace("'", "&#39;") in html
     assert "/api/review/report.pdf?intervention=2025-05-05&amp;freq=week" in html
     assert f"lang={lang}" in html
     assert "<caption>" in html and 'id="review-error"' not in html

@@ -82,6 +82,9 @@ def test_audit_page_filters_pages_and_downloads(client, demo_accounts, register)
     assert not _links(r.text, "download download-geojson")
     assert client.get(url).content.count(b"\r\n") == 1 + n
     assert "Rows 0 to 0 of 0" in client.get("/audit", params={"actor": "nobody"}).text
+    assert (
+        '<datalist id="audit-actions">' in r.text and '<option value="incident.import">' in r.text
+    )
     _signin(client, demo_accounts, Role.ANALYST)
     assert client.get("/audit").status_code == 403
 

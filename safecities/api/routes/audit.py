@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +12,7 @@ from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
 from safecities.api.schemas import AuditHeadOut, AuditPage, ChainOut
-from safecities.domain import BRUSSELS_TZ
+from safecities.domain import local_midnight
 from safecities.store import audit
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
@@ -21,10 +21,6 @@ router = APIRouter(prefix="/api/audit", tags=["audit"])
 #: Export columns: the JSON keys (before/after as compact JSON in one cell each).
 COLUMNS = ["id", "at", "actor", "action", "entity", "entity_id", "before", "after", "prev_hash",
            "hash"]  # fmt: skip
-
-
-def local_midnight(d: date | None) -> datetime | None:
-    return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
 
 
 @router.get("", response_model=AuditPage, responses=exports.openapi("csv", "xlsx"))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.cameras import service
 from safecities.cameras.service import verbs
@@ -136,7 +137,7 @@ def reject_duplicate(
 
 
 @router.post("/import", responses={400: {}, 403: {}})
-async def import_cameras(
+def import_cameras(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(..., description="Inventory: CSV (NL/FR/EN headers, ',' or ';'),"
@@ -150,9 +151,9 @@ async def import_cameras(
     """Import a municipal camera inventory all-or-nothing (as `safecities cameras import`);
     every bad row is reported (400, `errors` [{file, row, field, reason, value}]); a camera
     operator may import only into their own municipality (403)."""
-    name = verbs.safe_name(file.filename)
-    data = await file.read(verbs.MAX_UPLOAD + 1)
-    map_bytes = await mapping.read(verbs.MAX_UPLOAD + 1) if mapping is not None else None
+    name = upload_name(file.filename)
+    data = read_upload(file)
+    map_bytes = read_upload(mapping) if mapping is not None else None
     try:
         out = verbs.import_upload(db, caller_of(user), name, data, municipality, map_bytes,
                                   source=source).to_dict()  # fmt: skip
@@ -220,6 +221,13 @@ class DemandIn(BaseModel):
     weight: float = Field(1.0, ge=0, le=1e6)
 
 
+class MunicipalIn(BaseModel):
+    municipality: str = Field(min_length=1, max_length=60, description="NIS code or name.")
+    budget: float | None = Field(None, ge=0, le=1e9)
+    share: float | None = Field(None, ge=0, le=1)
+    capacity: int | None = Field(None, ge=0, le=100_000)
+
+
 class PlanIn(BaseModel):
     """Planner options (as `safecities cameras plan`); sizes and solver time are bounded."""
 
@@ -227,13 +235,22 @@ class PlanIn(BaseModel):
     radius: float = Field(150.0, ge=1, le=500, description="Coverage radius in metres.")
     alternatives: int = Field(0, ge=0, le=1, description="A near-optimal alternative layout.")
     share: float = Field(0.95, ge=0, le=1, description="Share of the optimum an alternative keeps.")
-    min_difference: int = Field(1, ge=1, le=10)
+    min_difference: float = Field(0.25, gt=0, le=1000, description="Sites each alternative"
+                                  " drops: a share of the optimum's sites (< 1) or a count.")
+    years: int = Field(0, ge=0, le=50, description="Total cost of ownership over N years.")
+    city: str = Field("brussels", pattern=r"^(brussels|antwerp|ghent|all)$",
+                      description="Database inputs: a bundled city or 'all' (national view).")
+    municipal_budgets: list[MunicipalIn] | None = Field(
+        None, min_length=1, max_length=600, description="Municipal budget caps, shares and"
+        " control-room capacities.")
     curve_steps: int = Field(5, ge=0, le=6, description="Points on the coverage-budget curve.")
     time_limit: float = Field(
         5.0, ge=0.1, le=5,
         description=f"Solver time limit per solve (s); cut so all solves take at most "
         f"{PLAN_TOTAL_SECONDS:g} s of solver time.",
     )  # fmt: skip
+    ignore_register: bool = Field(False, description="Leave out the register's connected"
+                                  " cameras (by default they cover for free).")
     candidates: list[SiteIn] | None = Field(
         None, min_length=1, max_length=2000, description="Candidate sites (default: database)."
     )
@@ -263,7 +280,10 @@ def plan(
     p = body.model_dump()
     req = verbs.PlanRequest(**{k: p[k] for k in ("budget", "radius", "alternatives", "share",
                                                  "min_difference", "curve_steps", "time_limit",
-                                                 "candidates", "demand")})  # fmt: skip
+                                                 "candidates", "demand",
+                                                 "ignore_register", "municipal_budgets",
+                                                 "years")},
+                            city=None if p["city"] == "all" else p["city"])  # fmt: skip
     try:
         report = plan_document(db, request.app.state.engine, req, wait=API_WAIT_SECONDS)
         if fmt == "json":

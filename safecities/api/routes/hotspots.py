@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field, field_validator
 
 from safecities import exports
+from safecities.api import limits, privacy
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
@@ -64,7 +65,7 @@ def forecast_request(
 def forecast(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     method: Method = Query("kde"),
     horizon: Literal["1d", "7d", "14d", "28d"] = Query("7d"),
@@ -78,11 +79,12 @@ def forecast(
     `format` downloads those cells."""
     engine = request.app.state.engine
     req = forecast_request(engine, city, method, horizon, at, cell_size, top)
-    out = answer(db, "forecast", req)
+    out = privacy.limit("forecast", answer(db, "forecast", req), user, engine, city=city,
+                        cell_size=cell_size)  # fmt: skip
     return out if fmt == "json" else exports.features_download(out["cells"], fmt, "forecast")
 
 
-Day = Annotated[date | None, Query(description="Local date (events' time zone).")]
+Day = Annotated[limits.Day | None, Query(description="Local date (events' time zone).")]
 Seed = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
@@ -101,7 +103,7 @@ def detect_request(
 def detect(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     start: Day = None,
     end: Day = None,
@@ -122,7 +124,8 @@ def detect(
         request.app.state.engine, city, start, end, cell_size, bandwidth, alpha, permutations,
         seed, geojson or fmt != "json",
     )  # fmt: skip
-    out = answer(db, "detect", req)
+    out = privacy.limit("detect", answer(db, "detect", req), user, request.app.state.engine,
+                        city=city, cell_size=cell_size)  # fmt: skip
     return out if fmt == "json" else exports.features_download(out["geojson"], fmt, "detect")
 
 
@@ -130,7 +133,7 @@ def detect(
 def emerging(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     start: Day = None,
     end: Day = None,
@@ -147,7 +150,8 @@ def emerging(
         start=start, end=end, slice_=slice, alpha=alpha, seed=seed, geojson=geojson,
         max_slices=svc.API_MAX_EMERGING_SLICES,
     )  # fmt: skip
-    return answer(db, "emerging", req)
+    return privacy.limit("emerging", answer(db, "emerging", req), user,
+                         request.app.state.engine, city=city, cell_size=cell_size)  # fmt: skip
 
 
 def near_repeat_request(
@@ -200,7 +204,7 @@ def profile_request(
 def profile(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
+    user: Annotated[Principal, Depends(require(Action.HOTSPOTS_READ))],
     city: City = Query("brussels"),
     until: Day = None,
     window_days: float = Query(365.0, ge=7, le=3650),
@@ -208,7 +212,8 @@ def profile(
 ) -> dict[str, Any]:
     """Risk per named zone, weekday and hour; the keys of `safecities hotspots profile --json`."""
     req = profile_request(request.app.state.engine, city, until, window_days, hours)
-    return answer(db, "profile", req)
+    return privacy.limit("profile", answer(db, "profile", req), user,
+                         request.app.state.engine, city=city)  # fmt: skip
 
 
 class BacktestIn(BaseModel):

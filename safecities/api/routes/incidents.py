@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -12,10 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from safecities import exports
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import Day, capped, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.schemas import ImportOut, IncidentPage
-from safecities.domain import BRUSSELS_TZ, CITIES, IncidentKind
-from safecities.errors import InputError
+from safecities.domain import CITIES, IncidentKind, local_midnight
 from safecities.register import service as svc
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
@@ -23,17 +21,13 @@ City = Literal[CITIES]  # type: ignore[valid-type]
 MAX_UPLOAD = 50 * 1024 * 1024
 
 
-def _local_midnight(d: date | None) -> datetime | None:
-    return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
-
-
 @router.get("", response_model=IncidentPage, responses=exports.openapi())
 def list_incidents(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_READ))],
     city: City = Query("brussels"),
-    since: date | None = Query(None, description="From this day (Brussels time), inclusive."),
-    until: date | None = Query(None, description="Before this day (Brussels time)."),
+    since: Day | None = Query(None, description="From this day (Brussels time), inclusive."),
+    until: Day | None = Query(None, description="Before this day (Brussels time)."),
     municipality: str | None = Query(None, pattern=r"^\d{5}$", description="NIS code."),
     kind: IncidentKind | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
@@ -47,8 +41,8 @@ def list_incidents(
     export = fmt != "json"
     q = svc.IncidentQuery(
         city=city,
-        since=_local_midnight(since),
-        until=_local_midnight(until),
+        since=local_midnight(since),
+        until=local_midnight(until),
         municipality=municipality,
         kind=kind.value if kind else None,
         limit=None if export else limit,
@@ -80,7 +74,7 @@ def summary(
     db: DbSession,
     _: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
     city: City = Query("brussels"),
-    since: date | None = Query(None),
+    since: Day | None = Query(None),
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
     """Counts, injured and killed by month and municipality; since 1 January / since summer."""
@@ -89,16 +83,16 @@ def summary(
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportOut}, 503: {}})
-async def import_incidents(
+def import_incidents(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(..., description="CSV, GeoJSON or Parquet with the standard columns"),
 ) -> Any:
     """Import a file all-or-nothing; every bad row is reported with row, field and reason."""
-    name = Path(file.filename or "upload.csv").name or "upload.csv"
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise InputError(f"{name}: larger than {MAX_UPLOAD // (1024 * 1024)} MB")
+    name = upload_name(file.filename)
+    data = read_upload(file)
     res = svc.import_upload(request.app.state.engine, name, data, actor=user.name)
-    out = ImportOut(**res.to_dict())
+    body = res.to_dict()
+    body.update(capped(body.get("errors") or []))  # the first 50 problems + errors_total
+    out = ImportOut(**body)
     return JSONResponse(out.model_dump(), status_code=200 if res.ok else 422)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import Day, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.patrols import service
 from safecities.patrols.service import saved as svc
@@ -62,18 +63,18 @@ def request_protocol(
 
 
 @router.post("/protocols/validate", responses={400: {}})
-async def validate_protocol(
+def validate_protocol(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     file: UploadFile = File(..., description="Protocol document (YAML or JSON)"),
 ) -> dict[str, Any]:
     """`protocol validate`: every schema and cross-reference error with its JSON path
     (`valid` true when there is none)."""
-    data = await file.read(1024 * 1024)
-    return service.validate_upload(data, file.filename or "protocol.yaml").to_dict()
+    data = read_upload(file, 1024 * 1024)
+    return service.validate_upload(data, upload_name(file.filename, "protocol.yaml")).to_dict()
 
 
 @router.post("/protocols/upload", status_code=201, responses={400: {}})
-async def request_protocol_upload(
+def request_protocol_upload(
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
     file: UploadFile = File(..., description="Protocol document (YAML or JSON), any city"),
@@ -83,8 +84,8 @@ async def request_protocol_upload(
     protocol document; no plan exists for it until Interior and Defence have both approved."""
     out = service.request_upload(
         db,
-        await file.read(1024 * 1024),
-        file.filename or "protocol.yaml",
+        read_upload(file, 1024 * 1024),
+        upload_name(file.filename, "protocol.yaml"),
         reason=reason,
         actor=user.name,
     )
@@ -253,10 +254,13 @@ def plans(_: Annotated[Principal, Depends(require(Action.PATROLS_READ))]) -> lis
 @router.post("/plans", status_code=201, responses={400: {}, 403: {}})
 def make_plan(
     request: Request,
-    _: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
     body: PlanIn = Body(..., examples=[{"from": "2026-04-06", "to": "2026-04-06"}]),
 ) -> dict[str, Any]:
-    """Make a plan under the active protocol (checked by the independent checker before saving)."""
+    """Make a plan under the active protocol (checked by the independent checker before saving);
+    the plan file written is audited (name, SHA-256, protocol, period) under the caller's name."""
+    from safecities.store import audit
+
     opts = service.SavedPlanOptions(
         first=body.from_,
         last=body.to,
@@ -266,17 +270,24 @@ def make_plan(
         risk=body.risk,
         continue_latest=body.continue_latest,
     )
-    return service.make_saved(request.app.state.engine, opts)
+    plan = service.make_saved(request.app.state.engine, opts)
+    keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check")
+    audit.append_file(request.app.state.engine, svc.plans_dir() / plan["name"], actor=user.name,
+                      action="patrol_plan.create", entity="patrol_plan",
+                      after={k: plan[k] for k in keep} | {"seed": body.seed})  # fmt: skip
+    return plan
 
 
 @router.post("/plans/check", responses={400: {}})
-async def check_plan(
+def check_plan(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     file: UploadFile = File(..., description="Plan CSV (as written by plan make)"),
 ) -> dict[str, Any]:
     """Independent check of a plan against the protocol: every violation with rule, time, zone,
     units and numbers (`ok` true when there is none)."""
-    return svc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+    return svc.check_upload(
+        read_upload(file, 10 * 1024 * 1024), upload_name(file.filename, "plan.csv")
+    )
 
 
 @router.get("/plans/{name}", response_class=FileResponse, responses={404: {}})
@@ -293,7 +304,7 @@ def briefing(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     name: str = Path(max_length=100),
     post: str = Query(..., max_length=80),
-    day: date = Query(...),
+    day: Day = Query(...),
     lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> HTMLResponse:
     """Printable daily briefing of one command post (HTML, NL/FR/EN)."""
@@ -346,7 +357,7 @@ def briefing_pdf(
     _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
     name: PlanName,
     post: PostQ,
-    day: date = Query(...),
+    day: Day = Query(...),
     lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> Response:
     """Printable daily briefing of one command post (PDF, A4 landscape, NL/FR/EN; WeasyPrint)."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
@@ -68,7 +69,7 @@ def zones(
 
 
 @router.post("/zones", responses={400: {}})
-async def import_zones(
+def import_zones(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REFERENCE_EDIT))],
     file: UploadFile = File(..., description="GeoJSON FeatureCollection of zone polygons"),
@@ -82,8 +83,8 @@ async def import_zones(
 
     from safecities.register.service import import_zones as do_import
 
-    name = Path(file.filename or "zones.geojson").name or "zones.geojson"
-    data = await file.read(20 * 1024 * 1024)
+    name = upload_name(file.filename, "zones.geojson")
+    data = read_upload(file, 20 * 1024 * 1024)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)

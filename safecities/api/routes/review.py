@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import Day, read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.domain import CITIES
 from safecities.errors import InputError
@@ -35,7 +36,7 @@ def its(
     request: Request,
     db: DbSession,
     _: Reader,
-    intervention: date = Query(..., description="Intervention day, e.g. start of joint patrols."),
+    intervention: Day = Query(..., description="Intervention day, e.g. start of joint patrols."),
     freq: Literal["week", "month"] = Query("week"),
     city: City = Query("brussels"),
 ) -> dict[str, Any]:
@@ -92,9 +93,9 @@ class ReportQuery:
         units: str = Query(
             svc.DEFAULT_UNITS, max_length=300, description="Treated zones (comma list)."
         ),
-        intervention: date = Query(svc.DEFAULT_INTERVENTION, description="Start of the measure."),
-        post_until: date | None = Query(None, description="End of the post-period."),
-        pre_from: date | None = Query(None, description="Start of the pre-period."),
+        intervention: Day = Query(svc.DEFAULT_INTERVENTION, description="Start of the measure."),
+        post_until: Day | None = Query(None, description="End of the post-period."),
+        pre_from: Day | None = Query(None, description="Start of the pre-period."),
         method: Literal["its", "did"] = Query("its", description="Primary method."),
         freq: Literal["week", "month"] = Query("week"),
         kinds: str | None = Query(None, max_length=200, description="Incident kinds counted."),
@@ -262,6 +263,10 @@ def did(
     n_controls: int | None = Form(None, ge=1, le=LIMITS.max_units),
     control_group: Literal["never", "notyet"] = Form("notyet"),
     anticipation: int = Form(0, ge=0, le=12, description="Periods of anticipation."),
+    covariates: str | None = Form(
+        None, max_length=2000, description="Staggered: comma list of covariates."
+    ),
+    est_method: Literal["dr", "reg"] = Form("dr", description="Staggered with covariates."),
     boot: int = Form(199, ge=9, le=LIMITS.max_boot, description="Bootstrap replications."),
     seed: int = Form(0, ge=0, le=2**31 - 1),
 ) -> dict[str, Any]:
@@ -271,7 +276,8 @@ def did(
         panel=_upload(file), unit_col=unit_col, time_col=time_col, outcome=outcome,
         treated=treated, intervention=intervention, adoption_col=adoption_col or None,
         controls=controls, n_controls=n_controls, control_group=control_group,
-        anticipation=anticipation, boot=boot, seed=seed,
+        anticipation=anticipation, covariates=covariates, est_method=est_method, boot=boot,
+        seed=seed,
     )  # fmt: skip
     return svc.did(req, limits=LIMITS).to_dict()
 
@@ -304,7 +310,7 @@ def power(
 
 
 @router.post("/plans", status_code=201, responses={400: {}})
-async def register_plan(
+def register_plan(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
     file: UploadFile = File(..., description="Analysis plan (YAML): outcome, units, dates, method"),
@@ -312,5 +318,5 @@ async def register_plan(
     """`review register-plan`: pre-register an analysis plan; its SHA-256 and canonical form go
     into the audit log (idempotent: an unchanged plan answers `already_registered`). Reports
     then say whether the plan was registered before the post-period."""
-    src = Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+    src = Upload(read_upload(file, 256 * 1024), upload_name(file.filename, "plan.yaml"))
     return svc.register_plan(request.app.state.engine, src, actor=user.name).to_dict()

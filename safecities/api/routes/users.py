@@ -53,3 +53,15 @@ def deactivate_user(
     u = accounts.set_active(db, actor=user.name, actor_role=user.role, name=name, active=False)
     db.commit()
     return UserOut.model_validate(u)
+
+
+@router.post("/{name}/reactivate", response_model=UserOut, responses={404: {}})
+def reactivate_user(
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.USERS_MANAGE))],
+    name: str = Path(max_length=120),
+) -> UserOut:
+    """Reactivate a deactivated account (it signs in again with its old password)."""
+    u = accounts.set_active(db, actor=user.name, actor_role=user.role, name=name, active=True)
+    db.commit()
+    return UserOut.model_validate(u)

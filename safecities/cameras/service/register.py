@@ -37,17 +37,16 @@ HISTORY_ALL = {Role.AUDITOR, Role.ADMIN}
 MSG = {
     "no_municipality": "role camera_operator needs a municipality (--as-municipality)",
     "counts_only": "role {role} may only see camera counts per municipality",
-    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another"
-    " municipality",
+    "other_municipality": "{user} ({role}, {muni}) may not {verb} cameras of another municipality",
     # By camera id: the same answer whether the camera is another municipality's or does not
     # exist, so an operator cannot probe for other municipalities' ids (issue 17, no leaks).
-    "not_own": "{user} ({role}, {muni}) may not {verb} camera {id!r}: not a camera of"
+    "not_own": "{user} ({role}, {muni}) may not {verb} this camera: not a camera of"
     " municipality {muni}",
     "outside": "position is not inside municipality {nis} ({name}): more than {tol:g} m outside"
     " its border",
     "bad_id": "camera id {id!r} is not allowed: ids are '<NIS>-<letters, digits, _ . ->'"
     " (at most 80 characters)",
-    "foreign_id": "camera id {id!r} lies in the namespace of municipality {other}: cameras of"
+    "foreign_id": "the camera id lies in the namespace of municipality {other}: cameras of"
     " municipality {muni} have ids starting with '{muni}-'",
     "no_write": "role {role} may not change the camera register",
     "no_history": "role {role} may not read camera history",
@@ -159,8 +158,10 @@ def manual_id(muni: str, given: Any) -> str | None:
     text = str(given).strip()
     m = re.match(r"^([0-9]{5})-", text)
     if m and m.group(1) != muni:
-        raise InputError(MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
-                         [RowError("input", 1, "id", "another municipality's namespace", text)])
+        raise InputError(
+            MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
+            [RowError("input", 1, "id", "another municipality's namespace", text)],
+        )
     cid = text if m else f"{muni}-{text}"
     if not ID_PATTERN.match(cid):
         raise InputError(MSG["bad_id"].format(id=text),
@@ -329,8 +330,9 @@ def _get_for(session: Session, caller: Caller, cam_id: str, verb: str) -> Camera
     """The camera `cam_id`; an operator gets one answer for another municipality's camera and
     for no camera at all (PermissionDenied naming only their own municipality)."""
     cam = session.get(Camera, cam_id)
-    if caller.role is Role.CAMERA_OPERATOR and (cam is None
-                                                or cam.municipality_id != caller.municipality):
+    if caller.role is Role.CAMERA_OPERATOR and (
+        cam is None or cam.municipality_id != caller.municipality
+    ):
         raise PermissionDenied(MSG["not_own"].format(user=caller.user, role=caller.role,
                                                      muni=caller.municipality, verb=verb,
                                                      id=cam_id))  # fmt: skip

@@ -288,8 +288,7 @@ class CoverageResult:
 
 def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> CoverageResult:
     """Coverage today. Only the cameras the caller may see count; for a camera operator the
-    municipality, zone and station tables are cut to their municipality (the summary stays
-    city-wide: their cameras against the whole city)."""
+    municipality, zone and station tables and the summary are those of their municipality."""
     from safecities.cameras import coverage as cov
 
     inp = cov.inputs_from_register(db, engine, caller, risk=req.risk, cell_m=req.cell,
@@ -312,6 +311,13 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
     if scope:
         for table in ("municipalities", "zones", "stations"):
             res[table] = [r for r in res[table] if r["municipality"] == scope]
+        # The summary of the operator's own municipality, as their table says (it said
+        # "11 / 105 stations, 0.1 %" city-wide next to "11 / 12, 0.4 %" in the table).
+        own = res["municipalities"][0] if res["municipalities"] else {}
+        res["summary"] |= {
+            "hotspot_cells": own.get("hotspot_cells", 0), "hotspot_share": own.get("hotspot_share"),
+            "stations": own.get("stations", 0), "stations_covered": own.get("stations_covered", 0),
+            "station_share": own.get("station_share"), "municipality": scope}  # fmt: skip
     return CoverageResult(res, layers, {"municipality": scope, "hotspot_cells": req.hotspot_cells},
                           manifest)  # fmt: skip
 
@@ -320,6 +326,7 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
 
 SITE_COLUMNS = ("site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing")
 DEMAND_COLUMNS = ("demand_id", "lat", "lon", "weight")
+MUNICIPAL_COLUMNS = ("municipality", "budget", "share", "capacity")
 
 
 @dataclass
@@ -332,12 +339,16 @@ class PlanRequest:
     radius: float = 150.0
     alternatives: int = 0
     share: float = 0.95
-    min_difference: int = 1
+    min_difference: float = 0.25
     curve_steps: int = 5
     time_limit: float = 300.0
     candidates: Path | list[dict[str, Any]] | None = None
     demand: Path | list[dict[str, Any]] | None = None
     total_seconds: float | None = None
+    ignore_register: bool = False
+    municipal_budgets: Path | list[dict[str, Any]] | None = None
+    years: int = 0
+    city: str | None = "brussels"  # database inputs: a bundled city, None = every city
 
     @property
     def solves(self) -> int:
@@ -384,16 +395,28 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
     manifest = RunManifest(command="cameras plan", parameters={
         "budget": req.budget, "radius": req.radius, "alternatives": req.alternatives,
         "share": req.share, "min_difference": req.min_difference,
-        "curve_steps": req.curve_steps, "time_limit": time_limit})  # fmt: skip
+        "curve_steps": req.curve_steps, "time_limit": time_limit,
+        "ignore_register": req.ignore_register, "years": req.years,
+        "city": req.city})  # fmt: skip
+    if req.years < 0 or req.years > 50:
+        raise InputError(f"--years must be between 0 and 50, got {req.years}")
+    if req.min_difference <= 0:
+        raise InputError(f"--min-difference must be > 0, got {req.min_difference}")
     with tempfile.TemporaryDirectory() as tmp:
         cand, c_from = _plan_input(req.candidates, "candidates", SITE_COLUMNS,
                                    planning.read_candidates, manifest, Path(tmp))  # fmt: skip
         dem, d_from = _plan_input(req.demand, "demand", DEMAND_COLUMNS, planning.read_demand,
                                   manifest, Path(tmp))  # fmt: skip
+        muni, _ = _plan_input(req.municipal_budgets, "municipal_budgets", MUNICIPAL_COLUMNS,
+                              planning.read_municipal, manifest, Path(tmp))  # fmt: skip
+    n_register = 0
     if cand is None:
-        cand = dbplan.candidates_from_db(db, engine)
+        cand = dbplan.candidates_from_db(db, engine, req.city)
+        n_register = int((cand["existing"] == "connected").sum())
+    elif not req.ignore_register:
+        cand, n_register = dbplan.with_register(db, cand)
     if dem is None:
-        dem = dbplan.demand_from_reference(engine)
+        dem = dbplan.demand_from_reference(engine, req.city)
     origin = c_from or d_from
     source = "database" if origin is None else origin if c_from and d_from \
         else f"{origin}+database"  # fmt: skip
@@ -401,11 +424,14 @@ def plan(db: Session | None, engine, req: PlanRequest, *, on_step=None) -> Resul
         raise InputError("no candidate sites or no demand points to plan with")
     solver = HighsSolver(time_limit=time_limit)
     report = planning.plan(
-        planning.PlanInputs(cand, dem, float(req.radius)), float(req.budget),
+        planning.PlanInputs(cand, dem, float(req.radius), muni, int(req.years)),
+        float(req.budget),
         alternatives=req.alternatives, share=req.share, min_difference=req.min_difference,
         curve_steps=req.curve_steps, solver=solver, on_step=on_step,
     )  # fmt: skip
     report["source"] = source
+    report["register"] = {"included": c_from is None or not req.ignore_register,
+                          "connected_cameras": n_register}  # fmt: skip
     manifest.solver = report["solver"]
     return Result("cameras plan", report, manifest)
 

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from safecities.errors import InputError, NotFound
+from safecities.safeio import safe_frame
 
 MAX_DAYS = 14
 MAX_TIME_LIMIT = 60.0
@@ -132,7 +133,7 @@ def register_risk(engine: Engine, city: str, out: Path) -> Path | None:
     if len(df) == 0:
         return None
     prof = zone_profiles(df, load_zones(None, city, engine=engine), tz=events_tz(df))
-    prof.to_csv(out, index=False)
+    safe_frame(prof).to_csv(out, index=False)
     return out
 
 
@@ -467,6 +468,7 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
     `at` without a time zone is local time of the protocol."""
     import json
 
+    from safecities.patrols.protocol import read_document
     from safecities.register.reference import zones as reference_zones
 
     proto, df = _plan_frame(name)
@@ -474,6 +476,12 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
     ts = ts.tz_localize(proto.tz) if ts.tzinfo is None else ts.tz_convert(proto.tz)
     now = df[(df["s"] <= ts) & (df["e"] > ts)]
     geo = reference_zones(proto.city).set_index("id")
+    # outlines drawn in the protocol itself (the request builder's zones) come first
+    drawn = {
+        z["id"]: z["geometry"]
+        for z in read_document(plan_protocol_path(name))[0]["zones"]
+        if isinstance(z.get("geometry"), dict)
+    }
     feats = []
     for z in proto.zones:
         rows = now[now["zone_id"] == z.id]
@@ -488,7 +496,7 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
             "police": int(rows["police"].sum()),
             "soldiers": int(rows["soldiers"].sum()),
         }
-        geometry = (
+        geometry = drawn.get(z.id) or (
             json.loads(json.dumps(geo.loc[z.id, "geometry"].__geo_interface__))
             if z.id in geo.index
             else None

@@ -16,10 +16,13 @@ from safecities.api.accounts import Principal
 from safecities.api.deps import require
 from safecities.api.permissions import Action
 from safecities.web import i18n, labels
+from safecities.web.labels import N_
 from safecities.web.pages import core
 
+#: Shown when a form comes back without a valid CSRF token (safecities.api.csrf).
+STALE_FORM = N_("The form has expired or did not come from this site: reload it and try again.")
 #: Page modules of this package, mounted in this order.
-PAGE_MODULES = ("incidents", "hotspots", "patrols", "cameras", "review", "audit")
+PAGE_MODULES = ("incidents", "hotspots", "patrols", "cameras", "review", "audit", "users")
 HERE = core.HERE
 
 
@@ -38,7 +41,9 @@ def _pending_page(slug: str, action: Action):
     return page
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, *, warmup: bool = False) -> None:
+    """Pages, static files and error pages on `app`; `warmup`: precompute the heavy sections at
+    start-up and after each write (the served application; see safecities.web.warmup)."""
     i18n.compile_catalogues()
     app.include_router(core.router)
     pending = APIRouter(include_in_schema=False)
@@ -64,12 +69,15 @@ def mount(app: FastAPI) -> None:
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={path}", status_code=303)
         if exc.status_code == 403:
+            from safecities.api.csrf import CsrfRefused
+
+            stale = isinstance(exc, CsrfRefused)
             return core.render(
                 request,
                 "message.html",
                 status_code=403,
                 heading="Not allowed",
-                message="Your role does not allow this page.",
+                message=STALE_FORM if stale else "Your role does not allow this page.",
                 css="error",
                 detail=None,
             )
@@ -89,12 +97,13 @@ def mount(app: FastAPI) -> None:
 
     app.add_exception_handler(StarletteHTTPException, http_errors)
 
-    from fastapi.exception_handlers import request_validation_exception_handler
     from fastapi.exceptions import RequestValidationError
+
+    from safecities.api.limits import validation_errors
 
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith(("/api", "/docs", "/openapi")):
-            return await request_validation_exception_handler(request, exc)
+            return await validation_errors(request, exc)
         detail = "; ".join(
             f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}"
             for e in exc.errors()
@@ -110,3 +119,7 @@ def mount(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+    from safecities.web import warmup as _warmup
+
+    _warmup.install(app, enabled=warmup)

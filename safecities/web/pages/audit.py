@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.permissions import Action
-from safecities.api.routes.audit import local_midnight
+from safecities.domain import local_midnight
 from safecities.web.pages.core import PAGE_SIZE, _day, render, table_nav
 
 router = APIRouter(include_in_schema=False)
@@ -40,5 +40,5 @@ def audit_page(
     nav = table_nav(request, "/api/audit", f, page.total, offset, ("csv", "xlsx"))
     return render(
         request, "audit.html", events=page.events, chain=audit.verify(db), f=f, table=nav,
-        head=audit.head(db),
+        head=audit.head(db), actions=audit.actions(db),
     )  # fmt: skip

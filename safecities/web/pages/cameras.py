@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.api.routes.cameras import (
     caller_of,
@@ -107,15 +108,15 @@ def cameras_page(
     return _cameras_page(request, db, user, f=f, offset=offset)
 
 
-async def cameras_import_page(
+def cameras_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.CAMERAS_EDIT))],
     file: UploadFile = File(...),
     municipality: str = Form(..., max_length=60),
 ) -> HTMLResponse:
-    name = verbs.safe_name(file.filename)
-    data = await file.read(verbs.MAX_UPLOAD + 1)
+    name = upload_name(file.filename)
+    data = read_upload(file)
     status = 200
     try:
         out = verbs.import_upload(db, _caller(user), name, data, municipality).to_dict()
@@ -252,12 +253,23 @@ def _plan_page(
         running=running,
         map_labels=map_labels(request),
         layer_labels=_layer_labels(request),
+        cities={k: translate(request, v) for k, v in CITIES.items()},
     )
 
 
 #: How long the planner page waits for a run (the API answers 202 after 5 s instead).
 PAGE_WAIT_SECONDS = 90.0
-DEFAULT_FORM = {"budget": 500000, "radius": 150, "curve_steps": 5}
+#: A national programme's order of magnitude (issue 17: EUR 500k planned a few streets).
+DEFAULT_FORM = {"budget": 20_000_000, "radius": 150, "curve_steps": 5, "city": "brussels"}
+#: Database inputs the page offers: a bundled city or every city (the national view).
+CITIES = {"brussels": N_("Brussels"), "antwerp": N_("Antwerp"), "ghent": N_("Ghent"),
+          "all": N_("All cities (national view)")}  # fmt: skip
+
+
+def _plan_request(form: dict) -> verbs.PlanRequest:
+    city = None if form["city"] == "all" else form["city"]
+    return verbs.PlanRequest(form["budget"], form["radius"], curve_steps=form["curve_steps"],
+                             time_limit=5.0, city=city)  # fmt: skip
 
 
 def plan_page(
@@ -274,12 +286,15 @@ def plan_run(
     budget: float = Form(..., ge=0, le=1e9),
     radius: float = Form(150.0, ge=1, le=500),
     curve_steps: int = Form(5, ge=0, le=6),
+    city: str = Form("brussels", pattern=r"^(brussels|antwerp|ghent|all)$"),
     fmt: Literal["csv", "xlsx", "geojson"] | None = Form(None, alias="format"),
 ) -> Response:
-    form = {"budget": budget, "radius": radius, "curve_steps": curve_steps}
-    req = verbs.PlanRequest(budget, radius, curve_steps=curve_steps, time_limit=5.0)
+    """Run the planner; with `format` (a download button under the result) the chosen sites of
+    the same run, from the cache, as CSV, XLSX or GeoJSON."""
+    form = {"budget": budget, "radius": radius, "curve_steps": curve_steps, "city": city}
     try:
-        report = plan_document(db, request.app.state.engine, req, wait=PAGE_WAIT_SECONDS)
+        report = plan_document(db, request.app.state.engine, _plan_request(form),
+                               wait=PAGE_WAIT_SECONDS)  # fmt: skip
     except InputError as exc:
         return _plan_page(request, user, form, error=str(exc), status_code=400)
     except (verbs.PlanRunning, verbs.PlanBusy):

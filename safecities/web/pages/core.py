@@ -17,6 +17,7 @@ from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 
+from safecities.api import csrf
 from safecities.api.accounts import Principal
 from safecities.api.deps import COOKIE, DbSession, public, require, session_token
 from safecities.api.permissions import Action
@@ -114,7 +115,9 @@ def render(request: Request, template: str, *, status_code: int = 200, **ctx: An
     lang = language(request)
     tr = i18n.translations(lang)
     user = ctx.pop("user", None) or getattr(request.state, "user", None)
+    token, new_cookie = csrf.for_page(request)
     html = env.get_template(template).render(
+        csrf_token=token,
         request=request,
         _=tr.gettext,
         lang=lang,
@@ -125,7 +128,10 @@ def render(request: Request, template: str, *, status_code: int = 200, **ctx: An
         active=request.url.path,
         **ctx,
     )
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    if new_cookie:  # the sign-in form's pre-session token is bound to this cookie
+        csrf.set_cookie(response, request, new_cookie)
+    return response
 
 
 def _safe_next(path: str | None) -> str:
@@ -146,6 +152,7 @@ def login_page(request: Request, next: str = Query("/", max_length=200)) -> HTML
 def login_submit(
     request: Request,
     db: DbSession,
+    _csrf: Annotated[None, Depends(csrf.protect_login)],
     name: str = Form(..., max_length=120),
     password: str = Form(..., max_length=1000),
     next: str = Form("/", max_length=200),

@@ -182,6 +182,7 @@ def _page(
 ) -> HTMLResponse:
     from urllib.parse import urlencode
 
+    from safecities.api import privacy
     from safecities.api.routes import hotspots as api
     from safecities.errors import SafecitiesError
     from safecities.hotspots import service as hsvc
@@ -203,6 +204,11 @@ def _page(
     forecast = attempt(lambda: api.answer(db, "forecast", fc))
     detect = attempt(lambda: api.answer(db, "detect", api.detect_request(engine, **DETECT)))
     prof = attempt(lambda: api.answer(db, "profile", api.profile_request(engine, **PROFILE)))
+    # roles without incident access: only cells / zones with >= k incidents (api.privacy)
+    forecast = forecast and privacy.limit("forecast", forecast, user, engine, cell_size=250.0)
+    detect = detect and privacy.limit("detect", detect, user, engine,
+                                      cell_size=250.0)  # fmt: skip
+    prof = prof and privacy.limit("profile", prof, user, engine)
     profile = _profile_view(request, prof) if prof else None
     nr = api.near_repeat_request(engine, **NEAR_REPEAT)
     knox = attempt(lambda: api.answer(db, "near-repeat", nr))

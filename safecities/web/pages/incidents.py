@@ -7,8 +7,9 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
-from safecities.domain import BRUSSELS_TZ, IncidentKind
+from safecities.domain import IncidentKind, local_midnight
 from safecities.register import service as svc
 from safecities.web import labels
 from safecities.web.pages.core import (
@@ -26,15 +27,10 @@ router = APIRouter(include_in_schema=False)
 def _incidents_page(
     request: Request, db, user: Principal, f: dict, import_result=None, offset: int = 0
 ):
-    from datetime import datetime, time
-
-    def midnight(d):
-        return datetime.combine(d, time(0), tzinfo=BRUSSELS_TZ) if d else None
-
     q = svc.IncidentQuery(
         city="brussels",
-        since=midnight(f.get("since")),
-        until=midnight(f.get("until")),
+        since=local_midnight(f.get("since")),
+        until=local_midnight(f.get("until")),
         municipality=f.get("municipality") or None,
         kind=f.get("kind") or None,
         limit=PAGE_SIZE,
@@ -82,12 +78,13 @@ def incidents_page(
 
 
 @router.post("/incidents/import")
-async def incidents_import_page(
+def incidents_import_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(...),
 ) -> HTMLResponse:
-    data = await file.read()
-    res = svc.import_upload(request.app.state.engine, file.filename or "", data, actor=user.name)
+    data = read_upload(file)
+    res = svc.import_upload(request.app.state.engine, upload_name(file.filename), data,
+                            actor=user.name)  # fmt: skip
     return _incidents_page(request, db, user, {}, import_result=res.to_dict())

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.patrols.governance import APPROVED
-from safecities.web import i18n, labels, server_text
+from safecities.web import i18n, labels, pagecache, server_text
 from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
 
@@ -107,7 +108,7 @@ def patrols_request(
     return _patrols_page(request, db, user, f"#{out['id']}: {out['status']}")
 
 
-async def patrols_request_upload(
+def patrols_request_upload(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
@@ -119,7 +120,7 @@ async def patrols_request_upload(
     from safecities.errors import SafecitiesError
     from safecities.patrols import service
 
-    data, name = await file.read(1024 * 1024), file.filename or "protocol.yaml"
+    data, name = read_upload(file, 1024 * 1024), upload_name(file.filename, "protocol.yaml")
     try:
         if do != "request":
             report = service.validate_upload(data, name).to_dict()
@@ -286,7 +287,7 @@ def patrols_refuse_defence(
     return _approve(request, db, user, protocol_id, refuse_reason=reason, confirm=confirm)
 
 
-async def patrols_check(
+def patrols_check(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
@@ -296,7 +297,9 @@ async def patrols_check(
     from safecities.patrols.service import saved as psvc
 
     try:
-        report = psvc.check_upload(await file.read(10 * 1024 * 1024), file.filename or "plan.csv")
+        report = psvc.check_upload(
+            read_upload(file, 10 * 1024 * 1024), upload_name(file.filename, "plan.csv")
+        )
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     return _patrols_page(request, db, user, check=report)
@@ -372,7 +375,9 @@ def plan_calendar_page(
     try:
         proto = load_protocol(psvc.plan_protocol_path(name))  # the plan's own protocol
         posts = [{"id": p.id, "name": p.name} for p in proto.command_posts]
-        cal = psvc.calendar(name, post or None)
+        files = [psvc.plan_file(name), psvc.plan_protocol_path(name)]  # 404 for unknown plans
+        key = ("calendar", name, post)
+        cal = pagecache.per_files(files, key, lambda: psvc.calendar(name, post or None))
     except NotFound:
         raise HTTPException(404) from None
     except SafecitiesError as exc:

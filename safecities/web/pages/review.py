@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
+from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.web import i18n
 from safecities.web.labels import N_
@@ -29,6 +30,7 @@ router = APIRouter()  # pages are hidden from the schema one by one (the API rou
 
 BLUE, ORANGE, RED, GREY, GREEN = "#1f4e79", "#b35806", "#a4001d", "#595959", "#1b7837"
 SUMMER = date(2025, 6, 21)
+DEFAULT_UNITS = "Clemenceau,Peterbos,Matonge"
 CURVE_STEPS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99)  # percent falls on the power curve
 
 
@@ -348,15 +350,27 @@ def _charts(rv, tr, summary_observed: dict | None) -> dict[str, str]:
     return charts
 
 
+def default_query(lang: str, day=None, freq: str = "week", units: str = DEFAULT_UNITS):
+    """The report the page shows (also warmed after each write by safecities.web.warmup)."""
+    from safecities.api.routes.review import ReportQuery
+    from safecities.review import service as rsvc
+
+    return ReportQuery(
+        plan=None, units=units, intervention=day or rsvc.DEFAULT_INTERVENTION, post_until=None,
+        pre_from=None, method="its", freq=freq, kinds=None, controls=None, rings=None,
+        city="brussels", title=None, lang=lang, seed=0,
+    )  # fmt: skip
+
+
 def review_page(
     request: Request,
     db: DbSession,
     user: Annotated[Principal, Depends(require(Action.REVIEW_READ))],
     intervention: str = Query("2025-06-21", max_length=10),
     freq: str = Query("week", max_length=5),
-    units: str = Query("Clemenceau,Peterbos,Matonge", max_length=300),
+    units: str = Query(DEFAULT_UNITS, max_length=300),
 ) -> HTMLResponse:
-    from safecities.api.routes.review import ReportQuery, cached_report
+    from safecities.api.routes.review import cached_report
     from safecities.errors import SafecitiesError
     from safecities.register import service as register_svc
     from safecities.review import service as rsvc
@@ -369,11 +383,7 @@ def review_page(
     engine = request.app.state.engine
     rv, error, charts, curve, summary = None, None, {}, "", None
     try:
-        q = ReportQuery(
-            plan=None, units=units, intervention=day, post_until=None, pre_from=None,
-            method="its", freq=freq, kinds=None, controls=None, rings=None, city="brussels",
-            title=None, lang=lang, seed=0,
-        )  # fmt: skip
+        q = default_query(lang, day, freq, units)
         rv = cached_report(request, db, q)
     except SafecitiesError as exc:
         error = str(exc)
@@ -440,7 +450,20 @@ def review_page(
         pdf_url=f"/api/review/report.pdf?{api_query}",
         json_url=f"/api/review/report?{api_query}",
         can_register=user.can(Action.REVIEW_PLAN),
+        report_summary=rv.summary if rv else [],
+        estimates=rv.estimates if rv else [],
+        limits=rv.limits if rv else [],
+        rt=_report_text(lang),
     )
+
+
+def _report_text(lang: str) -> dict[str, str]:
+    """Headings of the report's summary, estimates table and limits, from its catalogue."""
+    from safecities.review.catalogue import t
+
+    keys = ("table_heading", "limits_heading", "col_method", "col_estimate", "col_interval",
+            "col_direction", "col_credibility")  # fmt: skip
+    return {k: t(k, lang) for k in keys}
 
 
 def _synthetic_prefix(lang: str) -> str:
@@ -449,7 +472,7 @@ def _synthetic_prefix(lang: str) -> str:
     return t("synthetic", lang)[:10]
 
 
-async def register_plan_page(
+def register_plan_page(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.REVIEW_PLAN))],
     file: UploadFile = File(...),
@@ -459,7 +482,7 @@ async def register_plan_page(
     from safecities.review import service as rsvc
 
     try:
-        src = rsvc.Upload(await file.read(256 * 1024), file.filename or "plan.yaml")
+        src = rsvc.Upload(read_upload(file, 256 * 1024), upload_name(file.filename, "plan.yaml"))
         reg = rsvc.register_plan(request.app.state.engine, src, actor=user.name).data
     except SafecitiesError as exc:
         return render(

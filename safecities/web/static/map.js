@@ -66,7 +66,10 @@
   // --- names as labels when zoomed in -----------------------------------------------------------
   var named = {};   // layer key -> [{name, latlng}]
   var labelLayer = L.layerGroup().addTo(map);
+  var viewSet = false;  // no bounds to test against before the map has its first view
+  map.on("load", function () { viewSet = true; drawLabels(); });
   function drawLabels() {
+    if (!viewSet) { return; }
     labelLayer.clearLayers();
     var z = map.getZoom(), view = map.getBounds().pad(0.2), n = 0;
     Object.keys(named).forEach(function (key) {
