@@ -16,15 +16,20 @@ from safecities.patrols.risk import default_profile
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 
 
-def test_ics_and_briefing_per_post(tmp_path: Path) -> None:
+def _mini_plan(tmp_path: Path, first: str, last: str, seed: int):
+    """A plan of the small protocol, written to plan.csv: (protocol, path)."""
     from datetime import date
 
     p = load_protocol(MINI)
-    res = Planner(
-        p, date(2026, 4, 3), date(2026, 4, 4), default_profile(p), seed=5, time_limit=10
-    ).run()
+    d1, d2 = date.fromisoformat(first), date.fromisoformat(last)
+    res = Planner(p, d1, d2, default_profile(p), seed=seed, time_limit=10).run()
     plan = tmp_path / "plan.csv"
     write_plan(res.rows, plan)
+    return p, plan
+
+
+def test_ics_and_briefing_per_post(tmp_path: Path) -> None:
+    _p, plan = _mini_plan(tmp_path, "2026-04-03", "2026-04-04", 5)
     assert check_plan(plan, MINI).ok
     out = run_cli(
         [
@@ -67,18 +72,12 @@ def test_fold_keeps_utf8_sequences() -> None:
 
 
 def test_one_event_per_team_shift_with_its_route(tmp_path: Path) -> None:
-    from datetime import date
 
     import pandas as pd
 
     from safecities.patrols.export import ics_for_post, ics_for_team, read_plan_rows, team_shifts
 
-    p = load_protocol(MINI)
-    res = Planner(
-        p, date(2026, 4, 6), date(2026, 4, 6), default_profile(p), seed=2, time_limit=10
-    ).run()
-    plan = tmp_path / "plan.csv"
-    write_plan(res.rows, plan)
+    p, plan = _mini_plan(tmp_path, "2026-04-06", "2026-04-06", 2)
     df = read_plan_rows(plan, p)
     shifts = [sh for sh in team_shifts(df, p) if sh["kind"] == "patrol"]
     # a crew works one 8-hour shift a day (3 shifts: the eve's night, the day's, the last night)
@@ -108,12 +107,7 @@ def test_briefing_in_three_languages_with_nothing_clipped(tmp_path: Path) -> Non
 
     from safecities.patrols.export import briefing_html, read_plan_rows, render_pdf
 
-    p = load_protocol(MINI)
-    res = Planner(
-        p, date(2026, 4, 3), date(2026, 4, 3), default_profile(p), seed=5, time_limit=10
-    ).run()
-    plan = tmp_path / "plan.csv"
-    write_plan(res.rows, plan)
+    p, plan = _mini_plan(tmp_path, "2026-04-03", "2026-04-03", 5)
     df = read_plan_rows(plan, p)
     words = {"nl": "Verbindingsofficier Defensie", "fr": "Officier de liaison", "en": "Route"}
     for lang, word in words.items():
