@@ -62,7 +62,7 @@ class Zone:
     soldiers_allowed: bool = True
     min_mixed_patrols: int = 0
     weight: float = 1.0
-    terrain: str | None = None  # railway, metro, district, other
+    terrain: str | None = None  # railway_station, metro_station, district, other
     soldiers_basis: str | None = None  # why soldiers are (or are not) admitted here
 
     def soldiers_why(self) -> str:

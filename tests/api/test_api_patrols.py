@@ -289,6 +289,6 @@ def test_soldiers_patrol_only_on_railway_terrain_and_the_plan_says_why(client, t
     plan = client.post("/api/patrols/plans", headers=auth(tokens[Role.PLANNER]), json=body).json()
     why = {z["zone"]: z for z in plan["soldier_zones"]}
     assert why["matonge"]["soldiers_allowed"] is False and "police-only" in why["matonge"]["why"]
-    assert why["railway-south"]["terrain"] == "railway"
+    assert why["railway-south"]["terrain"] == "railway_station"
     page = client.get("/patrols", headers=auth(tokens[Role.PLANNER]))
     assert 'id="soldier-zones"' in page.text and "police-only" in page.text

@@ -96,7 +96,7 @@ def test_bundled_brussels_protocol_admits_soldiers_only_on_railway_terrain() -> 
     assert {"railway-north", "railway-central", "railway-south", "metro-rogier"} <= admitted
     for z in p.zones:
         assert z.soldiers_basis and "20 March 2026" in z.soldiers_why(), z.id
-        station = z.terrain in ("railway", "metro")
+        station = z.terrain in ("railway_station", "metro_station")
         assert z.soldiers_allowed == station, z.id
     # FIPA may be anywhere, districts included (soldiers secure the perimeter with police)
     assert any(f.zone == "matonge" for f in p.fipa)
