@@ -1,23 +1,20 @@
 # ruff: noqa: E501
-"""Re-planning: `plan make --from-plan OLD.csv --changes FILE --from DATE`.
+"""Re-planning: `plan make --from-plan OLD.csv --changes FILE --from DATE`, and continuing a
+plan: `plan make --after PREVIOUS.csv`.
 
 The old plan is kept as it is before DATE (00:00 local). From DATE on, the planner re-plans with
-the changes (FIPA added, units dropping out, a new risk table) and changes as little as possible of
-what stays feasible: each unit's old shifts carry a large bonus in the objective (and are given to
-the solver as hints), and an hour whose units, FIPA demand and optimal coverage are unchanged keeps
-its old visits verbatim. Shifts already started before DATE are finished, also by a unit that drops
-out (it takes no new shift). The result reports how many visit assignments changed.
-
-Changes file (YAML or JSON), every key optional:
-    units_out: [DEF-003, POL-017]          # unavailable from DATE
-    add_fipa: [{id, date, start, end, zone, soldiers}]   # announced operations (protocol FIPA format)
-    risk: new-risk.csv                      # relative to the changes file
+the changes (units out or unavailable for a while, zones closed, a lower cap, a new risk table)
+and changes as little as possible of what stays feasible: each unit's old shifts carry a large
+bonus in the objective (and are given to the solver as hints), and an hour whose units, FIPA
+demand and optimal coverage are unchanged keeps its old visits verbatim. Shifts already started
+before DATE are finished, also by a unit that drops out (it takes no new shift). The result
+reports how many visit assignments and shifts changed. A new FIPA is a protocol amendment
+(approved by both ministries), never a change. The keys are in `read_changes`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -123,14 +120,6 @@ def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
     if doc.get("risk"):
         doc["risk"] = str((p.parent / doc["risk"]).resolve())
     return doc
-
-
-def amend_document(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """The protocol document with the announced FIPA added (same rules, operational additions)."""
-    out = json.loads(json.dumps(doc))
-    if changes.get("add_fipa"):
-        out.setdefault("fipa", []).extend(changes["add_fipa"])
-    return out
 
 
 def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:

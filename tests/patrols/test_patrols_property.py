@@ -4,6 +4,7 @@ writes a plan in which the independent checker finds no violation."""
 
 from __future__ import annotations
 
+import copy
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def protocols(draw) -> tuple[dict, date, date]:
         ],
         "zones": zones,
         "fipa": fipa,
-        "working_time": {"police": wt, "defence": wt},
+        "working_time": {"police": wt, "defence": copy.deepcopy(wt)},  # no YAML aliases,
         "unit_series": [
             {"prefix": "POL", "force": "police", "count": draw(st.integers(2, 9)), "size": 2},
             {
