@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -92,3 +92,12 @@ def cli_actor(given: str | None = None) -> str:
         import os
 
         return f"uid:{os.getuid()}"
+
+
+def emit(payload: Any, as_json: bool, line: str, echo: Callable[[str], Any] | None = None) -> None:
+    """A command's result: the JSON document with --json, else one human line (`echo`, default
+    the stderr console)."""
+    if as_json:
+        echo_json(payload)
+    else:
+        (echo or console.print)(line)

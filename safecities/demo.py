@@ -111,6 +111,7 @@ def demo_plan(engine) -> dict[str, Any]:
         out = psvc.make_saved(
             engine, psvc.SavedPlanOptions(DEMO_PLAN_DAY, DEMO_PLAN_DAY, seed=0, time_limit=20)
         )
+    psvc.audit_saved(engine, out, actor="demo", seed=0)  # like every demo write
     return {
         "name": out["name"],
         "made": True,

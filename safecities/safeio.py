@@ -105,6 +105,17 @@ def load_yaml(text: str | bytes, loader: type[yaml.SafeLoader] = SafeLoader) -> 
 # -- JSON -------------------------------------------------------------------------------------
 
 
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML that `load_yaml` reads back: repeated values written out in full, never as aliases
+    (PyYAML's safe_dump writes `&id001`/`*id001` for a list or mapping used twice)."""
+    return yaml.dump(data, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100)
+
+
 class UnsafeJSON(ValueError):
     """JSON we refuse: NaN/Infinity, nesting deeper than the parser's stack."""
 

@@ -87,6 +87,17 @@ def client(app) -> Iterator[TestClient]:
         yield c
 
 
+def flat_routes(routes):
+    """APIRoutes, also inside included routers (FastAPI wraps them in newer versions)."""
+    from fastapi.routing import APIRoute
+
+    for r in routes:
+        if isinstance(r, APIRoute):
+            yield r
+        elif hasattr(r, "original_router"):
+            yield from flat_routes(r.original_router.routes)
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 

@@ -356,3 +356,17 @@ def test_h1_eight_api_clients_writing_at_once_keep_one_chain(app, api_engine, to
     with session_scope(api_engine) as s:
         assert audit.head(s)["id"] - start == WRITERS * WRITES
         assert audit.verify(s).ok
+
+
+def test_audit_page_shows_the_head_to_auditors(client, tokens, auth):
+    from safecities.domain import Role
+
+    h = auth(tokens[Role.AUDITOR])
+    head = client.get("/api/audit/head", headers=h).json()
+    for lang, word in (("en", "Head of the log"), ("fr", "Tête du journal"),
+                       ("nl", "Kop van het logboek")):  # fmt: skip
+        client.cookies.set("lang", lang)
+        page = client.get("/audit", headers=h)
+        assert page.status_code == 200
+        assert word in page.text and head["hash"] in page.text
+    assert client.get("/audit", headers=auth(tokens[Role.PLANNER])).status_code == 403

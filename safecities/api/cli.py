@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from safecities.clitools import cli_actor, echo_json
+from safecities.clitools import cli_actor, echo_json, emit
 from safecities.domain import Role
 from safecities.errors import InputError
 from safecities.manifest import RunManifest
@@ -77,19 +77,20 @@ def _set_active(name: str, active: bool, json_out: bool, actor: str | None) -> N
         user = accounts.set_active(session, actor=cli_actor(actor), actor_role=None, name=name,
                                    active=active)  # fmt: skip
         out = accounts.user_public(user)
-    if json_out:
-        echo_json(out)
-    else:
-        typer.echo(f"user {out['name']} {'reactivated' if active else 'deactivated'}")
+    verb = "reactivated" if active else "deactivated"
+    emit(out, json_out, f"user {out['name']} {verb}", typer.echo)
+
+
+NAME_ARG = typer.Argument(..., help="Login name.")
+ACCOUNT_JSON = typer.Option(False, "--json", help="Print the account as JSON.")
+AS_OPT = typer.Option(
+    None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
+)
 
 
 @users_app.command("deactivate")
 def users_deactivate(
-    name: str = typer.Argument(..., help="Login name."),
-    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
-    actor: str | None = typer.Option(
-        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
-    ),
+    name: str = NAME_ARG, json_out: bool = ACCOUNT_JSON, actor: str | None = AS_OPT
 ) -> None:
     """Deactivate an account and end its sessions (never the last active admin)."""
     _set_active(name, False, json_out, actor)
@@ -97,11 +98,7 @@ def users_deactivate(
 
 @users_app.command("reactivate")
 def users_reactivate(
-    name: str = typer.Argument(..., help="Login name."),
-    json_out: bool = typer.Option(False, "--json", help="Print the account as JSON."),
-    actor: str | None = typer.Option(
-        None, "--as", help="Who does it, recorded in the audit log (default: OS user)."
-    ),
+    name: str = NAME_ARG, json_out: bool = ACCOUNT_JSON, actor: str | None = AS_OPT
 ) -> None:
     """Reactivate a deactivated account (its old password works again)."""
     _set_active(name, True, json_out, actor)
@@ -149,10 +146,7 @@ def audit_head(
 
     with session_scope(_engine()) as session:
         h = audit.head(session)
-    if json_out:
-        echo_json(h)
-    else:
-        typer.echo(f"#{h['id']} {h['hash']} {h['at'] or ''}".rstrip())
+    emit(h, json_out, f"#{h['id']} {h['hash']} {h['at'] or ''}".rstrip(), typer.echo)
 
 
 @audit_app.command("checkpoint")
@@ -166,10 +160,7 @@ def audit_checkpoint(
 
     with session_scope(_engine()) as session:
         h = audit.write_checkpoint(session, out)
-    if json_out:
-        echo_json(h)
-    else:
-        typer.echo(f"appended #{h['id']} {h['hash']} to {out}")
+    emit(h, json_out, f"appended #{h['id']} {h['hash']} to {out}", typer.echo)
 
 
 @audit_app.command("log")

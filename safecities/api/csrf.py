@@ -67,7 +67,8 @@ async def _sent(request: Request) -> str | None:
         return sent
     ctype = request.headers.get("content-type", "")
     if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()  # parsed once: FastAPI already read it for Form fields
+        # parsed once and cached: FastAPI already read it for Form fields; few files on any form
+        form = await request.form(max_files=10, max_fields=1000)
         value = form.get(FIELD)
         return value if isinstance(value, str) else None
     return None

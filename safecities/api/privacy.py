@@ -101,6 +101,21 @@ def _filter(obj: Any, key: str, ok: Callable[[Any], bool]) -> Any:
     return obj
 
 
+def _summary(out: dict[str, Any], k: int) -> dict[str, Any]:
+    """An incident summary (counts by month, kind and municipality): municipalities with fewer
+    than k incidents are left out; a summary filtered to one such municipality keeps no counts."""
+    rows = out.get("by_municipality") or []
+    out["by_municipality"] = [r for r in rows if (r.get("incidents") or 0) >= k]
+    hidden = len(rows) - len(out["by_municipality"])
+    one = (out.get("filters") or {}).get("municipality")
+    if one and ((out.get("totals") or {}).get("incidents") or 0) < k:
+        out.update(totals=None, since_1_january=None, since_summer=None, by_month=[],
+                   by_kind={})  # fmt: skip
+        hidden += 1
+    out["min_count"] = {"k": k, "hidden": hidden}
+    return out
+
+
 def limit(
     kind: str,
     payload: Mapping[str, Any],
@@ -110,12 +125,15 @@ def limit(
     city: str = "brussels",
     cell_size: float | None = None,
 ) -> dict[str, Any]:
-    """`payload` of hotspots `kind` (forecast, detect, emerging, profile) as `user` may see it:
+    """`payload` of `kind` (hotspots forecast, detect, emerging, profile; incidents summary) as
+    `user` may see it:
     unchanged for roles with incident access, else only cells / zones with >= k incidents, and
     `min_count` {k, hidden} saying how many were withheld. The cached payload is not modified."""
     if not restricted(user):
         return dict(payload)
     k = min_count()
+    if kind == "summary":
+        return _summary(dict(payload), k)
     if kind == "profile":
         window = payload.get("window") or [None, None]
         counts = zone_counts(engine, city, start=window[0], end=window[1])

@@ -77,6 +77,7 @@ class MethodResult:
     seconds: float  # wall time inside the method's tasks, summed over workers
     n_fits: int
     cpu_seconds: float = 0.0  # CPU time of those tasks (robust to a busy machine)
+    choices: list[tuple[float, str]] = field(default_factory=list)  # auto: (fit origin, chosen)
 
 
 @dataclass
@@ -127,6 +128,7 @@ class BacktestResult:
             per_method[name] = {
                 "seconds": round(r.seconds, 3),
                 "n_fits": r.n_fits,
+                **({"choices": _choices(r.choices)} if r.choices else {}),
                 "n_windows": len(r.origins),
                 "n_scored": rows[0]["n_scored"] if rows else 0,
                 "coverage": {
@@ -166,7 +168,7 @@ def _run_block(
     coverages: tuple[float, ...],
     seed: int,
     every: bool,
-) -> tuple[np.ndarray, np.ndarray, float, int, float]:
+) -> tuple[np.ndarray, np.ndarray, float, int, float, list[tuple[float, str]]]:
     """Fit at the block's first origin (or at every origin if `every`), update in between;
     score each origin. `seed` is the global index of the block's first origin."""
     from threadpoolctl import threadpool_limits
@@ -176,6 +178,7 @@ def _run_block(
     counts = np.zeros(len(origins), dtype=np.int64)
     fitted = None
     n_fits = 0
+    choices: list[tuple[float, str]] = []
     grid = est.grid
     with threadpool_limits(1):
         for i, s in enumerate(origins):
@@ -183,6 +186,8 @@ def _run_block(
             if fitted is None or every:
                 fitted = clone(est).fit(train, until=float(s))
                 n_fits += 1
+                if hasattr(fitted, "chosen_name_"):  # auto: what it chose at this refit
+                    choices.append((float(s), fitted.chosen_name_))
             else:
                 fitted.update(train, until=float(s))
             risk = fitted.predict(float(s), float(ends[i] - s))
@@ -190,7 +195,15 @@ def _run_block(
             actual = grid.counts(test.x, test.y)
             counts[i] = int(actual.sum())
             scores[i] = score_window(risk, actual, coverages, seed + i)
-    return scores, counts, time.perf_counter() - t0, n_fits, time.process_time() - c0
+    elapsed = time.perf_counter() - t0
+    return scores, counts, elapsed, n_fits, time.process_time() - c0, choices
+
+
+def _choices(choices: list[tuple[float, str]]) -> list[dict[str, str]]:
+    """`auto`'s choice at each refit, for the JSON: [{from: origin (UTC ISO), chosen}]."""
+    from safecities.hotspots.events import from_days
+
+    return [{"from": from_days(t).isoformat(), "chosen": c} for t, c in choices]
 
 
 def backtest(
@@ -267,6 +280,7 @@ def backtest(
             seconds=sum(o[2] for _, o in blocks),
             n_fits=sum(o[3] for _, o in blocks),
             cpu_seconds=sum(o[4] for _, o in blocks),
+            choices=[c for _, o in blocks for c in o[5]],
         )
     return res
 

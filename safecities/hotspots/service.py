@@ -635,6 +635,10 @@ def backtest(req: BacktestRequest) -> Result:
         scheduler=req.scheduler, seed=req.seed,
         origins=[to_days(o) for o in origins], ends=[to_days(add_days(o, h)) for o in origins],
     )  # fmt: skip
+    summary = res.summary()
+    for m in summary["methods"].values():  # auto's refits, in local time
+        for c in m.get("choices", []):
+            c["from"] = pd.Timestamp(c["from"]).tz_convert(tz).isoformat()
     data = {
         "start": s0.isoformat(),
         "end": s1.isoformat(),
@@ -644,7 +648,7 @@ def backtest(req: BacktestRequest) -> Result:
         "n_events": len(ev),
         "n_collapsed": n_collapsed,
         "coverages": covs,
-        **res.summary(),
+        **summary,
         "wall_seconds": round(res.wall_seconds, 3),
         "manifest": _manifest(
             "hotspots backtest",

@@ -23,13 +23,13 @@ from datetime import date
 from typing import Any
 
 import shapely
-import yaml
 from shapely.geometry import Point, mapping, shape
 
 from safecities.domain import CITIES
 from safecities.errors import InputError
 from safecities.geo import to_metres, to_wgs84
 from safecities.patrols.protocol import SCHEMA_ID, ProtocolIssue, validate_document
+from safecities.safeio import dump_yaml
 
 #: The local police zone of each city's main municipality: names as the Belgian police zone list
 #: gives them (from the NAME_4 attribute of arneh61/Belgium-Map `Politiezones.json`, MIT; only the
@@ -363,16 +363,7 @@ def to_yaml(doc: dict[str, Any]) -> str:
         f"# Protocol request composed with the safecities request builder for {doc['city']}.\n"
         "# Zones around stations are proposals from the bundled reference data; check them.\n"
     )
-    return head + yaml.dump(
-        doc, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True, width=100
-    )
-
-
-class _NoAliasDumper(yaml.SafeDumper):
-    """Repeated values written out in full: readers refuse YAML aliases (safeio.load_yaml)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    return head + dump_yaml(doc)
 
 
 __all__ = [

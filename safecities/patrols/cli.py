@@ -9,6 +9,7 @@ import typer
 
 from safecities.clitools import echo_json
 from safecities.manifest import RunManifest
+from safecities.safeio import load_json
 
 protocol_app = typer.Typer(
     help="Protocols for joint police-military patrols.", no_args_is_help=True
@@ -350,7 +351,6 @@ def protocol_draft(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Compose a protocol request from the template (the web request builder's form)."""
-    import json
 
     from safecities.errors import InputError
     from safecities.patrols import service
@@ -359,7 +359,7 @@ def protocol_draft(
     drawn = None
     if zones is not None:
         try:
-            drawn = json.loads(zones.read_text(encoding="utf-8-sig"))
+            drawn = load_json(zones.read_text(encoding="utf-8-sig"))
         except (OSError, ValueError) as exc:
             raise InputError(f"{zones}: not a readable GeoJSON file ({exc})") from exc
     draft = RequestDraft(

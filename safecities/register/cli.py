@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from safecities.clitools import cli_actor, console, echo_json, progress
+from safecities.clitools import cli_actor, console, echo_json, emit, progress
 from safecities.domain import RowError
 from safecities.errors import InputError
 
@@ -56,16 +56,8 @@ def db_backup(
     from safecities.store.backup import backup
 
     res = backup(_engine(), out)
-    _emit(res.to_dict(), as_json, f"backed up {res.database} to {res.file} ({res.bytes} bytes, "
+    emit(res.to_dict(), as_json, f"backed up {res.database} to {res.file} ({res.bytes} bytes, "
           f"sha256 {res.sha256}); audit head #{res.audit_head['id']}")  # fmt: skip
-
-
-def _emit(payload: dict, as_json: bool, line: str) -> None:
-    """The JSON document with --json, else one human line."""
-    if as_json:
-        echo_json(payload)
-    else:
-        console.print(line)
 
 
 @db_app.command("restore")
@@ -87,7 +79,7 @@ def db_restore(
     # No upgrade first (the store may be gone); restore() brings the copy's schema up to date.
     res = restore(get_engine(), file, actor=cli_actor(actor))
     rows, entries = sum(res.tables.values()), res.audit["entries"]
-    _emit(res.to_dict(), as_json, f"restored {res.database} from {res.file}: {rows} rows, audit "
+    emit(res.to_dict(), as_json, f"restored {res.database} from {res.file}: {rows} rows, audit "
           f"log intact ({entries} entries)")  # fmt: skip
 
 
@@ -116,10 +108,7 @@ def zones_import(
     from safecities.register.service import import_zones
 
     counts = import_zones(_engine(), file, city=city, actor=cli_actor(actor))
-    if as_json:
-        echo_json(counts)
-    else:
-        console.print(f"{counts['zones']} zone(s) imported")
+    emit(counts, as_json, f"{counts['zones']} zone(s) imported")
 
 
 @inc_app.command("import")

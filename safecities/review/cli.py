@@ -305,14 +305,18 @@ def register_plan_cmd(
         Path, typer.Argument(help="Analysis plan (YAML): outcome, units, dates, method.")
     ],
     actor: Annotated[
-        str, typer.Option("--actor", help="Pseudonymous code of who registers.")
-    ] = "cli",
+        str | None,
+        typer.Option(
+            "--as", "--actor", help="Who registers, recorded in the audit log (default: OS user)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Pre-register an analysis plan: its hash goes into the audit log before the post-period."""
+    from safecities.clitools import cli_actor
     from safecities.store.db import get_engine
 
-    res = service.register_plan(get_engine(), plan, actor=actor)
+    res = service.register_plan(get_engine(), plan, actor=cli_actor(actor))
     if json_out:
         echo_json(res.to_dict())
         return

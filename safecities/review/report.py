@@ -299,9 +299,9 @@ def _summary_and_limits(rv: Review, primary, zone_counts: pd.Series, pre_mask, p
     rv.limits.append(t("limit_spill", lang))
     if pre_n < 50:
         rv.limits.append(t("limit_small", lang, n=pre_n))
-    dirs = {r["method"].split(" ")[0]: r["direction"] for r in rv.estimates}
-    its_d = next((v for k, v in dirs.items() if k == "ITS"), None)
-    did_d = dirs.get("DiD")
+    # the treated zones' ITS (the first ITS row) against the DiD
+    its_d = next((r["direction"] for r in rv.estimates if r["method"].startswith("ITS")), None)
+    did_d = next((r["direction"] for r in rv.estimates if r["method"] == "DiD"), None)
     unclear = t("dir_unclear", lang)
     if its_d and did_d and unclear not in (its_d, did_d) and its_d != did_d:
         rv.limits.append(t("limit_disagree", lang, its=its_d, did=did_d))

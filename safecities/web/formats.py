@@ -25,9 +25,12 @@ def locale_of(lang: str | None) -> str:
     return LOCALES.get(lang or "en", LOCALES["en"])
 
 
-def number(value: Any, lang: str | None = None, digits: int | None = None) -> str:
+def number(
+    value: Any, lang: str | None = None, digits: int | None = None, signed: bool = False
+) -> str:
     """A number in the language's notation; `digits` fixes the decimals (default: as given,
-    at most 3). None or a non-number is returned as text."""
+    at most 3); `signed` writes + before a positive number (effects). None or a non-number is
+    returned as text."""
     if value is None or isinstance(value, bool):
         return "" if value is None else str(value)
     try:
@@ -37,6 +40,8 @@ def number(value: Any, lang: str | None = None, digits: int | None = None) -> st
     if x != x:  # NaN: no figure to show
         return "–"
     fmt = "#,##0" if digits == 0 else (f"#,##0.{'0' * digits}" if digits else "#,##0.###")
+    if signed:
+        fmt = f"+{fmt};-{fmt}"
     try:
         return format_decimal(value, format=fmt, locale=locale_of(lang))
     except (InvalidOperation, ValueError, OverflowError):  # e.g. 1e300: too many digits to round

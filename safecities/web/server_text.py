@@ -66,6 +66,17 @@ TEMPLATES = [
     N_("value is missing"),
     N_("position is outside Belgium"),
     N_("a direction needs an opening angle"),
+    N_("identical to row %(row)s (the same camera twice in one file)"),
+    N_("gives the same register id %(id)s as row %(row)s"),
+    N_("register id %(id)s belongs to a camera added by hand"),
+    N_("register id %(id)s is held by another camera"),
+    N_("not an allowed id"),
+    N_("another municipality's namespace"),
+    # review methods (review/its.py, review/did.py), shown under each result
+    N_("segmented %(family)s GLM, log link, trend + Fourier seasonality, level and slope change"),
+    N_("two-way fixed effects OLS, unit-clustered covariance (one adoption date)"),
+    N_("poisson"),
+    N_("negative binomial"),
     # camera planner and hotspots forms
     N_("no candidate sites or no demand points to plan with"),
     N_("no incidents recorded for %(city)s: import some first"),
@@ -146,8 +157,32 @@ SOLVER_STATUS_LABELS = {
     "infeasible": N_("solver|infeasible"),
     "unknown": N_("solver|unknown"),
 }
+#: Rules of the independent plan check (patrols.check.MSG keys), in the violations table.
+RULE_LABELS = {
+    "soldier_cap": N_("rule|soldier cap"),
+    "mixed_police_min": N_("rule|police in a mixed patrol"),
+    "soldiers_max": N_("rule|soldiers per patrol"),
+    "police_only_min": N_("rule|police-only patrol"),
+    "approved_area": N_("rule|approved area"),
+    "period": N_("rule|protocol period"),
+    "zone": N_("rule|zone"),
+    "command_post": N_("rule|command post"),
+    "fipa_unknown": N_("rule|unknown FIPA"),
+    "fipa_soldiers": N_("rule|FIPA soldiers"),
+    "zone_min_mixed": N_("rule|mixed patrols per zone"),
+    "liaison": N_("rule|Defence liaison"),
+    "liaison_double": N_("rule|liaison in two places"),
+    "unit_unknown": N_("rule|unknown unit"),
+    "unit_count": N_("rule|unit count"),
+    "unit_double_booked": N_("rule|unit booked twice"),
+    "shift_length": N_("rule|shift length"),
+    "rest": N_("rule|rest between shifts"),
+    "weekly_hours": N_("rule|weekly hours"),
+    "format": N_("rule|file format"),
+    "continuity": N_("rule|continuity with the previous plan"),
+}
 LABELS = {"protocol_status": PROTOCOL_STATUS_LABELS, "decision": DECISION_LABELS,
-          "solver": SOLVER_STATUS_LABELS}  # fmt: skip
+          "solver": SOLVER_STATUS_LABELS, "rule": RULE_LABELS}  # fmt: skip
 
 
 def label(kind: str, value: object, gettext: Callable[[str], str]) -> str:

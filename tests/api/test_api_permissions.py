@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.routing import APIRoute
+from api_fixtures import flat_routes
 
 from safecities.api.permissions import PERMISSIONS, Action, allowed, check, table
 from safecities.domain import Role
@@ -22,13 +22,7 @@ def _actions_of(dependant) -> list[Action]:
     return found
 
 
-def _flat(routes):
-    """APIRoutes, also inside included routers (FastAPI wraps them in newer versions)."""
-    for r in routes:
-        if isinstance(r, APIRoute):
-            yield r
-        elif hasattr(r, "original_router"):
-            yield from _flat(r.original_router.routes)
+_flat = flat_routes  # APIRoutes, also inside included routers (tests/api_fixtures.py)
 
 
 def _routes(app):

@@ -47,3 +47,18 @@ def test_page_defaults_to_auto_and_states_choice_and_study_area(client, demo_acc
     assert chosen in api["fitted"]["validation"]["scores"]
     assert api["grid"]["study_area"]["built_from"] == "boundary"
     assert api["grid"]["study_area"]["boundary"] == "city brussels"
+
+
+def test_backtest_table_states_its_study_area(client, demo_accounts):
+    acc = demo_accounts[Role.ANALYST]
+    assert (
+        client.post("/login", data={"name": acc["name"], "password": acc["password"]}).status_code
+        == 200
+    )
+    client.cookies.set("lang", "nl")
+    form = {"start": "2025-06-02", "end": "2025-08-11", "bt_horizon": "7d",
+            "methods": ["naive", "auto"], "method": "auto", "horizon": "7d"}  # fmt: skip
+    r = client.post("/hotspots/backtest", data=form)
+    assert r.status_code == 200 and 'id="backtest-table"' in r.text
+    assert "Elk venster wordt op hetzelfde studiegebied gescoord" in r.text
+    assert "cellen binnen de grens van brussels" in r.text

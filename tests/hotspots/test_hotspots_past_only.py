@@ -275,3 +275,52 @@ def test_h3_forecasts_clone_and_ignore_the_future(past_and_future):
     assert docs[0]["top_cells"] == docs[1]["top_cells"] and docs[0]["grid"] == docs[1]["grid"]
     assert docs[0]["grid"]["id_scheme"] == "H3 index (global)"
     assert docs[0]["top_cells"][0]["cell_id"].startswith("88")  # resolution 8
+
+
+@pytest.mark.parametrize("days", [60, 730])
+def test_forecast_json_expected_events_on_a_short_and_a_long_history(days, tmp_path, frame_of):
+    """The `expected_events` of `hotspots forecast --json` (the service) on a file of a Poisson
+    process of 8 events a day: within 12 % of 56 for the week after, two months or two years."""
+    path = _csv(tmp_path / "poisson.csv", frame_of(_poisson(days, seed=days + 1)))
+    at = pd.Timestamp(round((T0 + days) * DAY_SECONDS), unit="s", tz="UTC")
+    for method in ("naive", "sepp"):
+        doc = svc.forecast(
+            svc.ForecastRequest(source=svc.Source(events=path), method=method,
+                                at=at.isoformat(), horizon="7d")
+        ).to_dict()  # fmt: skip
+        assert doc["expected_events"] == pytest.approx(RATE * 7, rel=0.12), (method, doc)
+        assert doc["fitted"]["history_days"] == pytest.approx(days, rel=0.02)
+
+
+def test_backtest_reports_autos_choice_at_each_refit(events_csv):
+    from safecities.hotspots.forecast import auto_candidates
+
+    doc = svc.backtest(
+        svc.BacktestRequest(source=svc.Source(events=events_csv), start="2025-09-01",
+                            end="2025-11-01", horizon="7d", methods=("kde", "auto"))
+    ).to_dict()  # fmt: skip
+    auto = doc["methods"]["auto"]
+    assert len(auto["choices"]) == auto["n_fits"] >= 2 and "choices" not in doc["methods"]["kde"]
+    names = set(auto_candidates(Grid(0, 0, 150.0, 1, 1, np.ones(1), "EPSG:3812")))
+    assert all(c["chosen"] in names for c in auto["choices"])
+    assert doc["grid"]["study_area"]["events_before"].startswith("2025-09-01")
+    first = pd.Timestamp(auto["choices"][0]["from"])
+    assert first == pd.Timestamp("2025-09-01", tz="Europe/Brussels")
+    assert auto["choices"][0]["from"].endswith("+02:00")  # local time
+
+
+def test_outside_belgium_the_grid_is_the_datas_utm_zone(tmp_path):
+    """New York events: UTM zone 18N, stated in the grid, ids in its metres."""
+    rng = np.random.default_rng(2)
+    n = 200
+    when = pd.Timestamp("2024-01-01", tz="America/New_York") + pd.to_timedelta(
+        np.sort(rng.uniform(0, 300, n)), unit="D"
+    )
+    df = pd.DataFrame({"occurred_at": when, "lat": 40.70 + rng.normal(0, 0.01, n),
+                       "lon": -73.95 + rng.normal(0, 0.01, n)})  # fmt: skip
+    doc = svc.detect(svc.DetectRequest(source=svc.Source(events=_csv(tmp_path / "ny.csv", df))))
+    grid = doc.to_dict()["grid"]
+    assert grid["crs"] == "EPSG:32618" and grid["n_cells"] > 0
+    cid = doc["hot_cells"][0]["cell_id"] if doc["hot_cells"] else None
+    ids = svc.build_grid(df, 150.0).cell_ids
+    assert all(re.fullmatch(r"150mE\d+N\d+", c) for c in ids) and (cid is None or cid in ids)

@@ -57,7 +57,15 @@ def _upload_parity(client, headers, verb: str, file_opt: str, path: Path, form: 
 
 
 def _options(form: dict) -> list[str]:
-    return [x for k, v in form.items() for x in (f"--{k.replace('_', '-')}", v)]
+    """CLI options of a form: repeatable fields are lists, `true` booleans are flags."""
+    out: list[str] = []
+    for k, v in form.items():
+        flag = f"--{k.replace('_', '-')}"
+        if v == "true":
+            out.append(flag)
+        else:
+            out += [x for item in (v if isinstance(v, list) else [v]) for x in (flag, item)]
+    return out
 
 
 def test_scm_parity(client, tokens, auth):
@@ -66,13 +74,32 @@ def test_scm_parity(client, tokens, auth):
     _upload_parity(client, auth(tokens[Role.ANALYST]), "scm", "panel", PANEL, form)
 
 
+def test_scm_parity_cross_validated_v_in_time_placebo_leave_one_out(client, tokens, auth):
+    form = {"unit_col": "zone", "time_col": "year", "outcome": "incidents", "treated": "zone-A",
+            "intervention": "2018", "predictor": ["incidents:2014-2017", "incidents:2016"],
+            "train_predictor": ["incidents:2010-2013", "incidents:2012"],
+            "train_fit_period": "2014-2017", "in_time_placebo": "2015", "leave_one_out": "true",
+            "no_placebo": "true", "starts": "1", "preset": "fast"}  # fmt: skip
+    api_form = {k: v for k, v in form.items() if k != "no_placebo"} | {"placebo": "false"}
+    files = {"file": (PANEL.name, PANEL.read_bytes(), "text/csv")}
+    r = client.post("/api/review/scm", data=api_form, files=files,
+                    headers=auth(tokens[Role.ANALYST]))  # fmt: skip
+    assert r.status_code == 200, r.text
+    api = r.json()
+    assert api["v_selection"]["method"].startswith("cross-validated")
+    assert api["in_time_placebo"]["fake_intervention"] == 2015 and api["leave_one_out"]["effects"]
+    cli = _cli(["scm", "--panel", str(PANEL), *_options(form)])
+    _same(cli, api, file_param="panel")
+
+
 @pytest.mark.parametrize(
     "form",
     [
         {"treated": "zone-A", "intervention": "2018", "n_controls": "3"},
         {"adoption_col": "adopted", "control_group": "never", "boot": "49"},
+        {"adoption_col": "adopted", "control_group": "notyet", "anticipation": "1"},
     ],
-    ids=["one-date", "staggered"],
+    ids=["one-date", "staggered", "staggered-anticipation"],
 )
 def test_did_parity(client, tokens, auth, form):
     form = {"unit_col": "zone", "time_col": "year", "outcome": "incidents", "boot": "99",

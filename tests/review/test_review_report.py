@@ -78,3 +78,25 @@ def test_cli_report_pdf_and_html(demo_engine, tmp_path, monkeypatch):
     bad = CliRunner().invoke(build_app(), ["review", "report", "--plan", str(p), "--out",
                                            str(tmp_path / "x.docx")])  # fmt: skip
     assert bad.exit_code != 0
+
+
+def test_report_has_summary_table_limits_and_localised_numbers(demo_engine, tmp_path):
+    """An adviser's report: summary, estimates with direction and credibility in words, a
+    power sentence per series, 'what these data cannot tell you', captions and axis labels,
+    decimal commas in Dutch."""
+    p = tmp_path / "plan.yaml"
+    p.write_text(PLAN)
+    plan = load_plan(p)
+    rv = build_review(demo_engine, plan, lang="nl", seed=0)
+    assert rv.summary and rv.limits and len(rv.captions) == len(rv.figures)
+    methods = [r["method"] for r in rv.estimates]
+    assert methods[0].startswith("ITS") and "DiD" in methods
+    assert all(r["direction"] and r["credibility"] for r in rv.estimates)
+    its_lines = [x for x in rv.lines if x.startswith("Onderbroken tijdreeks")]
+    assert len(its_lines) == 2 and all("deze reeks" in x for x in its_lines)
+    zones, city = (rv.data[k]["power"]["baseline_per_period"] for k in ("its_zones", "its_city"))
+    assert zones < city  # each series its own power, not the treated zones' for both
+    assert any("," in r["estimate"] for r in rv.estimates)  # 0,80 not 0.80
+    assert any("patrouilles" in x for x in rv.limits)
+    html = render_html(rv)
+    assert "<figcaption>Figuur 1." in html and "Wat deze gegevens u niet kunnen vertellen" in html

@@ -114,3 +114,16 @@ def test_extreme_dates_with_data_never_500(
 ):
     r = client.get(path, params={param: day}, headers=auth(tokens[role]))
     assert r.status_code < 500, (path, param, day, r.status_code, r.text[:300])
+
+
+def test_request_builder_refuses_a_nesting_bomb_as_drawn_zones(client, demo_accounts):
+    """The request builder's zone upload (a page form) used `json.loads`: a nesting bomb crashed."""
+    acc = demo_accounts[Role.PLANNER]
+    client.post("/login", data={"name": acc["name"], "password": acc["password"]})
+    bomb = b"[" * 100_000 + b"]" * 100_000
+    r = client.post(
+        "/patrols/request/new",
+        data={"city": "antwerp", "action": "check"},
+        files={"zones": ("zones.geojson", bomb, "application/geo+json")},
+    )
+    assert r.status_code < 500 and "GeoJSON FeatureCollection is expected" in r.text

@@ -95,3 +95,15 @@ def test_hotspots_page_renders_for_a_restricted_role(client, demo_accounts, inci
     acc = demo_accounts[RESTRICTED]
     client.post("/login", data={"name": acc["name"], "password": acc["password"]})
     assert client.get("/hotspots").status_code == 200
+
+
+def test_incident_summary_leaves_out_municipalities_under_k(client, tokens, auth, incidents):
+    full = client.get("/api/incidents/summary", headers=auth(tokens[FULL])).json()
+    some = client.get("/api/incidents/summary", headers=auth(tokens[RESTRICTED])).json()
+    small = [r["nis"] for r in full["by_municipality"] if 0 < r["incidents"] < 3]
+    assert small  # the synthetic scenario has municipalities with one or two incidents
+    assert all(r["incidents"] >= 3 for r in some["by_municipality"]) and some["by_municipality"]
+    assert some["totals"] == full["totals"]  # the city-wide figures stay
+    one = client.get("/api/incidents/summary", params={"municipality": small[0]},
+                     headers=auth(tokens[RESTRICTED])).json()  # fmt: skip
+    assert one["totals"] is None and one["by_month"] == [] and one["min_count"]["hidden"] >= 1

@@ -11,6 +11,7 @@ import inspect
 import json
 
 import pytest
+from api_fixtures import flat_routes
 from fastapi import params
 from fastapi.routing import APIRoute
 
@@ -18,19 +19,10 @@ from safecities.api import limits
 from safecities.domain import Role
 
 
-def _flat(routes):
-    """APIRoutes, also inside included routers (newer FastAPI wraps them)."""
-    for r in routes:
-        if isinstance(r, APIRoute):
-            yield r
-        elif hasattr(r, "original_router"):
-            yield from _flat(r.original_router.routes)
-
-
 def _upload_routes(app) -> list[APIRoute]:
     return [
         r
-        for r in _flat(app.routes)
+        for r in flat_routes(app.routes)
         if any(isinstance(p.field_info, params.File) for p in r.dependant.body_params)
     ]
 
@@ -86,8 +78,8 @@ def test_large_json_body_refused_and_422_never_echoes_input(client, monkeypatch)
     monkeypatch.setattr(limits, "max_body_bytes", lambda: 100_000)
     r = client.post("/api/auth/login", json={"name": "x", "password": "p" * 200_000})
     assert r.status_code == 413
-    secret = "s3cr3t-" + "q" * 2000
-    r = client.post("/api/auth/login", json={"name": ["not", "a", "string"], "password": secret})
+    secret = "s3cr3t-" + "q" * 2000  # longer than the 1,000 characters a password may have
+    r = client.post("/api/auth/login", json={"name": "x", "password": secret})
     assert r.status_code == 422
     assert secret not in r.text and "input" not in json.dumps(r.json())
 
@@ -147,3 +139,19 @@ def test_error_list_is_capped_with_a_count(client, tokens, auth):
     assert r.status_code == 422
     out = r.json()
     assert len(out["errors"]) == limits.MAX_LISTED_ERRORS and out["errors_total"] >= 500
+
+
+def test_the_full_error_list_is_a_downloadable_report(client, tokens, auth):
+    rows = "".join(f"t-{i},not-a-date-{i},50.85,4.35,shooting\n" for i in range(120))
+    rows += "=cmd,2025-01-01T00:00:00+01:00,50.85,4.35,@SUM(1)\n"
+    r = client.post(
+        "/api/incidents/import",
+        params={"report": "csv"},
+        files={"file": ("bad.csv", ("id,occurred_at,lat,lon,kind\n" + rows).encode(), "text/csv")},
+        headers=auth(tokens[Role.ANALYST]),
+    )
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/csv")
+    assert "errors.csv" in r.headers["content-disposition"]
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert len(lines) >= 1 + 121  # header + every problem, not the first 50
+    assert "'@SUM(1)" in r.content.decode("utf-8-sig")  # formula cells neutralised

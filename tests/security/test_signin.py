@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -45,9 +45,12 @@ def _try(engine, name, password, client):
 # -- throttling -------------------------------------------------------------------------------
 
 
-def test_parallel_guesses_are_counted_atomically(sqlite_engine):
-    """24 parallel wrong passwords: only the free ones are evaluated (17 of 24 before)."""
+def test_parallel_guesses_are_counted_atomically(sqlite_engine, monkeypatch):
+    """24 parallel wrong passwords: only the free ones are evaluated (17 of 24 before). A fixed
+    clock: a slow machine must not let one more through after its legitimate 1 s wait."""
     _add(sqlite_engine)
+    now = datetime.now(UTC)
+    monkeypatch.setattr(accounts, "_now", lambda: now)
     with ThreadPoolExecutor(8) as pool:
         out = list(pool.map(lambda _: _try(sqlite_engine, "ana", "wrong guess!!", "10.0.0.7"),
                             range(24)))  # fmt: skip
@@ -55,8 +58,10 @@ def test_parallel_guesses_are_counted_atomically(sqlite_engine):
     assert out.count("limited") == 24 - signin.FREE_FAILURES
 
 
-def test_strangers_cannot_lock_the_owner_out(sqlite_engine):
+def test_strangers_cannot_lock_the_owner_out(sqlite_engine, monkeypatch):
     _add(sqlite_engine)
+    now = datetime.now(UTC)
+    monkeypatch.setattr(accounts, "_now", lambda: now)
     for _ in range(12):
         _try(sqlite_engine, "ana", "wrong guess!!", "203.0.113.9")
     assert _try(sqlite_engine, "ana", "wrong guess!!", "203.0.113.9") == "limited"
@@ -64,17 +69,20 @@ def test_strangers_cannot_lock_the_owner_out(sqlite_engine):
 
 
 def test_delays_grow_and_expire(sqlite_engine, monkeypatch):
+    """On a fixed clock (a loaded machine must not let a wait pass by itself)."""
     _add(sqlite_engine)
     assert [signin.delay_after(n) for n in range(7)] == [0, 0, 0, 1, 2, 4, 8]
     assert signin.delay_after(40) == signin.MAX_DELAY_S
+    t0 = datetime.now(UTC)
+    clock = {"now": t0}
+    monkeypatch.setattr(accounts, "_now", lambda: clock["now"])
     for _ in range(signin.FREE_FAILURES):
         assert _try(sqlite_engine, "ana", "wrong guess!!", "c1") == "wrong"
     assert _try(sqlite_engine, "ana", GOOD, "c1") == "limited"  # even the right password
-    real_now = accounts._now
-    monkeypatch.setattr(accounts, "_now", lambda: real_now() + timedelta(seconds=1.5))
+    clock["now"] = t0 + timedelta(seconds=1.5)
     assert _try(sqlite_engine, "ana", "wrong guess!!", "c1") == "wrong"  # 1 s was enough
     assert _try(sqlite_engine, "ana", GOOD, "c1") == "limited"  # now 2 s
-    monkeypatch.setattr(accounts, "_now", lambda: real_now() + timedelta(seconds=4))
+    clock["now"] = t0 + timedelta(seconds=4)
     assert _try(sqlite_engine, "ana", GOOD, "c1") == "ok"
     with session_scope(sqlite_engine) as s:  # every evaluated attempt is recorded
         rows = s.execute(select(LoginAttempt.success)).scalars().all()
@@ -97,33 +105,65 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class _Server:
+    """`safecities serve`'s app under uvicorn on a free loopback port, in a thread."""
+
+    def __init__(self, engine, trusted: str | None = None) -> None:
+        import uvicorn
+
+        from safecities.api.app import create_app
+        from safecities.api.cli import proxy_options
+
+        self.port = _free_port()
+        app = create_app(engine, migrate=False)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error",
+                                **proxy_options(trusted))  # fmt: skip
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        for _ in range(200):
+            if self.server.started:
+                break
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def test_parallel_guesses_over_http_are_counted_atomically(api_engine, monkeypatch):
+    """The finding as reported: 24 parallel wrong passwords over HTTP, 17 evaluated (limit 5).
+    The delay after the free failures is made a minute so a slow machine cannot let one more
+    attempt through legitimately (after its 1 s wait) and blur what is tested: the count."""
+    monkeypatch.setattr(signin, "delay_after", lambda n: 0 if n < signin.FREE_FAILURES else 60)
+    with session_scope(api_engine) as s:
+        accounts.create_user(s, actor="test", actor_role=None, name="http-victim",
+                             role=Role.ANALYST, password=GOOD)  # fmt: skip
+    with _Server(api_engine) as url:
+
+        def guess(_):
+            r = httpx.post(f"{url}/api/auth/login", timeout=30,
+                           json={"name": "http-victim", "password": "wrong guess!!"})  # fmt: skip
+            return r.status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(guess, range(24)))
+    assert codes.count(401) == signin.FREE_FAILURES, codes
+    assert codes.count(429) == 24 - signin.FREE_FAILURES, codes
+
+
 @pytest.mark.parametrize("trusted", [None, "127.0.0.1"])
 def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(api_engine, trusted):
     """A spoofed X-Forwarded-For from 127.0.0.1 used to reset the per-address lock and was
     written into the audit log. A real server on loopback, as `safecities serve` starts it."""
-    import uvicorn
-
-    from safecities.api.app import create_app
-    from safecities.api.cli import proxy_options
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(api_engine, migrate=False), host="127.0.0.1", port=port,
-                            log_level="error", **proxy_options(trusted))  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        for _ in range(100):
-            if server.started:
-                break
-            time.sleep(0.05)
-        r = httpx.post(f"http://127.0.0.1:{port}/api/auth/login",
+    with _Server(api_engine, trusted) as url:
+        r = httpx.post(f"{url}/api/auth/login",
                        json={"name": "spoof-probe", "password": "wrong guess!!"},
                        headers={"X-Forwarded-For": "10.66.66.66"}, timeout=10)  # fmt: skip
         assert r.status_code == 401
-    finally:
-        server.should_exit = True
-        thread.join(10)
     with session_scope(api_engine) as s:
         clients = (
             s.execute(select(LoginAttempt.client).where(LoginAttempt.name == "spoof-probe"))

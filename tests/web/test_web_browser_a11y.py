@@ -21,6 +21,7 @@ PAGES = (
     "/cameras/plan",
     "/review",
     "/audit",
+    "/users",
     "/patrols/request/new?city=liege",
     "/patrols/protocols/{protocol}",
 )

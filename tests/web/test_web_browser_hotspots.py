@@ -52,7 +52,7 @@ def test_layers_profile_and_a_backtest_from_the_page(page, demo, demo_accounts, 
     page.get_by_role("button", name="Run the backtest").click()
     table = page.locator("#backtest-table")
     table.wait_for()
-    assert table.locator("caption").inner_text().startswith("Backtest from 2025-06-02")
+    assert table.locator("caption").inner_text().startswith("Backtest from 2 Jun 2025")
     assert table.locator("tbody tr").count() == 3 * 4  # three methods x four coverages
     headers = table.locator("thead th").all_inner_texts()
     assert headers[2:5] == ["Hit rate", "PAI", "PEI"]

@@ -18,14 +18,30 @@ def _signin(client, demo_accounts, role, lang):
     client.cookies.set("lang", lang)
 
 
-def test_protocol_problems_in_french_with_their_paths(client, demo_accounts):
-    doc = (DATA / "patrols_antwerp_request.yaml").read_bytes()
-    _signin(client, demo_accounts, Role.PLANNER, "fr")
-    broken = doc.replace(b"soldier_cap: 20", b"soldier_cap: -4")
-    r = client.post("/patrols/request-upload", data={"do": "validate"},
-                    files={"file": ("antwerp.yaml", broken, "application/yaml")})  # fmt: skip
-    assert r.status_code == 200 and "<code>$.soldier_cap</code>" in r.text
-    assert "-4 est inférieur au minimum de" in r.text and "is less than" not in r.text
+def test_protocol_problems_in_french_with_their_values():
+    """Every problem `protocol validate` finds in a broken request document (JSON Schema's
+    messages and the protocol's own rules) is recognised and shown in French."""
+    import yaml
+
+    from safecities.patrols.protocol import validate_document
+    from safecities.web import i18n, server_text
+
+    doc = yaml.safe_load((DATA / "patrols_antwerp_request.yaml").read_text(encoding="utf-8"))
+    doc["soldier_cap"] = -4
+    doc["period"]["end"] = doc["period"]["start"]
+    doc["zones"][0]["command_post"] = "nowhere"
+    doc["surprise"] = 1
+    issues = validate_document(doc)
+    assert len(issues) >= 4
+    fr = i18n.translations("fr").gettext
+    for issue in issues:
+        assert server_text.match(issue.message), issue.message
+        assert server_text.translate(issue.message, fr) != issue.message, issue.message
+    texts = {server_text.translate(i.message, fr) for i in issues}
+    assert "-4 est inférieur au minimum de 1" in texts or any(
+        t.startswith("-4 est inférieur au minimum") for t in texts
+    )
+    assert "poste de commandement inconnu 'nowhere'" in texts
 
 
 def test_camera_import_errors_in_dutch(client, demo_accounts):
@@ -40,6 +56,8 @@ def test_camera_import_errors_in_dutch(client, demo_accounts):
 def test_babel_formats_per_language():
     assert formats.number(1234.5, "nl") == "1.234,5" and formats.number(1234.5, "en") == "1,234.5"
     assert formats.number(0.25, "fr", 2) == "0,25" and formats.number(None, "fr") == ""
+    assert formats.number(0.5, "nl", 2, signed=True) == "+0,50"
+    assert formats.number(-0.5, "en", 2, signed=True) == "-0.50"
     assert formats.percent(0.253, "nl") == "25,3\xa0%" and formats.percent(0.253, "en") == "25.3%"
     assert formats.percent(None, "fr") == "–" and formats.percent(float("nan"), "fr") == "–"
     # estimates a model blew up never break a page

@@ -72,6 +72,11 @@ def test_server_messages_in_dutch_and_french_keep_their_values():
     assert server_text.label("protocol_status", "active", fr) == "en vigueur"
     assert server_text.label("solver", "Time_Limit_Reached", nl) == "tijdslimiet bereikt"
     assert server_text.label("protocol_status", "brand-new", nl) == "brand-new"
+    from safecities.patrols.check import MSG
+
+    for rule in MSG:  # every rule of the plan check has its name in the violations table
+        assert rule in server_text.RULE_LABELS, rule
+    assert server_text.label("rule", "soldier_cap", fr) == "plafond de militaires"
 
 
 def test_templates_have_no_hard_coded_text():
@@ -234,4 +239,7 @@ def test_patrol_plan_check_highlights_violations(client, demo_accounts):
     )
     r = client.post("/patrols/check", files={"file": ("bad.csv", bad.encode(), "text/csv")})
     assert r.status_code == 200 and 'id="check-violations"' in r.text
-    assert '<tr class="violation"><td>mixed_police_min</td>' in r.text
+    assert (
+        '<tr class="violation"><td>police in a mixed patrol <code>mixed_police_min</code></td>'
+        in r.text
+    )

@@ -45,7 +45,10 @@ def test_calendar_marks_the_hour_with_a_violation(client, demo_accounts):
     two = next(x for x in rows if x.startswith("02:00"))
     assert "1 / 0" in one and "2 soldier(s)" in one
     assert "violation-cell" in two.split("</tr>")[0] and "3 soldier(s)" in two
-    assert '<tr class="violation"><td>mixed_police_min</td>' in r.text
+    assert (
+        '<tr class="violation"><td>police in a mixed patrol <code>mixed_police_min</code></td>'
+        in r.text
+    )
     # railway-north is another post's zone: its minimum is not listed here
     assert "railway-north" not in r.text
     assert f"/api/patrols/plans/{NAME}/calendar.ics?post={POST}" in r.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+from api_fixtures import CsrfClient as TestClient  # signs the forms as a browser page does
 
 from safecities.domain import Role
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from safecities import exports
+from safecities.api import privacy
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.limits import Day, capped, read_upload, upload_name
@@ -72,14 +73,16 @@ def incidents_geojson(
 def summary(
     request: Request,
     db: DbSession,
-    _: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
+    user: Annotated[Principal, Depends(require(Action.INCIDENTS_SUMMARY))],
     city: City = Query("brussels"),
     since: Day | None = Query(None),
     municipality: str | None = Query(None, max_length=60),
 ) -> dict[str, Any]:
-    """Counts, injured and killed by month and municipality; since 1 January / since summer."""
+    """Counts, injured and killed by month and municipality; since 1 January / since summer.
+    Roles without incident access: only municipalities with >= k incidents (api.privacy)."""
     req = svc.SummaryRequest(city=city, since=since, municipality=municipality)
-    return svc.summary_cached(db, request.app.state.engine, req)
+    out = svc.summary_cached(db, request.app.state.engine, req)
+    return privacy.limit("summary", out, user, request.app.state.engine, city=city)
 
 
 @router.post("/import", response_model=ImportOut, responses={422: {"model": ImportOut}, 503: {}})
@@ -87,12 +90,21 @@ def import_incidents(
     request: Request,
     user: Annotated[Principal, Depends(require(Action.INCIDENTS_IMPORT))],
     file: UploadFile = File(..., description="CSV, GeoJSON or Parquet with the standard columns"),
+    report: Literal["json", "csv"] = Query(
+        "json", description="csv: a refused file answers every problem as errors.csv"
+    ),
 ) -> Any:
-    """Import a file all-or-nothing; every bad row is reported with row, field and reason."""
+    """Import a file all-or-nothing; every bad row is reported with row, field and reason (the
+    first 50 and `errors_total`; `report=csv` downloads them all)."""
     name = upload_name(file.filename)
     data = read_upload(file)
     res = svc.import_upload(request.app.state.engine, name, data, actor=user.name)
     body = res.to_dict()
+    if report == "csv" and not res.ok:  # formula cells neutralised by exports (safeio.safe_cell)
+        cols = ["file", "row", "field", "reason", "value"]
+        disposition = {"Content-Disposition": 'attachment; filename="errors.csv"'}
+        return Response(exports.to_csv(body.get("errors") or [], cols), status_code=422,
+                        media_type="text/csv; charset=utf-8", headers=disposition)  # fmt: skip
     body.update(capped(body.get("errors") or []))  # the first 50 problems + errors_total
     out = ImportOut(**body)
     return JSONResponse(out.model_dump(), status_code=200 if res.ok else 422)

@@ -259,8 +259,6 @@ def make_plan(
 ) -> dict[str, Any]:
     """Make a plan under the active protocol (checked by the independent checker before saving);
     the plan file written is audited (name, SHA-256, protocol, period) under the caller's name."""
-    from safecities.store import audit
-
     opts = service.SavedPlanOptions(
         first=body.from_,
         last=body.to,
@@ -271,10 +269,7 @@ def make_plan(
         continue_latest=body.continue_latest,
     )
     plan = service.make_saved(request.app.state.engine, opts)
-    keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check")
-    audit.append_file(request.app.state.engine, svc.plans_dir() / plan["name"], actor=user.name,
-                      action="patrol_plan.create", entity="patrol_plan",
-                      after={k: plan[k] for k in keep} | {"seed": body.seed})  # fmt: skip
+    svc.audit_saved(request.app.state.engine, plan, actor=user.name, seed=body.seed)
     return plan
 
 

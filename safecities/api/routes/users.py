@@ -43,25 +43,23 @@ def create_user(
     return UserOut.model_validate(new)
 
 
-@router.post("/{name}/deactivate", response_model=UserOut, responses={404: {}})
-def deactivate_user(
-    db: DbSession,
-    user: Annotated[Principal, Depends(require(Action.USERS_MANAGE))],
-    name: str = Path(max_length=120),
-) -> UserOut:
-    """Deactivate an account and end its sessions."""
-    u = accounts.set_active(db, actor=user.name, actor_role=user.role, name=name, active=False)
+Manager = Annotated[Principal, Depends(require(Action.USERS_MANAGE))]
+UserName = Annotated[str, Path(max_length=120)]
+
+
+def _set_active(db, user: Principal, name: str, active: bool) -> UserOut:
+    u = accounts.set_active(db, actor=user.name, actor_role=user.role, name=name, active=active)
     db.commit()
     return UserOut.model_validate(u)
+
+
+@router.post("/{name}/deactivate", response_model=UserOut, responses={400: {}, 404: {}})
+def deactivate_user(db: DbSession, user: Manager, name: UserName) -> UserOut:
+    """Deactivate an account and end its sessions (400 for the last active admin)."""
+    return _set_active(db, user, name, False)
 
 
 @router.post("/{name}/reactivate", response_model=UserOut, responses={404: {}})
-def reactivate_user(
-    db: DbSession,
-    user: Annotated[Principal, Depends(require(Action.USERS_MANAGE))],
-    name: str = Path(max_length=120),
-) -> UserOut:
+def reactivate_user(db: DbSession, user: Manager, name: UserName) -> UserOut:
     """Reactivate a deactivated account (it signs in again with its old password)."""
-    u = accounts.set_active(db, actor=user.name, actor_role=user.role, name=name, active=True)
-    db.commit()
-    return UserOut.model_validate(u)
+    return _set_active(db, user, name, True)

@@ -260,6 +260,17 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
     }
 
 
+def audit_saved(engine: Engine, plan: dict[str, Any], *, actor: str, seed: int) -> dict[str, Any]:
+    """Audit a plan `make_saved` wrote (the file is served to everyone reading plans, and a plan of
+    the same name replaces it): one `patrol_plan.create` entry with the file's SHA-256."""
+    from safecities.store import audit
+
+    keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check")
+    return audit.append_file(engine, plans_dir() / plan["name"], actor=actor,
+                             action="patrol_plan.create", entity="patrol_plan",
+                             after={k: plan[k] for k in keep} | {"seed": seed})  # fmt: skip
+
+
 def briefing(name: str, post: str, day: date, lang: str = "en") -> str:
     """The printable daily briefing of one command post (HTML) in NL, FR or EN."""
     from safecities.patrols.export import briefing_html

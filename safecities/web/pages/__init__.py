@@ -104,10 +104,10 @@ def mount(app: FastAPI, *, warmup: bool = False) -> None:
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if request.url.path.startswith(("/api", "/docs", "/openapi")):
             return await validation_errors(request, exc)
+        errors = exc.errors()  # never the input: field and message only, the first 20
         detail = "; ".join(
-            f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}"
-            for e in exc.errors()
-        )
+            f"{'.'.join(str(x) for x in e.get('loc', ())[1:])}: {e.get('msg')}" for e in errors[:20]
+        ) + (f" (+{len(errors) - 20})" if len(errors) > 20 else "")
         return core.render(
             request,
             "message.html",

@@ -231,6 +231,7 @@ def _page(
         method=method,
         method_labels=METHOD_LABELS,
         study_area_text=_study_area_text(request, forecast["grid"]) if forecast else "",
+        backtest_area_text=_study_area_text(request, backtest["grid"]) if backtest else "",
         auto=_auto_view(forecast),
         horizon=horizon,
         horizons=HORIZONS,

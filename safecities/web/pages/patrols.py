@@ -13,6 +13,7 @@ from safecities.api.deps import DbSession, require
 from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
 from safecities.patrols.governance import APPROVED
+from safecities.safeio import load_json
 from safecities.web import i18n, labels, pagecache, server_text
 from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
@@ -438,8 +439,6 @@ def _builder_form(form) -> tuple:
 
 
 def _drawn_zones(form, draft, errors: list) -> None:
-    import json
-
     upload = form.get("zones")
     if upload is None or not getattr(upload, "filename", ""):
         return
@@ -448,7 +447,7 @@ def _drawn_zones(form, draft, errors: list) -> None:
         errors.append({"path": "$.drawn_zones", "message": "the file is larger than 5 MB"})
         return
     try:
-        draft.drawn_zones = json.loads(data.decode("utf-8-sig"))
+        draft.drawn_zones = load_json(data.decode("utf-8-sig"))  # safeio: no NaN, no bomb
     except (UnicodeDecodeError, ValueError):
         errors.append(
             {"path": "$.drawn_zones", "message": "a GeoJSON FeatureCollection is expected"}

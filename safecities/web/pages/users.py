@@ -45,21 +45,15 @@ def _set(request, db, user: Principal, name: str, active: bool) -> Response:
     return RedirectResponse("/users", status_code=303)
 
 
+Manager = Annotated[Principal, Depends(require(Action.USERS_MANAGE))]
+UserName = Annotated[str, Path(max_length=120)]
+
+
 @router.post("/users/{name}/deactivate")
-def users_deactivate(
-    request: Request,
-    db: DbSession,
-    user: Annotated[Principal, Depends(require(Action.USERS_MANAGE))],
-    name: str = Path(max_length=120),
-) -> Response:
+def users_deactivate(request: Request, db: DbSession, user: Manager, name: UserName) -> Response:
     return _set(request, db, user, name, False)
 
 
 @router.post("/users/{name}/reactivate")
-def users_reactivate(
-    request: Request,
-    db: DbSession,
-    user: Annotated[Principal, Depends(require(Action.USERS_MANAGE))],
-    name: str = Path(max_length=120),
-) -> Response:
+def users_reactivate(request: Request, db: DbSession, user: Manager, name: UserName) -> Response:
     return _set(request, db, user, name, True)
