@@ -6,6 +6,11 @@ seconds, objective, bound and gap, then the wall time of the whole run, the size
 the time of the independent check. Target (issue 5): under 60 s of solving on 2 cores, gap <= 1 %.
 
     .venv/bin/python benchmarks/patrols.py [--solver cpsat|highs] [--time-limit 60] [--seed 0]
+    .venv/bin/python benchmarks/patrols.py --chain-weeks [--time-limit 60] [--seed 0]
+
+`--chain-weeks` plans the period week by week, each week continuing the previous one (as
+`plan make --after`), and checks each week together with its predecessor (`plan check --after`)
+and the whole period joined: the figures are the sums and the worst week.
 """
 
 from __future__ import annotations
@@ -81,6 +86,56 @@ def benchmark_protocol(n_zones: int = 40) -> dict:
     return doc
 
 
+def chain_weeks(args) -> None:
+    from datetime import timedelta
+
+    from safecities.patrols.replan import load_previous_plan
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "protocol.yaml"
+        path.write_text(yaml.safe_dump(benchmark_protocol(), sort_keys=False))
+        p = load_protocol(path)
+        d, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
+        prev, solve, worst_gap, violations, weeks, parts = None, 0.0, 0.0, 0, 0, []
+        t0 = time.perf_counter()
+        while d <= last:
+            end = min(last, d + timedelta(days=6 - d.weekday()))  # to Sunday
+            kw = {}
+            if prev is not None:
+                pp = load_previous_plan(prev, p, d, end)
+                kw = {"history": pp["history"], "frozen_until": pp["frozen_until"]}
+            res = Planner(
+                p, d, end, default_profile(p), seed=args.seed, time_limit=args.time_limit,
+                workers=2, backend=args.solver, **kw,
+            ).run()  # fmt: skip
+            out = Path(tmp) / f"week-{d}.csv"
+            write_plan(res.rows, out)
+            rep = check_plan(out, path, after=prev)
+            solve += res.solve_seconds
+            worst_gap = max(worst_gap, res.gap)
+            violations += len(rep.violations)
+            weeks += 1
+            parts.append(out)
+            print(
+                f"{d} - {end}: solve {res.solve_seconds:.1f} s, gap {100 * res.gap:.3f} %, "
+                f"{res.status}, violations with its predecessor {len(rep.violations)}",
+                flush=True,
+            )
+            prev, d = out, end + timedelta(days=1)
+        joined = Path(tmp) / "joined.csv"
+        with open(joined, "w", encoding="utf-8") as fh:
+            for i, part in enumerate(parts):
+                lines = part.read_text(encoding="utf-8").splitlines(True)
+                fh.writelines(lines if i == 0 else lines[1:])
+        whole = check_plan(joined, path)
+        print(
+            f"weeks {weeks}: solve seconds {solve:.1f} (worst week gap {100 * worst_gap:.3f} %), "
+            f"violations week by week {violations}, whole period joined {len(whole.violations)} "
+            f"{whole.counts()}; wall {time.perf_counter() - t0:.1f} s",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--solver", default="cpsat", choices=["cpsat", "highs"])
@@ -88,7 +143,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--from", dest="first", default="2026-03-20")
     ap.add_argument("--to", dest="last", default="2026-09-19")
+    ap.add_argument("--chain-weeks", action="store_true", help="plan week by week with --after")
     args = ap.parse_args()
+    if args.chain_weeks:
+        chain_weeks(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "protocol.yaml"
         path.write_text(yaml.safe_dump(benchmark_protocol(), sort_keys=False))

@@ -17,6 +17,10 @@ case "${1:-}" in
     need=()
     [ -x "$PGBIN/initdb" ] || need+=(postgresql)
     [ -x /usr/bin/chromium ] || need+=(chromium)  # browser tests (Playwright, system executable)
+    # WeasyPrint (patrol briefings as PDF) needs Pango, HarfBuzz subsetting and a font
+    for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core; do
+      dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
     if [ ${#need[@]} -gt 0 ]; then
       echo "installing ${need[*]} from Debian packages" >&2
       apt_install "${need[@]}"

@@ -60,7 +60,10 @@ MSG = {
     "shift_length": "unit {unit} works {hours:g} h {when}, allowed {lo:g}-{hi:g} h",
     "rest": "unit {unit} rests {hours:g} h before the shift starting {at}, minimum {min:g} h",
     "weekly_hours": "unit {unit} works {hours:g} h in the week of {week}, maximum {max:g} h",
+    "consecutive_days": "unit {unit} works {n} days in a row ({first} to {last}), maximum {max}",
+    "consecutive_nights": "unit {unit} works {n} nights in a row ({first} to {last}), maximum {max}",
     "format": "row {row}: {reason}",
+    "zone_closed": "{n} visits in {zone} {when}, while the zone is closed",
     "continuity": "{after} plans up to {last}, so {plan} must start on {expected}; it starts on {first}",
 }
 
@@ -340,6 +343,7 @@ def check_plan(
     *,
     horizon: tuple[datetime, datetime] | None = None,
     after: str | Path | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> CheckReport:
     """Every violation of the protocol in the plan (an empty list means the plan is compliant).
 
@@ -357,8 +361,19 @@ def check_plan(
         prev, prev_bad = read_plan(after, rules, label=Path(after).name)
         own = planned_days(df["s"].min(), df["e"].max(), tz) if not df.empty else None
         before = planned_days(prev["s"].min(), prev["e"].max(), tz) if not prev.empty else None
+        last_start = _last_shift_day(prev, tz)
+        if before is not None and last_start is not None:
+            before = (before[0], last_start)  # its last day: the day its last shift starts
         if own is not None:
             seam = _wall(own[0], 0, tz)
+        # the continuation's first day is the day after its predecessor's last: its first row
+        # lies on that day (after the predecessor's last night), neither earlier nor a day later
+        expected = None if before is None else before[1] + timedelta(days=1)
+        if expected is not None and not df.empty:
+            seam = _wall(expected, 0, tz)
+            first_row = df["s"].min()
+            if seam <= first_row < _wall(expected + timedelta(days=1), 0, tz):
+                own = (expected, own[1] if own is not None else expected)
         if own is not None and before is not None and before[1] + timedelta(days=1) != own[0]:
             out.append(
                 Violation(
@@ -378,10 +393,9 @@ def check_plan(
         out = prev_bad + out
     if df.empty:
         return CheckReport(str(plan_path), nrows, out)
-    if horizon is None:
-        days = planned_days(df["s"].min(), df["e"].max(), tz)
-        if days is not None:
-            horizon = coverage_horizon(days, rules)
+    days = planned_days(df["s"].min(), df["e"].max(), tz)
+    if horizon is None and days is not None:
+        horizon = coverage_horizon(days, rules)
     origin = min(df["s"].min(), rules.start.tz_convert(UTC)).floor("D")
 
     def slot_time(k: int) -> pd.Timestamp:
@@ -393,27 +407,58 @@ def check_plan(
     sl = _slots(df, origin)
 
     # --- soldier cap, per slot, reported per run of consecutive slots
+    # re-planning changes (`changes`): a lower cap from a moment, zones closed for a while
+    changes = changes or {}
     per_slot = sl.groupby("slot")["soldiers_n"].sum()
-    over = per_slot[per_slot > rules.cap]
+    caps = pd.Series(rules.cap, index=per_slot.index)
+    if changes.get("cap"):
+        k0 = (pd.Timestamp(changes["cap"]["from"]).tz_convert(UTC) - origin) // SLOT
+        caps[caps.index >= k0] = min(rules.cap, int(changes["cap"]["value"]))
+    over = per_slot[per_slot > caps]
     for a, b in _runs(over.index.to_numpy()):
         n = int(per_slot.loc[a : b - 1].max())
+        cap = int(caps.loc[a])
         s, e = slot_time(a), slot_time(b)
         out.append(
             Violation(
                 "soldier_cap",
-                MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=rules.cap),
+                MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=cap),
                 _iso(s, tz),
                 _iso(e, tz),
-                numbers={"soldiers": n, "cap": rules.cap},
+                numbers={"soldiers": n, "cap": cap},
             )
         )
+    closed: dict[str, set[int]] = defaultdict(set)
+    for c in changes.get("close_zone") or []:
+        a = int((pd.Timestamp(c["from"]).tz_convert(UTC) - origin) // SLOT)
+        b = int(-((origin - pd.Timestamp(c["to"]).tz_convert(UTC)) // SLOT))
+        closed[c["zone"]].update(range(a, b))
+    for zid, ks in closed.items():
+        # this plan's rows only: the previous plan's (--after) stand as they were made
+        there = sl[(sl["zone_id"] == zid) & sl["slot"].isin(ks) & (sl["row"] > 0)]
+        for a, b in _runs(np.unique(there["slot"].to_numpy())):
+            s, e = slot_time(a), slot_time(b)
+            n = int(there["slot"].between(a, b - 1).sum())
+            out.append(
+                Violation(
+                    "zone_closed",
+                    MSG["zone_closed"].format(n=n, zone=zid, when=_when(s, e, tz)),
+                    _iso(s, tz),
+                    _iso(e, tz),
+                    zid,
+                    numbers={"visits": n},
+                )
+            )
 
     # --- FIPA staffing: every slot of each FIPA window has the required soldiers
     fipa_rows = sl[sl["kind"] == "fipa"]
     lo_h = df["s"].min() if horizon is None else pd.Timestamp(horizon[0]).tz_convert(UTC)
     hi_h = df["e"].max() if horizon is None else pd.Timestamp(horizon[1]).tz_convert(UTC)
-    # a FIPA is staffed over the planned days and wherever the plan has rows (its eve's night)
+    # a FIPA is staffed over the whole planned days (from 00:00 even on the protocol's first
+    # day) and wherever the plan has rows (its eve's night)
     lo_f, hi_f = min(lo_h, df["s"].min()), max(hi_h, df["e"].max())
+    if days is not None:
+        lo_f = min(lo_f, _wall(days[0], 0, tz).tz_convert(UTC))
     for fid, (fs, fe, fz, need) in rules.fipa.items():
         fs_u, fe_u = max(fs.tz_convert(UTC), lo_f), min(fe.tz_convert(UTC), hi_f)
         if fs_u >= fe_u:
@@ -450,6 +495,7 @@ def check_plan(
         zs = mixed.loc[zid] if zid in mixed.index.get_level_values(0) else pd.Series(dtype=int)
         counts = zs.reindex(range(a_all, b_all), fill_value=0).to_numpy()
         short = np.flatnonzero(counts < k) + a_all
+        short = short[~np.isin(short, list(closed.get(zid, ())))]  # no minimum while closed
         for ra, rb in _runs(short):
             n = int(counts[ra - a_all : rb - a_all].min())
             s, e = slot_time(ra), slot_time(rb)
@@ -760,6 +806,38 @@ def _check_units(
                     numbers={"rest_hours": round(r.rest, 2), "min": rest},
                 )
             )
+        # days and nights in a row: a duty period counts for the local day it starts on; it is a
+        # night when at least half its quarters fall between 22:00 and 06:00 local
+        for key, label in (("max_consecutive_days", "days"), ("max_consecutive_nights", "nights")):
+            limit = wt.get(key)
+            if not limit:
+                continue
+            for unit, g in f.groupby("unit"):
+                days_worked = []
+                for s, e in zip(g["s"], g["e"], strict=True):
+                    if label == "nights":
+                        quarters = pd.date_range(s, e, freq="15min", inclusive="left").tz_convert(
+                            tz
+                        )
+                        hours = quarters.hour
+                        if 2 * int(((hours >= 22) | (hours < 6)).sum()) < len(quarters):
+                            continue
+                    days_worked.append(s.tz_convert(tz).date())
+                for run in _day_runs(sorted(set(days_worked))):
+                    if len(run) > int(limit):
+                        a, b = run[0], run[-1]
+                        out.append(
+                            Violation(
+                                f"consecutive_{label}",
+                                MSG[f"consecutive_{label}"].format(
+                                    unit=unit, n=len(run), first=a, last=b, max=int(limit)
+                                ),
+                                _iso(_wall(a, 0, tz), tz),
+                                _iso(_wall(b + timedelta(days=1), 0, tz), tz),
+                                units=[unit],
+                                numbers={label: len(run), "max": int(limit)},
+                            )
+                        )
         # hours per ISO week (Monday 00:00 local): split periods at week boundaries
         weekly: dict[tuple[str, date], float] = defaultdict(float)
         for unit, s, e in zip(f["unit"], f["s"], f["e"], strict=True):
@@ -786,6 +864,32 @@ def _check_units(
                     )
                 )
     return out
+
+
+def _last_shift_day(df: pd.DataFrame, tz: ZoneInfo) -> date | None:
+    """The local day the plan's last duty period (a unit's rows merged where they touch) starts."""
+    best = None
+    for col in ("police_units", "soldier_units"):
+        sub = df[df[col] != ""]
+        if sub.empty:
+            continue
+        ex = sub.assign(unit=sub[col].map(_units)).explode("unit").sort_values(["unit", "s"])
+        prev_end = ex.groupby("unit")["e"].shift()
+        starts = ex.loc[prev_end.isna() | (ex["s"] > prev_end), "s"]
+        if len(starts):
+            m = starts.max()
+            best = m if best is None or m > best else best
+    return None if best is None else best.tz_convert(tz).date()
+
+
+def _day_runs(days: list[date]) -> list[list[date]]:
+    runs: list[list[date]] = []
+    for d in days:
+        if runs and d - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
 
 
 def summary_line(report: CheckReport) -> str:

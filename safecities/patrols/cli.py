@@ -396,13 +396,14 @@ def plan_export(
     day: list[str] = typer.Option(
         None, "--day", help="Day(s) for the briefings (YYYY-MM-DD; default: every planned day)."
     ),
+    lang: str = typer.Option("en", "--lang", help="Language of the briefings: nl, fr or en."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """iCalendar per command post and a printable daily briefing (HTML) per command post."""
     from safecities.patrols import service
 
     days = [service.parse_day(d, "--day") for d in day] if day else None
-    res = service.export(service.ExportOptions(plan, protocol, out_dir, days))
+    res = service.export(service.ExportOptions(plan, protocol, out_dir, days, lang))
     if as_json:
         echo_json({**res.to_dict(), "manifest": res.manifest.to_dict()})
     else:

@@ -20,6 +20,15 @@ MSG = {
     "holding {held} soldiers, the {cap}-soldier cap leaves {left}",
     "cap_fipas": "FIPA {fipas} at {when} need {need} soldiers together; with the patrol minimum in "
     "{zones} holding {held} soldiers, the {cap}-soldier cap leaves {left}",
+    "fipa_uncovered": "FIPA {fipa} on {when} needs soldiers at {at}, but no Defence shift of the "
+    "protocol can be on duty then (shifts start at {starts}; {why})",
+    "no_shift": "no shift template covers {at} (police shifts start at {pstarts}, Defence at "
+    "{dstarts}), so the patrol minimum in {zones} cannot hold then",
+    "rest": "with {rest:g} h of rest between shifts no weekly roster of {L} h shifts is possible "
+    "(consecutive days leave {gap:g} h), so the patrol minimum in {zones} cannot hold {at}",
+    "unknown": "the request cannot be met for {period}, and the cause could not be isolated: "
+    "relaxing the soldier cap, each FIPA, the zone minima or adding units one rule at a time "
+    "does not make it feasible",
     "cap_zones": "the patrol minimum in {zones} needs {held} soldiers at once, above the {cap}-soldier cap",
     "staff": "not enough {force} units under the working-time rules ({units} units, at most {maxh:g} h "
     "a week each, rest {rest:g} h) for {what} in {period}",
@@ -32,7 +41,8 @@ def _zones_phrase(zones: list[str]) -> str:
     return "zones " + ", ".join(zones) if zones else "no zone"
 
 
-def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, Any]]:
+def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[str, Any]]:
+    """The reading of the CP-SAT core (a candidate: `explain` verifies it before it is shown)."""
     p = planner.p
     fipas = [c.split(":", 1)[1] for c in core if c.startswith("fipa:")]
     zones = [c.split(":", 1)[1] for c in core if c.startswith("zone_min:")]
@@ -42,6 +52,7 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
         zones = [z for z, k in zmin.items() if k > 0]
     held_units = sum(zmin[z] for z in zones)
     held = held_units * size
+    usable = (p.soldier_cap // size) * size  # the cap in whole units: 45 allows 22 pairs, 44
     period = f"{days[0]} - {days[-1]}"
     out: list[dict[str, Any]] = []
     if "cap" in core and fipas:
@@ -50,7 +61,8 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
         need_h = sum(data.fipa_units[f] for f in fipas if f in data.fipa_units)
         h = int(np.argmax(need_h)) if np.ndim(need_h) else 0
         active = [f for f in fipas if f in data.fipa_units and data.fipa_units[f][h] > 0] or fipas
-        need = sum(by_id[f].soldiers for f in active)
+        # soldiers go in units (pairs): a FIPA of 39 takes 20 pairs, 40 soldiers
+        need = sum(-(-by_id[f].soldiers // size) * size for f in active)
         if len(active) == 1:
             f = by_id[active[0]]
             s, e = f.window(p.tz)
@@ -66,7 +78,7 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
                 zones=_zones_phrase(zones),
                 held=held,
                 cap=p.soldier_cap,
-                left=p.soldier_cap - held,
+                left=usable - held,
             )
         else:
             when = planner.grid.local(planner.grid.day_index(days[0]) + h).strftime(
@@ -79,7 +91,7 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
                 zones=_zones_phrase(zones),
                 held=held,
                 cap=p.soldier_cap,
-                left=p.soldier_cap - held,
+                left=usable - held,
             )
         out.append(
             {
@@ -91,7 +103,7 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
                     "fipa_soldiers": need,
                     "zone_minimum_soldiers": held,
                     "cap": p.soldier_cap,
-                    "left": p.soldier_cap - held,
+                    "left": usable - held,
                 },
             }
         )
@@ -134,3 +146,223 @@ def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, 
             }
         )
     return out
+
+
+# --------------------------------------------------------------------------- verified reasons
+def _feasible(data, planner) -> bool:
+    from safecities.patrols.model import ChunkModel
+
+    sol = ChunkModel(data).solve(
+        time_limit=10.0, workers=planner.workers, gap=1.0, seed=planner.seed
+    )
+    return sol.status in ("OPTIMAL", "FEASIBLE")
+
+
+def _relaxed(data, **changes):
+    """A copy of the chunk data with exactly the named rules relaxed (the rest shared)."""
+    import dataclasses
+
+    return dataclasses.replace(data, **changes)
+
+
+def _covered(data, force: str) -> np.ndarray:
+    """Hours of the chunk where some pattern (or a carried-in unit) can have `force` on duty."""
+    cov = data.carry[force][: data.n_ext] > 0
+    cov = cov.copy()
+    for pat in data.patterns[force]:
+        for s, e in pat.shifts:
+            cov[max(s, 0) : min(e, data.n_ext)] = True
+    return cov
+
+
+def _rebuilt(planner, days: list[date], **rules):
+    """The chunk rebuilt with the working-time `rules` of both forces changed (shift patterns
+    depend on them); the planner is discarded after an infeasibility, so it is copied shallowly."""
+    import copy
+    import dataclasses
+
+    other = copy.copy(planner)
+    other._keys = {}
+    wt = {f: dataclasses.replace(w, **rules) for f, w in planner.p.working_time.items()}
+    other.p = dataclasses.replace(planner.p, working_time=wt)
+    data, _members, _h0 = other.build_chunk(days)
+    return data
+
+
+def _more_units(data, force: str, extra: int):
+    """`extra` fresh units of `force` (no history) that may work any pattern."""
+    classes = {f: list(v) for f, v in data.classes.items()}
+    compat = {f: [list(c) for c in v] for f, v in data.compatible.items()}
+    classes[force].append(extra)
+    compat[force].append(list(range(len(data.patterns[force]))))
+    return _relaxed(data, classes=classes, compatible=compat)
+
+
+def _hour_text(planner, h0: int, hours: np.ndarray) -> str:
+    a, b = int(hours[0]), int(hours[-1]) + 1
+    s, e = planner.grid.local(h0 + a), planner.grid.local(h0 + b)
+    return (
+        f"{s:%Y-%m-%d %H:%M}-{e:%H:%M}"
+        if s.date() == e.date()
+        else f"{s:%Y-%m-%d %H:%M}-{e:%Y-%m-%d %H:%M}"
+    )
+
+
+def _runs(mask: np.ndarray) -> list[np.ndarray]:
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return []
+    return np.split(idx, np.flatnonzero(np.diff(idx) != 1) + 1)
+
+
+def _candidates(planner, data, days: list[date], core: list[str]):
+    """(reason, relaxed data) pairs, most specific first: relaxing exactly what the reason names."""
+    p = planner.p
+    h0 = planner.grid.day_index(days[0])
+    starts = {f: sorted({sh for sh, _L in planner._templates(f)}) for f in ("police", "defence")}
+    first_day = planner.first == p.start
+    # 1. a FIPA at hours no Defence shift can reach (e.g. 02:00 on the protocol's first day)
+    cov_d = _covered(data, "defence")
+    for fid, need in data.fipa_units.items():
+        bad = (need[: data.n_hours] > 0) & ~cov_d[: data.n_hours]
+        for run in _runs(bad)[:1]:
+            f = next(x for x in p.fipa if x.id == fid)
+            s, e = f.window(p.tz)
+            why = (
+                "the plan starts on the protocol's first day, at its first shift"
+                if first_day and days[0] <= f.date
+                else "no shift template reaches that hour"
+            )
+            reason = {
+                "rule": "fipa_uncovered",
+                "message": MSG["fipa_uncovered"].format(
+                    fipa=fid,
+                    when=f"{f.date} {s:%H:%M}-{e:%H:%M}",
+                    at=_hour_text(planner, h0, run),
+                    starts=", ".join(f"{x:02d}:00" for x in starts["defence"]) or "none",
+                    why=why,
+                ),
+                "fipa": [fid],
+                "zones": [],
+                "numbers": {"fipa_soldiers": f.soldiers, "uncovered_hours": len(run)},
+            }
+            rest = {k: v for k, v in data.fipa_units.items() if k != fid}
+            yield reason, _relaxed(data, fipa_units=rest)
+    # 2. zone minima at hours no shift template covers
+    need_min = data.min_active & (data.zone_min.sum() > 0)
+    cov_both = _covered(data, "police")[: data.n_hours] & cov_d[: data.n_hours]
+    gaps = need_min & ~cov_both
+    # hours of the day some template reaches, for each force (is it the templates or the rules?)
+    reach = {}
+    for f in ("police", "defence"):
+        hrs = set()
+        for sh, L in planner._templates(f):
+            hrs.update((sh + k) % 24 for k in range(L))
+        reach[f] = hrs
+    if gaps.any():
+        zones = [z for z, k in zip(data.zones, data.zone_min, strict=True) if k > 0]
+        first = _runs(gaps)[0]
+        local_hours = {planner.grid.local(h0 + int(h)).hour for h in np.flatnonzero(gaps)}
+        if local_hours <= (reach["police"] & reach["defence"]):
+            # the templates reach those hours: the rest rule leaves no roster (patterns)
+            wt = p.working_time["defence"]
+            lengths = sorted({L for _sh, L in planner._templates("defence")}) or [0]
+            reason = {
+                "rule": "rest",
+                "message": MSG["rest"].format(
+                    rest=wt.min_rest_hours,
+                    L=lengths[0],
+                    gap=24 - lengths[0],
+                    zones=_zones_phrase(zones),
+                    at=_hour_text(planner, h0, first),
+                ),
+                "fipa": [],
+                "zones": zones,
+                "numbers": {"min_rest_hours": wt.min_rest_hours, "shift_hours": lengths[0]},
+            }
+            yield reason, _rebuilt(planner, days, min_rest_hours=0)
+            return
+        reason = {
+            "rule": "no_shift",
+            "message": MSG["no_shift"].format(
+                at=_hour_text(planner, h0, first),
+                pstarts=", ".join(f"{x:02d}:00" for x in starts["police"]) or "none",
+                dstarts=", ".join(f"{x:02d}:00" for x in starts["defence"]) or "none",
+                zones=_zones_phrase(zones),
+            ),
+            "fipa": [],
+            "zones": zones,
+            "numbers": {"uncovered_hours": int(gaps.sum())},
+        }
+        yield reason, _relaxed(data, min_active=data.min_active & ~gaps)
+    # 3. the core's reading: the soldier cap (relax the cap), or staff (add units)
+    for reason in _from_core(planner, data, days, core):
+        if reason["rule"] == "soldier_cap":
+            yield reason, _relaxed(data, cap=10**6)
+        else:
+            break
+    # 4. too few units of a force under the working-time rules: add as many again
+    for force, label in (("defence", "Defence"), ("police", "police")):
+        n = int(sum(data.classes[force]))
+        wt = p.working_time[force]
+        what = []
+        zones = [z for z, k in zip(data.zones, data.zone_min, strict=True) if k > 0]
+        if zones and data.min_active.any():
+            what.append(f"the patrol minimum in {_zones_phrase(zones)}")
+        if data.fipa_units:
+            what.append("FIPA " + ", ".join(sorted(data.fipa_units)))
+        if force == "police" and data.approved.any():
+            what.append("a police crew with every soldier pair")
+        reason = {
+            "rule": "working_time",
+            "message": MSG["staff"].format(
+                force=label,
+                units=n,
+                maxh=wt.max_hours_per_week,
+                rest=wt.min_rest_hours,
+                what=" and ".join(what) or "the request",
+                period=f"{max(days[0], planner.first)} - {days[-1]}",
+            ),
+            "fipa": sorted(data.fipa_units),
+            "zones": zones,
+            "numbers": {
+                "force": force,
+                "units": n,
+                "max_hours_per_week": wt.max_hours_per_week,
+                "min_rest_hours": wt.min_rest_hours,
+            },
+        }
+        # as many units as could possibly help (ten times as many): staff is the binding rule
+        yield reason, _more_units(data, force, 10 * n + 20)
+    # 5. the FIPA or the zone minima themselves (named by the core)
+    fipas = [c.split(":", 1)[1] for c in core if c.startswith("fipa:")]
+    if fipas:
+        reason = {
+            "rule": "fipa",
+            "message": f"FIPA {', '.join(fipas)} cannot be staffed with the other rules",
+            "fipa": fipas,
+            "zones": [],
+            "numbers": {},
+        }
+        rest = {k: v for k, v in data.fipa_units.items() if k not in fipas}
+        yield reason, _relaxed(data, fipa_units=rest)
+
+
+def explain(planner, data, days: list[date], core: list[str]) -> list[dict[str, Any]]:
+    """The binding rule with its numbers, verified: relaxing exactly what the explanation names
+    makes the chunk feasible (`verified` true, `relaxed` says what was relaxed); when no single
+    relaxation does, say plainly that the cause could not be isolated."""
+    for reason, relaxed in _candidates(planner, data, days, core):
+        if _feasible(relaxed, planner):
+            return [{**reason, "verified": True}]
+    period = f"{max(days[0], planner.first)} - {days[-1]}"
+    return [
+        {
+            "rule": "unknown",
+            "message": MSG["unknown"].format(period=period),
+            "fipa": [],
+            "zones": [],
+            "numbers": {},
+            "verified": False,
+        }
+    ]

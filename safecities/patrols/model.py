@@ -66,6 +66,19 @@ class ChunkData:
     bonus: float
     hints: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
     keep_bonus: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
+    zone_open: np.ndarray | None = None  # [Z, n_hours] bool; False: zone closed (re-planning)
+    cap_hours: np.ndarray | None = None  # [n_ext] soldier cap per hour (a lowered cap)
+
+    def open_at(self, h: int) -> np.ndarray:
+        if self.zone_open is None or h >= self.zone_open.shape[1]:
+            return np.ones(len(self.zones), dtype=bool)
+        return self.zone_open[:, h]
+
+    def mins_at(self, h: int) -> np.ndarray:
+        """Zone minima in force at hour h (none where the zone is closed)."""
+        if not self.min_active[h]:
+            return np.zeros(len(self.zones), dtype=int)
+        return self.zone_min * self.open_at(h)
 
 
 @dataclass
@@ -149,9 +162,9 @@ class ChunkModel:
 
     def add_soldier_cap(self) -> None:
         d = self.d
-        cap_units = d.cap // d.soldier_size
         for h in range(d.n_ext):
-            self._enforce(self._add(self.on["defence"][h] <= cap_units), "cap")
+            cap = d.cap if d.cap_hours is None else min(d.cap, int(d.cap_hours[h]))
+            self._enforce(self._add(self.on["defence"][h] <= cap // d.soldier_size), "cap")
 
     def _fipa_expr(self, h: int):
         terms = []
@@ -173,14 +186,15 @@ class ChunkModel:
     def add_coverage_value(self) -> None:
         """Zone minima, zone capacity, and each hour's value as cuts of its concave curve."""
         d, m = self.d, self.m
-        Z, K = len(d.zones), d.max_patrols
-        A = int(d.approved.sum())
+        K = d.max_patrols
         self.values, self.bonus_vars, self.curves = [], [], []
         for h in range(d.n_hours):
             P, M = self.on["police"][h], self.on["defence"][h] - self.fipa[h]
-            self._add(P <= Z * K)
-            self._add(M <= A * K)
-            mins = d.zone_min if d.min_active[h] else np.zeros(Z, dtype=int)
+            open_h = d.open_at(h)
+            room_all, room_mixed = int(open_h.sum()) * K, int((d.approved & open_h).sum()) * K
+            self._add(room_all >= P)  # zone capacity (open zones only)
+            self._add(room_mixed >= M)
+            mins = d.mins_at(h)
             if mins.any() and self.assumptions:
                 m.Add(
                     sum(
@@ -191,7 +205,7 @@ class ChunkModel:
                 )
             elif mins.any():
                 self._add(int(mins.sum()) <= M)
-            v_curve = presence_curve(self.r[:, h], self.w, mins, np.ones(Z, dtype=bool), K)
+            v_curve = presence_curve(self.r[:, h], self.w, mins, open_h, K)
             self.curves.append(v_curve)
             v = m.NewIntVar(0, int(v_curve[-1][0]), f"v[{h}]")
             for j, (val, slope) in enumerate(v_curve):
@@ -390,16 +404,16 @@ def place_patrols(model: ChunkModel, sol: ChunkSolution) -> tuple[np.ndarray, np
     total = np.zeros((Z, H), dtype=int)
     value = 0.0
     for h in range(H):
-        mins = d.zone_min if d.min_active[h] else np.zeros(Z, dtype=int)
         mz, tz, v = allocate(
             model.r[:, h],
             model.w,
-            mins,
-            d.approved,
+            d.mins_at(h),
+            d.approved & d.open_at(h),
             d.max_patrols,
             d.q,
             int(sol.police[h]),
             int(sol.mixed[h]),
+            d.open_at(h),
         )
         mixed[:, h], total[:, h] = mz, tz
         value += v + int(model.rho[h]) * int(sol.mixed[h])
@@ -441,6 +455,7 @@ def allocate(
     q: int,
     P: int,
     M: int,
+    open_: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Patrol-quarters per zone for one hour: (mixed, total, value).
 
@@ -475,7 +490,7 @@ def allocate(
                 heapq.heappush(heap, (-(r[z] * (w[total[z] // q] + extra)), z))
 
     fill(q * M - int(mixed.sum()), approved, 0.0, True)
-    fill(q * (P - M), np.ones(Z, dtype=bool), 0.0, False)
+    fill(q * (P - M), np.ones(Z, dtype=bool) if open_ is None else open_, 0.0, False)
     value = 0.0
     for z in range(Z):
         full, part = divmod(int(total[z]), q)

@@ -130,6 +130,15 @@ class Grid:
         return self.utc(h).astimezone(self.tz)
 
 
+def _longest_run(combo: tuple[int, ...]) -> int:
+    best = cur = 0
+    prev = None
+    for i in combo:
+        cur = cur + 1 if prev is not None and i == prev + 1 else 1
+        best, prev = max(best, cur), i
+    return best
+
+
 def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
@@ -162,6 +171,9 @@ class Planner:
         unavailable: set[str] | None = None,
         backend: str = "cpsat",
         frozen_until: int = 0,
+        closures: list[tuple[str, datetime, datetime]] | None = None,
+        blocked: dict[str, list[tuple[datetime, datetime]]] | None = None,
+        cap_from: tuple[datetime, int] | None = None,
     ) -> None:
         """`history`: shifts worked before (a previous plan's or an old plan's), in hours of this
         plan's grid; they carry rest, weekly hours and the units still on duty. `frozen_until`:
@@ -176,6 +188,15 @@ class Planner:
         # the protocol's last day ends at 24:00 with the period: no night shift may run past it
         self.tail = last < protocol.end - timedelta(days=1)
         self.frozen_until = frozen_until
+        # re-planning changes, in this grid's hours (a partly affected hour counts whole)
+        self.closures = [
+            (z, self._hour_floor(s), self._hour_ceil(e)) for z, s, e in (closures or [])
+        ]
+        self.blocked = {
+            u: [(self._hour_floor(s), self._hour_ceil(e)) for s, e in spans]
+            for u, spans in (blocked or {}).items()
+        }
+        self.cap_from = None if cap_from is None else (self._hour_floor(cap_from[0]), cap_from[1])
         self.risk = risk
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -232,6 +253,12 @@ class Planner:
         self._fipa_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
 
+    def _hour_floor(self, t: datetime) -> int:
+        return math.floor((t.astimezone(UTC) - self.grid.t0).total_seconds() / 3600)
+
+    def _hour_ceil(self, t: datetime) -> int:
+        return math.ceil((t.astimezone(UTC) - self.grid.t0).total_seconds() / 3600)
+
     def _check_inputs(self) -> None:
         p = self.p
         lo, hi = p.start, p.end - timedelta(days=1)
@@ -286,6 +313,8 @@ class Planner:
                 for combo in itertools.combinations(range(len(days)), r):
                     if eve.intersection(combo):
                         continue
+                    if _longest_run(combo) > self._run_limit(wt, sh, L):
+                        continue  # too many days (or nights) in a row
                     shifts = [(starts[i], starts[i] + L) for i in combo]
                     if shifts[-1][1] + h0 > limit or shifts[0][0] + h0 < self.frozen_until:
                         continue
@@ -296,6 +325,51 @@ class Planner:
                         continue
                     out.append(Pattern(t, combo, shifts, wh))
         return out
+
+    def _run_limit(self, wt, sh: int, L: int) -> int:
+        """Most days in a row a pattern of this template may have (days, and nights if it is a
+        night shift); no limit when the protocol sets none."""
+        lim = [wt.max_consecutive_days or 10**6]
+        if wt.max_consecutive_nights and wt.is_night(sh, L):
+            lim.append(wt.max_consecutive_nights)
+        return min(lim)
+
+    def _runs_before(self, unit: str, day0: date) -> tuple[int, int]:
+        """Days and nights in a row the unit worked up to the day before `day0` (history)."""
+        wt = self.p.working_time[self._force_of(unit)]
+        days, nights = set(), set()
+        for s in self.shifts.get(unit, []):
+            loc = self.grid.local(s.start)
+            if loc.date() >= day0:
+                continue
+            days.add(loc.date())
+            if wt.is_night(loc.hour, s.end - s.start):
+                nights.add(loc.date())
+        out = []
+        for got in (days, nights):
+            n, d = 0, day0 - timedelta(days=1)
+            while d in got:
+                n, d = n + 1, d - timedelta(days=1)
+            out.append(n)
+        return out[0], out[1]
+
+    def _carried_ok(self, force: str, pat: Pattern, runs: tuple[int, int]) -> bool:
+        if not any(runs) or 0 not in pat.days:
+            return True
+        wt = self.p.working_time[force]
+        sh, L = self._templates(force)[pat.template]
+        lead = 1
+        while lead in pat.days:
+            lead += 1
+        ok = runs[0] + lead <= (wt.max_consecutive_days or 10**6)
+        if wt.max_consecutive_nights and wt.is_night(sh, L):
+            ok = ok and runs[1] + lead <= wt.max_consecutive_nights
+        return ok
+
+    def _force_of(self, unit: str) -> str:
+        if not hasattr(self, "_forces"):
+            self._forces = {u.code: u.force for u in self.p.units}
+        return self._forces.get(unit, "police")
 
     def _state(
         self, unit: str, h0: int, wk: tuple[int, int], rest: float
@@ -322,7 +396,11 @@ class Planner:
         # FIPA are staffed from the first moment this plan can have soldiers: its eve's night shift,
         # or the end of the previous plan's last night (which staffs what comes before)
         eve = [sh for sh, L in self._templates("defence") if sh + L > 24] if self.eve else []
-        lo = self.grid.day_index(self.first - timedelta(days=1), min(eve)) if eve else self.cover[0]
+        lo = (
+            self.grid.day_index(self.first - timedelta(days=1), min(eve))
+            if eve
+            else max(self.grid.day_index(self.first), self.frozen_until)
+        )
         for f in self.p.fipa:
             s, e = f.window(self.p.tz)
             a = max(self.grid.index(s), lo) - h0
@@ -360,13 +438,18 @@ class Planner:
                 old = tuple(
                     (a - h0, b - h0) for a, b in self.old_shifts.get(u.code, ()) if h0 <= a < h1
                 )
-                groups[(*self._state(u.code, h0, wk, wt.min_rest_hours), old)].append(u.code)
-            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1], k[2]))
+                blocked = tuple(
+                    (a - h0, b - h0) for a, b in self.blocked.get(u.code, ()) if b > h0 and a < h1
+                )
+                state = self._state(u.code, h0, wk, wt.min_rest_hours)
+                runs = self._runs_before(u.code, days[0]) if self.shifts.get(u.code) else (0, 0)
+                groups[(*state, old, (blocked, runs))].append(u.code)
+            keys = sorted(groups, key=lambda k: (k[0] is not None, k[0] or 0, k[1], k[2], k[3]))
             classes[force] = [len(groups[k]) for k in keys]
             members[force] = [sorted(groups[k]) for k in keys]
             compat[force] = []
             by_shifts = {tuple(p.shifts): i for i, p in enumerate(pats[force])}
-            for c, (last_end, used, old) in enumerate(keys):
+            for c, (last_end, used, old, (blocked, runs)) in enumerate(keys):
                 if (
                     old and old in by_shifts
                 ):  # re-planning: keeping a unit's old shifts is worth a lot
@@ -377,6 +460,10 @@ class Planner:
                     for i, p in enumerate(pats[force])
                     if (last_end is None or p.shifts[0][0] + h0 >= last_end + wt.min_rest_hours)
                     and used + p.week_hours <= wt.max_hours_per_week + 1e-9
+                    # unavailable units take no shift overlapping their unavailability
+                    and not any(s < b and a < e for s, e in p.shifts for a, b in blocked)
+                    # days (nights) in a row carried in from before the chunk
+                    and self._carried_ok(force, p, runs)
                 ]
                 compat[force].append(ok)
                 # warm start from the previous chunk: same relative state and same pattern shape
@@ -422,8 +509,25 @@ class Planner:
             bonus=pl.mixed_patrol_bonus,
             hints=hints,
             keep_bonus=keep_bonus,
+            zone_open=self._zone_open(h0, h1 - h0),
+            cap_hours=self._cap_hours(h0, n_ext),
         )
         return data, members, h0
+
+    def _zone_open(self, h0: int, n: int) -> np.ndarray | None:
+        if not self.closures:
+            return None
+        out = np.ones((len(self.zones), n), dtype=bool)
+        for zid, a, b in self.closures:
+            out[self.zones.index(zid), max(a - h0, 0) : max(min(b - h0, n), 0)] = False
+        return out
+
+    def _cap_hours(self, h0: int, n: int) -> np.ndarray | None:
+        if self.cap_from is None:
+            return None
+        out = np.full(n, self.p.soldier_cap)
+        out[max(self.cap_from[0] - h0, 0) :] = min(self.cap_from[1], self.p.soldier_cap)
+        return out
 
     # -- the run
     def run(self, progress=None) -> PlanResult:
@@ -465,6 +569,21 @@ class Planner:
             if sol.status == "FEASIBLE":
                 worst = "FEASIBLE"
             mixed, total, value = place_patrols(model, sol)
+            if any(data.keep_bonus.values()):
+                # re-planning: the gap is on the plan's own objective, not the stability bonus,
+                # so the bound comes from the same chunk solved without the bonus
+                import dataclasses
+
+                own = ChunkModel(dataclasses.replace(data, keep_bonus={})).solve(
+                    time_limit=max(2.0, budget / 2),
+                    workers=self.workers,
+                    gap=self.gap,
+                    seed=self.seed,
+                    backend=self.backend,
+                )
+                if own.status in ("OPTIMAL", "FEASIBLE"):
+                    sol.bound = max(own.bound, value)
+                    sol.seconds += own.seconds
             if sol.bound < value <= sol.bound + 1e-6 * abs(sol.bound):
                 value = sol.bound  # same number, floating-point noise between solver and placement
             sol.objective = value
@@ -485,7 +604,7 @@ class Planner:
             self._prev_n = {}
             for force, counts in sol.n.items():
                 for (c, pi), k in counts.items():
-                    last_end, used, _old = self._keys[force][c]
+                    last_end, used, _old, _blocked = self._keys[force][c]
                     pat = data.patterns[force][pi]
                     rel = (None if last_end is None else last_end - h0, used)
                     key = (force, rel, pat.template, pat.days, len(days))
@@ -594,7 +713,7 @@ class Planner:
             po_rest: list[int] = []
             for z in range(len(self.zones)):
                 mz = int(mixed_q[z, h])
-                zmin = int(self.zone_min[z]) if data.min_active[h] else 0
+                zmin = int(data.mins_at(h)[z])
                 for qq in range(Q):
                     mix_labels[qq].extend([z] * zmin)
                 rest_mix.extend([z] * (mz - Q * zmin))

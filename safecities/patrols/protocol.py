@@ -104,6 +104,13 @@ class WorkingTime:
     max_hours_per_week: float
     shift_starts: tuple[int, ...] = (6, 14, 22)
     shift_lengths: tuple[int, ...] = (8,)
+    max_consecutive_days: int | None = None
+    max_consecutive_nights: int | None = None
+
+    def is_night(self, start_hour: int, length: int) -> bool:
+        """At least half the shift's hours between 22:00 and 06:00 local."""
+        hours = [(start_hour + k) % 24 for k in range(length)]
+        return 2 * sum(h >= 22 or h < 6 for h in hours) >= length
 
 
 @dataclass(frozen=True)
@@ -391,6 +398,8 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
             max_hours_per_week=float(r["max_hours_per_week"]),
             shift_starts=tuple(r.get("shift_starts", (6, 14, 22))),
             shift_lengths=tuple(r.get("shift_lengths", (8,))),
+            max_consecutive_days=r.get("max_consecutive_days"),
+            max_consecutive_nights=r.get("max_consecutive_nights"),
         )
         for force, r in doc["working_time"].items()
     }

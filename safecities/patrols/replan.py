@@ -1,24 +1,22 @@
 # ruff: noqa: E501
-"""Re-planning: `plan make --from-plan OLD.csv --changes FILE --from DATE`.
+"""Re-planning: `plan make --from-plan OLD.csv --changes FILE --from DATE`, and continuing a
+plan: `plan make --after PREVIOUS.csv`.
 
 The old plan is kept as it is before DATE (00:00 local). From DATE on, the planner re-plans with
-the changes (FIPA added, units dropping out, a new risk table) and changes as little as possible of
-what stays feasible: each unit's old shifts carry a large bonus in the objective (and are given to
-the solver as hints), and an hour whose units, FIPA demand and optimal coverage are unchanged keeps
-its old visits verbatim. Shifts already started before DATE are finished, also by a unit that drops
-out (it takes no new shift). The result reports how many visit assignments changed.
-
-Changes file (YAML or JSON), every key optional:
-    units_out: [DEF-003, POL-017]          # unavailable from DATE
-    add_fipa: [{id, date, start, end, zone, soldiers}]   # announced operations (protocol FIPA format)
-    risk: new-risk.csv                      # relative to the changes file
+the changes (units out or unavailable for a while, zones closed, a lower cap, a new risk table)
+and changes as little as possible of what stays feasible: each unit's old shifts carry a large
+bonus in the objective (and are given to the solver as hints), and an hour whose units, FIPA
+demand and optimal coverage are unchanged keeps its old visits verbatim. Shifts already started
+before DATE are finished, also by a unit that drops out (it takes no new shift). The result
+reports how many visit assignments and shifts changed. A new FIPA is a protocol amendment
+(approved by both ministries), never a change. The keys are in `read_changes`.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +27,26 @@ from safecities.errors import InputError
 from safecities.patrols.planner import HEADER, Grid, Q, Shift
 from safecities.safeio import load_json, load_yaml
 
-CHANGE_KEYS = {"units_out", "add_fipa", "risk"}
+CHANGE_KEYS = {"units_out", "unit_unavailable", "close_zone", "cap", "fipa", "add_fipa", "risk"}
 
 
-def read_changes(path: str | Path) -> dict[str, Any]:
+def _moment(value: Any, tz) -> datetime | None:
+    """An ISO 8601 moment; without an offset it is local time of the protocol."""
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return t.replace(tzinfo=tz) if t.tzinfo is None else t
+
+
+def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
+    """The changes file, every problem named with its JSON path (all at once, `InputError`).
+
+    Keys (all optional): `units_out` [codes] (from --from on); `unit_unavailable` [{unit, from,
+    to}]; `close_zone` [{zone, from, to}]; `cap` {value, from} (a lower soldier cap from a
+    moment); `fipa` [ids]: FIPA of the protocol to plan - a new FIPA is a protocol amendment,
+    approved by Interior and Defence like any version, then given with --protocol; `risk` (CSV,
+    relative to the changes file)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -44,21 +58,68 @@ def read_changes(path: str | Path) -> dict[str, Any]:
         raise InputError(
             f"{p}: a changes file is a mapping with keys {', '.join(sorted(CHANGE_KEYS))}"
         )
-    for f in doc.get("add_fipa", []) or []:
-        for k in ("date",):
-            if k in f and not isinstance(f[k], str):
-                f[k] = str(f[k])
+    errors: list[str] = []
+    tz = protocol.tz if protocol is not None else None
+    zones = {z.id for z in protocol.zones} if protocol is not None else None
+    units = {u.code for u in protocol.units} if protocol is not None else None
+    fipas = {f.id for f in protocol.fipa} if protocol is not None else None
+    if doc.get("add_fipa"):
+        errors.append(
+            "$.add_fipa: a new FIPA amends the protocol; request the amended version "
+            "(safecities protocol request), have Interior and Defence approve it, and re-plan "
+            "with --protocol AMENDED (list its FIPA under `fipa`)"
+        )
+    for i, f in enumerate(doc.get("fipa") or []):
+        if fipas is not None and str(f) not in fipas:
+            errors.append(
+                f"$.fipa[{i}]: {f!r} is not a FIPA of the protocol: amend the protocol and have "
+                "the new version approved by Interior and Defence first"
+            )
+    for key, field in (("unit_unavailable", "unit"), ("close_zone", "zone")):
+        items = doc.get(key) or []
+        if not isinstance(items, list):
+            errors.append(f"$.{key}: a list of {{{field}, from, to}}")
+            continue
+        for i, item in enumerate(items):
+            where = f"$.{key}[{i}]"
+            if not isinstance(item, dict):
+                errors.append(f"{where}: a mapping {{{field}, from, to}}")
+                continue
+            known = units if field == "unit" else zones
+            if known is not None and item.get(field) not in known:
+                errors.append(f"{where}.{field}: {item.get(field)!r} is not in the protocol")
+            s, e = (_moment(item.get(k), tz) for k in ("from", "to"))
+            if s is None:
+                errors.append(f"{where}.from: not an ISO 8601 time")
+            if e is None:
+                errors.append(f"{where}.to: not an ISO 8601 time")
+            if s is not None and e is not None and e <= s:
+                errors.append(f"{where}.to: not after from")
+            item["from"], item["to"] = s, e
+    cap = doc.get("cap")
+    if cap is not None:
+        if not isinstance(cap, dict):
+            errors.append("$.cap: a mapping {value, from}")
+        else:
+            v = cap.get("value")
+            if not isinstance(v, int) or v < 0:
+                errors.append("$.cap.value: a number of soldiers >= 0")
+            elif protocol is not None and v > protocol.soldier_cap:
+                errors.append(
+                    f"$.cap.value: {v} is above the protocol's cap {protocol.soldier_cap} "
+                    "(only a lower cap is a change; a higher one is a protocol amendment)"
+                )
+            cap["from"] = _moment(cap.get("from"), tz)
+            if cap["from"] is None:
+                errors.append("$.cap.from: not an ISO 8601 time")
+    for u in doc.get("units_out") or []:
+        if units is not None and u not in units:
+            errors.append(f"$.units_out: {u!r} is not a unit of the protocol")
+    if errors:
+        raise InputError(f"{p}: {len(errors)} problem(s): " + "; ".join(errors))
     if doc.get("risk"):
         doc["risk"] = str((p.parent / doc["risk"]).resolve())
     return doc
-
-
-def amend_document(doc: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """The protocol document with the announced FIPA added (same rules, operational additions)."""
-    out = json.loads(json.dumps(doc))
-    if changes.get("add_fipa"):
-        out.setdefault("fipa", []).extend(changes["add_fipa"])
-    return out
 
 
 def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
@@ -153,6 +214,20 @@ def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
     }
 
 
+def changed_shifts(
+    old_shifts: dict[str, list[tuple[int, int]]], shifts: list[Shift]
+) -> dict[str, int]:
+    """Shifts (unit, start, end) of the old plan after the re-plan start that the new plan no
+    longer has, and the new plan's shifts the old one did not have."""
+    old = {(u, a, b) for u, spans in old_shifts.items() for a, b in spans}
+    new = {(s.unit, s.start, s.end) for s in shifts if s.start >= 0}
+    return {
+        "old_shifts": len(old),
+        "changed_shifts": len(old - new),
+        "new_shifts": len(new - old),
+    }
+
+
 def changed_assignments(old_after: list[tuple], new_rows: list[list[Any]]) -> dict[str, int]:
     """Visit assignments (time, zone, kind, units) of the old plan that the new plan no longer has."""
 
@@ -173,7 +248,7 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     the new plan's hours (rest, weekly hours and the units still on duty after the seam carry
     over), and the hour until which the previous plan's own visits stand (its last night shift,
     planned once, by it). The previous plan must end on the day before `first`."""
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     grid = Grid(protocol, first, last)
     old = load_old_plan(path, grid)
@@ -186,12 +261,9 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
         )
     ends = [s.end for s in old["history"]]
     frozen = max([0, *ends])
-    # its last planned day: the last local day whose noon its rows reach
-    last_end = grid.utc(max(ends, default=0)).astimezone(protocol.tz)
-    noon = datetime.combine(last_end.date(), datetime.min.time(), tzinfo=protocol.tz) + timedelta(
-        hours=12
-    )
-    prev_last = last_end.date() if last_end > noon else last_end.date() - timedelta(days=1)
+    # its last planned day: the day its last shift starts on (its last night runs past midnight)
+    last_start = grid.utc(max((s.start for s in old["history"]), default=0))
+    prev_last = last_start.astimezone(protocol.tz).date()
     if prev_last + timedelta(days=1) != first:
         raise InputError(
             f"{path}: the previous plan ends on {prev_last}, so --from must be "

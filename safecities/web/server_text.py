@@ -180,6 +180,9 @@ RULE_LABELS = {
     "weekly_hours": N_("rule|weekly hours"),
     "format": N_("rule|file format"),
     "continuity": N_("rule|continuity with the previous plan"),
+    "consecutive_days": N_("rule|days in a row"),
+    "consecutive_nights": N_("rule|nights in a row"),
+    "zone_closed": N_("rule|closed zone"),
 }
 LABELS = {"protocol_status": PROTOCOL_STATUS_LABELS, "decision": DECISION_LABELS,
           "solver": SOLVER_STATUS_LABELS, "rule": RULE_LABELS}  # fmt: skip

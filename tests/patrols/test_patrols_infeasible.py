@@ -59,9 +59,15 @@ def _doc() -> dict:
             }
             for f in ("police", "defence")
         },
+        # zone capacity not binding in these small protocols (4 zones)
+        "planning": {
+            "diminishing_returns": 0.5,
+            "max_patrols_per_zone": 12,
+            "mixed_patrol_bonus": 0.25,
+        },
         "unit_series": [
-            {"prefix": "POL", "force": "police", "count": 60, "size": 2},
-            {"prefix": "DEF", "force": "defence", "count": 60, "size": 2},
+            {"prefix": "POL", "force": "police", "count": 200, "size": 2},
+            {"prefix": "DEF", "force": "defence", "count": 100, "size": 2},
         ],
     }
 
@@ -77,9 +83,11 @@ def test_fipa_against_cap_and_railway_minimum_is_explained(tmp_path: Path) -> No
         planner.run()
     msg = str(info.value)
     assert msg.startswith("FIPA fipa-matonge on 2026-05-02 20:00-23:00 needs 30 soldiers")
-    assert "railway zones" in msg and "24 soldiers" in msg and "the 45-soldier cap leaves 21" in msg
+    # soldiers go in pairs: the 45-soldier cap allows 22 pairs (44), the minimum holds 24
+    assert "railway zones" in msg and "24 soldiers" in msg and "the 45-soldier cap leaves 20" in msg
     reason = info.value.reasons[0]
-    assert reason["rule"] == "soldier_cap" and reason["numbers"]["left"] == 21
+    assert reason["rule"] == "soldier_cap" and reason["numbers"]["left"] == 20
+    assert reason["verified"] is True
 
 
 def test_cli_infeasible_json(tmp_path: Path, db_env) -> None:
@@ -105,4 +113,114 @@ def test_cli_infeasible_json(tmp_path: Path, db_env) -> None:
     assert res.exit_code == 1 and not out.exists()
     payload = json.loads(res.stdout)
     assert payload["status"] == "INFEASIBLE"
-    assert "45-soldier cap leaves 21" in payload["reasons"][0]["message"]
+    assert "45-soldier cap leaves 20" in payload["reasons"][0]["message"]
+
+
+def _set(doc: dict, path: str, value) -> dict:
+    node = doc
+    *head, last = path.split(".")
+    for k in head:
+        node = node[int(k)] if isinstance(node, list) else node[k]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return doc
+
+
+def _rail_min(doc: dict, k: int) -> dict:
+    for z in doc["zones"][:3]:
+        z["min_mixed_patrols"] = k
+    return doc
+
+
+def _odd_fipa(d: dict) -> dict:
+    d = _rail_min(d, 1)
+    d["fipa"][0]["soldiers"] = 39
+    return d
+
+
+def _few_defence(d: dict) -> dict:
+    d = _rail_min(d, 1)
+    d["fipa"] = []
+    d["unit_series"][1]["count"] = 5
+    return d
+
+
+def _few_police(d: dict) -> dict:
+    d = _rail_min(d, 2)
+    d["fipa"] = []
+    d["unit_series"][0]["count"] = 6
+    return d
+
+
+def _first_day_fipa(d: dict) -> dict:
+    d = _rail_min(d, 1)
+    d["fipa"][0].update(date="2026-03-20", start="02:00", end="04:00", soldiers=4)
+    return d
+
+
+def _rest(d: dict) -> dict:
+    d = _rail_min(d, 1)
+    d["fipa"] = []
+    d["unit_series"][1]["count"] = 16
+    for f in ("police", "defence"):
+        d["working_time"][f]["min_rest_hours"] = 20
+    return d
+
+
+def _no_night_template(d: dict) -> dict:
+    d = _rail_min(d, 1)
+    d["fipa"] = []
+    for f in ("police", "defence"):
+        d["working_time"][f].update(shift_starts=[6], shift_lengths=[8])
+    return d
+
+
+def _minima_above_cap(d: dict) -> dict:
+    d["fipa"] = []
+    d["soldier_cap"] = 20
+    return d
+
+
+# (protocol change, first day, last day, rule of the explanation, words it must contain)
+INFEASIBLE = {
+    "fipa above the cap": (lambda d: d, "2026-05-01", "2026-05-02", "soldier_cap",
+                           ["needs 30 soldiers", "cap leaves 20"]),
+    "pairs vs an odd FIPA": (_odd_fipa, "2026-05-01", "2026-05-02", "soldier_cap",
+                             ["needs 40 soldiers", "holding 6 soldiers", "cap leaves 38"]),
+    "too few Defence pairs": (_few_defence, "2026-05-04", "2026-05-10", "working_time",
+                              ["Defence units", "(5 units"]),
+    "zone minima above the police staff": (_few_police, "2026-05-04", "2026-05-10", "working_time",
+                                           ["police units", "(6 units"]),
+    "zone minima above the cap": (_minima_above_cap, "2026-05-01", "2026-05-01", "soldier_cap",
+                                  ["needs 24 soldiers at once", "20-soldier cap"]),
+    "FIPA before the first shift": (_first_day_fipa, "2026-03-20", "2026-03-21", "fipa_uncovered",
+                                    ["FIPA fipa-matonge on 2026-03-20 02:00-04:00",
+                                     "protocol's first day"]),
+    "rest rules that cannot hold": (_rest, "2026-05-04", "2026-05-10", "rest",
+                                    ["with 20 h of rest", "consecutive days leave 16 h"]),
+    "no shift template at night": (_no_night_template, "2026-05-01", "2026-05-01", "no_shift",
+                                   ["no shift template covers", "railway zones"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(INFEASIBLE))
+def test_each_explanation_is_true(case: str, tmp_path: Path) -> None:
+    """The explanation names the binding rule with its numbers and is verified: relaxing exactly
+    what it names makes the model feasible."""
+    change, first, last, rule, words = INFEASIBLE[case]
+    f = tmp_path / "p.yaml"
+    f.write_text(yaml.safe_dump(change(_doc())))
+    p = load_protocol(f)
+    planner = Planner(
+        p, date.fromisoformat(first), date.fromisoformat(last), default_profile(p), seed=0,
+        time_limit=30, workers=1,
+    )  # fmt: skip
+    with pytest.raises(InfeasiblePlan) as info:
+        planner.run()
+    (reason,) = info.value.reasons
+    assert reason["rule"] == rule, reason
+    assert reason["verified"] is True
+    for w in words:
+        assert w in reason["message"], (w, reason["message"])

@@ -115,3 +115,71 @@ def test_planner_output_never_violates(tmp_path: Path, case, seed: int) -> None:
     write_plan(result.rows, out)
     report = check_plan(out, f)
     assert report.ok, [v.message for v in report.violations][:5]
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=protocols(), seed=st.integers(0, 1000), more=st.integers(0, 2))
+def test_chains_of_plans_and_replans_never_violate(tmp_path: Path, case, seed: int, more: int):
+    """A plan, its continuation (`--after`) and a re-plan of the continuation with a zone closed:
+    each is explained-infeasible or, judged with its predecessor (and changes), has no violation;
+    the two plans joined have none either."""
+    from safecities.patrols.planner import Grid
+    from safecities.patrols.replan import load_old_plan, load_previous_plan
+
+    doc, first, last = case
+    f = tmp_path / f"p{seed}.yaml"
+    f.write_text(dump_yaml(doc))
+    p = load_protocol(f)
+    a = tmp_path / "a.csv"
+    try:
+        write_plan(
+            Planner(p, first, last, default_profile(p), seed=seed, time_limit=6).run().rows, a
+        )
+    except InfeasiblePlan:
+        event("first plan infeasible, explained")
+        return
+    first2 = last + timedelta(days=1)
+    last2 = first2 + timedelta(days=more)
+    prev = load_previous_plan(a, p, first2, last2)
+    b = tmp_path / "b.csv"
+    try:
+        res = Planner(
+            p, first2, last2, default_profile(p), seed=seed, time_limit=6,
+            history=prev["history"], frozen_until=prev["frozen_until"],
+        ).run()  # fmt: skip
+    except InfeasiblePlan as exc:
+        event("continuation infeasible, explained")
+        assert exc.reasons and exc.reasons[0]["message"]
+        return
+    write_plan(res.rows, b)
+    assert check_plan(b, f, after=a).ok, [v.message for v in check_plan(b, f, after=a).violations][
+        :5
+    ]
+    joined = tmp_path / "joined.csv"
+    joined.write_text(a.read_text() + "".join(b.read_text().splitlines(True)[1:]))
+    assert check_plan(joined, f).ok, [v.message for v in check_plan(joined, f).violations][:5]
+    event("chained and checked")
+    # re-plan the continuation from its first day with the first zone closed that day
+    from datetime import datetime
+
+    zone = doc["zones"][0]["id"]
+    s = datetime.combine(first2, datetime.min.time(), tzinfo=p.tz)
+    changes = {"close_zone": [{"zone": zone, "from": s, "to": s + timedelta(days=1)}]}
+    old = load_old_plan(b, Grid(p, first2, last2))
+    try:
+        res2 = Planner(
+            p, first2, last2, default_profile(p), seed=seed, time_limit=6,
+            history=prev["history"], frozen_until=prev["frozen_until"],
+            closures=[(zone, s, s + timedelta(days=1))],
+        ).run()  # fmt: skip
+    except InfeasiblePlan:
+        event("re-plan infeasible, explained")
+        return
+    assert old["kept"] == []  # nothing of the continuation lies before its own first day
+    c = tmp_path / "c.csv"
+    write_plan(res2.rows, c)
+    rep = check_plan(c, f, after=a, changes=changes)
+    assert rep.ok, [v.message for v in rep.violations][:5]
+    event("re-planned and checked")

@@ -15,81 +15,112 @@ from safecities.patrols.check import check_plan
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 
 
+def _replan(tmp_path: Path, old: Path, changes: dict, name: str, protocol: Path = MINI):
+    ch = tmp_path / f"{name}.yaml"
+    ch.write_text(yaml.safe_dump(changes))
+    out = tmp_path / f"{name}.csv"
+    res = run_cli(
+        ["plan", "make", "--protocol", str(protocol), "--from", "2026-04-07", "--to", "2026-04-08",
+         "--seed", "4", "--workers", "1", "--from-plan", str(old), "--changes", str(ch),
+         "--out", str(out), "--json"]
+    )  # fmt: skip
+    return res, out
+
+
+def _old_plan(tmp_path: Path) -> Path:
+    old = tmp_path / "old.csv"
+    res = run_cli(
+        ["plan", "make", "--protocol", str(MINI), "--from", "2026-04-06", "--to", "2026-04-08",
+         "--seed", "4", "--workers", "1", "--out", str(old)]
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    return old
+
+
 def test_replan_keeps_the_past_and_most_of_the_future(tmp_path: Path, db_env) -> None:
     activate(MINI)
-    old = tmp_path / "old.csv"
-    base = [
-        "plan",
-        "make",
-        "--protocol",
-        str(MINI),
-        "--from",
-        "2026-04-06",
-        "--to",
-        "2026-04-08",
-        "--seed",
-        "4",
-    ]
-    res = run_cli([*base, "--out", str(old)])
+    old = _old_plan(tmp_path)
+    changes = {
+        "units_out": ["DEF-002"],
+        # a whole day without the railway zone (its minimum lapses while it is closed)
+        "close_zone": [{"zone": "railway-south", "from": "2026-04-08T00:00", "to": "2026-04-09T00:00"}],
+        "unit_unavailable": [{"unit": "POL-003", "from": "2026-04-07T10:00", "to": "2026-04-07T20:00"}],
+        "cap": {"value": 4, "from": "2026-04-08T00:00"},
+    }  # fmt: skip
+    res, new = _replan(tmp_path, old, changes, "new")
     assert res.exit_code == 0, res.stderr
-    changes = tmp_path / "changes.yaml"
-    changes.write_text(
-        yaml.safe_dump(
-            {
-                "units_out": ["DEF-002"],
-                "add_fipa": [
-                    {
-                        "id": "fipa-new",
-                        "date": "2026-04-08",
-                        "start": "18:00",
-                        "end": "20:00",
-                        "zone": "clemenceau",
-                        "soldiers": 2,
-                    }
-                ],
-            }
-        )
-    )
-    new = tmp_path / "new.csv"
-    res = run_cli(
-        [
-            "plan",
-            "make",
-            "--protocol",
-            str(MINI),
-            "--from",
-            "2026-04-07",
-            "--to",
-            "2026-04-08",
-            "--seed",
-            "4",
-            "--from-plan",
-            str(old),
-            "--changes",
-            str(changes),
-            "--out",
-            str(new),
-            "--json",
-        ]
-    )
-    assert res.exit_code == 0, res.stderr
-    payload = json.loads(res.stdout)
-    rp = payload["replan"]
-    assert rp["kept_rows"] > 0 and rp["old_assignments"] > 0
+    rp = json.loads(res.stdout)["replan"]
+    assert rp["kept_rows"] > 0 and rp["old_assignments"] > 0 and rp["old_shifts"] > 0
     assert 0 <= rp["changed_assignments"] < rp["old_assignments"]  # not everything was redrawn
-    # the whole new plan (kept past + re-planned rest) passes the checker with the amended protocol
-    amended = new.with_name("new.protocol.json")
-    assert amended.exists() and check_plan(new, amended).ok
-    df_old, df_new = (
-        pd.read_csv(old, keep_default_na=False),
-        pd.read_csv(new, keep_default_na=False),
-    )
+    assert 0 <= rp["changed_shifts"] <= rp["old_shifts"]
+    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.replan import read_changes
+
+    # judged with the changes (closed zone, lower cap) it holds; without them the closed
+    # railway zone lacks its minimum, as it should
+    ch = read_changes(tmp_path / "new.yaml", load_protocol(MINI))
+    assert check_plan(new, MINI, changes=ch).ok
+    assert check_plan(new, MINI).counts() == {"zone_min_mixed": 1}
+    df_old, df_new = (pd.read_csv(f, keep_default_na=False) for f in (old, new))
     cut = "2026-04-07T00:00:00+02:00"
     assert df_old[df_old["start"] < cut].equals(
         df_new[df_new["start"] < cut].reset_index(drop=True)
     )
     later = df_new[df_new["start"] >= "2026-04-07T06:00:00+02:00"]
-    assert "DEF-002" not in set(
-        later["soldier_units"]
-    )  # dropped out (after finishing a started shift)
-    assert "fipa-new" in set(df_new["patrol_id"])
+    assert "DEF-002" not in set(later["soldier_units"])  # out (after finishing a started shift)
+    day8 = df_new[df_new["start"].str.startswith("2026-04-08")]
+    assert len(day8) and "railway-south" not in set(day8["zone_id"])
+    pol3 = df_new[(df_new["police_units"] == "POL-003") & (df_new["start"] >= "2026-04-07T10:00")
+                  & (df_new["start"] < "2026-04-07T20:00")]  # fmt: skip
+    assert pol3.empty
+    assert day8.groupby("start")["soldiers"].sum().max() <= 4
+
+
+def test_an_unchanged_replan_changes_nothing_and_reports_its_own_gap(
+    tmp_path: Path, db_env
+) -> None:
+    activate(MINI)
+    old = _old_plan(tmp_path)
+    res, _ = _replan(tmp_path, old, {}, "same")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["replan"]["changed_shifts"] == 0
+    assert out["gap"] <= 0.01  # the plan's own objective, not the stability bonus
+
+
+def test_a_new_fipa_needs_an_approved_amendment(tmp_path: Path, db_env) -> None:
+    activate(MINI)
+    old = _old_plan(tmp_path)
+    fipa = {"id": "fipa-new", "date": "2026-04-08", "start": "18:00", "end": "20:00",
+            "zone": "clemenceau", "soldiers": 2}  # fmt: skip
+    res, out = _replan(tmp_path, old, {"add_fipa": [fipa]}, "refused")
+    assert res.exit_code == 1 and not out.exists() and "$.add_fipa" in res.stderr
+    res, out = _replan(tmp_path, old, {"fipa": ["fipa-new"]}, "unknown")
+    assert (
+        res.exit_code == 1 and "$.fipa[0]: 'fipa-new' is not a FIPA of the protocol" in res.stderr
+    )
+    # the amended protocol, approved by both ministries like any version, then re-plan with it
+    from safecities.patrols.protocol import read_document
+
+    doc = read_document(MINI)[0]
+    doc["version"] = "test.2"
+    doc["fipa"].append(fipa)
+    amended = tmp_path / "amended.yaml"
+    amended.write_text(yaml.safe_dump(doc))
+    res, out = _replan(tmp_path, old, {"fipa": ["fipa-new"]}, "with-amendment", amended)
+    assert res.exit_code == 1 and "approved" in res.stderr, res.stderr  # not yet approved
+    activate(amended)
+    res, out = _replan(tmp_path, old, {"fipa": ["fipa-new"]}, "with-amendment", amended)
+    assert res.exit_code == 0, res.stderr
+    assert "fipa-new" in set(pd.read_csv(out)["patrol_id"]) and check_plan(out, amended).ok
+
+
+def test_changes_file_errors_are_all_named(tmp_path: Path, db_env) -> None:
+    activate(MINI)
+    old = _old_plan(tmp_path)
+    bad = {"close_zone": [{"zone": "atlantis", "from": "soon", "to": "2026-04-08T00:00"}],
+           "cap": {"value": 99, "from": "2026-04-08T00:00"}, "units_out": ["DEF-999"]}  # fmt: skip
+    res, out = _replan(tmp_path, old, bad, "bad")
+    assert res.exit_code == 1 and not out.exists()
+    for where in ("$.close_zone[0].zone", "$.close_zone[0].from", "$.cap.value", "$.units_out"):
+        assert where in res.stderr, (where, res.stderr)

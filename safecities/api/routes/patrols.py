@@ -300,9 +300,10 @@ def briefing(
     name: str = Path(max_length=100),
     post: str = Query(..., max_length=80),
     day: Day = Query(...),
+    lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> HTMLResponse:
-    """Printable daily briefing of one command post (HTML)."""
-    return HTMLResponse(svc.briefing(name, post, day))
+    """Printable daily briefing of one command post (HTML, NL/FR/EN)."""
+    return HTMLResponse(svc.briefing(name, post, day, lang))
 
 
 PostQ = Annotated[str, Query(max_length=80, description="Command post id (see the protocol).")]
@@ -324,15 +325,21 @@ def export_plan(
     responses={200: {"content": {"text/calendar": {}}}, 404: {}},
 )
 def calendar_ics(
-    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))], name: PlanName, post: PostQ
+    _: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: PlanName,
+    post: Annotated[str | None, Query(max_length=80, description="Command post id.")] = None,
+    team: Annotated[
+        str | None, Query(max_length=40, description="Police crew or Defence unit code.")
+    ] = None,
 ) -> Response:
-    """The command post's duties as iCalendar (one event per team duty stretch, times in UTC)."""
-    body = svc.calendar_ics(name, post)
+    """The duties of a command post (`post`) or of one team (`team`) as iCalendar: one event per
+    team shift, its route (zone names, in order) in the description, times in UTC."""
+    body = svc.calendar_ics(name, post, team)
     stem = name.removesuffix(".csv")
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{stem}-{post}.ics"'},
+        headers={"Content-Disposition": f'attachment; filename="{stem}-{post or team}.ics"'},
     )
 
 
@@ -346,11 +353,12 @@ def briefing_pdf(
     name: PlanName,
     post: PostQ,
     day: Day = Query(...),
+    lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> Response:
-    """Printable daily briefing of one command post (PDF, A4)."""
+    """Printable daily briefing of one command post (PDF, A4 landscape, NL/FR/EN; WeasyPrint)."""
     stem = name.removesuffix(".csv")
     return Response(
-        svc.briefing_pdf(name, post, day),
+        svc.briefing_pdf(name, post, day, lang),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{stem}-{post}-{day}.pdf"'},
     )

@@ -53,6 +53,7 @@ def make_plan(
     prepare=None,
     check_path: str | Path | None = None,
     after: str | Path | None = None,
+    changes: dict[str, Any] | None = None,
 ) -> tuple[PlanResult, dict[str, Any]]:
     """Plan, check with the independent checker, and only then write `out` (atomically)."""
     notes: list[str] = []
@@ -86,7 +87,7 @@ def make_plan(
     os.close(fd)
     try:
         write_plan(rows, tmp)
-        report = check_plan(tmp, check_path or protocol_path, after=after)
+        report = check_plan(tmp, check_path or protocol_path, after=after, changes=changes)
         if not report.ok:
             first_v = report.violations[0]
             raise PlanRejected(
@@ -241,14 +242,12 @@ def planned_chunks(first: date, last: date) -> int:
 def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
     """`plan make`: a roster under an active protocol file, checked before it is written; with
     `from_plan` (and `changes`) a re-plan that keeps the old plan before `first`."""
-    import json
-
     from safecities.patrols.governance import require_active
     from safecities.patrols.planner import Grid
-    from safecities.patrols.protocol import load_protocol, load_protocol_document, read_document
+    from safecities.patrols.protocol import load_protocol, read_document
     from safecities.patrols.replan import (
-        amend_document,
         changed_assignments,
+        changed_shifts,
         load_old_plan,
         read_changes,
     )
@@ -263,23 +262,25 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         raise InputError(
             "--after and --from-plan exclude each other (continue a plan, or change it)"
         )
-    check_protocol, prepare, kept, old = opts.protocol, None, None, None
+    check_protocol, prepare, kept, old, ch = opts.protocol, None, None, None, {}
     planner_kwargs: dict[str, Any] = {"backend": opts.solver}
     risk = opts.risk
     if opts.from_plan is not None:
-        ch = read_changes(opts.changes) if opts.changes else {}
-        if ch.get("add_fipa"):
-            amended = amend_document(read_document(opts.protocol)[0], ch)
-            check_protocol = opts.out.with_name(opts.out.stem + ".protocol.json")
-            check_protocol.write_text(
-                json.dumps(amended, indent=1, ensure_ascii=False), encoding="utf-8"
-            )
-            proto = load_protocol_document(amended, source=str(check_protocol))
+        ch = read_changes(opts.changes, proto) if opts.changes else {}
         if ch.get("risk") and risk is None:
             risk = Path(ch["risk"])
         old = load_old_plan(opts.from_plan, Grid(proto, opts.first, opts.last))
         kept = old["kept"]
-        planner_kwargs.update(history=old["history"], unavailable=set(ch.get("units_out") or []))
+        planner_kwargs.update(
+            history=old["history"],
+            unavailable=set(ch.get("units_out") or []),
+            closures=[(c["zone"], c["from"], c["to"]) for c in ch.get("close_zone") or []],
+            cap_from=None if not ch.get("cap") else (ch["cap"]["from"], ch["cap"]["value"]),
+        )
+        blocked: dict[str, list] = {}
+        for c in ch.get("unit_unavailable") or []:
+            blocked.setdefault(c["unit"], []).append((c["from"], c["to"]))
+        planner_kwargs["blocked"] = blocked
 
         def prepare(planner) -> None:
             planner.old_shifts = old["old_shifts"]
@@ -307,6 +308,7 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         prepare=prepare,
         check_path=check_protocol,
         after=opts.after,
+        changes=ch if opts.from_plan is not None else None,
     )
     manifest = RunManifest(
         command="plan make",
@@ -337,6 +339,7 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
             "changes": str(opts.changes) if opts.changes else None,
             "kept_rows": len(kept),
             **changed_assignments(old["after"], result.rows),
+            **changed_shifts(old["old_shifts"], result.shifts),
         }
     )
     return MakeResult(opts, proto, active["id"], result, check, replan, manifest)
@@ -416,6 +419,7 @@ class ExportOptions:
     protocol: Path
     out_dir: Path
     days: list[date] | None = None
+    lang: str = "en"  # briefings in nl, fr or en
 
 
 @dataclass
@@ -433,11 +437,12 @@ class ExportResult:
 
 def export(opts: ExportOptions) -> ExportResult:
     """`plan export`: an iCalendar per command post, an HTML and a PDF briefing per post and day."""
-    from safecities.patrols.export import export_plan
+    from safecities.patrols.export import export_plan, texts
     from safecities.patrols.protocol import load_protocol
 
+    texts(opts.lang)  # an unknown language is refused before anything is written
     proto = load_protocol(opts.protocol)
-    out = export_plan(opts.plan, proto, opts.out_dir, days=opts.days)
+    out = export_plan(opts.plan, proto, opts.out_dir, days=opts.days, lang=opts.lang)
     manifest = RunManifest(
         command="plan export",
         parameters={"plan": str(opts.plan), "out": str(opts.out_dir), "days": out["days"]},

@@ -271,11 +271,12 @@ def audit_saved(engine: Engine, plan: dict[str, Any], *, actor: str, seed: int) 
                              after={k: plan[k] for k in keep} | {"seed": seed})  # fmt: skip
 
 
-def briefing(name: str, post: str, day: date) -> str:
+def briefing(name: str, post: str, day: date, lang: str = "en") -> str:
+    """The printable daily briefing of one command post (HTML) in NL, FR or EN."""
     from safecities.patrols.export import briefing_html
 
     proto, df = _plan_frame(name, post)
-    return briefing_html(df, post, day, proto, name)
+    return briefing_html(df, post, day, proto, name, lang)
 
 
 def check_upload(data: bytes, filename: str) -> dict[str, Any]:
@@ -306,35 +307,35 @@ def _plan_frame(name: str, post: str | None = None):
     return proto, read_plan_rows(plan_file(name), proto)
 
 
-def calendar_ics(name: str, post: str) -> str:
-    """The plan of one command post as iCalendar (RFC 5545), as `plan export` writes it."""
-    from safecities.patrols.export import ics_for_post
+def calendar_ics(name: str, post: str | None = None, team: str | None = None) -> str:
+    """The plan of one command post, or of one team (police crew or Defence unit), as iCalendar
+    (RFC 5545): one event per team shift, as `plan export` writes it."""
+    from safecities.patrols.export import ics_for_post, ics_for_team
 
+    if (post is None) == (team is None):
+        raise InputError("give either post or team")
     proto, df = _plan_frame(name, post)
+    if team is not None:
+        return ics_for_team(df, team, proto, name)
     return ics_for_post(df, post, proto, name)
 
 
-def briefing_pdf(name: str, post: str, day: date) -> bytes:
-    """The printable daily briefing of one command post as PDF, as `plan export` writes it
-    (cached per plan file version: rendering takes seconds)."""
+def briefing_pdf(name: str, post: str, day: date, lang: str = "en") -> bytes:
+    """The printable daily briefing of one command post as PDF (WeasyPrint, from the HTML), as
+    `plan export` writes it (cached per plan file version: rendering takes seconds)."""
+    from safecities.patrols.export import texts
+
+    texts(lang)  # 400 for an unknown language, before the cache
     _plan_protocol(name, post)  # 404 for an unknown plan or post, before the cache
     path = plan_file(name)
-    return _pdf_cached(str(path), path.stat().st_mtime_ns, post, day)
+    return _pdf_cached(str(path), path.stat().st_mtime_ns, post, day, lang)
 
 
 @lru_cache(maxsize=16)
-def _pdf_cached(path: str, _mtime_ns: int, post: str, day: date) -> bytes:
-    import tempfile
+def _pdf_cached(path: str, _mtime_ns: int, post: str, day: date, lang: str) -> bytes:
+    from safecities.patrols.export import render_pdf
 
-    from safecities.patrols.export import briefing_data
-    from safecities.patrols.export import briefing_pdf as render_pdf
-
-    name = Path(path).name
-    proto, df = _plan_frame(name, post)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "briefing.pdf"
-        render_pdf(briefing_data(df, post, day, proto), proto, name, out)
-        return out.read_bytes()
+    return render_pdf(briefing(Path(path).name, post, day, lang))
 
 
 def export_index(name: str) -> dict[str, Any]:
@@ -342,7 +343,7 @@ def export_index(name: str) -> dict[str, Any]:
     command post; an HTML and a PDF briefing per post and day)."""
     from urllib.parse import quote
 
-    from safecities.patrols.export import plan_days
+    from safecities.patrols.export import plan_days, plan_teams
 
     proto, df = _plan_frame(name)
     posts = sorted(set(df["command_post"]))
@@ -354,6 +355,7 @@ def export_index(name: str) -> dict[str, Any]:
         "days": [d.isoformat() for d in days],
         "files": {
             "ics": [f"{base}/calendar.ics?post={quote(p)}" for p in posts],
+            "ics_team": [f"{base}/calendar.ics?team={quote(t)}" for t in plan_teams(df)],
             "html": [f"{base}/briefing?post={quote(p)}&day={d}" for d in days for p in posts],
             "pdf": [f"{base}/briefing.pdf?post={quote(p)}&day={d}" for d in days for p in posts],
         },
