@@ -118,15 +118,19 @@ def parse_file(
     p = Path(path)
     file = name or p.name
     source = source_name(source or Path(file).stem)
-    df = read_table(p)
+    problems: list[RowError] = []
+    df = read_table(p, problems)
     if df.empty:
         raise InputError(f"{file}: no cameras in the file")
     cols = match_columns(list(df.columns), mapping or {}, file)
-    records, errors = [], []
+    records, errors = [], list(problems)
+    bad_rows = df.attrs.get("bad_rows", set())
     seen_ref: dict[str, int] = {}
     seen_id: dict[str, int] = {}
     seen_rec: dict[tuple, int] = {}
     for i, row in enumerate(df.to_dict("records"), start=1):
+        if i in bad_rows:  # wrong number of fields: reported above, nothing to validate
+            continue
         raw = {f: row[c] for f, c in cols.items()}
         rec, errs = parse_record(raw, file, i)
         errors += errs
@@ -164,6 +168,15 @@ def _raise(errors: list[RowError]) -> None:
     raise InputError(str(errors[0]) + more, errors)
 
 
+def _clash(cam: Camera, cid: str, source: str, nis: str) -> str | None:
+    """Why an import row may not write into the existing camera `cam` (None: it may)."""
+    if cam.source is None:
+        return f"register id {cid} belongs to a camera added by hand"
+    if cam.source != source or cam.municipality_id != nis:
+        return f"register id {cid} is held by another camera"  # names nothing of that camera
+    return None
+
+
 def import_cameras(
     session: Session, caller: service.Caller, path: str | Path, municipality: str,
     mapping_file: str | Path | None = None, *, source: str | None = None,
@@ -185,13 +198,10 @@ def import_cameras(
     existing = {c.id: c for c in session.execute(
         select(Camera).where(Camera.id.in_([r["id"] for r in records]))).scalars()}  # fmt: skip
     clashes = [
-        RowError(file, i, "id", f"register id {r['id']} belongs to "
-                 + ("a camera added by hand" if existing[r["id"]].source is None
-                    else f"another source ({existing[r['id']].source})"), r["source_ref"])
+        RowError(file, i, "id", _clash(existing[r["id"]], r["id"], src, nis), r["source_ref"])
         for i, r in enumerate(records, start=1)
-        if r["id"] in existing and (existing[r["id"]].source != src
-                                    or existing[r["id"]].municipality_id != nis)
-    ]  # fmt: skip
+        if r["id"] in existing and _clash(existing[r["id"]], r["id"], src, nis)
+    ]
     if clashes:
         _raise(clashes)
     at = datetime.now(UTC)
