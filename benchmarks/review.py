@@ -19,7 +19,7 @@ Coverage simulations (issue 19; no pysyncon needed): with no effect planted, how
 calls a level change significant at 5 % and how often its rate-ratio interval covers 1, for
 weekly Poisson counts, negative binomial counts (alpha 0.3) and counts whose log-rate follows an
 AR(1) process (rho 0.6); beside it the same share for the model-based GLM covariance alone (the
-behaviour before the autocorrelation step: REML ARMA(1,1) sandwich with a t reference) and the
+behaviour before the autocorrelation step: REML latent AR(1) sandwich with a t reference) and the
 share of series where that step was used. Then the
 size of the power module's pre/post tests on overdispersed counts: the exact Poisson test (the
 old behaviour) against the negative binomial score test now used, and the power at -30 %.
@@ -201,7 +201,7 @@ def coverage(reps: int, seed: int = 0) -> dict:
             "false_positive_rate": fp / reps,
             "rate_ratio_ci_coverage": cover / reps,
             "false_positive_rate_model_based_se": fp_plain / reps,
-            "share_arma_correction_used": corrected / reps,
+            "share_autocorrelation_correction_used": corrected / reps,
         }
     its_s = time.perf_counter() - t_start
     power: dict = {}

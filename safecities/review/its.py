@@ -10,20 +10,20 @@ counts from the fitted Poisson / negative binomial distribution (Bernal, Cummins
 estimated by maximum likelihood with statsmodels' discrete NegativeBinomial).
 
 Autocorrelation. Counts of adjacent weeks are often correlated; model-based standard errors then
-are too small (27 % false positives at a nominal 5 % with AR(1) errors, rho 0.6; 14 % with the
+are too small (28 % false positives at a nominal 5 % with AR(1) errors, rho 0.6; 14 % with the
 earlier moment-based variance inflation; benchmarks/review.py). The Pearson residuals get a
-Ljung-Box test (reported) and an ARMA(1,1) correlation fitted by restricted maximum likelihood
-(REML) on the GLM's working design: Poisson noise on an AR(1) latent rate has exactly this
-ARMA(1,1) shape (Zeger 1988), and REML removes much of the downward small-sample bias that
-maximum likelihood (statsmodels SARIMAX on the Anscombe scale: 17 % false positives) and moment
-estimates have in a regression with trend, seasonality and a step (Cheang and Reinsel 2000).
-When a likelihood-ratio test prefers the ARMA(1,1) correlation (p < LR_ALPHA) and it widens the
-level change's variance, the covariance is the sandwich A Z' R Z A (A the model-based
-covariance, Z = W^1/2 X the working design, R the fitted correlation), and tests and intervals
-use a t distribution whose degrees of freedom are the post-period's effective number of
-independent periods (post periods / variance inflation, Kish): a small-sample allowance for the
-estimated correlation, calibrated in benchmarks/review.py. statsmodels offers GLSAR (Yule-Walker,
-biased) and SARIMAX (ML) but no REML for regression errors, hence the small REML below.
+Ljung-Box test (reported) and a latent AR(1) correlation, corr(k) = share rho^k (Poisson noise on
+an AR(1) log-rate, Zeger 1988: a restricted ARMA(1,1)), fitted by restricted maximum likelihood
+(REML) on the GLM's working design. REML removes much of the downward small-sample bias that
+maximum likelihood (statsmodels SARIMAX ARMA(1,1) on the Anscombe scale: 17 % false positives)
+and moment estimates have in a regression with trend, seasonality and a step (Cheang and Reinsel
+2000). When a likelihood-ratio test prefers that correlation (p < LR_ALPHA) and it widens the
+variance of the level (or slope) change, the covariance is the sandwich A Z' R Z A (A the
+model-based covariance, Z = W^1/2 X the working design, R the fitted correlation), and tests and
+intervals use a t distribution whose degrees of freedom are the post-period's effective number
+of independent periods (post periods / variance inflation, Kish): a small-sample allowance for
+the estimated correlation. statsmodels offers GLSAR (Yule-Walker, biased) and SARIMAX (ML) but
+no REML for regression errors, hence the small REML below.
 
 Few events. A slope change fitted on a handful of events extrapolates wildly ("9.17 times the
 expected rate"); with fewer than FEW_PRE events before or FEW_POST after, the primary model is
@@ -47,7 +47,7 @@ from safecities.review.methods import REFERENCES
 FREQS = {"week": "W-MON", "month": "MS"}
 SEASON = {"week": 52.1775, "month": 12.0}
 FEW_PRE, FEW_POST = 30, 15  # events below which the slope change is a sensitivity analysis
-LR_ALPHA = 0.20  # likelihood-ratio level below which the ARMA(1,1) correlation is used
+LR_ALPHA = 0.50  # likelihood-ratio level below which the latent AR(1) correlation is used
 # (a liberal pretest: a missed correlation costs more than a needlessly wider interval)
 
 
@@ -111,24 +111,25 @@ def lag_autocorrelations(resid: np.ndarray) -> dict[str, float]:
     return {"lag1": float(r[1:] @ r[:-1]) / den, "lag2": float(r[2:] @ r[:-2]) / den}
 
 
-def arma11_corr(phi: float, theta: float, n: int) -> np.ndarray:
-    """Autocorrelation matrix of a stationary ARMA(1,1) process (Box and Jenkins)."""
+def latent_ar_corr(share: float, rho: float, n: int) -> np.ndarray:
+    """Correlation matrix of white noise plus an AR(1) latent process: corr(k) = share rho^k
+    for k >= 1 (`share` the latent part of the variance). Poisson counts on an AR(1) log-rate
+    have exactly this shape (Zeger 1988); it is the ARMA(1,1) family restricted to it."""
     from scipy import linalg
 
-    r1 = (1 + phi * theta) * (phi + theta) / (1 + 2 * phi * theta + theta**2)
-    rho = np.ones(n)
-    rho[1:] = r1 * phi ** np.arange(n - 1)
-    return linalg.toeplitz(rho)
+    rho_k = np.ones(n)
+    rho_k[1:] = share * rho ** np.arange(1, n)
+    return linalg.toeplitz(rho_k)
 
 
 def _reml_nll(par: np.ndarray, r: np.ndarray, Z: np.ndarray) -> float:
-    """Restricted negative log-likelihood of residuals `r` with design `Z` and ARMA(1,1)
-    correlation, the error variance profiled out (Harville 1977)."""
+    """Restricted negative log-likelihood of residuals `r` with design `Z` and the latent AR(1)
+    correlation (share, rho), the error variance profiled out (Harville 1977)."""
     from scipy import linalg
 
     n, p = Z.shape
     try:
-        c = linalg.cho_factor(arma11_corr(float(par[0]), float(par[1]), n), lower=True)
+        c = linalg.cho_factor(latent_ar_corr(float(par[0]), float(par[1]), n), lower=True)
         ri_z, ri_r = linalg.cho_solve(c, Z), linalg.cho_solve(c, r)
         cm = linalg.cho_factor(Z.T @ ri_z, lower=True)
     except (linalg.LinAlgError, ValueError):
@@ -141,17 +142,19 @@ def _reml_nll(par: np.ndarray, r: np.ndarray, Z: np.ndarray) -> float:
     return 0.5 * float(logdet + (n - p) * np.log(q / (n - p)))
 
 
-def arma_reml(r: np.ndarray, Z: np.ndarray) -> dict[str, float]:
-    """ARMA(1,1) correlation of `r` by REML (coarse grid, then L-BFGS-B within stationarity and
-    invertibility bounds) and the likelihood-ratio p-value against no correlation (2 df)."""
+def latent_ar_reml(r: np.ndarray, Z: np.ndarray) -> dict[str, float]:
+    """The latent AR(1) correlation of `r` by REML (coarse grid, then L-BFGS-B within the
+    bounds: share in [0, 1), rho in [0, 0.97]) and the likelihood-ratio p-value against no
+    correlation (chi-squared, 2 df: conservative on the boundary share = 0)."""
     from scipy import optimize, stats
 
-    grid = [(a, b) for a in np.linspace(-0.5, 0.9, 8) for b in np.linspace(-0.8, 0.6, 8)]
+    grid = [(a, b) for a in np.linspace(0.05, 0.95, 7) for b in np.linspace(0.1, 0.95, 7)]
     start = min(grid, key=lambda g: _reml_nll(np.array(g), r, Z))
     o = optimize.minimize(_reml_nll, np.array(start), args=(r, Z), method="L-BFGS-B",
-                          bounds=[(-0.9, 0.97), (-0.95, 0.95)])  # fmt: skip
+                          bounds=[(0.0, 0.999), (0.0, 0.97)])  # fmt: skip
     lr = max(2.0 * (_reml_nll(np.zeros(2), r, Z) - float(o.fun)), 0.0)
-    return {"ar": float(o.x[0]), "ma": float(o.x[1]), "lr_p_value": float(stats.chi2.sf(lr, 2))}
+    return {"share": float(o.x[0]), "rho": float(o.x[1]),
+            "lr_p_value": float(stats.chi2.sf(lr, 2))}  # fmt: skip
 
 
 def _fit_glm(y: np.ndarray, X: pd.DataFrame, family: str) -> tuple[Any, str, float]:
@@ -325,7 +328,7 @@ class ITS:
         n = len(y)
         X = _design(n, self.t0, SEASON[self.freq], self.harmonics, slope=self.slope)
         res, fam, alpha = _fit_glm(y, X, "negbin" if self.family == "negbin" else self.family)
-        # Residual autocorrelation: Ljung-Box (reported) and the REML ARMA(1,1) correlation of
+        # Residual autocorrelation: Ljung-Box (reported) and the REML latent AR(1) correlation of
         # the Pearson residuals on the working design (see the module docstring).
         rp = np.asarray(res.resid_pearson)
         n_lags = max(1, min(10, n // 5))
@@ -334,27 +337,27 @@ class ITS:
         cov = np.asarray(res.cov_params())
         mu_hat = np.asarray(res.fittedvalues)
         Z = X.to_numpy() * np.sqrt(mu_hat / (1 + alpha * mu_hat))[:, None]
-        arma = arma_reml(rp, Z)
-        sandwich = cov @ Z.T @ arma11_corr(arma["ar"], arma["ma"], n) @ Z @ cov
+        lat = latent_ar_reml(rp, Z)
+        sandwich = cov @ Z.T @ latent_ar_corr(lat["share"], lat["rho"], n) @ Z @ cov
         key = [list(X.columns).index(c) for c in ("level_change", "slope_change") if c in X]
         factor = float(max(sandwich[k, k] / cov[k, k] for k in key))
-        corrected = arma["lr_p_value"] < LR_ALPHA and factor > 1.0
+        corrected = lat["lr_p_value"] < LR_ALPHA and factor > 1.0
         df = None
         how = "model-based"
         if corrected:
             cov = sandwich
             df = max((n - self.t0) / factor, 2.0)
-            how = (f"REML ARMA(1,1) sandwich (AR {arma['ar']:.2f}, MA {arma['ma']:.2f}), "
-                   f"t with {df:.1f} df")  # fmt: skip
+            how = (f"REML latent AR(1) sandwich (share {lat['share']:.2f}, rho "
+                   f"{lat['rho']:.2f}), t with {df:.1f} df")  # fmt: skip
         autocorr = {
             "test": "Ljung-Box on Pearson residuals",
             **lb,
             "corrected": bool(corrected),
             "lag1": lags["lag1"],
             "lag2": lags["lag2"],
-            "arma_ar": arma["ar"],
-            "arma_ma": arma["ma"],
-            "arma_lr_p_value": arma["lr_p_value"],
+            "latent_share": lat["share"],
+            "latent_rho": lat["rho"],
+            "latent_lr_p_value": lat["lr_p_value"],
             "variance_inflation": factor if corrected else 1.0,
             "t_df": df,
             "covariance": how,
@@ -409,8 +412,8 @@ class ITS:
                 sensitivity = self._slope_sensitivity(seed)
         if corrected:
             warn.append(
-                f"residual autocorrelation (ARMA(1,1) likelihood-ratio p = "
-                f"{arma['lr_p_value']:.3f}, Ljung-Box p = {lb['p_value']:.3f}, lag-1 "
+                f"residual autocorrelation (latent AR(1) likelihood-ratio p = "
+                f"{lat['lr_p_value']:.3f}, Ljung-Box p = {lb['p_value']:.3f}, lag-1 "
                 f"{lags['lag1']:.2f}): intervals use {how}, {factor:.2f} times the model-based "
                 "variance"
             )

@@ -132,9 +132,9 @@ def test_its_autocorrelation_is_tested_and_corrected():
     res = ITS(s, s.index[120], freq="week").fit(seed=0, n_sim=300, placebo=False)
     ac = res.to_dict()["autocorrelation"]
     assert ac["test"].startswith("Ljung-Box") and ac["p_value"] < 0.05 and ac["corrected"]
-    assert ac["arma_lr_p_value"] < 0.05 and ac["arma_ar"] > 0.3 and ac["lag1"] > 0.2
+    assert ac["latent_lr_p_value"] < 0.05 and ac["latent_rho"] > 0.3 and ac["lag1"] > 0.2
     assert ac["variance_inflation"] > 1.5 and 2 <= ac["t_df"] < 36
-    assert "REML ARMA(1,1)" in ac["covariance"] and ac["covariance"] in res.to_dict()["model"]
+    assert "REML latent AR(1)" in ac["covariance"] and ac["covariance"] in res.to_dict()["model"]
     assert any("autocorrelation" in w for w in res.warnings)
     plain = ITS(_weekly(156, 120, 12.0, seed=3), "2024-04-22", freq="week").fit(
         seed=0, n_sim=300, placebo=False
@@ -149,7 +149,7 @@ def test_its_autocorrelation_is_tested_and_corrected():
 def test_its_no_false_effect_on_a_strongly_autocorrelated_series():
     """No effect planted, latent AR(1) rho 0.8 (seed 7): the model-based GLM covariance (the
     behaviour before issue 19, and nearly that of the moment-based inflation that followed:
-    p 0.0004) calls the level change significant; the REML ARMA(1,1) sandwich with its t
+    p 0.0004) calls the level change significant; the REML latent AR(1) sandwich with its t
     reference does not, and its interval covers 1."""
     import statsmodels.api as sm
 
