@@ -72,6 +72,17 @@ _T: dict[str, dict[str, str]] = {
         "le taux après la mesure vaut {rr:.2f} fois le taux attendu (intervalle à 95 % {lo:.2f} "
         "à {hi:.2f}) ; {averted:.1f} faits évités (intervalle à 95 % {alo:.1f} à {ahi:.1f}).",
     },
+    "did_dissimilar": {
+        "en": "Difference-in-differences against the {n} closest control zones (none of them "
+        "is similar, see below): {eff:+.2f} events per zone and {freq} (95% interval {lo:+.2f} "
+        "to {hi:+.2f}); pre-trend test p = {p:.2f}.",
+        "nl": "Verschil-in-verschillen tegenover de {n} meest gelijkende controlezones (geen "
+        "ervan is vergelijkbaar, zie hieronder): {eff:+.2f} feiten per zone en {freq} "
+        "(95%-interval {lo:+.2f} tot {hi:+.2f}); test op voorafgaande trend p = {p:.2f}.",
+        "fr": "Différence de différences face aux {n} zones témoins les plus proches (aucune "
+        "n'est similaire, voir ci-dessous) : {eff:+.2f} faits par zone et par {freq} "
+        "(intervalle à 95 % {lo:+.2f} à {hi:+.2f}) ; test de tendance préalable p = {p:.2f}.",
+    },
     "did": {
         "en": "Difference-in-differences against {n} similar control zones: {eff:+.2f} events "
         "per zone and {freq} (95% interval {lo:+.2f} to {hi:+.2f}); pre-trend test p = {p:.2f}.",
@@ -181,13 +192,16 @@ _T: dict[str, dict[str, str]] = {
         "fr": "pas de baisse dans les zones traitées, donc non interprétable",
     },
     "power_series": {
-        "en": "Power for this series: with {base:.1f} events per {period} ({pre} periods "
-        "before, {post} after){disp}, a {eff:.0f}% reduction would be detected with probability "
+        "en": "Power for this series, analysed as this interrupted time series (test of the "
+        "level change): with {base:.1f} events per {period} ({pre} periods before, {post} "
+        "after){disp}, a {eff:.0f}% reduction would be detected with probability "
         "{p:.0%}; the smallest reduction detected 80% of the time is {mde}.",
-        "nl": "Onderscheidend vermogen voor deze reeks: met {base:.1f} feiten per {period} "
+        "nl": "Onderscheidend vermogen voor deze reeks, geanalyseerd als deze onderbroken "
+        "tijdreeks (toets op de niveauverandering): met {base:.1f} feiten per {period} "
         "({pre} periodes vóór, {post} na){disp} wordt een daling van {eff:.0f}% met kans {p:.0%} "
         "gedetecteerd; de kleinste daling die 80% van de keren wordt gedetecteerd is {mde}.",
-        "fr": "Puissance pour cette série : avec {base:.1f} faits par {period} ({pre} périodes "
+        "fr": "Puissance pour cette série, analysée comme cette série temporelle interrompue "
+        "(test du changement de niveau) : avec {base:.1f} faits par {period} ({pre} périodes "
         "avant, {post} après){disp}, une baisse de {eff:.0f} % serait détectée avec une "
         "probabilité de {p:.0%} ; la plus petite baisse détectée 80 % du temps est de {mde}.",
     },

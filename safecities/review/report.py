@@ -249,17 +249,18 @@ def build_review(engine: Engine, plan: Plan, *, lang: str = "en", seed: int = 0)
 
 
 def _series_power(series: pd.Series, res, freq: str, lang: str, seed: int):
-    """The power sentence of this series: its own mean before, its periods and the dispersion
-    its ITS estimated (a pre/post comparison of the counts; 0 dispersion = Poisson)."""
-    pre = series.iloc[: int((series.index < res.intervention).sum())]
-    n_post = len(series) - len(pre)
-    base = max(float(pre.mean()) if len(pre) else 0.0, 0.05)
-    pw = power_analysis(base, max(n_post, 1), -0.3, pre_months=max(len(pre), 1), seed=seed,
-                        dispersion=float(res.alpha_nb), n_sim=2000, period=freq)  # fmt: skip
+    """The power sentence of this series: the ITS design itself (segmented GLM, Wald test of the
+    level change), its own mean before, its periods and the dispersion its ITS estimated (0 =
+    Poisson) -- the same computation as the JSON of `review its` (service.its_power)."""
+    from safecities.review.service import its_power
+
+    t0 = int((series.index < res.intervention).sum())
+    n_post = len(series) - t0
+    pw = its_power(series, t0, res, -0.3, seed, freq)
     mde = t("mde_none", lang) if pw.mde is None else f"{num(abs(pw.mde) * 100, lang, '.0f')}%"
     disp = t("overdispersed", lang) if res.alpha_nb > 0 else ""
-    line = t("power_series", lang, base=base, period=t(freq, lang), pre=len(pre), post=n_post,
-             disp=disp, eff=30, p=pw.detection_probability, mde=mde)  # fmt: skip
+    line = t("power_series", lang, base=pw.baseline_per_month, period=t(freq, lang), pre=t0,
+             post=n_post, disp=disp, eff=30, p=pw.detection_probability, mde=mde)  # fmt: skip
     return pw.to_dict(), line
 
 
@@ -359,7 +360,9 @@ def _did_section(rv, z, tidx, treated_geom, ev, d, start, end, t_int, used, seed
         return
     lo, hi = res.conf_int()
     p = res.pretrend_p if np.isfinite(res.pretrend_p) else float("nan")
-    rv.lines.append(t("did", lang, n=len(res.controls), eff=res.effect, freq=t(plan.freq, lang),
+    # "similar" only when the controls are: otherwise the line says they are the closest ones
+    did_key = "did" if res.controls_similar else "did_dissimilar"
+    rv.lines.append(t(did_key, lang, n=len(res.controls), eff=res.effect, freq=t(plan.freq, lang),
                       lo=lo, hi=hi, p=p))  # fmt: skip
     cred = []
     if np.isfinite(p):

@@ -96,6 +96,15 @@ def test_report_has_summary_table_limits_and_localised_numbers(demo_engine, tmp_
     assert len(its_lines) == 2 and all("deze reeks" in x for x in its_lines)
     zones, city = (rv.data[k]["power"]["baseline_per_period"] for k in ("its_zones", "its_city"))
     assert zones < city  # each series its own power, not the treated zones' for both
+    for k in ("its_zones", "its_city"):  # the ITS design and that series' own dispersion
+        pw = rv.data[k]["power"]
+        assert pw["design"] == "its" and pw["dispersion"] == rv.data[k]["nb_alpha"]
+    assert all("geanalyseerd als deze onderbroken tijdreeks" in x for x in its_lines)
+    # the DiD line calls the controls similar only when they are
+    did_line = next(x for x in rv.lines if x.startswith("Verschil-in-verschillen"))
+    similar = rv.data["did"]["controls_similar"]
+    assert ("vergelijkbare controlezones:" in did_line) == similar
+    assert ("geen ervan is vergelijkbaar" in did_line) == (not similar)
     assert any("," in r["estimate"] for r in rv.estimates)  # 0,80 not 0.80
     assert any("patrouilles" in x for x in rv.limits)
     html = render_html(rv)
