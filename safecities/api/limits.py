@@ -16,7 +16,9 @@ cannot see (or stop) the request body as it streams in.
 from __future__ import annotations
 
 import json
+import os
 import re
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,8 +26,9 @@ from typing import Annotated, Any
 from fastapi import Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import AfterValidator
+from starlette.background import BackgroundTask
 
 from safecities.config import get_settings
 
@@ -225,6 +228,39 @@ def read_upload(file: UploadFile, limit: int | None = None) -> bytes:
     if len(data) > limit:
         raise InputError(f"{upload_name(file.filename)}: larger than {limit / 2**20:g} MB")
     return data
+
+
+class ReportDownload:
+    """`?report=csv` of an import: a temporary errors.csv the import streams every problem to
+    (bounded memory however many rows are bad), sent as the response and deleted once sent.
+
+        dl = ReportDownload(report == "csv")
+        try:
+            res = service_import(..., report=dl.path)
+            if dl.path and not res.ok:
+                return dl.response()
+        finally:
+            dl.discard()
+    """
+
+    def __init__(self, wanted: bool) -> None:
+        self.path: Path | None = None
+        if wanted:
+            fd, name = tempfile.mkstemp(prefix="safecities-errors-", suffix=".csv")
+            os.close(fd)
+            self.path = Path(name)
+
+    def response(self, status_code: int = 422) -> FileResponse:
+        """The report as an errors.csv download; the file is deleted after it was sent."""
+        assert self.path is not None
+        path, self.path = self.path, None
+        return FileResponse(path, status_code=status_code, media_type="text/csv; charset=utf-8",
+                            filename="errors.csv", background=BackgroundTask(path.unlink, True))
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
 
 
 def capped(rows: list[Any], limit: int = MAX_LISTED_ERRORS) -> dict[str, Any]:
