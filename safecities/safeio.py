@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -220,3 +221,22 @@ def xlsx_rows(
             yield vals
     finally:
         wb.close()
+
+
+# -- file names -------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+MAX_NAME = 120
+
+
+def upload_name(filename: str | None, default: str = "upload.csv") -> str:
+    """A plain file name for an uploaded file: no folders, no control characters, `..` replaced
+    by the default, at most 120 characters (the suffix kept, since it picks the format)."""
+    raw = (filename or "").replace("\\", "/").split("/")[-1]
+    name = _UNSAFE_NAME.sub("_", raw).strip()
+    if name in ("", ".", ".."):
+        return default
+    if len(name) > MAX_NAME:
+        suffix = Path(name).suffix[:16]
+        name = name[: MAX_NAME - len(suffix)] + suffix
+    return name

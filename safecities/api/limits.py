@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -31,6 +30,7 @@ from pydantic import AfterValidator
 from starlette.background import BackgroundTask
 
 from safecities.config import get_settings
+from safecities.safeio import MAX_NAME, upload_name  # noqa: F401 - one rule, used here too
 
 #: Problems listed in one error response; the rest are counted (`more`).
 MAX_LISTED_ERRORS = 50
@@ -198,23 +198,6 @@ Day = Annotated[date, AfterValidator(_plausible)]
 
 
 # -- uploads ----------------------------------------------------------------------------------
-
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
-MAX_NAME = 120
-
-
-def upload_name(filename: str | None, default: str = "upload.csv") -> str:
-    """A plain file name for an uploaded file: no folders, no control characters, `..` replaced
-    by the default, at most 120 characters (the suffix kept, since it picks the format)."""
-    raw = (filename or "").replace("\\", "/").split("/")[-1]
-    name = _UNSAFE_NAME.sub("_", raw).strip()
-    if name in ("", ".", ".."):
-        return default
-    if len(name) > MAX_NAME:
-        suffix = Path(name).suffix[:16]
-        name = name[: MAX_NAME - len(suffix)] + suffix
-    return name
-
 
 def read_upload(file: UploadFile, limit: int | None = None) -> bytes:
     """The bytes of an uploaded file, read synchronously: call it from a plain `def` route (run

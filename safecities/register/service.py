@@ -35,7 +35,7 @@ from safecities.register import reference
 from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
-from safecities.safeio import feature_collection
+from safecities.safeio import feature_collection, upload_name
 from safecities.store import audit
 from safecities.store.db import session_scope, write_lock
 from safecities.store.models import City, ImportBatch, Incident, Municipality, TransportNode, Zone
@@ -548,7 +548,7 @@ def import_upload(
     """Import an uploaded file (named by its base name only); bad rows come back as errors
     naming file, row and field, never as an exception: the first `keep`, with the total and
     counts, and every one in `report` (CSV) when given."""
-    name = Path(name or "upload.csv").name or "upload.csv"
+    name = upload_name(name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
