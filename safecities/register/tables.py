@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from safecities.errors import InputError
-from safecities.safeio import feature_collection
+from safecities.safeio import SpreadsheetTooLarge, feature_collection, parquet_frame
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -96,8 +96,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{name}: larger than {MAX_BYTES // 2**20} MB")
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        try:
-            df = pd.read_parquet(path)
+        try:  # within the workbook limits, checked from the footer first (issue 18)
+            df = parquet_frame(path)
+        except SpreadsheetTooLarge as exc:
+            raise InputError(f"{name}: Parquet file too large: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for bad files
             raise InputError(
                 f"{name}: not a readable Parquet file ({type(exc).__name__})"
