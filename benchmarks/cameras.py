@@ -15,6 +15,8 @@ Each solve runs in its own subprocess so that its peak memory (max RSS) is its o
     .venv/bin/pip install -r benchmarks/requirements-cameras.txt
     .venv/bin/python benchmarks/cameras.py                # full benchmark (~10 minutes)
     .venv/bin/python benchmarks/cameras.py --quick        # small sizes only
+    .venv/bin/python benchmarks/cameras.py --issue17 --time-limit 300   # national scale (issue 17):
+        # the README instance and a clustered-demand instance with whole-number costs 1-3
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def worker_ours(n_sites, n_demand, budget, equal_costs, time_limit):
+def worker_ours(n_sites, n_demand, budget, equal_costs, time_limit, costs13=False):
     from safecities.cameras.coverage_matrix import build_coverage
     from safecities.cameras.planner import BudgetedMaxCover, HighsSolver
     from safecities.geo import to_metres
@@ -108,6 +110,8 @@ def worker_ours(n_sites, n_demand, budget, equal_costs, time_limit):
     dx, dy = to_metres(dlon, dlat)
     cov = build_coverage(np.column_stack([sx, sy]), np.column_stack([dx, dy]), 150.0)
     costs = np.ones(n_sites) if equal_costs else cost
+    if costs13:  # issue 17: whole-number costs 1-3 (a camera, a mast, a mast with a line)
+        costs = np.random.default_rng(17).integers(1, 4, n_sites).astype(float)
     p = BudgetedMaxCover.from_coverage(cov, w, costs, budget)
     t_build = time.perf_counter() - t0
     p.solve(HighsSolver(time_limit=time_limit))
@@ -129,7 +133,21 @@ def worker_ours(n_sites, n_demand, budget, equal_costs, time_limit):
         "coverage_pairs": int(cov.nnz),
         "model_sites": int(len(p.model.site_idx)),
         "model_groups": int(len(p.model.group_w)),
+        **components(p.model.group_matrix),
     }
+
+
+def components(gm) -> dict:
+    """Independent coverage components of the reduced model (sites linked by shared demand
+    groups): how far a decomposition could split the national instance."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    g, n = gm.shape
+    adj = sp.bmat([[None, gm], [gm.T, None]]).tocsr()
+    k, lab = connected_components(adj, directed=False)
+    sizes = np.bincount(lab[g:], minlength=k)  # sites per component
+    return {"components": int((sizes > 0).sum()), "largest_component_sites": int(sizes.max())}
 
 
 def worker_spopt(n_sites, n_demand, p_fac, time_limit):
@@ -217,11 +235,13 @@ def main() -> None:
         help="do not run spopt above this many sites (0: always run it)",
     )
     ap.add_argument("--json", action="store_true", help="print all results as JSON at the end")
+    ap.add_argument("--issue17", action="store_true",
+                    help="only the two national-scale instances of issue 17 (ours)")
     a = ap.parse_args()
     if a.worker is not None:
         kind, ns, nd, budget, eq, tl = a.worker
         if kind == "ours":
-            out = worker_ours(int(ns), int(nd), float(budget), eq == "1", float(tl))
+            out = worker_ours(int(ns), int(nd), float(budget), eq == "1", float(tl), eq == "13")
         else:
             out = worker_spopt(int(ns), int(nd), int(float(budget)), float(tl))
         print(json.dumps(out), flush=True)
@@ -229,6 +249,15 @@ def main() -> None:
 
     results = []
     tl = str(a.time_limit)
+    if a.issue17:
+        for case, budget, costs in (("README budgeted EUR 9 M", "9000000", "0"),
+                                    ("clustered, costs 1-3, budget 900", "900", "13")):
+            r = run_child(["ours", "5000", "50000", budget, costs, tl], 16, a.time_limit + 120)
+            print(f"== {case}: ", fmt(r), flush=True)
+            results.append({"case": case, "ours": r})
+        if a.json:
+            print(json.dumps(results, indent=1), flush=True)
+        return
     full = [] if a.quick else [(5000, 50000, 300)]
     scaled = [(500, 5000, 30), (1000, 10000, 60)]
     if not a.quick:

@@ -182,6 +182,14 @@ MuniOpt = typer.Option(None, "--as-municipality", help=HELP_REG["as_municipality
 JsonOpt = typer.Option(False, "--json", help=HELP_REG["json"])
 
 
+def _emit(doc: dict, as_json: bool, line) -> None:
+    """The --json document, or one line of text made from it."""
+    if as_json:
+        echo_json(doc)
+    else:
+        typer.echo(line(doc))
+
+
 def _run(verb, *args, **kwargs) -> dict:
     """Run one service verb in a session of the store (committed on success) -> its --json."""
     with _session() as s:
@@ -201,11 +209,8 @@ def add_cmd(
     from safecities.cameras.service import verbs
 
     doc = _run(verbs.add, _caller(user, role, as_municipality), municipality, _pairs(sets))
-    if as_json:
-        echo_json(doc)
-    else:
-        cam = doc["camera"]
-        typer.echo(f"added camera {cam['id']} ({cam['municipality_id']})")
+    _emit(doc, as_json, lambda d: f"added camera {d['camera']['id']}"
+                                  f" ({d['camera']['municipality_id']})")  # fmt: skip
 
 
 @app.command("edit")
@@ -221,10 +226,8 @@ def edit_cmd(
     from safecities.cameras.service import verbs
 
     doc = _run(verbs.edit, _caller(user, role, as_municipality), camera_id, _pairs(sets))
-    if as_json:
-        echo_json(doc)
-    else:
-        typer.echo(f"camera {doc['camera']['id']} now at version {doc['camera']['version']}")
+    _emit(doc, as_json, lambda d: f"camera {d['camera']['id']} now at version"
+                                  f" {d['camera']['version']}")  # fmt: skip
 
 
 @app.command("list")
@@ -407,11 +410,8 @@ def dup_confirm_cmd(
     from safecities.cameras.service import verbs
 
     doc = _run(verbs.duplicates_confirm, _caller(user, role, as_municipality), dup_id, keep)
-    if as_json:
-        echo_json(doc)
-    else:
-        d = doc["duplicate"]
-        typer.echo(f"confirmed: kept {d['kept']}, removed {d['removed']}")
+    _emit(doc, as_json, lambda d: f"confirmed: kept {d['duplicate']['kept']}, removed"
+                                  f" {d['duplicate']['removed']}")  # fmt: skip
 
 
 @dup_app.command("reject")
@@ -426,10 +426,7 @@ def dup_reject_cmd(
     from safecities.cameras.service import verbs
 
     doc = _run(verbs.duplicates_reject, _caller(user, role, as_municipality), dup_id)
-    if as_json:
-        echo_json(doc)
-    else:
-        typer.echo(f"rejected duplicate candidate {dup_id}")
+    _emit(doc, as_json, lambda d: f"rejected duplicate candidate {dup_id}")
 
 
 @app.command("coverage")

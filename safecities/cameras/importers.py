@@ -119,11 +119,14 @@ def parse_file(
     p = Path(path)
     file = name or p.name
     source = source_name(source or Path(file).stem)
-    df = read_table(p)
+    read_problems: list[RowError] = []
+    df = read_table(p, read_problems)
     if df.empty:
         raise InputError(f"{file}: no cameras in the file")
     cols = match_columns(list(df.columns), mapping or {}, file)
     log = problems if problems is not None else ProblemLog()
+    # Rows with the wrong number of fields, reported in their place among the others.
+    misshapen = {e.row: e for e in read_problems}
     records: list[dict[str, Any]] = []
     seen_ref: dict[str, int] = {}
     seen_id: dict[str, int] = {}
@@ -131,6 +134,9 @@ def parse_file(
     names = list(df.columns)
     # One row at a time (not df.to_dict("records"): every row as a dict at once).
     for i, vals in enumerate(df.itertuples(index=False, name=None), start=1):
+        if i in misshapen:  # wrong number of fields: nothing to validate
+            log.add(misshapen.pop(i))
+            continue
         row = dict(zip(names, vals, strict=True))
         raw = {f: row[c] for f, c in cols.items()}
         rec, errs = parse_record(raw, file, i)
@@ -170,6 +176,15 @@ def _raise(log: ProblemLog) -> None:
     raise log.error(str(log.kept[0]) + more)
 
 
+def _clash(cam: Camera, cid: str, source: str, nis: str) -> str | None:
+    """Why an import row may not write into the existing camera `cam` (None: it may)."""
+    if cam.source is None:
+        return f"register id {cid} belongs to a camera added by hand"
+    if cam.source != source or cam.municipality_id != nis:
+        return f"register id {cid} is held by another camera"  # names nothing of that camera
+    return None
+
+
 def import_cameras(
     session: Session, caller: service.Caller, path: str | Path, municipality: str,
     mapping_file: str | Path | None = None, *, source: str | None = None,
@@ -192,13 +207,10 @@ def import_cameras(
     existing = {c.id: c for c in session.execute(
         select(Camera).where(Camera.id.in_([r["id"] for r in records]))).scalars()}  # fmt: skip
     clashes = [
-        RowError(file, i, "id", f"register id {r['id']} belongs to "
-                 + ("a camera added by hand" if existing[r["id"]].source is None
-                    else f"another source ({existing[r['id']].source})"), r["source_ref"])
+        RowError(file, i, "id", _clash(existing[r["id"]], r["id"], src, nis), r["source_ref"])
         for i, r in enumerate(records, start=1)
-        if r["id"] in existing and (existing[r["id"]].source != src
-                                    or existing[r["id"]].municipality_id != nis)
-    ]  # fmt: skip
+        if r["id"] in existing and _clash(existing[r["id"]], r["id"], src, nis)
+    ]
     if clashes:
         log.extend(clashes)
         _raise(log)

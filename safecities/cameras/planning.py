@@ -452,7 +452,7 @@ def _municipal_report(inputs: PlanInputs, muni, eff, chosen, budget) -> list[dic
     return out
 
 
-#: Columns of a chosen-sites table (`cameras plan --out`, the API and page downloads).
+#: Columns of the chosen sites (`cameras plan --out`, and the web and API downloads).
 CHOSEN_COLUMNS = ["site_id", "lat", "lon", "action", "cost", "cost_yearly", "tco",
                   "marginal_weight", "covered_points", "station", "zone", "municipality",
                   "municipality_name"]  # fmt: skip

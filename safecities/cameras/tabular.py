@@ -27,7 +27,7 @@ def _decode(raw: bytes, name: str) -> str:
     raise InputError(f"{name}: not a text file (cannot decode as UTF-8 or Windows-1252)")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, problems: list[RowError] | None = None) -> pd.DataFrame:
     text = _decode(path.read_bytes(), path.name)
     if "\x00" in text:
         raise InputError(f"{path.name}: not a text file (contains NUL bytes)")
@@ -48,11 +48,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         for i, r in enumerate(body, start=1)
         if len(r) != len(header)
     ]
-    if errors:
+    if errors and problems is None:
         raise InputError(
             str(errors[0]) + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""), errors
         )
-    return pd.DataFrame([[c.strip() for c in r] for r in body], columns=header, dtype=str)
+    if errors:  # the caller reports them with its own problems: such a row reads as empty
+        problems += errors
+        body = [r if len(r) == len(header) else [""] * len(header) for r in body]
+    df = pd.DataFrame([[c.strip() for c in r] for r in body], columns=header, dtype=str)
+    df.attrs["bad_rows"] = {e.row for e in errors}
+    return df
 
 
 def _read_geojson(path: Path) -> pd.DataFrame:
@@ -104,8 +109,12 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return pd.DataFrame(body, columns=header, dtype=str)
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """CSV / TSV (any of `,;\\t`, optional BOM), GeoJSON points or an Excel workbook -> strings."""
+def read_table(path: str | Path, problems: list[RowError] | None = None) -> pd.DataFrame:
+    """CSV / TSV (any of `,;\\t`, optional BOM), GeoJSON points or an Excel workbook -> strings.
+
+    With `problems`, CSV rows with the wrong number of fields are appended there (and read as
+    empty rows, listed in `df.attrs["bad_rows"]`) instead of raising, so that a caller can report
+    them together with every other problem of the file."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such file")
@@ -115,8 +124,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     elif suffix in (".xlsx", ".xlsm"):
         df = _read_excel(p)
     else:
-        df = _read_csv(p)
-    return df.fillna("")
+        df = _read_csv(p, problems)
+    bad = df.attrs.get("bad_rows", set())
+    df = df.fillna("")
+    df.attrs["bad_rows"] = bad
+    return df
 
 
 def find_column(df: pd.DataFrame, synonyms: tuple[str, ...]) -> str | None:

@@ -66,6 +66,12 @@ TEMPLATES = [
     N_("value is missing"),
     N_("position is outside Belgium"),
     N_("a direction needs an opening angle"),
+    N_("identical to row %(row)s (the same camera twice in one file)"),
+    N_("gives the same register id %(id)s as row %(row)s"),
+    N_("register id %(id)s belongs to a camera added by hand"),
+    N_("register id %(id)s is held by another camera"),
+    N_("not an allowed id"),
+    N_("another municipality's namespace"),
     # review methods (review/its.py, review/did.py), shown under each result
     N_("segmented %(family)s GLM, log link, trend + Fourier seasonality, level and slope change"),
     N_("two-way fixed effects OLS, unit-clustered covariance (one adoption date)"),

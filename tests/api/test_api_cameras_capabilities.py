@@ -169,3 +169,24 @@ def test_plan_from_the_database(client, tokens, auth, monkeypatch):
     out = r.json()
     assert out["source"] == "database" and out["spent"] <= 100000
     assert out["n_candidates"] > 100 and len(out["curve"]) == 2
+
+
+def test_plan_programme_options_through_the_api(client, tokens, auth):
+    """Issue 17: municipal limits, TCO years and the register switch in the JSON body; a bad
+    municipality is a 400 naming the row, never a 500."""
+    planner = auth(tokens[Role.PLANNER])
+    cands = [r | {"cost_yearly": 1000.0} for r in _rows("candidates_small.csv")]
+    body = {"budget": 60000, "radius": 60, "curve_steps": 1, "time_limit": 2, "years": 3,
+            "ignore_register": True, "candidates": cands, "demand": _rows("demand_small.csv"),
+            "municipal_budgets": [{"municipality": "Brussel", "budget": 30000, "capacity": 3}]}
+    r = client.post("/api/cameras/plan", headers=planner, json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["years"] == 3 and out["register"] == {"included": False, "connected_cameras": 0}
+    (bxl,) = out["municipalities"]
+    assert bxl["municipality"] == "21004" and bxl["spent"] <= 30000
+    assert bxl["cameras_watched"] <= 3
+    assert all(s["tco"] == s["cost"] + 3 * 1000.0 for s in out["chosen"])
+    bad = body | {"municipal_budgets": [{"municipality": "Atlantis", "budget": 1}]}
+    r = client.post("/api/cameras/plan", headers=planner, json=bad)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "municipality"

@@ -6,7 +6,6 @@ import json
 
 import pytest
 import typer
-from api_fixtures import CsrfClient as TestClient  # page forms signed as a browser does
 from typer.testing import CliRunner
 
 from safecities.api.accounts import create_demo_accounts
@@ -25,7 +24,7 @@ def _app():
 class Store:
     """A fresh migrated SQLite store, an API client on it and the CLI pointed at it."""
 
-    def __init__(self, url: str, engine, accounts: dict[Role, dict], client: TestClient):
+    def __init__(self, url: str, engine, accounts: dict[Role, dict], client):
         self.url, self.engine, self.accounts, self.client = url, engine, accounts, client
         self.headers: dict[Role, dict[str, str]] = {}
         for role, acc in accounts.items():
@@ -49,6 +48,13 @@ class Store:
         return r.json()
 
 
+def _client(app):
+    """A client that sends the CSRF token a signed-in browser page would (tests/api_fixtures)."""
+    from api_fixtures import CsrfClient
+
+    return CsrfClient(app)
+
+
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     from safecities.config import get_settings
@@ -62,7 +68,7 @@ def store(tmp_path, monkeypatch):
     engine = make_engine(url)
     upgrade(engine)
     accounts = {Role(a["role"]): a for a in create_demo_accounts(engine)}
-    with TestClient(create_app(engine)) as client:
+    with _client(create_app(engine)) as client:
         yield Store(url, engine, accounts, client)
     engine.dispose()
     get_settings.cache_clear()
@@ -77,6 +83,6 @@ def other_store(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'other.db'}")
     upgrade(engine)
     accounts = {Role(a["role"]): a for a in create_demo_accounts(engine)}
-    with TestClient(create_app(engine)) as client:
+    with _client(create_app(engine)) as client:
         yield Store(str(engine.url), engine, accounts, client)
     engine.dispose()

@@ -177,3 +177,28 @@ def test_operator_cannot_import_into_another_municipality(sqlite_engine, tmp_pat
     with pytest.raises(PermissionDenied), session_scope(sqlite_engine) as s:
         importers.import_cameras(s, AND_OP, f, "21004")
     assert _count(sqlite_engine) == 0
+
+
+def test_import_row_of_a_camera_moved_away_is_an_error(sqlite_engine, tmp_path):
+    f = _csv(tmp_path / "inv.csv", ["A1;50.8380;4.3110;actief;y"])
+    with session_scope(sqlite_engine) as s:
+        importers.import_cameras(s, AND_OP, f, "21001")
+    with session_scope(sqlite_engine) as s:  # an admin moves it to Ixelles (with its position)
+        svc.update_camera(s, ADMIN, "21001-inv-A1", {"municipality": "Ixelles",
+                                                    "lat": "50.8275", "lon": "4.3720"})
+    with pytest.raises(InputError, match="held by another camera") as exc, \
+            session_scope(sqlite_engine) as s:  # fmt: skip
+        importers.import_cameras(s, AND_OP, f, "21001")
+    assert "21009" not in str(exc.value) and "Ixelles" not in str(exc.value)
+    with session_scope(sqlite_engine) as s:
+        assert svc.get_camera(s, ADMIN, "21001-inv-A1")["municipality_id"] == "21009"
+
+
+def test_a_row_with_too_many_fields_is_reported_with_the_other_problems(sqlite_engine, tmp_path):
+    f = tmp_path / "mixed.csv"
+    f.write_text("id;lat;lon;status\nA1;50.8366;4.3093;actief;extra\nA2;noord;4.3093;actief\n"
+                 "A3;50.8370;4.3095;kapot\n", encoding="utf-8")  # fmt: skip
+    with pytest.raises(InputError) as exc, session_scope(sqlite_engine) as s:
+        importers.import_cameras(s, AND_OP, f, "21001")
+    assert [(e.row, e.field) for e in exc.value.errors] == [(1, "*"), (2, "lat"), (3, "status")]
+    assert _count(sqlite_engine) == 0

@@ -139,7 +139,9 @@ def test_operator_walks_every_camera_route_and_command(store, tmp_path):
 
     # -- the camera pages, as the operator (cookie session) ------------------------------------
     acc = store.accounts[op]
-    store.client.post("/login", data={"name": acc["name"], "password": acc["password"]})
+    r = store.client.post("/login", data={"name": acc["name"], "password": acc["password"],
+                                           "next": "/"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text[:300]
     for url in ("/cameras", "/cameras/duplicates", "/cameras/plan"):
         r = store.client.get(url)
         assert r.status_code < 500, url

@@ -144,3 +144,33 @@ def test_programme_plan_alternatives_municipal_caps_tco_and_incumbent(db_env, tm
     assert doc["solver"]["bound"] >= doc["covered_weight"]
     names = [s for s in doc["chosen"] if s["station"]]
     assert names and all(s["municipality_name"] for s in doc["chosen"])
+
+
+def test_a_poor_main_solve_is_replaced_by_the_best_layout_of_any_solve(monkeypatch):
+    """The finding: under a time limit the reported "optimum" was worse than its own alternative
+    and than the curve point at the same budget. Here the main solve is made to stop with an
+    empty layout (as a time limit can); the report takes the curve point's layout instead and
+    keeps the main solve's bound."""
+    from safecities.cameras.planner import SolveResult
+
+    real = BudgetedMaxCover.solve
+    calls = {"n": 0}
+
+    def solve(self, solver=None):
+        real(self, solver)
+        calls["n"] += 1
+        if calls["n"] == 1:  # the main solve: keep its bound, lose its layout
+            r = self.result
+            self.result = SolveResult("time_limit_reached", False, self.existing_weight, r.bound,
+                                      1.0, r.seconds, np.zeros(0, int), 0.0)  # fmt: skip
+        return self
+
+    monkeypatch.setattr(BudgetedMaxCover, "solve", solve)
+    cand = planning.read_candidates(DATA / "candidates_small.csv")
+    dem = planning.read_demand(DATA / "demand_small.csv")
+    rep = planning.plan(planning.PlanInputs(cand, dem, 60.0), 40_000, curve_steps=1)
+    assert rep["solver"]["main"]["status"] == "time_limit_reached"
+    assert rep["solver"]["incumbent"] == "curve 40000"
+    assert rep["covered_weight"] == rep["curve"][0]["covered_weight"] > rep["existing_weight"]
+    assert rep["chosen"] and rep["solver"]["bound"] >= rep["covered_weight"]
+    assert rep["solver"]["optimal"]  # the bound proves the curve's layout optimal

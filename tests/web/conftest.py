@@ -110,3 +110,4 @@ def shot():
 def sign_in():
     """`sign_in(page, server, account)`: sign in through the login form, land on the dashboard."""
     return do_sign_in
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from browser_helpers import download_calendar_and_briefing
 
 from safecities.domain import Role
 
@@ -146,16 +147,7 @@ def test_request_approve_make_and_download_a_plan(
     pg.locator("#check-ok").wait_for()
     assert pg.locator("#plan-calendar td.busy").count() > 0
     shot(pg, "patrols-calendar")
-    with pg.expect_download() as dl:
-        pg.locator("#ics-link").click()
-    ics = tmp_path / "post.ics"
-    dl.value.save_as(ics)
-    assert ics.read_text().startswith("BEGIN:VCALENDAR")
-    with pg.expect_download() as dl:
-        pg.locator("a.pdf-link").first.click()
-    pdf = tmp_path / "briefing.pdf"
-    dl.value.save_as(pdf)
-    assert pdf.read_bytes().startswith(b"%PDF")
+    download_calendar_and_briefing(pg, tmp_path)
     # the plan on the dashboard's map at a chosen day and hour
     pg.goto(server + "/")
     pg.get_by_label("Day and hour").fill("2026-04-06T15:00")

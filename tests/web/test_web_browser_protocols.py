@@ -5,6 +5,7 @@ plan, its calendar, briefing PDF and iCalendar for that city's own command posts
 from __future__ import annotations
 
 import pytest
+from browser_helpers import download_calendar_and_briefing
 
 from safecities.domain import Role
 
@@ -96,14 +97,5 @@ def test_city_requests_is_approved_plans_and_downloads(
     options = pg.locator("#post option").all_inner_texts()
     assert options and not any("5341" in o or "5344" in o for o in options)
     shot(pg, f"protocol-calendar-{city}")
-    with pg.expect_download() as dl:
-        pg.locator("#ics-link").click()
-    ics = tmp_path / "post.ics"
-    dl.value.save_as(ics)
-    assert ics.read_text().startswith("BEGIN:VCALENDAR")
-    with pg.expect_download() as dl:
-        pg.locator("a.pdf-link").first.click()
-    pdf = tmp_path / "briefing.pdf"
-    dl.value.save_as(pdf)
-    assert pdf.read_bytes().startswith(b"%PDF")
+    download_calendar_and_briefing(pg, tmp_path)
     ctx.close()

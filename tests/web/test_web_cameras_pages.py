@@ -79,6 +79,13 @@ def test_operator_sees_own_coverage_and_import_reports_rows(client, demo_account
     assert r.status_code == 200 and 'id="import-ok"' in r.text
     assert "2 written, 0 unchanged, 1 possible duplicate(s)" in r.text
     assert "4 camera(s)" not in r.text and "3 camera(s)" in r.text
+    # the same source again with one camera changed: the page lists it with before and after
+    text = (DATA / "cameras_ok.csv").read_text(encoding="utf-8")
+    data = text.replace(";actief;30", ";actief;14", 1).encode()
+    r = client.post("/cameras/import", files={"file": ("cameras_ok.csv", data, "text/csv")},
+                    data={"municipality": "21001"})  # fmt: skip
+    assert r.status_code == 200 and 'id="import-updated"' in r.text
+    assert "<td>21001-cameras_ok-W-1</td><td>retention_days</td><td>30</td><td>14</td>" in r.text
 
 
 def test_duplicates_confirm_and_reject(client, demo_accounts):
@@ -158,7 +165,9 @@ def test_budget_planner_page_programme_defaults_names_and_exports(client, demo_a
     assert doc["type"] == "FeatureCollection" and doc["features"]
     assert len(doc["features"]) == len(csv_r.content.decode("utf-8-sig").splitlines()) - 1
     bad = client.post("/cameras/plan", data=form | {"format": "exe"})
+    bad_city = client.post("/cameras/plan", data=form | {"city": "atlantis"})
     assert bad.status_code in (400, 422)  # a refused form, never a 500
+    assert bad_city.status_code in (400, 422)
 
 
 def test_budget_planner_page_says_when_a_run_is_still_going(client, demo_accounts, monkeypatch):

@@ -225,6 +225,7 @@ class SiteIn(BaseModel):
     angle: float | None = Field(None, ge=1, le=360)
     range_m: float | None = Field(None, ge=1, le=1000)
     existing: Literal["new", "connect", "connected"] = "new"
+    cost_yearly: float | None = Field(None, ge=0, le=1e7, description="Euros a year (TCO).")
 
 
 class DemandIn(BaseModel):

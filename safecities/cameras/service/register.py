@@ -160,7 +160,7 @@ def manual_id(muni: str, given: Any) -> str | None:
     if m and m.group(1) != muni:
         raise InputError(
             MSG["foreign_id"].format(id=text, other=m.group(1), muni=muni),
-            [RowError("input", 1, "id", "another municipality's namespace", text)],
+            [RowError("input", 1, "id", "another municipality's namespace")],
         )
     cid = text if m else f"{muni}-{text}"
     if not ID_PATTERN.match(cid):

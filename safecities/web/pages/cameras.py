@@ -145,6 +145,8 @@ def _duplicates_page(request, db, user: Principal, *, done=None, error=None, sta
     cams = {}
     for d in pairs:
         for cid in (d["camera_a"], d["camera_b"]):
+            if cid is None:  # the other municipality's side of a neutral pair: nothing shown
+                continue
             try:
                 cams[cid] = service.get_camera(db, caller, cid)
             except (PermissionDenied, NotFound):
