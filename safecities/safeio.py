@@ -10,6 +10,7 @@ instead of `yaml.safe_load`, `json.loads`, `openpyxl.load_workbook` or a bare `c
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -282,6 +283,27 @@ def parquet_frame(
          for f in table.schema]
     )  # fmt: skip
     return table.cast(decoded).to_pandas()
+
+
+# -- text ----------------------------------------------------------------------------------
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings, one at a time, for `csv.reader` (CSV uploads of
+    incidents and cameras): io.StringIO would copy the whole
+    text at 4 bytes a character (176 MB for a 44 MB file). Old Mac files (lone CR) still go
+    through StringIO, whose universal newlines split them."""
+    if "\n" not in text and "\r" in text:
+        yield from io.StringIO(text, newline="")
+        return
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 # -- file names -------------------------------------------------------------------------------

@@ -7,15 +7,13 @@ problem can be reported with its row and field instead of failing on the first b
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from safecities.errors import InputError
-from safecities.safeio import SpreadsheetTooLarge, feature_collection, parquet_frame
+from safecities.safeio import SpreadsheetTooLarge, feature_collection, parquet_frame, text_lines
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -41,23 +39,6 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def _lines(text: str) -> Iterator[str]:
-    """The lines of `text` with their endings, one at a time: io.StringIO would copy the whole
-    text at 4 bytes a character (176 MB for a 44 MB file). Old Mac files (lone CR) still go
-    through StringIO, whose universal newlines split them."""
-    if "\n" not in text and "\r" in text:
-        yield from io.StringIO(text, newline="")
-        return
-    start, n = 0, len(text)
-    while start < n:
-        end = text.find("\n", start)
-        if end < 0:
-            yield text[start:]
-            return
-        yield text[start : end + 1]
-        start = end + 1
-
-
 def read_csv_text(text: str, name: str) -> pd.DataFrame:
     """Rows straight into one list per column: a list per row for a million rows, then a 2-D
     array, used to take three times the memory of the cells themselves (issue 18, item 3)."""
@@ -66,7 +47,7 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
     columns: list[list[str]] = []
     i = 0
     try:
-        for r in csv.reader(_lines(text), delimiter=delim, strict=True):
+        for r in csv.reader(text_lines(text), delimiter=delim, strict=True):
             if not any(cell.strip() for cell in r):
                 continue
             if header is None:

@@ -259,3 +259,14 @@ def test_camera_upload_with_a_hostile_name_lands_under_its_plain_name(tmp_path, 
         res = verbs.import_upload(s, verbs.Caller.of("root", "admin"), "../../etc/inv\x00.csv",
                                   data, "21001")  # fmt: skip
     assert res.to_dict()["file"] == "inv_.csv"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['a;b\r\n1;"x\r\ny"\r\n\r\n2;3', "a;b\n1;x\n2;3\n", "a;b\r1;2\r3;4\r", "a;b", ""],
+)
+def test_text_lines_reads_as_stringio_does(text):
+    # CRLF with a quoted line break, LF, old Mac CR, no final newline, empty.
+    assert list(csv.reader(safeio.text_lines(text), delimiter=";")) == list(
+        csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    )
