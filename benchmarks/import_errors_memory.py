@@ -99,12 +99,13 @@ def write_file(kind: str, rows: int, path: Path) -> None:
 
 
 def child(kind: str, path: str, file: Path, report: Path, tree: Path) -> dict:
+    # cwd=tree as well: `python -c` puts the working directory before PYTHONPATH.
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([sys.executable, "-c", CHILD, kind, path, str(file), str(report)],
-                                env=env, stdout=out, stderr=err)  # fmt: skip
+                                env=env, stdout=out, stderr=err, cwd=tree)  # fmt: skip
         _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (peak RSS)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
