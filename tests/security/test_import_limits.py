@@ -270,3 +270,18 @@ def test_text_lines_reads_as_stringio_does(text):
     assert list(csv.reader(safeio.text_lines(text), delimiter=";")) == list(
         csv.reader(io.StringIO(text, newline=""), delimiter=";")
     )
+
+
+def test_import_pages_list_200_problems_and_give_the_total(client, demo_accounts):
+    acc = demo_accounts[Role.ADMIN]
+    client.post("/login", data={"name": acc["name"], "password": acc["password"]})
+    r = client.post("/incidents/import", files={"file": ("bad.csv", _all_bad_incidents(250),
+                                                         "text/csv")})  # fmt: skip
+    assert r.status_code in (200, 422)
+    assert "250 problem(s)" in r.text and "Only the first 200 are listed" in r.text
+    assert r.text.count("not-a-date-") == 200
+    r = client.post("/cameras/import", data={"municipality": "21001"},
+                    files={"file": ("inventaris.csv", _all_bad_cameras(250), "text/csv")})
+    assert r.status_code == 422
+    assert "250 problem(s)" in r.text and "Only the first 200 are listed" in r.text
+    assert r.text.count("noord") == 200
