@@ -192,21 +192,22 @@ def run_pages(url: str, user: str, password: str, rounds: int, write: bool) -> d
 
         failed: dict[str, int] = defaultdict(int)
 
-        def timed(path: str) -> tuple[float, bool]:
+        def timed(path: str) -> tuple[float, int]:
             t0 = time.perf_counter()
-            ok = c.get(path).status_code == 200
-            failed[path] += not ok
-            return (time.perf_counter() - t0) * 1000, ok
+            status = c.get(path).status_code
+            failed[path] += status != 200
+            return (time.perf_counter() - t0) * 1000, status
 
         if write:  # the sign-in above is a write too: let the served app's warm-up finish first
             time.sleep(15)
         out: dict[str, dict] = {}
         for path in list(paths):
-            if c.get(path).status_code == 403:  # not an error: the role may not open this page
+            first_ms, status = timed(path)
+            if status == 403:  # not an error: the role may not open this page
+                failed[path] -= 1
                 out[path] = {"refused": True}
                 paths.remove(path)
                 continue
-            first_ms, _ = timed(path)
             runs = [timed(path) for _ in range(rounds)]
             ms = np.array([v for v, _ in runs])
             out[path] = {"first_ms": round(first_ms, 1),

@@ -8,6 +8,14 @@ Here one background thread recomputes them, with the very requests (hence cache 
 and the API routes use, once at start-up and after every successful write request; writes arriving
 while it runs are coalesced into one more pass.
 
+The cameras page's coverage is cached per role and municipality: it is warmed for each one that
+has opened the page since start-up. The thread runs at a lower CPU priority (nice 10) than the
+requests.
+
+While a pass runs, a browser opening the hotspots, review or cameras page gets at once a shell
+saying the figures are being recomputed (`loading.html`); `progressive.js` fetches the page in
+full and puts it in place (without JavaScript, `?full=1` is loaded instead).
+
 Only the served application warms (`create_app()` without an engine, i.e. `safecities serve`):
 tests build their app on their own engine and stay free of background work. The review report is
 warmed in the languages the review page was asked in (English at start-up).
@@ -15,7 +23,9 @@ warmed in the languages the review page was asked in (English at start-up).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -33,7 +43,10 @@ class Warmer:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.languages: set[str] = {"en"}
+        #: (role, municipality) -> a user who opened /cameras (the coverage is cached per scope)
+        self.camera_users: dict[tuple, Any] = {}
         self.passes = 0  # completed passes (tests and the benchmark read it)
+        self.busy = False  # a pass is running: the figures of the newest data are being made
         self._again = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -41,21 +54,35 @@ class Warmer:
     def kick(self) -> None:
         with self._lock:
             self._again.set()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="page-warmup", daemon=True)
+            if self._thread is None:
+                # not a daemon: at exit the interpreter waits for the pass to end (seconds)
+                # instead of killing the thread inside a C extension (std::terminate, exit 134)
+                self._thread = threading.Thread(target=self._run, name="page-warmup")
                 self._thread.start()
 
     def wait(self, timeout: float = 60.0) -> bool:
-        """Block until the current pass ends (for tests and benchmarks); True when idle."""
-        t = self._thread
+        """Block until no pass is due (for tests and benchmarks); True when idle."""
+        with self._lock:
+            t = self._thread
         if t is not None:
             t.join(timeout)
-        return t is None or not t.is_alive()
+        return not t or not t.is_alive()
 
     def _run(self) -> None:
-        while self._again.is_set():
-            self._again.clear()
-            self.warm()
+        # Linux schedules threads as tasks: the requests go first when the cores are busy
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        while True:
+            with self._lock:  # deciding to stop and a kick arriving cannot interleave
+                if not self._again.is_set():
+                    self._thread = None
+                    return
+                self._again.clear()
+            self.busy = True
+            try:
+                self.warm()
+            finally:
+                self.busy = False
             self.passes += 1
 
     def warm(self) -> None:
@@ -113,6 +140,12 @@ def steps(w: Warmer) -> list[tuple[str, Callable[[Any, Any], Any]]]:
     if available("review"):
         for lang in sorted(w.languages):
             out.append((f"review-{lang}", _review_step(w.app, lang)))
+    if available("cameras"):
+        from safecities.api.routes import cameras as cam_api
+
+        for scope, user in list(w.camera_users.items()):
+            out.append((f"coverage-{scope}", lambda db, e, u=user: cam_api.coverage_cached(
+                db, e, u, cam_api.coverage_request(u))))  # fmt: skip
     return out
 
 
@@ -129,6 +162,32 @@ def _review_step(app: FastAPI, lang: str) -> Callable[[Any, Any], Any]:
     return step
 
 
+#: Pages whose figures take seconds to compute: while the warm-up recomputes them after a write,
+#: a browser opening one gets a shell at once and the page follows by fetch (progressive.js).
+PROGRESSIVE = frozenset({"/hotspots", "/review", "/cameras"})
+
+
+def _wants_shell(request: Request) -> bool:
+    """A browser navigating to a heavy page (not the shell's own fetch, nor `?full=1`)."""
+    return (
+        request.method == "GET"
+        and request.url.path in PROGRESSIVE
+        and request.headers.get("sec-fetch-mode") == "navigate"
+        and "x-safecities-full" not in request.headers
+        and "full" not in request.query_params
+    )
+
+
+def _shell(request: Request):
+    """The "computing the latest figures" page: no data, so it needs no permission (the page it
+    fetches checks the caller's role, and a signed-out visitor is sent to the sign-in)."""
+    from safecities.web.pages.core import render
+
+    url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    sep = "&" if request.url.query else "?"
+    return render(request, "loading.html", user=None, src=url, fallback=f"{url}{sep}full=1")
+
+
 def install(app: FastAPI, *, enabled: bool) -> Warmer | None:
     """Warm once now and after every successful write request (`enabled`: the served app)."""
     if not enabled:
@@ -138,8 +197,15 @@ def install(app: FastAPI, *, enabled: bool) -> Warmer | None:
 
     @app.middleware("http")
     async def warm_after_writes(request: Request, call_next):
+        if warmer.busy and _wants_shell(request):
+            return _shell(request)
         response = await call_next(request)
         path = request.url.path
+        user = getattr(request.state, "user", None)
+        if path == "/cameras" and user is not None and response.status_code == 200:
+            scope = (user.role, user.municipality_id)
+            if scope not in warmer.camera_users and len(warmer.camera_users) < 20:
+                warmer.camera_users[scope] = user
         if path == "/review":
             from safecities.web.pages.core import language
 

@@ -8,6 +8,7 @@ import shutil
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,6 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(app, api_engine, var_dir):
-    import uvicorn
-
     from safecities.register.service import import_incidents
 
     import_incidents(api_engine, DATA / "incidents_ok.csv", actor="test")
@@ -49,6 +48,15 @@ def server(app, api_engine, var_dir):
             "21004",
             {"id": "21004-t1", "lat": 50.8466, "lon": 4.3528, "purpose": "public order"},
         )
+    with live(app) as url:
+        yield url
+
+
+@contextmanager
+def live(app):
+    """`app` served by uvicorn on a free loopback port in a thread; yields its base URL."""
+    import uvicorn
+
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=srv.run, daemon=True)
@@ -57,9 +65,17 @@ def server(app, api_engine, var_dir):
         if srv.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    th.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        th.join(10)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """`with live_server(app) as url:` another app (e.g. one that warms its pages) served live."""
+    return live
 
 
 @pytest.fixture(scope="module")
@@ -110,4 +126,3 @@ def shot():
 def sign_in():
     """`sign_in(page, server, account)`: sign in through the login form, land on the dashboard."""
     return do_sign_in
-

@@ -15,7 +15,7 @@ DATA = Path(__file__).parents[1] / "data" / "api"
 
 @pytest.fixture(scope="module")
 def duplicate(server, api_engine):
-    """An admin import whose W-1 stands 2.6 m from the server's camera 21001-t1."""
+    """An admin import whose W-1 (id <NIS>-<source>-<ref>) stands 2.6 m from camera 21001-t1."""
     from safecities.cameras import duplicates, importers, service
     from safecities.store.db import session_scope
 
@@ -24,7 +24,7 @@ def duplicate(server, api_engine):
         importers.import_cameras(s, admin, DATA / "cameras_ok.csv", "21001")
     with session_scope(api_engine) as s:
         found = duplicates.list_duplicates(s, admin)
-    assert [(d["camera_a"], d["camera_b"]) for d in found] == [("21001-W-1", "21001-t1")]
+    assert [(d["camera_a"], d["camera_b"]) for d in found] == [("21001-cameras_ok-W-1", "21001-t1")]
     return found[0]
 
 
@@ -59,7 +59,7 @@ def test_coverage_layer_import_error_and_confirm_a_duplicate(
     page.locator("#dup-done").wait_for()
     assert page.locator("#dup-count").inner_text().startswith("0 ")
     shot(page, "cameras-duplicate-confirmed")
-    page.goto(server + "/cameras/21001-W-1")
+    page.goto(server + "/cameras/21001-cameras_ok-W-1")
     assert page.locator("#status").input_value() == "removed"
 
 

@@ -38,14 +38,17 @@ def _patrols_page(
     from safecities.patrols.service import saved as psvc
     from safecities.patrols.service.plans import soldier_zones
 
-    proto = load_protocol(psvc.protocol_path())
+    path = psvc.protocol_path()  # parsed and fingerprinted once per version of the file
+    proto = pagecache.per_files([path], ("protocol",), lambda: load_protocol(path))
     plans = psvc.list_plans()  # newest first, each with its own protocol's posts
     approve_as = _approve_as(user)
     start, end = (b.date() for b in proto.period_bounds())
     # today if inside the protocol's months, else the nearest day inside them (end is exclusive)
     default_day = min(max(start, date.today()), end - timedelta(days=1))
     protocols = list_protocols(db)
-    bundled = document_sha256(read_document(psvc.protocol_path())[0])
+    bundled = pagecache.per_files(
+        [path], ("protocol-sha256",), lambda: document_sha256(read_document(path)[0])
+    )
     # other active protocols (other cities, other versions) a plan can be made under
     plan_under = [p for p in protocols if p["status"] in APPROVED and p["sha256"] != bundled]
     # ?zone=ID (the map's "plan patrols for ..." link): that zone and its command post preselected
