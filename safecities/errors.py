@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from safecities.domain import RowError
+from safecities.safeio import safe_row
 
 #: Problems kept in memory by default (the web pages list 200; the API answers the first 50).
 KEPT_PROBLEMS = 200
@@ -93,8 +94,6 @@ class ProblemLog:
         return self.total > 0
 
     def add(self, e: RowError) -> None:
-        from safecities.safeio import safe_row
-
         self.total += 1
         kind = _kind(e)
         if kind in self._kinds or len(self._kinds) < _MAX_KINDS:
