@@ -137,7 +137,7 @@ def incidents_import(
             res = run_import(_engine(), file, mapping=mapping, source=source, actor=who,
                              report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
-        _print_errors(exc.errors, total=exc.errors_total)
+        _print_errors(exc.errors, total=exc.errors_total, report=report)
         raise
     rep = res.report
     if as_json:
@@ -149,7 +149,9 @@ def incidents_import(
         )
 
 
-def _print_errors(errors: list[RowError], limit: int = 20, total: int | None = None) -> None:
+def _print_errors(
+    errors: list[RowError], limit: int = 20, total: int | None = None, report: Path | None = None
+) -> None:
     if not errors:
         return
     total = len(errors) if total is None else total  # errors may hold only the first ones
@@ -158,7 +160,8 @@ def _print_errors(errors: list[RowError], limit: int = 20, total: int | None = N
         t.add_row(str(e.row), e.field, e.reason, e.value or "")
     Console(stderr=True).print(t)
     if total > limit:
-        console.print(f"... and {total - limit} more (use --report FILE for all)")
+        where = f"all in {report}" if report else "use --report FILE for all"
+        console.print(f"... and {total - limit} more ({where})")
 
 
 @inc_app.command("summary")
