@@ -10,8 +10,10 @@ instead of `yaml.safe_load`, `json.loads`, `openpyxl.load_workbook` or a bare `c
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -220,3 +222,104 @@ def xlsx_rows(
             yield vals
     finally:
         wb.close()
+
+
+def parquet_frame(
+    path: str | Path,
+    *,
+    max_rows: int | None = None,
+    max_columns: int | None = None,
+    max_expanded: int | None = None,
+) -> Any:
+    """A Parquet file as a pandas DataFrame, within the limits used for workbooks (default:
+    XLSX_MAX_ROWS, XLSX_MAX_COLUMNS, XLSX_MAX_EXPANDED).
+
+    Raises SpreadsheetTooLarge before any data page is read when the footer declares more rows
+    or columns, or a larger uncompressed size, than allowed. Dictionary-encoded text is stored
+    once and repeated per row when decoded (a 1 MB value on 1,000 rows is 1 GB), so text columns
+    are first read as dictionaries and their decoded size bounded by rows x the longest value
+    before anything is expanded. Other pyarrow errors propagate (the caller names the file).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    max_rows = max_rows or XLSX_MAX_ROWS
+    max_columns = max_columns or XLSX_MAX_COLUMNS
+    max_expanded = max_expanded or XLSX_MAX_EXPANDED
+    with pq.ParquetFile(path) as pf:  # reads the footer (metadata) only
+        md = pf.metadata
+        if md.num_rows > max_rows or md.num_columns > max_columns:
+            raise SpreadsheetTooLarge(
+                f"the file declares {md.num_rows} rows x {md.num_columns} columns "
+                f"(limit {max_rows} x {max_columns})"
+            )
+        declared = sum(md.row_group(i).total_byte_size for i in range(md.num_row_groups))
+        if declared > max_expanded:
+            raise SpreadsheetTooLarge(
+                f"declares {declared // 2**20} MB uncompressed (limit {max_expanded // 2**20} MB)"
+            )
+        text = [f.name for f in pf.schema_arrow
+                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                or pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]  # fmt: skip
+    with pq.ParquetFile(path, read_dictionary=text) as pf:
+        table = pf.read()
+    if table.num_rows > max_rows:  # the footer lied about its row count
+        raise SpreadsheetTooLarge(f"more than {max_rows} rows")
+    expanded = 0
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            for chunk in col.chunks:
+                longest = pc.max(pc.binary_length(chunk.dictionary)).as_py() or 0
+                expanded += len(chunk) * longest
+        else:
+            expanded += col.nbytes
+    if expanded > max_expanded:
+        raise SpreadsheetTooLarge(
+            f"expands to {expanded // 2**20} MB (limit {max_expanded // 2**20} MB)"
+        )
+    decoded = pa.schema(
+        [f.with_type(f.type.value_type) if pa.types.is_dictionary(f.type) else f
+         for f in table.schema]
+    )  # fmt: skip
+    return table.cast(decoded).to_pandas()
+
+
+# -- text ----------------------------------------------------------------------------------
+
+
+def text_lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings, one at a time, for `csv.reader` (CSV uploads of
+    incidents and cameras): io.StringIO would copy the whole
+    text at 4 bytes a character (176 MB for a 44 MB file). Old Mac files (lone CR) still go
+    through StringIO, whose universal newlines split them."""
+    if "\n" not in text and "\r" in text:
+        yield from io.StringIO(text, newline="")
+        return
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+# -- file names -------------------------------------------------------------------------------
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+MAX_NAME = 120
+
+
+def upload_name(filename: str | None, default: str = "upload.csv") -> str:
+    """A plain file name for an uploaded file: no folders, no control characters, `..` replaced
+    by the default, at most 120 characters (the suffix kept, since it picks the format)."""
+    raw = (filename or "").replace("\\", "/").split("/")[-1]
+    name = _UNSAFE_NAME.sub("_", raw).strip()
+    if name in ("", ".", ".."):
+        return default
+    if len(name) > MAX_NAME:
+        suffix = Path(name).suffix[:16]
+        name = name[: MAX_NAME - len(suffix)] + suffix
+    return name

@@ -147,7 +147,8 @@ def _errors(app: FastAPI) -> None:
                     }
                     for e in exc.errors[: limits.MAX_LISTED_ERRORS]
                 ]
-                body.update(limits.capped(rows) | {"errors_total": len(exc.errors)})
+                body.update(limits.capped(rows) | {"errors_total": exc.errors_total,
+                                                   "error_counts": exc.counts})  # fmt: skip
             if isinstance(exc, CapabilityUnavailable):
                 body["capability"] = exc.capability
             return JSONResponse(body, status_code=status)

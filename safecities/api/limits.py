@@ -16,7 +16,8 @@ cannot see (or stop) the request body as it streams in.
 from __future__ import annotations
 
 import json
-import re
+import os
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,10 +25,12 @@ from typing import Annotated, Any
 from fastapi import Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import AfterValidator
+from starlette.background import BackgroundTask
 
 from safecities.config import get_settings
+from safecities.safeio import MAX_NAME, upload_name  # noqa: F401 - one rule, used here too
 
 #: Problems listed in one error response; the rest are counted (`more`).
 MAX_LISTED_ERRORS = 50
@@ -196,23 +199,6 @@ Day = Annotated[date, AfterValidator(_plausible)]
 
 # -- uploads ----------------------------------------------------------------------------------
 
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
-MAX_NAME = 120
-
-
-def upload_name(filename: str | None, default: str = "upload.csv") -> str:
-    """A plain file name for an uploaded file: no folders, no control characters, `..` replaced
-    by the default, at most 120 characters (the suffix kept, since it picks the format)."""
-    raw = (filename or "").replace("\\", "/").split("/")[-1]
-    name = _UNSAFE_NAME.sub("_", raw).strip()
-    if name in ("", ".", ".."):
-        return default
-    if len(name) > MAX_NAME:
-        suffix = Path(name).suffix[:16]
-        name = name[: MAX_NAME - len(suffix)] + suffix
-    return name
-
-
 def read_upload(file: UploadFile, limit: int | None = None) -> bytes:
     """The bytes of an uploaded file, read synchronously: call it from a plain `def` route (run
     in a worker thread) so parsing never blocks the event loop. The request size was already
@@ -225,6 +211,39 @@ def read_upload(file: UploadFile, limit: int | None = None) -> bytes:
     if len(data) > limit:
         raise InputError(f"{upload_name(file.filename)}: larger than {limit / 2**20:g} MB")
     return data
+
+
+class ReportDownload:
+    """`?report=csv` of an import: a temporary errors.csv the import streams every problem to
+    (bounded memory however many rows are bad), sent as the response and deleted once sent.
+
+        dl = ReportDownload(report == "csv")
+        try:
+            res = service_import(..., report=dl.path)
+            if dl.path and not res.ok:
+                return dl.response()
+        finally:
+            dl.discard()
+    """
+
+    def __init__(self, wanted: bool) -> None:
+        self.path: Path | None = None
+        if wanted:
+            fd, name = tempfile.mkstemp(prefix="safecities-errors-", suffix=".csv")
+            os.close(fd)
+            self.path = Path(name)
+
+    def response(self, status_code: int = 422) -> FileResponse:
+        """The report as an errors.csv download; the file is deleted after it was sent."""
+        assert self.path is not None
+        path, self.path = self.path, None
+        return FileResponse(path, status_code=status_code, media_type="text/csv; charset=utf-8",
+                            filename="errors.csv", background=BackgroundTask(path.unlink, True))
+
+    def discard(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
 
 
 def capped(rows: list[Any], limit: int = MAX_LISTED_ERRORS) -> dict[str, Any]:

@@ -109,6 +109,12 @@ class RowErrorOut(BaseModel):
     value: str | None = None
 
 
+class ErrorCount(BaseModel):
+    field: str
+    reason: str
+    count: int
+
+
 class ImportOut(BaseModel):
     ok: bool
     file: str
@@ -118,6 +124,8 @@ class ImportOut(BaseModel):
     errors: list[RowErrorOut]
     #: How many problems the file has (`errors` lists the first 50: safecities.api.limits).
     errors_total: int = 0
+    #: Problems per field and reason over the whole file (digits in reasons shown as #).
+    error_counts: list[ErrorCount] = []
 
 
 class Problem(BaseModel):

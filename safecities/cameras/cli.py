@@ -339,13 +339,12 @@ def import_cmd(
     from safecities.cameras.service import verbs
 
     caller = _caller(user, role, as_municipality)
-    req = verbs.ImportRequest(file, municipality, mapping, source=source)
+    # The report is written while rows are validated; only the first problems stay in memory.
+    req = verbs.ImportRequest(file, municipality, mapping, source=source, report=report)
     try:
         doc = _run(verbs.import_file, caller, req)
     except InputError as exc:
         bad = verbs.import_error(req, exc).to_dict()
-        if report:
-            verbs.write_error_report(bad["errors"], report)
         if as_json:
             echo_json(bad)
         else:
@@ -353,6 +352,10 @@ def import_cmd(
                 console.print(f"{e['file']}:{e['row']}: field {e['field']!r}: {e['reason']}"
                               + (f" ({e['value']!r})" if e["value"] is not None else ""),
                               markup=False, highlight=False)  # fmt: skip
+            if bad["errors_total"] > len(bad["errors"]):
+                more = bad["errors_total"] - len(bad["errors"])
+                console.print(f"... and {more} more" + ("" if report else
+                              " (use --report FILE for all)"), markup=False)  # fmt: skip
         raise
     if as_json:
         echo_json(doc)

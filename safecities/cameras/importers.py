@@ -28,7 +28,7 @@ from safecities.cameras.models import Camera
 from safecities.cameras.schema import BY_NAME, FIELDS, norm, parse_record
 from safecities.cameras.tabular import read_table
 from safecities.domain import ImportReport, RowError
-from safecities.errors import InputError
+from safecities.errors import InputError, ProblemLog
 from safecities.manifest import sha256_file
 from safecities.safeio import load_yaml
 from safecities.store import audit
@@ -110,30 +110,37 @@ _SAME = tuple(f.name for f in FIELDS if f.name != "id")
 
 def parse_file(
     path: str | Path, municipality_nis: str, mapping: dict[str, str] | None = None,
-    source: str | None = None, name: str | None = None,
+    source: str | None = None, name: str | None = None, problems: ProblemLog | None = None,
 ):  # fmt: skip
     """Validated records (dict per row, with 'id' and 'source_ref' set), or InputError naming
     every problem of the file at once (values, positions outside the municipality, repeated
-    ids, identical rows)."""
+    ids, identical rows). Problems go to `problems` (default: a ProblemLog keeping the first
+    200 and counting the rest), in row order, each streamed to its report file if it has one."""
     p = Path(path)
     file = name or p.name
     source = source_name(source or Path(file).stem)
-    problems: list[RowError] = []
-    df = read_table(p, problems)
+    read_problems: list[RowError] = []
+    df = read_table(p, read_problems)
     if df.empty:
         raise InputError(f"{file}: no cameras in the file")
     cols = match_columns(list(df.columns), mapping or {}, file)
-    records, errors = [], list(problems)
-    bad_rows = df.attrs.get("bad_rows", set())
+    log = problems if problems is not None else ProblemLog()
+    # Rows with the wrong number of fields, reported in their place among the others.
+    misshapen = {e.row: e for e in read_problems}
+    records: list[dict[str, Any]] = []
     seen_ref: dict[str, int] = {}
     seen_id: dict[str, int] = {}
     seen_rec: dict[tuple, int] = {}
-    for i, row in enumerate(df.to_dict("records"), start=1):
-        if i in bad_rows:  # wrong number of fields: reported above, nothing to validate
+    names = list(df.columns)
+    # One row at a time (not df.to_dict("records"): every row as a dict at once).
+    for i, vals in enumerate(df.itertuples(index=False, name=None), start=1):
+        if i in misshapen:  # wrong number of fields: nothing to validate
+            log.add(misshapen.pop(i))
             continue
+        row = dict(zip(names, vals, strict=True))
         raw = {f: row[c] for f, c in cols.items()}
         rec, errs = parse_record(raw, file, i)
-        errors += errs
+        errors = list(errs)
         if rec.get("lat") is not None and rec.get("lon") is not None and not errs:
             err = service.position_error(municipality_nis, rec["lat"], rec["lon"], file, i)
             if err:
@@ -156,16 +163,17 @@ def parse_file(
         rec["id"] = cid
         if not service.ID_PATTERN.match(cid):
             errors.append(RowError(file, i, "id", "not an allowed id", ref))
-        records.append(rec)
-    if errors:
-        _raise(errors)
+        log.extend(sorted(errors, key=lambda e: e.field))
+        if not log:  # records of a file already refused are never written: not kept
+            records.append(rec)
+    if log:
+        _raise(log)
     return records, cols
 
 
-def _raise(errors: list[RowError]) -> None:
-    errors = sorted(errors, key=lambda e: (e.row, e.field))
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    raise InputError(str(errors[0]) + more, errors)
+def _raise(log: ProblemLog) -> None:
+    more = f" (and {log.total - 1} more problems)" if log.total > 1 else ""
+    raise log.error(str(log.kept[0]) + more)
 
 
 def _clash(cam: Camera, cid: str, source: str, nis: str) -> str | None:
@@ -180,7 +188,7 @@ def _clash(cam: Camera, cid: str, source: str, nis: str) -> str | None:
 def import_cameras(
     session: Session, caller: service.Caller, path: str | Path, municipality: str,
     mapping_file: str | Path | None = None, *, source: str | None = None,
-    name: str | None = None,
+    name: str | None = None, problems: ProblemLog | None = None,
 ) -> tuple[CameraImportReport, list[dict[str, Any]]]:  # fmt: skip
     """Import in the caller's transaction; any error raises before anything is flushed.
 
@@ -193,7 +201,8 @@ def import_cameras(
     nis = service.resolve_municipality(municipality)
     service._check_write(caller, nis)
     src = source_name(source or Path(file).stem)
-    records, _ = parse_file(p, nis, load_mapping(mapping_file), src, file)
+    log = problems if problems is not None else ProblemLog()
+    records, _ = parse_file(p, nis, load_mapping(mapping_file), src, file, log)
     report = CameraImportReport(file=file, rows_read=len(records))
     existing = {c.id: c for c in session.execute(
         select(Camera).where(Camera.id.in_([r["id"] for r in records]))).scalars()}  # fmt: skip
@@ -203,7 +212,8 @@ def import_cameras(
         if r["id"] in existing and _clash(existing[r["id"]], r["id"], src, nis)
     ]
     if clashes:
-        _raise(clashes)
+        log.extend(clashes)
+        _raise(log)
     at = datetime.now(UTC)
     touched: list[str] = []
     updated: list[dict[str, Any]] = []

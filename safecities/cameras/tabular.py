@@ -7,7 +7,6 @@ header names, so that validation can name the file, the 1-based data row and the
 from __future__ import annotations
 
 import csv
-import io
 import json
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pandas as pd
 
 from safecities.domain import RowError
 from safecities.errors import InputError
-from safecities.safeio import feature_collection
+from safecities.safeio import feature_collection, text_lines
 
 
 def _decode(raw: bytes, name: str) -> str:
@@ -36,7 +35,7 @@ def _read_csv(path: Path, problems: list[RowError] | None = None) -> pd.DataFram
     head = text.splitlines()[0]
     delim = max([",", ";", "\t"], key=head.count)
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+        rows = list(csv.reader(text_lines(text), delimiter=delim))  # no 4-byte-a-char copy
     except csv.Error as exc:
         raise InputError(f"{path.name}: unreadable CSV ({exc})") from exc
     header = [h.strip() for h in rows[0]]

@@ -18,7 +18,7 @@ import yaml
 
 from safecities.errors import InputError
 from safecities.geo import metric_crs_for, to_metres
-from safecities.safeio import load_yaml
+from safecities.safeio import SpreadsheetTooLarge, load_yaml, parquet_frame
 
 DAY_SECONDS = 86_400.0
 STANDARD_COLUMNS = ("occurred_at", "lat", "lon", "incident_id")
@@ -162,7 +162,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
+            return parquet_frame(path)  # footer checked against the workbook limits first
         if suffix in (".geojson", ".json"):
             import geopandas as gpd
 
@@ -174,6 +174,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig", dtype=str)
     except InputError:
         raise
+    except SpreadsheetTooLarge as exc:
+        raise InputError(f"{path}: events file too large: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is a bad input file
         raise InputError(f"{path}: cannot read events file ({type(exc).__name__}: {exc})") from exc
 

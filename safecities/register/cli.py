@@ -137,7 +137,7 @@ def incidents_import(
             res = run_import(_engine(), file, mapping=mapping, source=source, actor=who,
                              report=report, on_step=lambda _s: bar.advance())  # fmt: skip
     except InputError as exc:
-        _print_errors(exc.errors)
+        _print_errors(exc.errors, total=exc.errors_total, report=report)
         raise
     rep = res.report
     if as_json:
@@ -149,17 +149,19 @@ def incidents_import(
         )
 
 
-def _print_errors(errors: list[RowError], limit: int = 20) -> None:
+def _print_errors(
+    errors: list[RowError], limit: int = 20, total: int | None = None, report: Path | None = None
+) -> None:
     if not errors:
         return
-    t = Table(
-        "row", "field", "reason", "value", title=f"{len(errors)} problem(s), nothing imported"
-    )
+    total = len(errors) if total is None else total  # errors may hold only the first ones
+    t = Table("row", "field", "reason", "value", title=f"{total} problem(s), nothing imported")
     for e in errors[:limit]:
         t.add_row(str(e.row), e.field, e.reason, e.value or "")
     Console(stderr=True).print(t)
-    if len(errors) > limit:
-        console.print(f"... and {len(errors) - limit} more (use --report FILE for all)")
+    if total > limit:
+        where = f"all in {report}" if report else "use --report FILE for all"
+        console.print(f"... and {total - limit} more ({where})")
 
 
 @inc_app.command("summary")

@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
-from safecities.errors import InputError
 from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
@@ -36,10 +35,9 @@ def read_events(path: str | Path, mapping: Mapping | str | Path | None = None) -
     if m.column("id") and m.column("id") in df.columns:
         m.one_row_per_victim = True  # same id = same incident, never an error for events
     parsed = parse_incidents(df, m, str(path), full=False)
-    if parsed.errors:
-        raise InputError(
-            f"{len(parsed.errors)} bad row(s); first: {parsed.errors[0]}", parsed.errors
-        )
+    log = parsed.problems
+    if log:  # the first 200 problems kept, all of them counted
+        raise log.error(f"{log.total} bad row(s); first: {log.kept[0]}")
     out = pd.DataFrame(
         {
             "incident_id": [r["source_id"] for r in parsed.records],

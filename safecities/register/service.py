@@ -11,7 +11,6 @@ nothing does, including when the process is killed mid-import (the database neve
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -29,14 +28,14 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from safecities.domain import ImportReport, RowError
-from safecities.errors import InputError
+from safecities.errors import KEPT_PROBLEMS, InputError, ProblemLog
 from safecities.geo import to_metres
 from safecities.manifest import RunManifest, sha256_file
 from safecities.register import reference
 from safecities.register.mapping import Mapping, load_mapping
 from safecities.register.tables import read_table
 from safecities.register.validate import parse_incidents
-from safecities.safeio import feature_collection, safe_row
+from safecities.safeio import feature_collection, upload_name
 from safecities.store import audit
 from safecities.store.db import session_scope, write_lock
 from safecities.store.models import City, ImportBatch, Incident, Municipality, TransportNode, Zone
@@ -113,11 +112,10 @@ def assign_municipalities(lon: np.ndarray, lat: np.ndarray) -> tuple[list, list]
 
 
 def write_error_report(errors: list[RowError], path: str | Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["file", "row", "field", "reason", "value"])
-        for e in errors:
-            w.writerow(safe_row([e.file, e.row, e.field, e.reason, e.value or ""]))
+    """An errors.csv of a few problems (a file-level refusal); row problems are streamed to it
+    by the ProblemLog as they are found."""
+    with ProblemLog(path) as log:
+        log.extend(errors)
 
 
 _COMPARED = ("occurred_at", "lat", "lon", "kind", "injured", "killed", "lines_closed",
@@ -134,31 +132,33 @@ def import_incidents(
     report: str | Path | None = None,
     synthetic: bool = False,
     on_step: Callable[[str], None] | None = None,
+    keep: int = KEPT_PROBLEMS,
+    report_name: str | None = None,
 ) -> ImportReport:
     """Validate every row, then write all of them in one transaction, or nothing.
 
     `on_step(name)` is called after each of the three steps (read, validate, write), for progress.
+    A refused file raises InputError holding the first `keep` problems, their total and counts
+    per field and reason; every problem is written to `report` as rows are validated (file
+    column: `report_name` when given, e.g. an upload's own name), so memory stays bounded.
     """
     step = on_step or (lambda _name: None)
     path = Path(path)
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
-    try:
-        df = read_table(path)
-        step("read")
-        parsed = parse_incidents(df, m, str(path), full=True)
-        step("validate")
-    except InputError as exc:
-        if report:
-            write_error_report(exc.errors or [RowError(str(path), 0, "file", str(exc))], report)
-        raise
-    rep = ImportReport(file=str(path), rows_read=parsed.rows_read, errors=parsed.errors)
-    if parsed.errors:
-        if report:
-            write_error_report(parsed.errors, report)
-        first = parsed.errors[0]
-        raise InputError(
-            f"{len(parsed.errors)} problem(s), nothing imported; first: {first}", parsed.errors
-        )
+    with ProblemLog(report, keep=keep, file_name=report_name) as log:
+        try:
+            df = read_table(path)
+            step("read")
+            parsed = parse_incidents(df, m, str(path), full=True, problems=log)
+            del df  # the records hold what is written; the frame is not needed any more
+            step("validate")
+        except InputError as exc:
+            if not log:
+                log.extend(exc.errors or [RowError(str(path), 0, "file", str(exc))])
+            raise
+        if log:
+            raise log.error(f"{log.total} problem(s), nothing imported; first: {log.kept[0]}")
+    rep = ImportReport(file=str(path), rows_read=parsed.rows_read)
     source = source or m.source or f"file:{path.name}"
     recs = parsed.records
     lon = np.array([r["lon"] for r in recs], float)
@@ -517,13 +517,17 @@ def _error_dict(e: RowError, name: str | None = None) -> dict[str, Any]:
 
 @dataclass
 class UploadResult:
-    """POST /api/incidents/import and the import form: what was written, or every problem."""
+    """POST /api/incidents/import and the import form: what was written, or the first problems
+    (`errors`), how many there are (`errors_total`) and how many per field and reason
+    (`error_counts`); the full list went to the report file when one was asked for."""
 
     file: str
     rows_read: int = 0
     inserted: int = 0
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    errors_total: int = 0
+    error_counts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -533,23 +537,30 @@ class UploadResult:
         return {
             "ok": self.ok, "file": self.file, "rows_read": self.rows_read,
             "inserted": self.inserted, "unchanged": self.unchanged, "errors": self.errors,
+            "errors_total": self.errors_total, "error_counts": self.error_counts,
         }  # fmt: skip
 
 
-def import_upload(engine: Engine, name: str, data: bytes, *, actor: str) -> UploadResult:
+def import_upload(
+    engine: Engine, name: str, data: bytes, *, actor: str, keep: int = KEPT_PROBLEMS,
+    report: str | Path | None = None,
+) -> UploadResult:  # fmt: skip
     """Import an uploaded file (named by its base name only); bad rows come back as errors
-    naming file, row and field, never as an exception."""
-    name = Path(name or "upload.csv").name or "upload.csv"
+    naming file, row and field, never as an exception: the first `keep`, with the total and
+    counts, and every one in `report` (CSV) when given."""
+    name = upload_name(name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            rep = import_incidents(engine, path, actor=actor)
+            rep = import_incidents(engine, path, actor=actor, keep=keep, report=report,
+                                   report_name=name)  # fmt: skip
         except InputError as exc:
-            errors = [_error_dict(e) for e in exc.errors] or [
+            errors = [_error_dict(e, name) for e in exc.errors] or [
                 {"file": name, "row": 0, "field": "", "reason": str(exc), "value": None}
             ]
-            return UploadResult(file=name, errors=errors)
-    errors = [_error_dict(e) for e in rep.errors]
+            return UploadResult(file=name, errors=errors,
+                                errors_total=max(exc.errors_total, len(errors)),
+                                error_counts=exc.counts)  # fmt: skip
     return UploadResult(file=name, rows_read=rep.rows_read, inserted=rep.inserted,
-                        unchanged=rep.unchanged, errors=errors)  # fmt: skip
+                        unchanged=rep.unchanged)  # fmt: skip

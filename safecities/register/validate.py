@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from safecities.domain import BELGIUM_BBOX, IncidentKind, RowError
-from safecities.errors import InputError
+from safecities.errors import InputError, ProblemLog
 from safecities.register.mapping import Mapping
 
 KIND_SYNONYMS = {
@@ -27,9 +27,10 @@ KIND_SYNONYMS = {
 @dataclass
 class Parsed:
     records: list[dict]
-    errors: list[RowError]
+    errors: list[RowError]  # the first problems only (`problems.kept`); `problems.total` counts
     rows_read: int
     collapsed: int = 0  # rows merged into another row of the same incident (one row per victim)
+    problems: ProblemLog | None = None
 
 
 def _parse_time(row: dict, m: Mapping, tz: ZoneInfo) -> datetime:
@@ -84,13 +85,19 @@ def _int(value: object, default: int = 0) -> int:
     return int(f)
 
 
-def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = True) -> Parsed:
-    """Parse rows into incident records. `full=False` reads only time and place (events files)."""
+def parse_incidents(
+    df: pd.DataFrame, m: Mapping, file: str, *, full: bool = True,
+    problems: ProblemLog | None = None,
+) -> Parsed:  # fmt: skip
+    """Parse rows into incident records. `full=False` reads only time and place (events files).
+
+    Problems go to `problems` (default: a ProblemLog keeping the first 200), which bounds the
+    memory a file of only bad rows takes and streams each to its report file."""
     try:
         tz = ZoneInfo(m.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise InputError(f"{file}: unknown time zone {m.timezone!r} in mapping") from None
-    errors: list[RowError] = []
+    errors = problems if problems is not None else ProblemLog()
     needed = ["lat", "lon"] + (
         ["occurred_at"] if m.column("occurred_at") in df.columns else ["date"]
     )
@@ -103,7 +110,9 @@ def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = Tru
             f"(give a mapping file with --mapping)"
         )
     now = datetime.now(UTC)
-    rows = df.to_dict("records")
+    # Rows one at a time (not df.to_dict("records"): a million dicts held at once).
+    cols = list(df.columns)
+    rows = (dict(zip(cols, vals, strict=True)) for vals in df.itertuples(index=False, name=None))
     lat = pd.to_numeric(df[m.column("lat")].astype(str).str.replace(",", "."), errors="coerce")
     lon = pd.to_numeric(df[m.column("lon")].astype(str).str.replace(",", "."), errors="coerce")
     lat_a, lon_a = lat.to_numpy(float), lon.to_numpy(float)
@@ -161,7 +170,7 @@ def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = Tru
                     first["killed"] += rec["killed"]
                 collapsed += 1
                 continue
-            errors.append(
+            errors.add(
                 RowError(
                     file, i, idcol, f"duplicate id (first at row {records[seen[rid]]['row']})", rid
                 )
@@ -169,7 +178,7 @@ def parse_incidents(df: pd.DataFrame, m: Mapping, file: str, *, full: bool = Tru
             continue
         seen[rid] = len(records)
         records.append(rec)
-    return Parsed(records, errors, len(rows), collapsed)
+    return Parsed(records, errors.kept, len(df), collapsed, errors)
 
 
 def _parse_full(row: dict, m: Mapping, rec: dict, err) -> None:

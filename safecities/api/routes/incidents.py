@@ -11,7 +11,13 @@ from safecities import exports
 from safecities.api import privacy
 from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
-from safecities.api.limits import Day, capped, read_upload, upload_name
+from safecities.api.limits import (
+    MAX_LISTED_ERRORS,
+    Day,
+    ReportDownload,
+    read_upload,
+    upload_name,
+)
 from safecities.api.permissions import Action
 from safecities.api.schemas import ImportOut, IncidentPage
 from safecities.domain import CITIES, IncidentKind, local_midnight
@@ -98,13 +104,13 @@ def import_incidents(
     first 50 and `errors_total`; `report=csv` downloads them all)."""
     name = upload_name(file.filename)
     data = read_upload(file)
-    res = svc.import_upload(request.app.state.engine, name, data, actor=user.name)
-    body = res.to_dict()
-    if report == "csv" and not res.ok:  # formula cells neutralised by exports (safeio.safe_cell)
-        cols = ["file", "row", "field", "reason", "value"]
-        disposition = {"Content-Disposition": 'attachment; filename="errors.csv"'}
-        return Response(exports.to_csv(body.get("errors") or [], cols), status_code=422,
-                        media_type="text/csv; charset=utf-8", headers=disposition)  # fmt: skip
-    body.update(capped(body.get("errors") or []))  # the first 50 problems + errors_total
-    out = ImportOut(**body)
+    download = ReportDownload(report == "csv")
+    try:  # every problem streamed to the report file; 50 kept in memory (issue 18, item 3)
+        res = svc.import_upload(request.app.state.engine, name, data, actor=user.name,
+                                keep=MAX_LISTED_ERRORS, report=download.path)  # fmt: skip
+        if download.path and not res.ok:
+            return download.response()
+    finally:
+        download.discard()
+    out = ImportOut(**res.to_dict())
     return JSONResponse(out.model_dump(), status_code=200 if res.ok else 422)

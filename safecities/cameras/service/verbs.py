@@ -34,9 +34,10 @@ from safecities.cameras.service.register import (
 )
 from safecities.cameras.service.register import counts as _counts
 from safecities.cameras.service.register import history as _history
-from safecities.domain import Role
-from safecities.errors import InputError
+from safecities.domain import Role, RowError
+from safecities.errors import KEPT_PROBLEMS, InputError, ProblemLog
 from safecities.manifest import RunManifest
+from safecities.safeio import upload_name
 
 #: Largest upload (inventory or mapping) the API and the pages accept.
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -129,15 +130,19 @@ def history(db: Session, caller: Caller, camera_id: str) -> Result:
 
 @dataclass
 class ImportRequest:
-    """`cameras import FILE --municipality M [--mapping YAML] [--source S]`; `name` is the name
-    reported (an upload's own file name rather than the temporary path); `source` names the
-    id namespace (`<NIS>-<source>-<id in the file>`; default: the file name's stem)."""
+    """`cameras import FILE --municipality M [--mapping YAML] [--source S] [--report CSV]`;
+    `name` is the name reported (an upload's own file name rather than the temporary path);
+    `source` names the id namespace (`<NIS>-<source>-<id in the file>`; default: the file
+    name's stem). A refused file keeps its first `keep` problems in memory and writes every one
+    to `report` (errors.csv) as rows are validated."""
 
     file: Path
     municipality: str
     mapping: Path | None = None
     name: str | None = None
     source: str | None = None
+    report: Path | None = None
+    keep: int = KEPT_PROBLEMS
 
     def manifest(self) -> RunManifest:
         name = self.name or str(self.file)
@@ -155,8 +160,17 @@ def import_file(db: Session, caller: Caller, req: ImportRequest) -> Result:
     problem, or PermissionDenied, before anything is written."""
     from safecities.cameras import importers
 
-    report, found = importers.import_cameras(db, caller, req.file, req.municipality, req.mapping,
-                                             source=req.source, name=req.name)  # fmt: skip
+    name = req.name or Path(req.file).name
+    with ProblemLog(req.report, keep=req.keep, file_name=name) as log:
+        try:
+            report, found = importers.import_cameras(
+                db, caller, req.file, req.municipality, req.mapping, source=req.source,
+                name=req.name, problems=log,
+            )  # fmt: skip
+        except InputError as exc:
+            if not log:  # refused as a whole (columns, mapping, municipality): one report line
+                log.extend(exc.errors or [RowError(name, 0, "file", str(exc))])
+            raise
     body = {"file": report.file,
             "source": importers.source_name(req.source or Path(report.file).stem),
             "rows_read": report.rows_read, "written": report.inserted + report.updated,
@@ -168,40 +182,25 @@ def import_file(db: Session, caller: Caller, req: ImportRequest) -> Result:
 
 def import_error(req: ImportRequest, exc: InputError) -> Result:
     """The `--json` document of a refused import: the same keys as a success, nothing written,
-    `errors` listing every problem of the file at once."""
+    `errors` listing the first problems of the file (`errors_total` of them in all, counted per
+    field and reason in `error_counts`; every one in the `--report` file)."""
     name = req.name or Path(req.file).name
+    errors = error_rows(exc, name)
     body = {"file": name, "source": req.source, "rows_read": 0, "written": 0, "created": 0,
-            "unchanged": 0, "updated": [], "errors": error_rows(exc, name),
+            "unchanged": 0, "updated": [], "errors": errors,
+            "errors_total": max(exc.errors_total, len(errors)), "error_counts": exc.counts,
             "duplicate_candidates": [], "error": str(exc)}  # fmt: skip
     return Result("cameras import", body, req.manifest())
-
-
-REPORT_COLUMNS = ("file", "row", "field", "reason", "value")
-
-
-def write_error_report(rows: list[dict[str, Any]], path: Path) -> None:
-    """`--report errors.csv`: every problem, one per line; cells that a spreadsheet would run as
-    a formula are neutralised (OWASP)."""
-    from safecities.safeio import safe_cell
-
-    with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(REPORT_COLUMNS)
-        for r in rows:
-            w.writerow([safe_cell("" if r.get(c) is None else r.get(c)) for c in REPORT_COLUMNS])
-
-
-def safe_name(filename: str | None, default: str = "upload.csv") -> str:
-    """An uploaded file's base name, safe to use as a temporary file name."""
-    name = Path(filename or default).name.replace("\x00", "")[:120]
-    return name if name not in ("", ".", "..") else default
 
 
 def import_upload(
     db: Session, caller: Caller, name: str, data: bytes, municipality: str,
     mapping: bytes | None = None, *, max_bytes: int = MAX_UPLOAD, source: str | None = None,
+    report: Path | None = None, keep: int = KEPT_PROBLEMS,
 ) -> Result:  # fmt: skip
-    """`import_file` on uploaded bytes (API and web form), refusing more than `max_bytes`."""
+    """`import_file` on uploaded bytes (API and web form), refusing more than `max_bytes`;
+    `report`/`keep` as in ImportRequest (the API's `?report=csv`, its 50 listed problems)."""
+    name = upload_name(name)  # a plain file name: it becomes a path in the temporary folder
     if len(data) > max_bytes or (mapping is not None and len(mapping) > max_bytes):
         raise InputError(f"{name}: larger than {max_bytes // (1024 * 1024)} MB")
     with tempfile.TemporaryDirectory() as tmp:
@@ -211,7 +210,8 @@ def import_upload(
         if mapping is not None:
             map_path = Path(tmp) / "mapping.yaml"
             map_path.write_bytes(mapping)
-        req = ImportRequest(path, municipality, map_path, name=name, source=source)
+        req = ImportRequest(path, municipality, map_path, name=name, source=source,
+                            report=report, keep=keep)  # fmt: skip
         return import_file(db, caller, req)
 
 

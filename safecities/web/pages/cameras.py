@@ -124,7 +124,9 @@ def cameras_import_page(
         result = {"ok": True, **out}
     except InputError as exc:
         db.rollback()
-        result, status = {"ok": False, "errors": verbs.error_rows(exc, name)}, 422
+        result = {"ok": False, "errors": verbs.error_rows(exc, name),
+                  "errors_total": exc.errors_total}  # the first 200 listed  # fmt: skip
+        status = 422
     except PermissionDenied as exc:
         db.rollback()
         result = {"ok": False, "errors": verbs.error_rows(InputError(str(exc)), name)}
