@@ -360,9 +360,11 @@
         el.dataset.searchFound = "";
         return;
       }
-      if (hit.layer.getBounds) { map.flyToBounds(hit.layer.getBounds(), { maxZoom: 16, duration: 0.5 }); }
-      else { map.flyTo(hit.layer.getLatLng(), 17, { duration: 0.5 }); }
+      // no animation: a flight could be cut short by a layer arriving meanwhile (and reduced
+      // motion suits everyone reading a map)
       map.once("moveend", function () { if (hit.layer.openTooltip) { hit.layer.openTooltip(); } });
+      if (hit.layer.getBounds) { map.fitBounds(hit.layer.getBounds(), { maxZoom: 16, animate: false }); }
+      else { map.setView(hit.layer.getLatLng(), 17, { animate: false }); }
       out.textContent = hit.name + " (" + hit.kind + ")";
       el.dataset.searchFound = hit.name;
     });
