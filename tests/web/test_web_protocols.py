@@ -105,13 +105,22 @@ def test_antwerp_flow_per_city_posts_and_dashboard(client, demo_accounts):
     assert "cp-5345-antwerp" in row and "cp-5341" not in row and "brussel" not in row.lower()
     cal = client.get(f"/patrols/plans/{name}")
     assert cal.status_code == 200 and "cp-5341" not in cal.text
+    assert not any(w in cal.text for w in ("Brussel", "Bruxelles"))
     for post in ("cp-5345-antwerp", "cp-spc-antwerp"):
-        assert (
-            client.get(
-                f"/api/patrols/plans/{name}/briefing", params={"post": post, "day": "2026-05-04"}
-            ).status_code
-            == 200
+        r = client.get(
+            f"/api/patrols/plans/{name}/briefing", params={"post": post, "day": "2026-05-04"}
         )
+        assert r.status_code == 200
+        brussels = (
+            "Brussel",
+            "Bruxelles",
+            "cp-5339",
+            "cp-5340",
+            "cp-5341",
+            "cp-5344",
+            "cp-spc-rail",
+        )
+        assert not any(w in r.text for w in brussels), post
     ics = client.get(f"/api/patrols/plans/{name}/calendar.ics", params={"post": "cp-spc-antwerp"})
     assert ics.status_code == 200 and "BEGIN:VCALENDAR" in ics.text
     # the plan on the map: the city's own zones, with the outlines the request drew
