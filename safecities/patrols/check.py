@@ -51,6 +51,7 @@ MSG = {
     "command_post": "zone {zone} belongs to command post {expected}, row says {got!r}",
     "fipa_unknown": "FIPA row {patrol} in {zone} {when} matches no FIPA of the protocol",
     "fipa_soldiers": "FIPA {fipa} in {zone} {when}: {n} soldiers, {required} required",
+    "fipa_police": "FIPA row {patrol} in {zone} {when} has {police} police, minimum {min}",
     "zone_min_mixed": "{zone} {when}: {n} mixed patrols, protocol minimum {min}",
     "liaison": "{soldiers} soldiers in {zone} ({post}) {when} with no Defence liaison of that post",
     "liaison_double": "liaison {unit} on duty at {posts} at the same time {when}",
@@ -125,6 +126,7 @@ class _Rules:
         self.police_min_mixed = int(pat["police_min_per_mixed_patrol"])
         self.soldiers_max = int(pat["soldiers_max_per_patrol"])
         self.police_min_only = int(pat.get("police_min_per_police_only_patrol", 2))
+        self.police_min_fipa = int(pat.get("police_min_per_fipa", self.police_min_mixed))
         self.liaison_required = bool(doc["defence_liaison"]["required"])
         self.posts = {p["id"]: set(p.get("liaisons", [])) for p in doc["command_posts"]}
         self.zones = {z["id"]: z for z in doc["zones"]}
@@ -659,6 +661,21 @@ def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
         fipa & ~known,
         "fipa_unknown",
         lambda r, w: (MSG["fipa_unknown"].format(patrol=r.patrol_id, zone=r.zone_id, when=w), {}),
+    )
+    # soldiers have no police powers: a FIPA's soldiers secure with police at every moment
+    emit(
+        fipa & (pol < rules.police_min_fipa),
+        "fipa_police",
+        lambda r, w: (
+            MSG["fipa_police"].format(
+                patrol=r.patrol_id,
+                zone=r.zone_id,
+                when=w,
+                police=r.police_n,
+                min=rules.police_min_fipa,
+            ),
+            {"police": r.police_n, "minimum": rules.police_min_fipa},
+        ),
     )
     # Defence liaison of the zone's own post whenever soldiers are there
     if rules.liaison_required:

@@ -68,6 +68,11 @@ class ChunkData:
     keep_bonus: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
     zone_open: np.ndarray | None = None  # [Z, n_hours] bool; False: zone closed (re-planning)
     cap_hours: np.ndarray | None = None  # [n_ext] soldier cap per hour (a lowered cap)
+    fipa_police: int = 0  # police units at each FIPA while it runs (its soldiers secure with them)
+
+    def fipa_police_at(self, h: int) -> int:
+        """Police units held at FIPA in hour h (off patrol)."""
+        return self.fipa_police * sum(int(need[h] > 0) for need in self.fipa_units.values())
 
     def open_at(self, h: int) -> np.ndarray:
         if self.zone_open is None or h >= self.zone_open.shape[1]:
@@ -166,22 +171,30 @@ class ChunkModel:
             cap = d.cap if d.cap_hours is None else min(d.cap, int(d.cap_hours[h]))
             self._enforce(self._add(self.on["defence"][h] <= cap // d.soldier_size), "cap")
 
-    def _fipa_expr(self, h: int):
+    def _fipa_expr(self, h: int, per: int | None = None):
+        """Soldier units held at FIPA in hour h, or (`per`) that many police units per FIPA."""
         terms = []
         for fid, need in self.d.fipa_units.items():
             if need[h] > 0:
+                k = int(need[h]) if per is None else per
                 lit = self._lit(f"fipa:{fid}")
-                terms.append(int(need[h]) * lit if lit is not None else int(need[h]))
+                terms.append(k * lit if lit is not None else k)
         return sum(terms) if terms else 0
 
     def add_fipa_and_pairing(self) -> None:
         """Soldier units at FIPA come first; every other soldier unit on duty patrols with police."""
         d = self.d
         self.fipa = [self._fipa_expr(h) for h in range(d.n_ext)]
+        # police units at FIPA: the perimeter's soldiers secure with them, they do not patrol
+        self.fipa_pol = [
+            self._fipa_expr(h, d.fipa_police) if d.fipa_police else 0 for h in range(d.n_ext)
+        ]
         for h in range(d.n_ext):
             if h < d.n_hours:
                 self._add(self.on["defence"][h] >= self.fipa[h])
-            self._add(self.on["defence"][h] - self.fipa[h] <= self.on["police"][h])
+            self._add(
+                self.on["defence"][h] - self.fipa[h] + self.fipa_pol[h] <= self.on["police"][h]
+            )
 
     def add_coverage_value(self) -> None:
         """Zone minima, zone capacity, and each hour's value as cuts of its concave curve."""
@@ -189,7 +202,8 @@ class ChunkModel:
         K = d.max_patrols
         self.values, self.bonus_vars, self.curves = [], [], []
         for h in range(d.n_hours):
-            P, M = self.on["police"][h], self.on["defence"][h] - self.fipa[h]
+            P = self.on["police"][h] - self.fipa_pol[h]
+            M = self.on["defence"][h] - self.fipa[h]
             open_h = d.open_at(h)
             room_all, room_mixed = int(open_h.sum()) * K, int((d.approved & open_h).sum()) * K
             self._add(room_all >= P)  # zone capacity (open zones only)
@@ -262,7 +276,8 @@ class ChunkModel:
         fipa = np.zeros(d.n_hours, dtype=int)
         for need in d.fipa_units.values():
             fipa += need[: d.n_hours].astype(int)
-        return on["police"], on["defence"] - fipa
+        pol = np.array([d.fipa_police_at(h) for h in range(d.n_hours)], dtype=int)
+        return on["police"] - pol, on["defence"] - fipa
 
     def solve_highs(
         self, *, time_limit: float, workers: int = 1, gap: float = 0.002, seed: int = 0
@@ -386,7 +401,9 @@ class ChunkModel:
             for f, vs in self.n.items()
         }
         H = d.n_hours
-        police = np.array([val(self.on["police"][h]) for h in range(H)], dtype=int)
+        police = np.array(
+            [val(self.on["police"][h]) - val(self.fipa_pol[h]) for h in range(H)], dtype=int
+        )
         mixed = np.array(
             [val(self.on["defence"][h]) - val(self.fipa[h]) for h in range(H)], dtype=int
         )

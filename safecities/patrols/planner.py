@@ -214,6 +214,8 @@ class Planner:
             for f in ("police", "defence")
         }
         self.psize = self.units["police"][0].size if self.units["police"] else 2
+        # police units each FIPA holds while it runs (the protocol's minimum in officers)
+        self.fipa_police = -(-protocol.police_min_fipa // self.psize)
         self.ssize = self.units["defence"][0].size if self.units["defence"] else 2
         self.shifts: dict[str, list[Shift]] = defaultdict(list)
         for s in history or []:
@@ -251,6 +253,7 @@ class Planner:
         p0 = datetime.combine(protocol.start, datetime.min.time(), tzinfo=protocol.tz)
         self._rota0 = int((self.grid.t0 - p0.astimezone(UTC)).total_seconds() // 3600)
         self._fipa_prev: dict[str, list[str]] = {}
+        self._fipa_pol_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
 
     def _hour_floor(self, t: datetime) -> int:
@@ -497,6 +500,7 @@ class Planner:
             compatible=compat,
             carry=carry,
             fipa_units=self._fipa_hours(h0, n_ext),
+            fipa_police=self.fipa_police,
             zones=self.zones,
             approved=self.approved,
             zone_min=self.zone_min,
@@ -673,6 +677,7 @@ class Planner:
                 )  # nothing changed in this hour: keep the old visits as they were
                 self._pairs = dict(old["pairs"])
                 self._fipa_prev = dict(old["fipa"])
+                self._fipa_pol_prev = dict(old.get("fipa_police", {}))
                 continue
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
@@ -691,8 +696,22 @@ class Planner:
                 fipa_units[fid] = keep + extra
                 free -= set(fipa_units[fid])
             self._fipa_prev = fipa_units
-            # pair the remaining soldiers with police (keep last hour's pairs where possible)
+            # each FIPA holds its police units (the same ones hour to hour where possible)
             free_police = set(police)
+            fipa_pol: dict[str, list[str]] = {}
+            for fid in fipa_units:
+                k = self.fipa_police
+                keep = [u for u in self._fipa_pol_prev.get(fid, []) if u in free_police][:k]
+                rest = sorted(free_police - set(keep))
+                extra = (
+                    list(rng.choice(rest, size=k - len(keep), replace=False))
+                    if k > len(keep)
+                    else []
+                )
+                fipa_pol[fid] = keep + extra
+                free_police -= set(fipa_pol[fid])
+            self._fipa_pol_prev = fipa_pol
+            # pair the remaining soldiers with police (keep last hour's pairs where possible)
             pairs: dict[str, str] = {}
             for s in sorted(free):
                 q = self._pairs.get(s)
@@ -751,11 +770,11 @@ class Planner:
                             e,
                             f.zone,
                             fid,
-                            0,
+                            self.psize * len(fipa_pol[fid]),
                             self.ssize * len(units),
                             self.zone_post[f.zone],
                             "fipa",
-                            "",
+                            ";".join(sorted(fipa_pol[fid])),
                             ";".join(sorted(units)),
                             self._liaison(self.zone_post[f.zone], H),
                         ]

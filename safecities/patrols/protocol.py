@@ -147,6 +147,9 @@ class Protocol:
     planning: Planning = field(default_factory=Planning)
     sha256: str = ""
     source: str = ""
+    police_min_fipa: int = (
+        2  # police officers at a FIPA with its soldiers (soldiers have no police powers)
+    )
 
     @property
     def tz(self) -> ZoneInfo:
@@ -413,6 +416,7 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
         police_min_mixed=int(pat["police_min_per_mixed_patrol"]),
         soldiers_max_per_patrol=int(pat["soldiers_max_per_patrol"]),
         police_min_police_only=int(pat.get("police_min_per_police_only_patrol", 2)),
+        police_min_fipa=int(pat.get("police_min_per_fipa", pat["police_min_per_mixed_patrol"])),
         liaison_required=bool(doc["defence_liaison"]["required"]),
         command_posts=tuple(
             CommandPost(p["id"], p["name"], tuple(p.get("liaisons", ())))

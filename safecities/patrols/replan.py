@@ -182,6 +182,7 @@ def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
                 "rows": [],
                 "pairs": {},
                 "fipa": {},
+                "fipa_police": {},
             },
         )
         row = dict(zip(HEADER, r[: len(HEADER)], strict=True))
@@ -192,6 +193,7 @@ def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
         slot["rows"].append(r[: len(HEADER)])
         if row["kind"] == "fipa":
             slot["fipa"][row["patrol_id"]] = sol
+            slot["fipa_police"][row["patrol_id"]] = pol
         else:
             c = slot["counts"][row["zone_id"]]
             c[1] += 1
@@ -204,6 +206,7 @@ def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
         slot["soldiers"] = frozenset(slot["soldiers"])
         slot["counts"] = {z: (m, t) for z, (m, t) in slot["counts"].items()}
         slot["fipa"] = {f: sorted(set(u)) for f, u in slot["fipa"].items()}
+        slot["fipa_police"] = {f: sorted(set(u)) for f, u in slot["fipa_police"].items()}
     after_rows = [tuple(body[i][: len(HEADER)]) for i in range(len(body)) if not before[i]]
     return {
         "kept": kept,

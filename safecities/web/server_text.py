@@ -169,6 +169,7 @@ RULE_LABELS = {
     "command_post": N_("rule|command post"),
     "fipa_unknown": N_("rule|unknown FIPA"),
     "fipa_soldiers": N_("rule|FIPA soldiers"),
+    "fipa_police": N_("rule|FIPA police"),
     "zone_min_mixed": N_("rule|mixed patrols per zone"),
     "liaison": N_("rule|Defence liaison"),
     "liaison_double": N_("rule|liaison in two places"),
