@@ -55,6 +55,11 @@ MSG = {
     "zone_min_mixed": "{zone} {when}: {n} mixed patrols, protocol minimum {min}",
     "liaison": "{soldiers} soldiers in {zone} ({post}) {when} with no Defence liaison of that post",
     "liaison_double": "liaison {unit} on duty at {posts} at the same time {when}",
+    "soldier_cap_liaisons": "{n} soldiers deployed {when} ({k} of them liaisons), cap {cap}",
+    "liaison_working_time": "liaison {unit} is on duty {hours:g} h without the Defence rest of "
+    "{rest:g} h {when}, shift maximum {max:g} h",
+    "liaison_weekly_hours": "liaison {unit} is on duty {hours:g} h in the week of {week}, "
+    "Defence maximum {max:g} h",
     "unit_unknown": "unit {unit} in {col} {when} is not a {force} unit of the protocol",
     "unit_count": "patrol {patrol} {when}: {col} says {n} but its units total {total}",
     "unit_double_booked": "unit {unit} is in {k} rows at the same time {when}",
@@ -128,6 +133,8 @@ class _Rules:
         self.police_min_only = int(pat.get("police_min_per_police_only_patrol", 2))
         self.police_min_fipa = int(pat.get("police_min_per_fipa", self.police_min_mixed))
         self.liaison_required = bool(doc["defence_liaison"]["required"])
+        self.liaisons_in_cap = bool(doc["defence_liaison"].get("counts_in_cap", False))
+        self.liaisons_rostered = bool(doc["defence_liaison"].get("rostered", False))
         self.posts = {p["id"]: set(p.get("liaisons", [])) for p in doc["command_posts"]}
         self.zones = {z["id"]: z for z in doc["zones"]}
         self.fipa = {}
@@ -412,6 +419,14 @@ def check_plan(
     # re-planning changes (`changes`): a lower cap from a moment, zones closed for a while
     changes = changes or {}
     per_slot = sl.groupby("slot")["soldiers_n"].sum()
+    li_slot = pd.Series(0, index=per_slot.index)
+    if rules.liaisons_in_cap:  # every liaison the plan shows on duty is a soldier deployed
+        li_slot = (
+            (sl[sl["liaison"] != ""].groupby("slot")["liaison"].nunique().reindex(per_slot.index))
+            .fillna(0)
+            .astype(int)
+        )
+        per_slot = per_slot + li_slot
     caps = pd.Series(rules.cap, index=per_slot.index)
     if changes.get("cap"):
         k0 = (pd.Timestamp(changes["cap"]["from"]).tz_convert(UTC) - origin) // SLOT
@@ -420,16 +435,15 @@ def check_plan(
     for a, b in _runs(over.index.to_numpy()):
         n = int(per_slot.loc[a : b - 1].max())
         cap = int(caps.loc[a])
+        k = int(li_slot.loc[a : b - 1].max())
         s, e = slot_time(a), slot_time(b)
-        out.append(
-            Violation(
-                "soldier_cap",
-                MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=cap),
-                _iso(s, tz),
-                _iso(e, tz),
-                numbers={"soldiers": n, "cap": cap},
-            )
+        msg = (
+            MSG["soldier_cap_liaisons"].format(n=n, k=k, when=_when(s, e, tz), cap=cap)
+            if k
+            else MSG["soldier_cap"].format(n=n, when=_when(s, e, tz), cap=cap)
         )
+        numbers = {"soldiers": n, "cap": cap} | ({"liaisons": k} if k else {})
+        out.append(Violation("soldier_cap", msg, _iso(s, tz), _iso(e, tz), numbers=numbers))
     closed: dict[str, set[int]] = defaultdict(set)
     for c in changes.get("close_zone") or []:
         a = int((pd.Timestamp(c["from"]).tz_convert(UTC) - origin) // SLOT)
@@ -540,6 +554,8 @@ def check_plan(
 
     # --- units: double booking and working time
     out.extend(_check_units(df, sl, rules, origin))
+    if rules.liaisons_rostered:
+        out.extend(_check_liaisons(df, rules))
     if seam is not None:  # with --after: what touches this plan (its rows or its time)
         out = [v for v in out if _touches(v, seam)]
         for v in out:
@@ -880,6 +896,70 @@ def _check_units(
                         numbers={"hours": round(hours, 2), "max": week_max},
                     )
                 )
+    return out
+
+
+def _check_liaisons(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
+    """Liaisons rostered against Defence working time (`defence_liaison.rostered`).
+
+    A plan shows a liaison only where its post has soldiers, so a liaison's turn can appear with
+    holes: the rows are merged into duty periods wherever the break is shorter than the Defence
+    minimum rest (a shorter break is no rest). A period longer than the Defence shift maximum then
+    means too long a turn or too short a rest; the minimum shift length cannot be judged."""
+    tz, out = rules.tz, []
+    wt = rules.work["defence"]
+    rest, hi = float(wt["min_rest_hours"]), float(wt["shift_max_hours"])
+    week_max = float(wt["max_hours_per_week"])
+    li = df[df["liaison"] != ""].sort_values(["liaison", "s"], kind="stable")
+    weekly: dict[tuple[str, date], float] = defaultdict(float)
+    for unit, rows in li.groupby("liaison"):
+        periods: list[list[pd.Timestamp]] = []
+        for s, e in zip(rows["s"], rows["e"], strict=True):
+            if periods and (s - periods[-1][1]).total_seconds() < rest * 3600:
+                periods[-1][1] = max(periods[-1][1], e)
+            else:
+                periods.append([s, e])
+        for s, e in periods:
+            hours = (e - s).total_seconds() / 3600.0
+            if hours > hi + 1e-9:
+                out.append(
+                    Violation(
+                        "liaison_working_time",
+                        MSG["liaison_working_time"].format(
+                            unit=unit,
+                            hours=round(hours, 2),
+                            rest=rest,
+                            when=_when(s, e, tz),
+                            max=hi,
+                        ),
+                        _iso(s, tz),
+                        _iso(e, tz),
+                        units=[unit],
+                        numbers={"hours": round(hours, 2), "max": hi, "min_rest": rest},
+                    )
+                )
+            cur, end = s.tz_convert(tz), e.tz_convert(tz)
+            while cur < end:  # split at Monday 00:00 local
+                monday = (cur - pd.Timedelta(days=cur.weekday())).normalize()
+                nxt = (monday.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
+                seg = min(end, nxt)
+                weekly[str(unit), monday.date()] += (seg - cur).total_seconds() / 3600.0
+                cur = seg
+    for (unit, week), hours in sorted(weekly.items()):
+        if hours > week_max + 1e-9:
+            ws = pd.Timestamp(week).tz_localize(tz)
+            out.append(
+                Violation(
+                    "liaison_weekly_hours",
+                    MSG["liaison_weekly_hours"].format(
+                        unit=unit, hours=round(hours, 2), week=week, max=week_max
+                    ),
+                    _iso(ws, tz),
+                    _iso(ws + pd.Timedelta(days=7), tz),
+                    units=[unit],
+                    numbers={"hours": round(hours, 2), "max": week_max},
+                )
+            )
     return out
 
 

@@ -52,7 +52,8 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
         zones = [z for z, k in zmin.items() if k > 0]
     held_units = sum(zmin[z] for z in zones)
     held = held_units * size
-    usable = (p.soldier_cap // size) * size  # the cap in whole units: 45 allows 22 pairs, 44
+    # the cap in whole units: 45 allows 22 pairs, 44 (less the liaisons when they count in it)
+    usable = (p.patrol_cap // size) * size
     period = f"{days[0]} - {days[-1]}"
     out: list[dict[str, Any]] = []
     if "cap" in core and fipas:

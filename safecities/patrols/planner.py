@@ -22,7 +22,7 @@ import itertools
 import math
 import time as _time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ import numpy as np
 
 from safecities.errors import InputError, SafecitiesError
 from safecities.patrols.model import ChunkData, ChunkModel, Pattern, place_patrols
-from safecities.patrols.protocol import Protocol
+from safecities.patrols.protocol import Protocol, liaison_turn
 from safecities.safeio import safe_row
 
 Q = 4  # 15-minute visits per hour
@@ -252,6 +252,11 @@ class Planner:
         # the liaison rota runs from the protocol's first day, whatever day a plan starts on
         p0 = datetime.combine(protocol.start, datetime.min.time(), tzinfo=protocol.tz)
         self._rota0 = int((self.grid.t0 - p0.astimezone(UTC)).total_seconds() // 3600)
+        self._turn = (
+            liaison_turn(asdict(protocol.working_time["defence"]))
+            if protocol.liaison_rostered
+            else (8, 0)
+        )
         self._fipa_prev: dict[str, list[str]] = {}
         self._fipa_pol_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
@@ -507,7 +512,7 @@ class Planner:
             min_active=np.array([self.cover[0] <= h0 + h < self.cover[1] for h in range(h1 - h0)]),
             risk=self._risk_hours(h0, h1 - h0),
             soldier_size=self.ssize,
-            cap=self.p.soldier_cap,
+            cap=self.p.patrol_cap,  # less the liaisons on duty when they count in the cap
             max_patrols=pl.max_patrols_per_zone,
             decay=pl.diminishing_returns,
             bonus=pl.mixed_patrol_bonus,
@@ -529,8 +534,9 @@ class Planner:
     def _cap_hours(self, h0: int, n: int) -> np.ndarray | None:
         if self.cap_from is None:
             return None
-        out = np.full(n, self.p.soldier_cap)
-        out[max(self.cap_from[0] - h0, 0) :] = min(self.cap_from[1], self.p.soldier_cap)
+        liaisons = self.p.soldier_cap - self.p.patrol_cap  # liaisons in the cap, if they count
+        out = np.full(n, self.p.patrol_cap)
+        out[max(self.cap_from[0] - h0, 0) :] = min(self.cap_from[1], self.p.soldier_cap) - liaisons
         return out
 
     # -- the run
@@ -795,11 +801,21 @@ class Planner:
         return True
 
     def _liaison(self, post_id: str, H: int) -> str:
-        """Liaisons of a post take 8-hour turns in rotation (Defence's own rota; shown, not planned)."""
+        """Liaisons of a post take turns in rotation around the clock: 8-hour turns from 00:00 of
+        the protocol's first day, or (`defence_liaison.rostered`) turns of a Defence shift length
+        from the first Defence shift start, which the protocol validation has checked against
+        Defence rest and weekly hours for the post's number of liaisons."""
         li = self.p.post(post_id).liaisons
         if not li:
             return ""
-        return li[((H + self._rota0) // 8) % len(li)]
+        if not self.p.liaison_rostered:
+            return li[((H + self._rota0) // 8) % len(li)]
+        # turns on the local clock, like the Defence shifts (a DST night's turn is 7 or 9 h)
+        turn, offset = self._turn
+        loc = self.grid.utc(H).astimezone(self.p.tz)
+        day = (loc.date() - self.p.start).days - (loc.hour < offset)
+        k = day * (24 // turn) + ((loc.hour - offset) % 24) // turn
+        return li[k % len(li)]
 
     def _row(self, s, e, zid, pid, pol, sol, pu, su, H) -> list[Any]:
         post = self.zone_post[zid]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -147,9 +148,20 @@ class Protocol:
     planning: Planning = field(default_factory=Planning)
     sha256: str = ""
     source: str = ""
-    police_min_fipa: int = (
-        2  # police officers at a FIPA with its soldiers (soldiers have no police powers)
-    )
+    # police officers at a FIPA with its soldiers (soldiers have no police powers)
+    police_min_fipa: int = 2
+    liaison_counts_in_cap: bool = False  # the liaisons on duty are soldiers deployed: in the cap
+    liaison_rostered: bool = False  # liaison turns follow Defence working time (checked)
+
+    @property
+    def liaisons_on_duty(self) -> int:
+        """Liaisons on duty at every moment: one per post with liaisons (the rota runs 24/7)."""
+        return sum(1 for p in self.command_posts if p.liaisons)
+
+    @property
+    def patrol_cap(self) -> int:
+        """Soldiers patrols and FIPA may use: the cap, less the liaisons when they count in it."""
+        return self.soldier_cap - (self.liaisons_on_duty if self.liaison_counts_in_cap else 0)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -371,6 +383,55 @@ def _semantic_issues(doc: dict[str, Any]) -> list[ProtocolIssue]:  # noqa: C901 
                     ["zones", i, "command_post"],
                     f"soldiers allowed but post {z['command_post']!r} lists no Defence liaison",
                 )
+    dl = doc.get("defence_liaison") or {}
+    wt = (doc.get("working_time") or {}).get("defence")
+    if isinstance(dl, dict) and dl.get("rostered") is True and isinstance(wt, dict):
+        try:
+            turn, _offset = liaison_turn(wt)
+            for i, p in enumerate(doc.get("command_posts") or []):
+                n = len(p.get("liaisons") or []) if isinstance(p, dict) else 0
+                for reason in liaison_rota_problems(n, turn, wt):
+                    add(["command_posts", i, "liaisons"], reason)
+        except ValueError as exc:
+            add(["defence_liaison", "rostered"], str(exc))
+        except (KeyError, TypeError):
+            pass  # a malformed working time: the schema errors name it
+    return out
+
+
+def liaison_turn(wt: dict[str, Any]) -> tuple[int, int]:
+    """(turn length, first turn start hour) of a liaison rota under Defence working time: the
+    first Defence shift length within the shift limits that divides the day, starting with the
+    earliest Defence shift start. Raises ValueError when no length fits."""
+    lo, hi = float(wt["shift_min_hours"]), float(wt["shift_max_hours"])
+    for length in wt.get("shift_lengths", [8]):
+        if lo <= length <= hi and 24 % length == 0:
+            return int(length), int(min(wt.get("shift_starts", [6]))) % int(length)
+    raise ValueError(
+        "no Defence shift length within the shift limits divides the day: "
+        "liaisons cannot be rostered"
+    )
+
+
+def liaison_rota_problems(n: int, turn: int, wt: dict[str, Any]) -> list[str]:
+    """Why n liaisons taking `turn`-hour turns in rotation around the clock break Defence working
+    time (empty if they do not). A week may have 169 hours (DST) and turns straddle its edges, so
+    the weekly figure is an upper bound."""
+    if n == 0:
+        return []
+    out = []
+    rest = (n - 1) * turn
+    if rest < float(wt["min_rest_hours"]):
+        out.append(
+            f"{n} liaisons on {turn}-hour turns rest {rest} h between turns, "
+            f"Defence minimum {wt['min_rest_hours']:g} h"
+        )
+    week = math.ceil(math.ceil(169 / turn) / n) * turn  # turns a liaison starts in 169 h
+    if week > float(wt["max_hours_per_week"]):
+        out.append(
+            f"{n} liaisons on {turn}-hour turns work up to {week} h in an ISO week, "
+            f"Defence maximum {wt['max_hours_per_week']:g} h"
+        )
     return out
 
 
@@ -418,6 +479,8 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
         police_min_police_only=int(pat.get("police_min_per_police_only_patrol", 2)),
         police_min_fipa=int(pat.get("police_min_per_fipa", pat["police_min_per_mixed_patrol"])),
         liaison_required=bool(doc["defence_liaison"]["required"]),
+        liaison_counts_in_cap=bool(doc["defence_liaison"].get("counts_in_cap", False)),
+        liaison_rostered=bool(doc["defence_liaison"].get("rostered", False)),
         command_posts=tuple(
             CommandPost(p["id"], p["name"], tuple(p.get("liaisons", ())))
             for p in doc["command_posts"]

@@ -173,6 +173,8 @@ RULE_LABELS = {
     "zone_min_mixed": N_("rule|mixed patrols per zone"),
     "liaison": N_("rule|Defence liaison"),
     "liaison_double": N_("rule|liaison in two places"),
+    "liaison_working_time": N_("rule|liaison without rest"),
+    "liaison_weekly_hours": N_("rule|liaison weekly hours"),
     "unit_unknown": N_("rule|unknown unit"),
     "unit_count": N_("rule|unit count"),
     "unit_double_booked": N_("rule|unit booked twice"),
