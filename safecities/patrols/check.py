@@ -872,30 +872,37 @@ def _check_units(
                             )
                         )
         # hours per ISO week (Monday 00:00 local): split periods at week boundaries
-        weekly: dict[tuple[str, date], float] = defaultdict(float)
-        for unit, s, e in zip(f["unit"], f["s"], f["e"], strict=True):
-            cur, end_local = s.tz_convert(tz), e.tz_convert(tz)
-            while cur < end_local:
-                monday = (cur - pd.Timedelta(days=cur.weekday())).normalize()
-                nxt = (monday.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
-                seg_end = min(end_local, nxt)
-                weekly[unit, monday.date()] += (seg_end - cur).total_seconds() / 3600.0
-                cur = seg_end
-        for (unit, week), hours in sorted(weekly.items()):
-            if hours > week_max + 1e-9:
-                ws = pd.Timestamp(week).tz_localize(tz)
-                out.append(
-                    Violation(
-                        "weekly_hours",
-                        MSG["weekly_hours"].format(
-                            unit=unit, hours=round(hours, 2), week=week, max=week_max
-                        ),
-                        _iso(ws, tz),
-                        _iso(ws + pd.Timedelta(days=7), tz),
-                        units=[unit],
-                        numbers={"hours": round(hours, 2), "max": week_max},
-                    )
+        periods = zip(f["unit"], f["s"], f["e"], strict=True)
+        out.extend(_weekly_violations(periods, tz, week_max, "weekly_hours"))
+    return out
+
+
+def _weekly_violations(periods, tz: ZoneInfo, week_max: float, rule: str) -> list[Violation]:
+    """Hours per unit and ISO week (Monday 00:00 local; periods split at the week boundary)
+    above `week_max`, as violations of `rule` (`weekly_hours`, `liaison_weekly_hours`)."""
+    weekly: dict[tuple[str, date], float] = defaultdict(float)
+    for unit, s, e in periods:
+        cur, end_local = s.tz_convert(tz), e.tz_convert(tz)
+        while cur < end_local:
+            monday = (cur - pd.Timedelta(days=cur.weekday())).normalize()
+            nxt = (monday.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
+            seg_end = min(end_local, nxt)
+            weekly[str(unit), monday.date()] += (seg_end - cur).total_seconds() / 3600.0
+            cur = seg_end
+    out = []
+    for (unit, week), hours in sorted(weekly.items()):
+        if hours > week_max + 1e-9:
+            ws = pd.Timestamp(week).tz_localize(tz)
+            out.append(
+                Violation(
+                    rule,
+                    MSG[rule].format(unit=unit, hours=round(hours, 2), week=week, max=week_max),
+                    _iso(ws, tz),
+                    _iso(ws + pd.Timedelta(days=7), tz),
+                    units=[unit],
+                    numbers={"hours": round(hours, 2), "max": week_max},
                 )
+            )
     return out
 
 
@@ -911,7 +918,7 @@ def _check_liaisons(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
     rest, hi = float(wt["min_rest_hours"]), float(wt["shift_max_hours"])
     week_max = float(wt["max_hours_per_week"])
     li = df[df["liaison"] != ""].sort_values(["liaison", "s"], kind="stable")
-    weekly: dict[tuple[str, date], float] = defaultdict(float)
+    all_periods: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
     for unit, rows in li.groupby("liaison"):
         periods: list[list[pd.Timestamp]] = []
         for s, e in zip(rows["s"], rows["e"], strict=True):
@@ -938,28 +945,8 @@ def _check_liaisons(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
                         numbers={"hours": round(hours, 2), "max": hi, "min_rest": rest},
                     )
                 )
-            cur, end = s.tz_convert(tz), e.tz_convert(tz)
-            while cur < end:  # split at Monday 00:00 local
-                monday = (cur - pd.Timedelta(days=cur.weekday())).normalize()
-                nxt = (monday.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
-                seg = min(end, nxt)
-                weekly[str(unit), monday.date()] += (seg - cur).total_seconds() / 3600.0
-                cur = seg
-    for (unit, week), hours in sorted(weekly.items()):
-        if hours > week_max + 1e-9:
-            ws = pd.Timestamp(week).tz_localize(tz)
-            out.append(
-                Violation(
-                    "liaison_weekly_hours",
-                    MSG["liaison_weekly_hours"].format(
-                        unit=unit, hours=round(hours, 2), week=week, max=week_max
-                    ),
-                    _iso(ws, tz),
-                    _iso(ws + pd.Timedelta(days=7), tz),
-                    units=[unit],
-                    numbers={"hours": round(hours, 2), "max": week_max},
-                )
-            )
+            all_periods.append((str(unit), s, e))
+    out.extend(_weekly_violations(all_periods, tz, week_max, "liaison_weekly_hours"))
     return out
 
 

@@ -687,35 +687,14 @@ class Planner:
                 continue
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
-            fipa_units: dict[str, list[str]] = {}
-            for fid, need in data.fipa_units.items():
-                k = int(need[h])
-                if k == 0:
-                    continue
-                keep = [u for u in self._fipa_prev.get(fid, []) if u in free][:k]
-                rest = sorted(free - set(keep))
-                extra = (
-                    list(rng.choice(rest, size=k - len(keep), replace=False))
-                    if k > len(keep)
-                    else []
-                )
-                fipa_units[fid] = keep + extra
-                free -= set(fipa_units[fid])
+            need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
+            fipa_units = self._hold(need, self._fipa_prev, free)
             self._fipa_prev = fipa_units
             # each FIPA holds its police units (the same ones hour to hour where possible)
             free_police = set(police)
-            fipa_pol: dict[str, list[str]] = {}
-            for fid in fipa_units:
-                k = self.fipa_police
-                keep = [u for u in self._fipa_pol_prev.get(fid, []) if u in free_police][:k]
-                rest = sorted(free_police - set(keep))
-                extra = (
-                    list(rng.choice(rest, size=k - len(keep), replace=False))
-                    if k > len(keep)
-                    else []
-                )
-                fipa_pol[fid] = keep + extra
-                free_police -= set(fipa_pol[fid])
+            fipa_pol = self._hold(
+                dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police
+            )
             self._fipa_pol_prev = fipa_pol
             # pair the remaining soldiers with police (keep last hour's pairs where possible)
             pairs: dict[str, str] = {}
@@ -786,6 +765,24 @@ class Planner:
                         ]
                     )
         return rows
+
+    def _hold(
+        self, need: dict[str, int], prev: dict[str, list[str]], free: set[str]
+    ) -> dict[str, list[str]]:
+        """`need[fid]` units of `free` for each FIPA: last hour's where still free, the rest drawn
+        at random; the units taken leave `free`."""
+        out: dict[str, list[str]] = {}
+        for fid, k in need.items():
+            keep = [u for u in prev.get(fid, []) if u in free][:k]
+            rest = sorted(free - set(keep))
+            extra = (
+                list(self.rng.choice(rest, size=k - len(keep), replace=False))
+                if k > len(keep)
+                else []
+            )
+            out[fid] = keep + extra
+            free -= set(out[fid])
+        return out
 
     def _same_hour(
         self, old: dict, police, soldiers, data: ChunkData, h: int, mixed_q, total_q

@@ -48,3 +48,21 @@ def activate(path) -> int:
         res = run_cli(["protocol", "approve", str(pid), "--as", user, "--role", role])
         assert res.exit_code == 0, res.stderr
     return pid
+
+
+def plan_checked(protocol_path, first, last, out, *, seed: int = 5):
+    """Plan `first`..`last` with the planner, write it to `out`, assert the independent checker
+    passes it; the plan as a DataFrame (empty fields as '')."""
+    import pandas as pd
+
+    from safecities.patrols.check import check_plan
+    from safecities.patrols.planner import Planner, write_plan
+    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.risk import default_profile
+
+    p = load_protocol(protocol_path)
+    res = Planner(p, first, last, default_profile(p), seed=seed, time_limit=30, workers=1).run()
+    write_plan(res.rows, out)
+    rep = check_plan(out, protocol_path)
+    assert rep.ok, [v.message for v in rep.violations][:5]
+    return pd.read_csv(out, keep_default_na=False)

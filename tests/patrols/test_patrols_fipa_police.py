@@ -7,13 +7,12 @@ import csv
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import yaml
+from patrols_cli import plan_checked
 
 from safecities.patrols.check import check_plan
-from safecities.patrols.planner import HEADER, Planner, write_plan
-from safecities.patrols.protocol import load_protocol, read_document, validate_document
-from safecities.patrols.risk import default_profile
+from safecities.patrols.planner import HEADER
+from safecities.patrols.protocol import read_document, validate_document
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 
@@ -27,20 +26,10 @@ def _protocol(tmp_path: Path, police_min: int | None) -> Path:
     return f
 
 
-def _plan(f: Path, tmp_path: Path) -> pd.DataFrame:
-    p = load_protocol(f)
-    res = Planner(
-        p, date(2026, 4, 2), date(2026, 4, 4), default_profile(p), seed=3, time_limit=30, workers=1
-    ).run()
-    out = tmp_path / "plan.csv"
-    write_plan(res.rows, out)
-    rep = check_plan(out, f)
-    assert rep.ok, [v.message for v in rep.violations][:5]
-    return pd.read_csv(out, keep_default_na=False)
-
-
 def test_planner_holds_police_units_at_each_fipa_slot(tmp_path: Path) -> None:
-    df = _plan(_protocol(tmp_path, 4), tmp_path)  # 4 officers: two police units of 2
+    df = plan_checked(
+        _protocol(tmp_path, 4), date(2026, 4, 2), date(2026, 4, 4), tmp_path / "p.csv", seed=3
+    )  # 4 officers: two police units of 2
     fipa = df[df["kind"] == "fipa"]
     assert len(fipa) == 12  # fipa-1, 20:00-23:00, every quarter
     assert (fipa["police"] == 4).all()
@@ -60,7 +49,9 @@ def test_planner_holds_police_units_at_each_fipa_slot(tmp_path: Path) -> None:
 
 
 def test_default_minimum_is_the_mixed_patrol_minimum(tmp_path: Path) -> None:
-    df = _plan(_protocol(tmp_path, None), tmp_path)
+    df = plan_checked(
+        _protocol(tmp_path, None), date(2026, 4, 2), date(2026, 4, 4), tmp_path / "p.csv", seed=3
+    )
     fipa = df[df["kind"] == "fipa"]
     assert len(fipa) and (fipa["police"] >= 2).all() and (fipa["police_units"] != "").all()
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from patrols_cli import plan_checked
 
 from safecities.patrols.check import check_plan
-from safecities.patrols.planner import HEADER, Planner, write_plan
+from safecities.patrols.planner import HEADER
 from safecities.patrols.protocol import load_protocol, read_document, validate_document
-from safecities.patrols.risk import default_profile
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 
@@ -27,21 +27,11 @@ def _protocol(tmp_path: Path, **liaison) -> Path:
     return f
 
 
-def _plan(f: Path, tmp_path: Path, first: date, last: date) -> pd.DataFrame:
-    p = load_protocol(f)
-    res = Planner(p, first, last, default_profile(p), seed=5, time_limit=30, workers=1).run()
-    out = tmp_path / "plan.csv"
-    write_plan(res.rows, out)
-    rep = check_plan(out, f)
-    assert rep.ok, [v.message for v in rep.violations][:5]
-    return pd.read_csv(out, keep_default_na=False)
-
-
 def test_liaisons_in_the_cap_leave_fewer_soldiers_for_patrols_and_fipa(tmp_path: Path) -> None:
     f = _protocol(tmp_path, counts_in_cap=True)
     p = load_protocol(f)
     assert p.liaisons_on_duty == 2 and p.patrol_cap == 4  # cap 6, one liaison per post
-    df = _plan(f, tmp_path, date(2026, 4, 2), date(2026, 4, 4))
+    df = plan_checked(f, date(2026, 4, 2), date(2026, 4, 4), tmp_path / "plan.csv", seed=5)
     per_slot = df.groupby("start")["soldiers"].sum()
     assert per_slot.max() <= 4
     liaisons = df[df["liaison"] != ""].groupby("start")["liaison"].nunique()
@@ -83,7 +73,7 @@ def test_checker_counts_the_liaisons_shown_in_the_cap(tmp_path: Path) -> None:
 
 def test_rostered_liaisons_take_defence_shifts_in_rotation(tmp_path: Path) -> None:
     f = _protocol(tmp_path, rostered=True)
-    df = _plan(f, tmp_path, date(2026, 4, 6), date(2026, 4, 12))
+    df = plan_checked(f, date(2026, 4, 6), date(2026, 4, 12), tmp_path / "plan.csv", seed=5)
     li = df[df["liaison"] != ""]
     start = pd.to_datetime(li["start"], utc=True).dt.tz_convert("Europe/Brussels")
     # turns of the Defence shift (8 h from 06:00, 14:00, 22:00): one liaison per post and turn
@@ -124,3 +114,22 @@ def test_checker_finds_a_liaison_on_duty_without_rest(tmp_path: Path) -> None:
     assert len(bad) == 1 and bad[0].units == ["DL-S1"]
     assert bad[0].numbers == {"hours": 14.0, "max": 10.0, "min_rest": 11.0}
     assert not [v for v in check_plan(plan, MINI).violations if v.rule.startswith("liaison_")]
+
+
+def test_checker_finds_a_liaison_above_the_defence_weekly_hours(tmp_path: Path) -> None:
+    rows = []
+    for day in range(6, 13):  # DL-S1 06:00-14:00 every day of the ISO week of 6 April: 56 h
+        for q in range(32):
+            s = pd.Timestamp(_t(day, 6)) + pd.Timedelta(minutes=15 * q)
+            e = s + pd.Timedelta(minutes=15)
+            rows.append([s.isoformat(), e.isoformat(), "clemenceau", "POL-001+DEF-001", 2, 2,
+                         "cp-south", "patrol", "", "", "DL-S1"])  # fmt: skip
+    plan = _write(tmp_path, rows)
+    bad = [v for v in check_plan(plan, _protocol(tmp_path, rostered=True)).violations
+           if v.rule.startswith("liaison_")]  # fmt: skip
+    assert [v.rule for v in bad] == ["liaison_weekly_hours"]
+    assert bad[0].numbers == {"hours": 56.0, "max": 48.0} and bad[0].units == ["DL-S1"]
+    assert (
+        bad[0].message
+        == "liaison DL-S1 is on duty 56 h in the week of 2026-04-06, Defence maximum 48 h"
+    )
