@@ -612,20 +612,21 @@ def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
             {},
         ),
     )
-    emit(
-        patrol & (sol > 0) & (pol < rules.police_min_mixed),
-        "mixed_police_min",
-        lambda r, w: (
-            MSG["mixed_police_min"].format(
-                patrol=r.patrol_id,
-                zone=r.zone_id,
-                when=w,
-                police=r.police_n,
-                min=rules.police_min_mixed,
+
+    def police_below(mask: pd.Series, rule: str, minimum: int) -> None:
+        """Rows of `mask` with fewer police than `minimum` (messages of the same shape)."""
+        emit(
+            mask & (pol < minimum),
+            rule,
+            lambda r, w: (
+                MSG[rule].format(
+                    patrol=r.patrol_id, zone=r.zone_id, when=w, police=r.police_n, min=minimum
+                ),
+                {"police": r.police_n, "minimum": minimum},
             ),
-            {"police": r.police_n, "minimum": rules.police_min_mixed},
-        ),
-    )
+        )
+
+    police_below(patrol & (sol > 0), "mixed_police_min", rules.police_min_mixed)
     emit(
         patrol & (sol > rules.soldiers_max),
         "soldiers_max",
@@ -640,20 +641,7 @@ def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
             {"soldiers": r.soldiers_n, "maximum": rules.soldiers_max},
         ),
     )
-    emit(
-        patrol & (sol == 0) & (pol < rules.police_min_only),
-        "police_only_min",
-        lambda r, w: (
-            MSG["police_only_min"].format(
-                patrol=r.patrol_id,
-                zone=r.zone_id,
-                when=w,
-                police=r.police_n,
-                min=rules.police_min_only,
-            ),
-            {"police": r.police_n, "minimum": rules.police_min_only},
-        ),
-    )
+    police_below(patrol & (sol == 0), "police_only_min", rules.police_min_only)
     emit(
         patrol & (sol > 0) & zone_known & allowed.eq(False),
         "approved_area",
@@ -679,20 +667,7 @@ def _row_rules(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
         lambda r, w: (MSG["fipa_unknown"].format(patrol=r.patrol_id, zone=r.zone_id, when=w), {}),
     )
     # soldiers have no police powers: a FIPA's soldiers secure with police at every moment
-    emit(
-        fipa & (pol < rules.police_min_fipa),
-        "fipa_police",
-        lambda r, w: (
-            MSG["fipa_police"].format(
-                patrol=r.patrol_id,
-                zone=r.zone_id,
-                when=w,
-                police=r.police_n,
-                min=rules.police_min_fipa,
-            ),
-            {"police": r.police_n, "minimum": rules.police_min_fipa},
-        ),
-    )
+    police_below(fipa, "fipa_police", rules.police_min_fipa)
     # Defence liaison of the zone's own post whenever soldiers are there
     if rules.liaison_required:
         pairs = {(post, code) for post, codes in rules.posts.items() for code in codes}
