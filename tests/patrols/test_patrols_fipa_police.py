@@ -7,6 +7,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import yaml
 from patrols_cli import plan_checked
 
@@ -95,3 +96,27 @@ def test_schema_validates_police_min_per_fipa() -> None:
     assert "$.patrol.police_min_per_fipa" in {i.path for i in validate_document(doc)}
     doc["patrol"]["police_min_per_fipa"] = 3
     assert not validate_document(doc)
+
+
+def test_replan_of_a_plan_whose_fipa_rows_had_no_police_gives_them_police(
+    tmp_path: Path, db_env
+) -> None:
+    from patrols_cli import activate, run_cli
+
+    activate(MINI)
+    old = tmp_path / "old.csv"
+    res = run_cli(["plan", "make", "--protocol", str(MINI), "--from", "2026-04-02", "--to",
+                   "2026-04-04", "--seed", "4", "--workers", "1", "--out", str(old)])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    df = pd.read_csv(old, keep_default_na=False)  # as a plan made before FIPA held police
+    df.loc[df["kind"] == "fipa", ["police", "police_units"]] = [0, ""]
+    df.to_csv(old, index=False)
+    ch = tmp_path / "none.yaml"
+    ch.write_text("{}\n")
+    new = tmp_path / "new.csv"
+    res = run_cli(["plan", "make", "--protocol", str(MINI), "--from", "2026-04-03", "--to",
+                   "2026-04-04", "--seed", "4", "--workers", "1", "--from-plan", str(old),
+                   "--changes", str(ch), "--out", str(new)])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    fipa = pd.read_csv(new, keep_default_na=False).query("kind == 'fipa'")
+    assert len(fipa) == 12 and (fipa["police"] >= 2).all() and (fipa["police_units"] != "").all()
