@@ -17,9 +17,9 @@ import numpy as np
 
 MSG = {
     "cap_fipa": "FIPA {fipa} on {when} needs {need} soldiers; with the patrol minimum in {zones} "
-    "holding {held} soldiers, the {cap}-soldier cap leaves {left}",
+    "holding {held} soldiers, the {cap}-soldier cap{liaisons} leaves {left}",
     "cap_fipas": "FIPA {fipas} at {when} need {need} soldiers together; with the patrol minimum in "
-    "{zones} holding {held} soldiers, the {cap}-soldier cap leaves {left}",
+    "{zones} holding {held} soldiers, the {cap}-soldier cap{liaisons} leaves {left}",
     "fipa_uncovered": "FIPA {fipa} on {when} needs soldiers at {at}, but no Defence shift of the "
     "protocol can be on duty then (shifts start at {starts}; {why})",
     "no_shift": "no shift template covers {at} (police shifts start at {pstarts}, Defence at "
@@ -29,7 +29,8 @@ MSG = {
     "unknown": "the request cannot be met for {period}, and the cause could not be isolated: "
     "relaxing the soldier cap, each FIPA, the zone minima or adding units one rule at a time "
     "does not make it feasible",
-    "cap_zones": "the patrol minimum in {zones} needs {held} soldiers at once, above the {cap}-soldier cap",
+    "cap_zones": "the patrol minimum in {zones} needs {held} soldiers at once, above the "
+    "{cap}-soldier cap{liaisons}",
     "staff": "not enough {force} units under the working-time rules ({units} units, at most {maxh:g} h "
     "a week each, rest {rest:g} h) for {what} in {period}",
 }
@@ -54,6 +55,9 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
     held = held_units * size
     # the cap in whole units: 45 allows 22 pairs, 44 (less the liaisons when they count in it)
     usable = (p.patrol_cap // size) * size
+    k_li = p.soldier_cap - p.patrol_cap  # `defence_liaison.counts_in_cap`: liaisons on duty
+    li_txt = f" less {k_li} liaisons on duty" if k_li else ""
+    li_num = {"liaisons": k_li} if k_li else {}
     period = f"{days[0]} - {days[-1]}"
     out: list[dict[str, Any]] = []
     if "cap" in core and fipas:
@@ -79,6 +83,7 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
                 zones=_zones_phrase(zones),
                 held=held,
                 cap=p.soldier_cap,
+                liaisons=li_txt,
                 left=usable - held,
             )
         else:
@@ -92,6 +97,7 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
                 zones=_zones_phrase(zones),
                 held=held,
                 cap=p.soldier_cap,
+                liaisons=li_txt,
                 left=usable - held,
             )
         out.append(
@@ -105,7 +111,8 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
                     "zone_minimum_soldiers": held,
                     "cap": p.soldier_cap,
                     "left": usable - held,
-                },
+                }
+                | li_num,
             }
         )
     elif "cap" in core:
@@ -113,11 +120,11 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
             {
                 "rule": "soldier_cap",
                 "message": MSG["cap_zones"].format(
-                    zones=_zones_phrase(zones), held=held, cap=p.soldier_cap
+                    zones=_zones_phrase(zones), held=held, cap=p.soldier_cap, liaisons=li_txt
                 ),
                 "fipa": [],
                 "zones": zones,
-                "numbers": {"zone_minimum_soldiers": held, "cap": p.soldier_cap},
+                "numbers": {"zone_minimum_soldiers": held, "cap": p.soldier_cap} | li_num,
             }
         )
     else:

@@ -90,6 +90,24 @@ def test_fipa_against_cap_and_railway_minimum_is_explained(tmp_path: Path) -> No
     assert reason["verified"] is True
 
 
+def test_liaisons_in_the_cap_are_named_in_the_explanation(tmp_path: Path) -> None:
+    doc = _doc()
+    doc["defence_liaison"]["counts_in_cap"] = True  # 2 posts: 2 liaisons on duty, 43 left
+    f = tmp_path / "p.yaml"
+    f.write_text(yaml.safe_dump(doc))
+    p = load_protocol(f)
+    planner = Planner(
+        p, date(2026, 5, 1), date(2026, 5, 2), default_profile(p), seed=0, time_limit=30
+    )
+    with pytest.raises(InfeasiblePlan) as info:
+        planner.run()
+    # 43 soldiers make 21 pairs (42); the railway minimum holds 24: 18 left for the FIPA's 30
+    assert "the 45-soldier cap less 2 liaisons on duty leaves 18" in str(info.value)
+    reason = info.value.reasons[0]
+    assert reason["numbers"]["left"] == 18 and reason["numbers"]["liaisons"] == 2
+    assert reason["verified"] is True
+
+
 def test_cli_infeasible_json(tmp_path: Path, db_env) -> None:
     f = tmp_path / "p.yaml"
     f.write_text(yaml.safe_dump(_doc()))
