@@ -41,7 +41,9 @@ def activate_brussels_protocol(engine) -> dict[str, Any]:
             "(recorded by the demo)", actor="demo",
         )  # fmt: skip
         governance.approve(s, rec["id"], actor=DEMO_INTERIOR, role="interior_approver")
-        return governance.approve(s, rec["id"], actor=DEMO_DEFENCE, role="defence_approver")
+        governance.approve(s, rec["id"], actor=DEMO_DEFENCE, role="defence_approver")
+        # the status people see: `expired` once 20 September 2026 has passed
+        return next(p for p in governance.list_protocols(s, "brussels") if p["id"] == rec["id"])
 
 
 def synthetic_cameras(seed: int, nis: str) -> pd.DataFrame:
