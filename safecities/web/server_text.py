@@ -160,6 +160,7 @@ SOLVER_STATUS_LABELS = {
 #: Rules of the independent plan check (patrols.check.MSG keys), in the violations table.
 RULE_LABELS = {
     "soldier_cap": N_("rule|soldier cap"),
+    "soldier_cap_liaisons": N_("rule|soldier cap"),  # the message when liaisons count
     "mixed_police_min": N_("rule|police in a mixed patrol"),
     "soldiers_max": N_("rule|soldiers per patrol"),
     "police_only_min": N_("rule|police-only patrol"),
