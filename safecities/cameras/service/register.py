@@ -176,34 +176,28 @@ def _can_read_positions(caller: Caller) -> bool:
     return caller.role in READ_ALL or caller.role is Role.CAMERA_OPERATOR
 
 
-def _check_read(caller: Caller, muni: str) -> None:
-    if caller.role in READ_ALL:
+def _check(caller: Caller, muni: str, everyone: set[Role], verb: str, refusal: str) -> None:
+    """Roles in `everyone` pass; an operator passes for their own municipality only (refused
+    with `verb` otherwise); any other role is refused with `refusal`."""
+    if caller.role in everyone:
         return
     if caller.role is Role.CAMERA_OPERATOR:
         if muni != caller.municipality:
-            raise PermissionDenied(_other(caller, muni, "read"))
+            raise PermissionDenied(_other(caller, muni, verb))
         return
-    raise PermissionDenied(MSG["counts_only"].format(role=caller.role))
+    raise PermissionDenied(MSG[refusal].format(role=caller.role))
+
+
+def _check_read(caller: Caller, muni: str) -> None:
+    _check(caller, muni, READ_ALL, "read", "counts_only")
 
 
 def _check_write(caller: Caller, muni: str) -> None:
-    if caller.role in WRITE_ALL:
-        return
-    if caller.role is Role.CAMERA_OPERATOR:
-        if muni != caller.municipality:
-            raise PermissionDenied(_other(caller, muni, "change"))
-        return
-    raise PermissionDenied(MSG["no_write"].format(role=caller.role))
+    _check(caller, muni, WRITE_ALL, "change", "no_write")
 
 
 def _check_history(caller: Caller, muni: str) -> None:
-    if caller.role in HISTORY_ALL:
-        return
-    if caller.role is Role.CAMERA_OPERATOR:
-        if muni != caller.municipality:
-            raise PermissionDenied(_other(caller, muni, "read the history of"))
-        return
-    raise PermissionDenied(MSG["no_history"].format(role=caller.role))
+    _check(caller, muni, HISTORY_ALL, "read the history of", "no_history")
 
 
 def _other(caller: Caller, muni: str, verb: str) -> str:
