@@ -229,7 +229,8 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
     liaisons = max(1, int(draft.liaisons_per_post))
     zones: list[dict[str, Any]] = []
     wanted = set(draft.stations) if draft.stations is not None else None
-    for s in proposed_stations(city):
+    stations = proposed_stations(city)
+    for s in stations:
         if wanted is not None and s["id"] not in wanted:
             continue
         zid = _slug(s["name"].split("/")[0]) + ("-metro" if s["kind"] == "metro" else "-railway")
@@ -251,7 +252,7 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
         )
     zones += _drawn(draft, local_post, issues)
     if wanted is not None:
-        known = {s["id"] for s in proposed_stations(city)}
+        known = {s["id"] for s in stations}
         for sid in sorted(wanted - known):
             issues.append(ProtocolIssue("$.stations", f"unknown station {sid!r} for {city}"))
     doc: dict[str, Any] = {

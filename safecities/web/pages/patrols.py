@@ -477,8 +477,12 @@ def _builder_result(request, form):
 
 
 def _builder_view(
-    request, user, draft, reason, errors, valid=False, message=None, css="success", status_code=200
-):
+    request, user, draft, reason, errors, valid=False, message=None, css="success", status_code=200,
+    document=None,
+):  # fmt: skip
+    """The builder form; `document`: the draft's protocol when the caller has built it already."""
+    from babel.numbers import format_decimal
+
     from safecities.domain import CITIES
     from safecities.patrols import service
     from safecities.patrols.builder import BOUNDARY_NOTE
@@ -488,7 +492,7 @@ def _builder_view(
     chosen = set(draft.stations) if draft.stations is not None else {s["id"] for s in stations}
     zone_choices = []
     if stations:  # FIPA may be placed in any zone the draft has
-        doc = service.draft(draft).document
+        doc = document or service.draft(draft).document
         zone_choices = [{"id": z["id"], "name": z["name"]} for z in doc["zones"]]
     form = {
         "version": draft.version, "start": draft.start or date.today().isoformat(),
@@ -497,8 +501,6 @@ def _builder_view(
         "stations": chosen, "zones_admit_soldiers": draft.drawn_zones_admit_soldiers,
         "fipa": [f.__dict__ for f in draft.fipa], "reason": reason,
     }  # fmt: skip
-    from babel.numbers import format_decimal
-
     return render(
         request,
         "patrols_builder.html",
@@ -551,8 +553,9 @@ def builder_post(
     draft, reason, result, errors = _builder_result(request, form)
     do = form.get("do") or "check"
     tr = i18n.translations(language(request)).gettext
+    doc = None if result is None else result.document
     if result is None or errors:
-        return _builder_view(request, user, draft, reason, errors, status_code=400)
+        return _builder_view(request, user, draft, reason, errors, status_code=400, document=doc)
     if do == "yaml":
         name = f"protocol-{draft.city}-{result.document['version']}.yaml"
         return Response(
@@ -565,7 +568,9 @@ def builder_post(
             raise HTTPException(403)
         if not reason.strip():
             errors = [{"path": "reason", "message": tr(N_("Give the reason for the request."))}]
-            return _builder_view(request, user, draft, reason, errors, status_code=400)
+            return _builder_view(
+                request, user, draft, reason, errors, status_code=400, document=doc
+            )
         try:
             out = request_document(
                 db, result.document, reason=reason, actor=user.name, source=draft.city
@@ -574,10 +579,11 @@ def builder_post(
         except SafecitiesError as exc:
             db.rollback()
             return _builder_view(
-                request, user, draft, reason, [], message=str(exc), css="error", status_code=400
-            )
+                request, user, draft, reason, [], message=str(exc), css="error", status_code=400,
+                document=doc,
+            )  # fmt: skip
         return RedirectResponse(f"/patrols/protocols/{out['id']}", status_code=303)
-    return _builder_view(request, user, draft, reason, [], valid=True)
+    return _builder_view(request, user, draft, reason, [], valid=True, document=doc)
 
 
 def builder_check(
