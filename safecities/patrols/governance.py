@@ -278,13 +278,6 @@ def _today(today: date | None) -> date:
     return today or datetime.now(UTC).date()
 
 
-def statuses(session: Session, today: date | None = None) -> dict[int, str]:
-    """Effective status of every protocol (one query)."""
-    rows = list(session.execute(select(PatrolProtocol)).scalars())
-    t = _today(today)
-    return {p.id: effective_status(p, rows, t) for p in rows}
-
-
 def replaced_version(session: Session, p: PatrolProtocol) -> PatrolProtocol | None:
     """The version a renewal or amendment replaces: the newest earlier request of the same city
     that was approved (active, expired or superseded), else the newest earlier request."""

@@ -121,9 +121,9 @@ def test_detail_statuses_diff_and_waiting(engine) -> None:
         assert gov.protocol_detail(s, first["id"], today=date(2026, 11, 2))["status"] == "expired"
         gov.approve(s, second["id"], actor="ana", role="interior_approver")
         gov.approve(s, second["id"], actor="bert", role="defence_approver")
-        st = gov.statuses(s, today=date(2026, 10, 31))
+        st = {p["id"]: p["status"] for p in gov.list_protocols(s, today=date(2026, 10, 31))}
         assert st[first["id"]] == "active"  # the renewal has not started yet
-        st = gov.statuses(s, today=date(2026, 11, 1))
+        st = {p["id"]: p["status"] for p in gov.list_protocols(s, today=date(2026, 11, 1))}
         assert st[first["id"]] == "superseded" and st[second["id"]] == "active"
         zones = gov.zones_geojson(s, second["id"])
         assert len(zones["features"]) == len(renewal["zones"])
