@@ -470,23 +470,32 @@ def pending_for(session: Session, role: str) -> list[dict[str, Any]]:
     return out
 
 
-def zones_geojson(session: Session, protocol_id: int) -> dict[str, Any]:
-    """The request's zones on the map: the outline in the document, else the stored or bundled
-    zone of the same id; properties say whether soldiers are admitted and why."""
-    from safecities.register import reference
-
-    p = _get(session, protocol_id)
-    known = {}
-    try:
-        gdf = reference.zones(p.city_id, engine=session.get_bind())
-        known = {r["id"]: r.geometry for _, r in gdf.iterrows()}
-    except Exception:  # noqa: BLE001 - a city without bundled zones: outlines come from the document
-        known = {}
+def zone_outlines(doc: dict[str, Any], engine=None) -> dict[str, dict[str, Any]]:
+    """GeoJSON outline of each zone of a protocol document: the one drawn in the document (the
+    request builder's zones), else the stored (or bundled) named zone of the same id."""
     from shapely.geometry import mapping
 
+    from safecities.register import reference
+
+    stored = reference.zones(doc.get("city"), engine=engine)
+    known = {r["id"]: r.geometry for _, r in stored.iterrows()}
+    out = {}
+    for z in doc.get("zones", []):
+        if isinstance(z.get("geometry"), dict):
+            out[z["id"]] = z["geometry"]
+        elif z["id"] in known:
+            out[z["id"]] = mapping(known[z["id"]])
+    return out
+
+
+def zones_geojson(session: Session, protocol_id: int) -> dict[str, Any]:
+    """The request's zones on the map (`zone_outlines`); properties say whether soldiers are
+    admitted and why."""
+    p = _get(session, protocol_id)
+    outlines = zone_outlines(p.document, engine=session.get_bind())
     feats = []
     for z in p.document["zones"]:
-        geom = z.get("geometry") or (mapping(known[z["id"]]) if z["id"] in known else None)
+        geom = outlines.get(z["id"])
         if geom is None:
             continue
         allowed = bool(z.get("soldiers_allowed", True))

@@ -477,22 +477,15 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
     """The plan at one moment, as a map layer: every zone of the plan's protocol with the teams
     present in its 15-minute slot (mixed, police-only, FIPA; police and soldiers), as GeoJSON.
     `at` without a time zone is local time of the protocol."""
-    import json
 
+    from safecities.patrols.governance import zone_outlines
     from safecities.patrols.protocol import read_document
-    from safecities.register.reference import zones as reference_zones
 
     proto, df = _plan_frame(name)
     ts = pd.Timestamp(at)
     ts = ts.tz_localize(proto.tz) if ts.tzinfo is None else ts.tz_convert(proto.tz)
     now = df[(df["s"] <= ts) & (df["e"] > ts)]
-    geo = reference_zones(proto.city).set_index("id")
-    # outlines drawn in the protocol itself (the request builder's zones) come first
-    drawn = {
-        z["id"]: z["geometry"]
-        for z in read_document(plan_protocol_path(name))[0]["zones"]
-        if isinstance(z.get("geometry"), dict)
-    }
+    outlines = zone_outlines(read_document(plan_protocol_path(name))[0])
     feats = []
     for z in proto.zones:
         rows = now[now["zone_id"] == z.id]
@@ -507,11 +500,7 @@ def presence(name: str, at: datetime) -> dict[str, Any]:
             "police": int(rows["police"].sum()),
             "soldiers": int(rows["soldiers"].sum()),
         }
-        geometry = drawn.get(z.id) or (
-            json.loads(json.dumps(geo.loc[z.id, "geometry"].__geo_interface__))
-            if z.id in geo.index
-            else None
-        )
+        geometry = outlines.get(z.id)
         feats.append({"type": "Feature", "geometry": geometry, "properties": props})
     return {
         "type": "FeatureCollection",
