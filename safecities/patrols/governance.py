@@ -443,7 +443,9 @@ def _soldiers_why(raw: dict[str, Any], allowed: bool) -> str:
     if raw.get("soldiers_basis"):
         return str(raw["soldiers_basis"])
     if allowed and raw.get("terrain") in ("railway_station", "metro_station"):
-        return "railway police priority terrain (decision of 20 March 2026)"
+        from safecities.patrols.builder import RAILWAY_TERRAIN_BASIS
+
+        return RAILWAY_TERRAIN_BASIS
     return "admitted by this protocol version" if allowed else "police only"
 
 
