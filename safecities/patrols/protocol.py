@@ -531,7 +531,19 @@ def load_protocol_document(doc: dict[str, Any], *, source: str = "<document>") -
 
 
 def load_protocol(path: str | Path) -> Protocol:
-    """Read and validate a protocol file; `InputError` names the first problem, counts all."""
+    """Read and validate a protocol file; `InputError` names the first problem, counts all.
+    Parsed once per version of the file (path, size, modification time): pages list many plans
+    made under the same protocol, and a `Protocol` is frozen, so one copy serves them all."""
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return _load_protocol(str(path), -1, -1)  # read_document names the missing file
+    return _load_protocol(str(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _load_protocol(path: str, _size: int, _mtime_ns: int) -> Protocol:
     doc, data = read_document(path)
     issues = validate_document(doc)
     if issues:

@@ -38,8 +38,8 @@ def _patrols_page(
     from safecities.patrols.service import saved as psvc
     from safecities.patrols.service.plans import soldier_zones
 
-    path = psvc.protocol_path()  # parsed and fingerprinted once per version of the file
-    proto = pagecache.per_files([path], ("protocol",), lambda: load_protocol(path))
+    path = psvc.protocol_path()
+    proto = load_protocol(path)  # parsed once per version of the file
     plans = psvc.list_plans()  # newest first, each with its own protocol's posts
     approve_as = _approve_as(user)
     start, end = (b.date() for b in proto.period_bounds())
