@@ -69,6 +69,8 @@ MSG = {
     "consecutive_days": "unit {unit} works {n} days in a row ({first} to {last}), maximum {max}",
     "consecutive_nights": "unit {unit} works {n} nights in a row ({first} to {last}), maximum {max}",
     "format": "row {row}: {reason}",
+    "handover": "{team} leaves {zone} at {at} with {n} mixed patrols there since {since} "
+    "({ho} min handover), minimum {min}",
     "zone_closed": "{n} visits in {zone} {when}, while the zone is closed",
     "continuity": "{after} plans up to {last}, so {plan} must start on {expected}; it starts on {first}",
 }
@@ -146,6 +148,7 @@ class _Rules:
             e = (day + pd.Timedelta(hours=h1, minutes=m1)).tz_localize(self.tz)
             self.fipa[f["id"]] = (s, e, f["zone"], int(f["soldiers"]))
         self.work = doc["working_time"]
+        self.handover = int(doc.get("handover_minutes", 0))
         self.units: dict[str, tuple[str, int]] = {}
         for u in doc.get("units", []):
             self.units[u["code"]] = (u["force"], int(u["size"]))
@@ -526,6 +529,9 @@ def check_plan(
                 )
             )
 
+    if rules.handover:
+        out.extend(_check_handover(sl, rules, origin, a_all, b_all, closed))
+
     # --- liaison at two posts at once
     li = sl[(sl["liaison"] != "") & (sl["soldiers_n"] > 0)]
     if not li.empty:
@@ -562,6 +568,62 @@ def check_plan(
             v.rows = [r for r in v.rows if r > 0]
     out.sort(key=lambda v: (v.start or "", v.rule))
     return CheckReport(str(plan_path), nrows, out, (_iso(lo_h, tz), _iso(hi_h, tz)))
+
+
+def _check_handover(
+    sl: pd.DataFrame,
+    rules: _Rules,
+    origin: pd.Timestamp,
+    a_all: int,
+    b_all: int,
+    closed: dict[str, set[int]],
+) -> list[Violation]:
+    """`handover_minutes`: a mixed patrol leaving a zone with a minimum (a stay = its consecutive
+    slots there) while the minimum holds must leave at least the minimum of other mixed patrols
+    that have been there since `handover_minutes` before and stay on: the incoming patrol arrives
+    before the outgoing one leaves."""
+    tz, out = rules.tz, []
+    ho = rules.handover // 15
+    mixed = sl[(sl["kind"] == "patrol") & (sl["soldiers_n"] > 0)]
+    for zid, z in rules.zones.items():
+        k = int(z.get("min_mixed_patrols", 0))
+        there = mixed[mixed["zone_id"] == zid]
+        if k <= 0 or there.empty:
+            continue
+        stays = [
+            (team, a, b)
+            for team, g in there.groupby("patrol_id")
+            for a, b in _runs(np.unique(g["slot"].to_numpy()))
+        ]
+        lo = min(a for _, a, _ in stays)
+        hi = max(b for _, _, b in stays) + 1
+        # relief[b]: patrols present in every slot from b - ho to b (each stay covers those b)
+        diff = np.zeros(hi - lo + 1, dtype=int)
+        for _, a, b in stays:
+            if b - a > ho:
+                diff[a + ho - lo] += 1
+                diff[b - lo] -= 1
+        relief = np.cumsum(diff)
+        for team, _a, b in stays:
+            if not a_all <= b < b_all or b in closed.get(zid, ()) or relief[b - lo] >= k:
+                continue
+            at, since = origin + b * SLOT, origin + (b - ho) * SLOT
+            n = int(relief[b - lo])
+            out.append(
+                Violation(
+                    "handover",
+                    MSG["handover"].format(
+                        team=team, zone=zid, at=_fmt(at, tz), n=n, since=_fmt(since, tz)[-5:],
+                        ho=rules.handover, min=k,
+                    ),
+                    _iso(since, tz),
+                    _iso(at, tz),
+                    zid,
+                    units=[u for u in str(team).split("+") if u],
+                    numbers={"relief": n, "minimum": k, "handover_minutes": rules.handover},
+                )
+            )  # fmt: skip
+    return out
 
 
 def _touches(v: Violation, seam: pd.Timestamp) -> bool:

@@ -11,7 +11,8 @@ already on duty, carried in from the previous chunk; FIPA soldier-unit demand pe
 Variables: n[f,c,p] = units of class c of force f working pattern p; v[h], b[h] = value of hour h.
 
 Rules, one function each (`add_*`), tagged so that an infeasibility can cite them: class sizes;
-soldier cap (soldiers on duty <= cap, patrols and FIPA together); FIPA demand (soldier units on
+soldier cap (soldiers on duty <= cap, patrols and FIPA together, plus at shift changes the
+outgoing patrols handing over a zone minimum, `handover_minutes`); FIPA demand (soldier units on
 duty >= units the FIPA need); pairing (soldier units not at a FIPA <= police units on duty: every
 soldier patrols with police); zone minima of mixed patrols; zone capacity.
 
@@ -69,6 +70,7 @@ class ChunkData:
     zone_open: np.ndarray | None = None  # [Z, n_hours] bool; False: zone closed (re-planning)
     cap_hours: np.ndarray | None = None  # [n_ext] soldier cap per hour (a lowered cap)
     fipa_police: int = 0  # police units at each FIPA while it runs (its soldiers secure with them)
+    handover: np.ndarray | None = None  # [n_ext] soldier units of outgoing handover patrols
 
     def fipa_police_at(self, h: int) -> int:
         """Police units held at FIPA in hour h (off patrol)."""
@@ -169,7 +171,9 @@ class ChunkModel:
         d = self.d
         for h in range(d.n_ext):
             cap = d.cap if d.cap_hours is None else min(d.cap, int(d.cap_hours[h]))
-            self._enforce(self._add(self.on["defence"][h] <= cap // d.soldier_size), "cap")
+            # outgoing patrols still handing over at a shift change are deployed too
+            ho = 0 if d.handover is None else int(d.handover[h])
+            self._enforce(self._add(self.on["defence"][h] + ho <= cap // d.soldier_size), "cap")
 
     def _fipa_expr(self, h: int, per: int | None = None):
         """Soldier units held at FIPA in hour h, or (`per`) that many police units per FIPA."""

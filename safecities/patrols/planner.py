@@ -232,6 +232,12 @@ class Planner:
         self.zone_post = {z.id: z.command_post for z in protocol.zones}
         self.approved = np.array([z.soldiers_allowed for z in protocol.zones])
         self.zone_min = np.array([z.min_mixed_patrols for z in protocol.zones])
+        # handover at shift changes in zones with minima, in visits: the outgoing mixed patrol
+        # stays that long after the incoming one arrives; counted as working time on every shift
+        # (rest and weekly hours), since any team may be the one holding a minimum at its end
+        self.ho_q = protocol.handover_minutes // 15 if self.zone_min.any() else 0
+        self.ho_h = self.ho_q / Q
+        self._holders: dict[str, list[tuple[str, str]]] = {}  # zone -> teams holding its minimum
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
         # cannot begin earlier, so this plan's last night covers the seam); on the protocol's last
@@ -249,6 +255,7 @@ class Planner:
             ]
             hi = max(ends, default=self.grid.n)
         self.cover = (max(lo, frozen_until), hi)
+        self._minima_from = lo  # minima hold from here (with --after, in the previous plan too)
         # the liaison rota runs from the protocol's first day, whatever day a plan starts on
         p0 = datetime.combine(protocol.start, datetime.min.time(), tzinfo=protocol.tz)
         self._rota0 = int((self.grid.t0 - p0.astimezone(UTC)).total_seconds() // 3600)
@@ -326,9 +333,13 @@ class Planner:
                     shifts = [(starts[i], starts[i] + L) for i in combo]
                     if shifts[-1][1] + h0 > limit or shifts[0][0] + h0 < self.frozen_until:
                         continue
-                    if any(b[0] - a[1] < wt.min_rest_hours for a, b in itertools.pairwise(shifts)):
+                    rest = wt.min_rest_hours + self.ho_h
+                    if any(b[0] - a[1] < rest for a, b in itertools.pairwise(shifts)):
                         continue
-                    wh = sum(max(0, min(e + h0, wk[1]) - max(s + h0, wk[0])) for s, e in shifts)
+                    wh = sum(
+                        max(0, min(e + self.ho_h + h0, wk[1]) - max(s + h0, wk[0]))
+                        for s, e in shifts
+                    )
                     if wh > wt.max_hours_per_week:
                         continue
                     out.append(Pattern(t, combo, shifts, wh))
@@ -381,12 +392,13 @@ class Planner:
 
     def _state(
         self, unit: str, h0: int, wk: tuple[int, int], rest: float
-    ) -> tuple[int | None, float]:
+    ) -> tuple[float | None, float]:
         last_end, used = None, 0.0
         for s in self.shifts.get(unit, []):
             if s.start < h0:
-                last_end = s.end if last_end is None else max(last_end, s.end)
-                used += max(0, min(s.end, wk[1]) - max(s.start, wk[0]))
+                end = s.end + self.ho_h  # the handover, if this unit held a minimum
+                last_end = end if last_end is None else max(last_end, end)
+                used += max(0, min(end, wk[1]) - max(s.start, wk[0]))
         if last_end is not None and last_end + rest <= h0:
             last_end = None  # rested whatever comes next
         return last_end, used
@@ -520,8 +532,40 @@ class Planner:
             keep_bonus=keep_bonus,
             zone_open=self._zone_open(h0, h1 - h0),
             cap_hours=self._cap_hours(h0, n_ext),
+            handover=self._handover_reserve(h0, n_ext, pats),
         )
         return data, members, h0
+
+    def _handover_zones(self, H: int) -> list[int]:
+        """Zones where the outgoing mixed patrols holding the minimum stay `ho_q` visits into hour
+        H if their shift ends at H: the minimum held in hour H-1 (also by the previous plan, with
+        --after) and in hour H (also by the next plan: the seam after this plan's last night), the
+        zone open in both."""
+        if not self.ho_q:
+            return []
+        lo, hi = self._minima_from, self.cover[1]
+        if not (lo <= H - 1 < hi and (lo <= H < hi or (self.tail and hi == H))):
+            return []
+        shut = {
+            self.zones.index(zid) for zid, a, b in self.closures if a < H + 1 and b > H - 1
+        }  # closed in hour H-1 or H
+        return [z for z in np.flatnonzero(self.zone_min) if z not in shut]
+
+    def _handover_reserve(
+        self, h0: int, n_ext: int, pats: dict[str, list[Pattern]]
+    ) -> np.ndarray | None:
+        """Soldier units the cap keeps free in each hour for the outgoing handover patrols: at each
+        hour where a shift of this chunk or an earlier one ends (one per minimum; conservative
+        where a minimum holder's shift runs on)."""
+        if not self.ho_q:
+            return None
+        ends = {e for ps in pats.values() for p in ps for _s, e in p.shifts}
+        ends |= {s.end - h0 for v in self.shifts.values() for s in v}
+        out = np.zeros(n_ext, dtype=int)
+        for h in range(n_ext):
+            if h in ends:
+                out[h] = sum(int(self.zone_min[z]) for z in self._handover_zones(h0 + h))
+        return out
 
     def _zone_open(self, h0: int, n: int) -> np.ndarray | None:
         if not self.closures:
@@ -620,6 +664,8 @@ class Planner:
                     key = (force, rel, pat.template, pat.days, len(days))
                     self._prev_n[key] = self._prev_n.get(key, 0) + k
             rows.extend(self._draw(data, mixed, total, h0))
+            if i == len(chunks) - 1:  # the seam after the last night: hand over to the next plan
+                rows.extend(self._handover_rows(h0 + data.n_hours))
             if progress is not None:
                 progress.advance()
         gap = (
@@ -684,6 +730,7 @@ class Planner:
                 self._pairs = dict(old["pairs"])
                 self._fipa_prev = dict(old["fipa"])
                 self._fipa_pol_prev = dict(old.get("fipa_police", {}))
+                self._holders = self._holders_in(old["rows"], data.mins_at(h))
                 continue
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
@@ -710,21 +757,35 @@ class Planner:
             self._pairs = pairs
             mixed_teams = [(q, s) for s, q in sorted(pairs.items())]
             police_teams = [(q, None) for q in sorted(free_police)]
-            n_mix, n_po = len(mixed_teams), len(police_teams)
-            # zone labels for each quarter: minima first, the rest shuffled
-            mix_labels = [[] for _ in range(Q)]
+            rows.extend(self._handover_rows(H))
+            # the teams holding each zone minimum stay in the zone: last hour's where still paired
+            mins_h = data.mins_at(h)
+            holders: dict[str, list[tuple[str, str]]] = {}
+            spare = set(mixed_teams)
+            for z in np.flatnonzero(mins_h):
+                zid = self.zones[z]
+                keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins_h[z])]
+                spare -= set(keep)
+                holders[zid] = keep
+            for z in np.flatnonzero(mins_h):
+                zid = self.zones[z]
+                while len(holders[zid]) < int(mins_h[z]):
+                    t = sorted(spare)[int(rng.integers(len(spare)))]
+                    spare.discard(t)
+                    holders[zid].append(t)
+            self._holders = holders
+            movers = sorted(spare)
+            n_mix, n_po = len(movers), len(police_teams)
+            # zone labels for each quarter of the other teams, shuffled
             rest_mix: list[int] = []
             po_rest: list[int] = []
             for z in range(len(self.zones)):
                 mz = int(mixed_q[z, h])
-                zmin = int(data.mins_at(h)[z])
-                for qq in range(Q):
-                    mix_labels[qq].extend([z] * zmin)
-                rest_mix.extend([z] * (mz - Q * zmin))
+                rest_mix.extend([z] * (mz - Q * int(mins_h[z])))
                 po_rest.extend([z] * int(total_q[z, h] - mz))
             rest_mix = list(rng.permutation(rest_mix))
             po_rest = list(rng.permutation(po_rest))
-            per_m = n_mix - sum(len(x) for x in mix_labels) // Q
+            per_m = n_mix
             assert len(rest_mix) == Q * per_m and len(po_rest) == Q * n_po, (
                 len(rest_mix),
                 per_m,
@@ -732,13 +793,15 @@ class Planner:
                 n_po,
             )
             t = self.grid.utc(H)
+            fixed = [(team, self.zones.index(zid)) for zid, ts in holders.items() for team in ts]
             for qq in range(Q):
                 s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz).isoformat()
                 e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz).isoformat()
-                labels_m = mix_labels[qq] + rest_mix[qq * per_m : (qq + 1) * per_m]
+                labels_m = rest_mix[qq * per_m : (qq + 1) * per_m]
                 labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
-                shuffled = [mixed_teams[i] for i in rng.permutation(n_mix)]
-                for (pu, su), z in zip(shuffled, labels_m, strict=True):
+                shuffled = [movers[i] for i in rng.permutation(n_mix)]
+                placed = fixed + list(zip(shuffled, labels_m, strict=True))
+                for (pu, su), z in placed:
                     zid = self.zones[z]
                     rows.append(
                         self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H)
@@ -766,20 +829,62 @@ class Planner:
                     )
         return rows
 
+    def _handover_rows(self, H: int) -> list[list[Any]]:
+        """The first `ho_q` visits of hour H for the outgoing patrols that held a zone minimum in
+        hour H-1 and whose shift ends at H: they stay until the incoming patrol has been there
+        `handover_minutes` (the cap keeps room for them, `_handover_reserve`)."""
+        zones = {self.zones[z] for z in self._handover_zones(H)}
+        police, soldiers = set(self._on_duty("police", H)), set(self._on_duty("defence", H))
+        out = []
+        t = self.grid.utc(H)
+        for zid, teams in sorted(self._holders.items()):
+            for pu, su in teams:
+                if zid not in zones or pu in police or su in soldiers:
+                    continue
+                for qq in range(self.ho_q):
+                    s = (t + timedelta(minutes=15 * qq)).astimezone(self.p.tz).isoformat()
+                    e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(self.p.tz).isoformat()
+                    out.append(
+                        self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H)
+                    )
+        return out
+
+    def _holders_in(
+        self, rows: list[list[Any]], mins: np.ndarray
+    ) -> dict[str, list[tuple[str, str]]]:
+        """The teams holding each zone minimum in an hour kept from the old plan: the mixed
+        patrols there in its last quarter."""
+        last = max((r[0] for r in rows), default="")
+        out: dict[str, list[tuple[str, str]]] = {}
+        for z in np.flatnonzero(mins):
+            zid = self.zones[z]
+            there = sorted(
+                (r[8], r[9])
+                for r in rows
+                if r[0] == last and r[2] == zid and r[7] == "patrol" and r[9]
+            )
+            out[zid] = there[: int(mins[z])]
+        return out
+
+    def _holding(self) -> set[str]:
+        """Units of the teams holding a zone minimum (FIPA take others where they can)."""
+        return {u for teams in self._holders.values() for t in teams for u in t}
+
     def _hold(
         self, need: dict[str, int], prev: dict[str, list[str]], free: set[str]
     ) -> dict[str, list[str]]:
         """`need[fid]` units of `free` for each FIPA: last hour's where still free, the rest drawn
-        at random; the units taken leave `free`."""
+        at random, units holding a zone minimum last; the units taken leave `free`."""
         out: dict[str, list[str]] = {}
+        holding = self._holding()
         for fid, k in need.items():
             keep = [u for u in prev.get(fid, []) if u in free][:k]
-            rest = sorted(free - set(keep))
-            extra = (
-                list(self.rng.choice(rest, size=k - len(keep), replace=False))
-                if k > len(keep)
-                else []
-            )
+            rest = sorted(free - set(keep) - holding)
+            extra: list[str] = []
+            if k > len(keep) and k - len(keep) <= len(rest):
+                extra = list(self.rng.choice(rest, size=k - len(keep), replace=False))
+            elif k > len(keep):
+                extra = rest + sorted(free & holding)[: k - len(keep) - len(rest)]
             out[fid] = keep + extra
             free -= set(out[fid])
         return out

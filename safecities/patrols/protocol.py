@@ -152,6 +152,8 @@ class Protocol:
     police_min_fipa: int = 2
     liaison_counts_in_cap: bool = False  # the liaisons on duty are soldiers deployed: in the cap
     liaison_rostered: bool = False  # liaison turns follow Defence working time (checked)
+    # minutes the outgoing mixed patrol of a zone with minima stays after the incoming one arrives
+    handover_minutes: int = 0
 
     @property
     def liaisons_on_duty(self) -> int:
@@ -383,6 +385,7 @@ def _semantic_issues(doc: dict[str, Any]) -> list[ProtocolIssue]:  # noqa: C901 
                     ["zones", i, "command_post"],
                     f"soldiers allowed but post {z['command_post']!r} lists no Defence liaison",
                 )
+    out.extend(_handover_issues(doc, wt))
     dl = doc.get("defence_liaison") or {}
     wt = (doc.get("working_time") or {}).get("defence")
     if isinstance(dl, dict) and dl.get("rostered") is True and isinstance(wt, dict):
@@ -396,6 +399,28 @@ def _semantic_issues(doc: dict[str, Any]) -> list[ProtocolIssue]:  # noqa: C901 
             add(["defence_liaison", "rostered"], str(exc))
         except (KeyError, TypeError):
             pass  # a malformed working time: the schema errors name it
+    return out
+
+
+def _handover_issues(doc: dict[str, Any], wt: dict[str, Any]) -> list[ProtocolIssue]:
+    """A handover lengthens the outgoing shift: every shift length plus the handover must stay
+    within `shift_max_hours` (the teams holding a minimum work it, and either force leads them)."""
+    ho = doc.get("handover_minutes")
+    if not isinstance(ho, int) or ho <= 0:
+        return []
+    out = []
+    for force, rules in wt.items():
+        if not isinstance(rules, dict) or not isinstance(rules.get("shift_max_hours"), int | float):
+            continue
+        for length in rules.get("shift_lengths") or [8]:
+            if isinstance(length, int) and length + ho / 60 > rules["shift_max_hours"]:
+                out.append(
+                    ProtocolIssue(
+                        "$.handover_minutes",
+                        f"{length}-hour {force} shifts plus a {ho}-minute handover exceed "
+                        f"shift_max_hours {rules['shift_max_hours']:g} h",
+                    )
+                )
     return out
 
 
@@ -481,6 +506,7 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
         liaison_required=bool(doc["defence_liaison"]["required"]),
         liaison_counts_in_cap=bool(doc["defence_liaison"].get("counts_in_cap", False)),
         liaison_rostered=bool(doc["defence_liaison"].get("rostered", False)),
+        handover_minutes=int(doc.get("handover_minutes", 0)),
         command_posts=tuple(
             CommandPost(p["id"], p["name"], tuple(p.get("liaisons", ())))
             for p in doc["command_posts"]

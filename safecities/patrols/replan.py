@@ -122,8 +122,10 @@ def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
     return doc
 
 
-def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
-    """Split the old plan at the grid start: rows kept, shift history, old shifts and hours after."""
+def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str, Any]:
+    """Split the old plan at the grid start: rows kept, shift history, old shifts and hours after.
+    `handover_q`: the protocol's handover in visits; a duty period ending that little past a whole
+    hour is a shift ending on that hour plus its handover (rest and weekly hours add it back)."""
     p = Path(path)
     try:
         with open(p, newline="", encoding="utf-8-sig") as fh:
@@ -162,6 +164,8 @@ def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
                 merged.append([a, b])
         for a, b in merged:
             ha, hb = a // Q, -(-b // Q)  # whole hours (the planner's shifts are whole hours)
+            if 0 < b % Q <= handover_q:
+                hb = b // Q
             if a < 0:
                 history.append(Shift(code, ha, hb))
             else:
@@ -254,7 +258,7 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     from datetime import timedelta
 
     grid = Grid(protocol, first, last)
-    old = load_old_plan(path, grid)
+    old = load_old_plan(path, grid, protocol.handover_minutes // 15)
     if old["old_shifts"]:
         unit, spans = next(iter(sorted(old["old_shifts"].items())))
         at = grid.local(spans[0][0]).strftime("%Y-%m-%d %H:%M")

@@ -269,7 +269,9 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         ch = read_changes(opts.changes, proto) if opts.changes else {}
         if ch.get("risk") and risk is None:
             risk = Path(ch["risk"])
-        old = load_old_plan(opts.from_plan, Grid(proto, opts.first, opts.last))
+        old = load_old_plan(
+            opts.from_plan, Grid(proto, opts.first, opts.last), proto.handover_minutes // 15
+        )
         kept = old["kept"]
         planner_kwargs.update(
             history=old["history"],
