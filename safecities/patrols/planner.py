@@ -238,6 +238,9 @@ class Planner:
         self.ho_q = protocol.handover_minutes // 15 if self.zone_min.any() else 0
         self.ho_h = self.ho_q / Q
         self._holders: dict[str, list[tuple[str, str]]] = {}  # zone -> teams holding its minimum
+        # travel between zones in whole visits, and where each unit on duty last was
+        self.tq = protocol.travel_visits()
+        self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
         # cannot begin earlier, so this plan's last night covers the seam); on the protocol's last
@@ -638,6 +641,19 @@ class Planner:
                 if own.status in ("OPTIMAL", "FEASIBLE"):
                     sol.bound = max(own.bound, value)
                     sol.seconds += own.seconds
+            self._assign(data, members, sol.n, h0)
+            self._prev_n = {}
+            for force, counts in sol.n.items():
+                for (c, pi), k in counts.items():
+                    last_end, used, _old, _blocked = self._keys[force][c]
+                    pat = data.patterns[force][pi]
+                    rel = (None if last_end is None else last_end - h0, used)
+                    key = (force, rel, pat.template, pat.days, len(days))
+                    self._prev_n[key] = self._prev_n.get(key, 0) + k
+            drawn, placed = self._draw(data, mixed, total, h0, model)
+            rows.extend(drawn)
+            if self.tq is not None:  # what the routes place, travel losses included
+                value = placed
             if sol.bound < value <= sol.bound + 1e-6 * abs(sol.bound):
                 value = sol.bound  # same number, floating-point noise between solver and placement
             sol.objective = value
@@ -654,16 +670,6 @@ class Planner:
                     "seconds": round(sol.seconds, 3),
                 }
             )
-            self._assign(data, members, sol.n, h0)
-            self._prev_n = {}
-            for force, counts in sol.n.items():
-                for (c, pi), k in counts.items():
-                    last_end, used, _old, _blocked = self._keys[force][c]
-                    pat = data.patterns[force][pi]
-                    rel = (None if last_end is None else last_end - h0, used)
-                    key = (force, rel, pat.template, pat.days, len(days))
-                    self._prev_n[key] = self._prev_n.get(key, 0) + k
-            rows.extend(self._draw(data, mixed, total, h0))
             if i == len(chunks) - 1:  # the seam after the last night: hand over to the next plan
                 rows.extend(self._handover_rows(h0 + data.n_hours))
             if progress is not None:
@@ -709,17 +715,28 @@ class Planner:
                                 self._duty[hh].add(code)
 
     def _draw(
-        self, data: ChunkData, mixed_q: np.ndarray, total_q: np.ndarray, h0: int
-    ) -> list[list[Any]]:
+        self,
+        data: ChunkData,
+        mixed_q: np.ndarray,
+        total_q: np.ndarray,
+        h0: int,
+        model: ChunkModel | None = None,
+    ) -> tuple[list[list[Any]], float]:
+        """The visits of each hour of the chunk, and (with travel) the value of what is placed,
+        in the model's units (the placement's value otherwise: `place_patrols`)."""
         rows = []
         rng = self.rng
         p = self.p
+        value = 0.0
         for h in range(data.n_hours):
             H = h0 + h
             if self.frozen_until > H:
                 continue  # the previous plan's visits (plan make --after)
             police = self._on_duty("police", H)
             soldiers = self._on_duty("defence", H)
+            if self.tq is not None:  # units off duty start their next shift where they are sent
+                on = set(police) | set(soldiers)
+                self._loc = {u: loc for u, loc in self._loc.items() if u in on}
             old = self.reuse.get(H)
             if old is not None and self._same_hour(
                 old, police, soldiers, data, h, mixed_q, total_q
@@ -731,6 +748,9 @@ class Planner:
                 self._fipa_prev = dict(old["fipa"])
                 self._fipa_pol_prev = dict(old.get("fipa_police", {}))
                 self._holders = self._holders_in(old["rows"], data.mins_at(h))
+                if self.tq is not None:
+                    self._locate(old["rows"])
+                    value += self._value(old["rows"], H, h, model)
                 continue
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
@@ -751,13 +771,25 @@ class Planner:
                     pairs[s] = q
                     free_police.discard(q)
             for s in sorted(set(free) - set(pairs)):
-                q = rng.choice(sorted(free_police))
+                cands = sorted(free_police)
+                if self.tq is not None:  # the crew nearest to the soldiers (random among equals)
+                    cands = [cands[i] for i in rng.permutation(len(cands))]
+                    q = min(cands, key=lambda c, s=s: self._apart(c, s))
+                else:
+                    q = rng.choice(cands)
                 pairs[s] = q
                 free_police.discard(q)
             self._pairs = pairs
             mixed_teams = [(q, s) for s, q in sorted(pairs.items())]
             police_teams = [(q, None) for q in sorted(free_police)]
             rows.extend(self._handover_rows(H))
+            if self.tq is not None:
+                hour_rows = self._route_hour(
+                    H, h, data, mixed_teams, [q for q, _ in police_teams], fipa_units, fipa_pol
+                )
+                rows.extend(hour_rows)
+                value += self._value(hour_rows, H, h, model)
+                continue
             # the teams holding each zone minimum stay in the zone: last hour's where still paired
             mins_h = data.mins_at(h)
             holders: dict[str, list[tuple[str, str]]] = {}
@@ -810,24 +842,248 @@ class Planner:
                     [police_teams[i] for i in rng.permutation(n_po)], labels_o, strict=True
                 ):
                     rows.append(self._row(s, e, self.zones[z], pu, self.psize, 0, pu, "", H))
-                for fid, units in fipa_units.items():
-                    f = next(f for f in p.fipa if f.id == fid)
-                    rows.append(
-                        [
-                            s,
-                            e,
-                            f.zone,
-                            fid,
-                            self.psize * len(fipa_pol[fid]),
-                            self.ssize * len(units),
-                            self.zone_post[f.zone],
-                            "fipa",
-                            ";".join(sorted(fipa_pol[fid])),
-                            ";".join(sorted(units)),
-                            self._liaison(self.zone_post[f.zone], H),
-                        ]
+                rows.extend(self._fipa_rows(s, e, fipa_units, fipa_pol, H))
+        return rows, value
+
+    def _fipa_rows(
+        self,
+        s: str,
+        e: str,
+        fipa_units: dict[str, list[str]],
+        fipa_pol: dict[str, list[str]],
+        H: int,
+    ) -> list[list[Any]]:
+        out = []
+        for fid, units in fipa_units.items():
+            f = next(f for f in self.p.fipa if f.id == fid)
+            out.append(
+                [
+                    s,
+                    e,
+                    f.zone,
+                    fid,
+                    self.psize * len(fipa_pol[fid]),
+                    self.ssize * len(units),
+                    self.zone_post[f.zone],
+                    "fipa",
+                    ";".join(sorted(fipa_pol[fid])),
+                    ";".join(sorted(units)),
+                    self._liaison(self.zone_post[f.zone], H),
+                ]
+            )
+        return out
+
+    # -- routes (with `travel`): teams stay where they are unless moving gains
+    def _apart(self, a: str, b: str) -> int:
+        """Visits between where units a and b are (0 if either has not been placed yet)."""
+        la, lb = self._loc.get(a), self._loc.get(b)
+        return 0 if la is None or lb is None else int(self.tq[la[0], lb[0]])
+
+    def _late(self, team: tuple[str, ...], H: int) -> np.ndarray:
+        """[Z] visits of hour H the team loses reaching each zone (its units' last visits, where
+        they were, plus the journey; 0 for units just starting their shift)."""
+        out = np.zeros(len(self.zones), dtype=int)
+        for u in team:
+            loc = self._loc.get(u)
+            if loc is not None:
+                out = np.maximum(out, self.tq[loc[0]] + loc[1] - H * Q)
+        return np.clip(out, 0, Q)
+
+    def _fipa_ahead(
+        self,
+        H: int,
+        h: int,
+        data: ChunkData,
+        fipa_units: dict,
+        fipa_pol: dict,
+        patrolling: set[str],
+    ) -> dict[str, int]:
+        """Units that go to a FIPA in hour H+1 leave their patrol in time: the FIPA's units of
+        hour H stay, then units starting their shift at H+1 (no journey), then the patrolling units
+        nearest to it (not those holding a zone minimum). Returns unit -> FIPA zone index; the
+        choice is what `_hold` keeps at H+1."""
+        going: dict[str, int] = {}
+        if h + 1 >= data.n_ext:
+            return going
+        holding = self._holding()
+        for force, held, size in (
+            ("defence", fipa_units, None),
+            ("police", fipa_pol, self.fipa_police),
+        ):
+            fresh = sorted(set(self._on_duty(force, H + 1)) - set(self._on_duty(force, H)))
+            staying = set(self._on_duty(force, H + 1))
+            nxt: dict[str, list[str]] = {}
+            for fid, arr in data.fipa_units.items():
+                need = int(arr[h + 1]) if size is None else (size if arr[h + 1] > 0 else 0)
+                if not need:
+                    continue
+                z = self.zones.index(next(f.zone for f in self.p.fipa if f.id == fid))
+                chosen = [u for u in held.get(fid, []) if u in staying][:need]
+                taken = {u for us in nxt.values() for u in us} | set(going)
+                for u in fresh:
+                    if len(chosen) < need and u not in taken and u not in chosen:
+                        chosen.append(u)
+                cands = sorted(
+                    (u for u in patrolling & staying if u not in taken and u not in holding),
+                    key=lambda u, z=z: (
+                        int(self.tq[self._loc[u][0], z]) if u in self._loc else 0,
+                        u,
+                    ),
+                )
+                for u in cands[: max(0, need - len(chosen))]:
+                    chosen.append(u)
+                    going[u] = z
+                nxt[fid] = chosen
+            if force == "defence":
+                self._fipa_prev = nxt
+            else:
+                self._fipa_pol_prev = nxt
+        return going
+
+    def _route_hour(
+        self,
+        H: int,
+        h: int,
+        data: ChunkData,
+        mixed_teams: list[tuple[str, str]],
+        police_teams: list[str],
+        fipa_units: dict[str, list[str]],
+        fipa_pol: dict[str, list[str]],
+    ) -> list[list[Any]]:
+        """Hour H of the teams' routes. Teams holding a zone minimum stay in it; every other team
+        takes a patrol place (zone, k-th patrol there) by `linear_sum_assignment` maximising the
+        presence value r_z * w_k over the visits it is there: a team loses the visits its journey
+        takes (from where its units last were) and, if it goes to a FIPA next hour, the visits of
+        the journey there. Mixed teams first (approved zones), then police-only (all open zones),
+        as in `allocate`. The visits spent travelling are not written."""
+        from scipy.optimize import linear_sum_assignment
+
+        rng, K = self.rng, self.p.planning.max_patrols_per_zone
+        patrolling = {u for t in mixed_teams for u in t} | set(police_teams)
+        going = self._fipa_ahead(H, h, data, fipa_units, fipa_pol, patrolling)
+        r = data.risk[:, h]
+        w = [self.p.planning.diminishing_returns**k for k in range(K)]
+        open_h, mins = data.open_at(h), data.mins_at(h)
+        late = {t: self._late(t, H) for t in mixed_teams + [(q,) for q in police_teams]}
+        zeros = np.zeros(len(self.zones), dtype=int)
+        leave = {
+            t: np.max([self.tq[:, going[u]] for u in t if u in going] or [zeros], axis=0)
+            for t in late
+        }
+        # minima: last hour's holders where still paired, then teams already there (or fresh)
+        holders: dict[str, list[tuple[str, str]]] = {}
+        spare = [t for t in mixed_teams if not any(u in going for u in t)]
+        for z in np.flatnonzero(mins):
+            zid = self.zones[z]
+            keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins[z])]
+            holders[zid] = keep
+            spare = [t for t in spare if t not in keep]
+        for z in np.flatnonzero(mins):
+            zid = self.zones[z]
+            while len(holders[zid]) < int(mins[z]):
+                pool = spare or [
+                    t for t in mixed_teams if t not in {x for v in holders.values() for x in v}
+                ]
+                order = [pool[i] for i in rng.permutation(len(pool))]
+                t = min(order, key=lambda t, z=z: int(late[t][z] + leave[t][z]))
+                spare = [x for x in spare if x != t]
+                holders[zid].append(t)
+        self._holders = holders
+        placed: list[tuple[tuple[str, ...], int]] = [
+            (t, self.zones.index(zid)) for zid, ts in holders.items() for t in ts
+        ]
+        used = np.zeros(len(self.zones), dtype=int)
+        for _, z in placed:
+            used[z] += 1
+        fixed = {t for t, _ in placed}
+        stage = [
+            ([t for t in mixed_teams if t not in fixed], data.approved & open_h),
+            ([(q,) for q in police_teams], open_h),
+        ]
+        for teams, ok in stage:
+            if not teams:
+                continue
+            slots = [(z, k) for z in np.flatnonzero(ok) for k in range(int(used[z]), K)]
+            if len(slots) < len(teams):
+                raise RuntimeError("zone capacity exhausted: raise planning.max_patrols_per_zone")
+            sz = np.array([z for z, _ in slots])
+            base = np.array([r[z] * w[k] for z, k in slots])
+            there = np.array([np.clip(Q - late[t][sz] - leave[t][sz], 0, Q) for t in teams])
+            gain = base[None, :] * there / Q + rng.random((len(teams), len(slots))) * 1e-9
+            rows_i, cols = linear_sum_assignment(gain, maximize=True)
+            for i, j in zip(rows_i, cols, strict=True):
+                placed.append((teams[i], int(sz[j])))
+                used[sz[j]] += 1
+        # the visits: each team from its arrival to its departure for the FIPA
+        out = []
+        t0 = self.grid.utc(H)
+        stamps = [
+            (t0 + timedelta(minutes=15 * qq)).astimezone(self.p.tz).isoformat()
+            for qq in range(Q + 1)
+        ]
+        for team, z in placed:
+            a, b = int(late[team][z]), Q - int(leave[team][z])
+            zid = self.zones[z]
+            pu, su = team[0], (team[1] if len(team) > 1 else "")
+            for qq in range(a, b):
+                if su:
+                    out.append(
+                        self._row(
+                            stamps[qq],
+                            stamps[qq + 1],
+                            zid,
+                            f"{pu}+{su}",
+                            self.psize,
+                            self.ssize,
+                            pu,
+                            su,
+                            H,
+                        )
                     )
-        return rows
+                else:
+                    out.append(
+                        self._row(stamps[qq], stamps[qq + 1], zid, pu, self.psize, 0, pu, "", H)
+                    )
+            if b > a:
+                for u in team:
+                    self._loc[u] = (z, H * Q + b)
+        for qq in range(Q):
+            out.extend(self._fipa_rows(stamps[qq], stamps[qq + 1], fipa_units, fipa_pol, H))
+        for fid, units in fipa_units.items():
+            z = self.zones.index(next(f.zone for f in self.p.fipa if f.id == fid))
+            for u in [*units, *fipa_pol.get(fid, [])]:
+                self._loc[u] = (z, (H + 1) * Q)
+        return out
+
+    def _locate(self, rows: list[list[Any]]) -> None:
+        """Where the units of kept (re-planning) visits are after them."""
+        for r in rows:
+            end = datetime.fromisoformat(r[1]).astimezone(UTC)
+            q = int((end - self.grid.t0).total_seconds() // 900)
+            for u in [c for c in f"{r[8]};{r[9]}".split(";") if c]:
+                if u not in self._loc or self._loc[u][1] <= q:
+                    self._loc[u] = (self.zones.index(r[2]), q)
+
+    def _value(self, rows: list[list[Any]], H: int, h: int, model: ChunkModel | None) -> float:
+        """The value of hour H's patrol visits in the model's objective (risk units): in each
+        quarter, the k-th patrol present in a zone is worth r_z * w_k, a mixed one adds the hour's
+        bonus; the outgoing handover visits are extra presence and not counted."""
+        if model is None:
+            return 0.0
+        K = self.p.planning.max_patrols_per_zone
+        n = np.zeros((len(self.zones), Q), dtype=int)
+        mixed = 0
+        t0 = self.grid.utc(H)
+        for r in rows:
+            if r[7] != "patrol" or (self.ho_q and r[8] not in self._duty.get(H, ())):
+                continue
+            qq = int((datetime.fromisoformat(r[0]).astimezone(UTC) - t0).total_seconds() // 900)
+            if 0 <= qq < Q:
+                n[self.zones.index(r[2]), qq] += 1
+                mixed += bool(r[9])
+        cum = np.concatenate([[0], np.cumsum(model.w[:K])])
+        v = float((model.r[:, h][:, None] * cum[np.minimum(n, K)]).sum()) / Q
+        return (v + float(model.rho[h]) * mixed / Q) * model.scale
 
     def _handover_rows(self, H: int) -> list[list[Any]]:
         """The first `ho_q` visits of hour H for the outgoing patrols that held a zone minimum in
