@@ -187,6 +187,8 @@ RULE_LABELS = {
     "consecutive_days": N_("rule|days in a row"),
     "consecutive_nights": N_("rule|nights in a row"),
     "zone_closed": N_("rule|closed zone"),
+    "handover": N_("rule|handover"),
+    "travel": N_("rule|travel between zones"),
 }
 LABELS = {"protocol_status": PROTOCOL_STATUS_LABELS, "decision": DECISION_LABELS,
           "solver": SOLVER_STATUS_LABELS, "rule": RULE_LABELS}  # fmt: skip
