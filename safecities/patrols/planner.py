@@ -241,6 +241,7 @@ class Planner:
         # travel between zones in whole visits, and where each unit on duty last was
         self.tq = protocol.travel_visits()
         self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
+        self._succ: dict[str, list[tuple[str, str]]] = {}  # zone -> teams taking over next hour
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
         # cannot begin earlier, so this plan's last night covers the seam); on the protocol's last
@@ -653,7 +654,7 @@ class Planner:
             drawn, placed = self._draw(data, mixed, total, h0, model)
             rows.extend(drawn)
             if self.tq is not None:  # what the routes place, travel losses included
-                value = placed
+                value = float(placed)
             if sol.bound < value <= sol.bound + 1e-6 * abs(sol.bound):
                 value = sol.bound  # same number, floating-point noise between solver and placement
             sol.objective = value
@@ -731,6 +732,11 @@ class Planner:
         for h in range(data.n_hours):
             H = h0 + h
             if self.frozen_until > H:
+                if self.tq is not None and model is not None:  # counted as without travel
+                    K = self.p.planning.max_patrols_per_zone
+                    cum = np.concatenate([[0], np.cumsum(model.w[:K])])
+                    v = float((model.r[:, h] * cum[np.minimum(total_q[:, h] // Q, K)]).sum())
+                    value += (v + float(model.rho[h]) * mixed_q[:, h].sum() / Q) * model.scale
                 continue  # the previous plan's visits (plan make --after)
             police = self._on_duty("police", H)
             soldiers = self._on_duty("defence", H)
@@ -770,11 +776,18 @@ class Planner:
                 if q in free_police:
                     pairs[s] = q
                     free_police.discard(q)
+            on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
+            next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
             for s in sorted(set(free) - set(pairs)):
                 cands = sorted(free_police)
                 if self.tq is not None:  # the crew nearest to the soldiers (random among equals)
                     cands = [cands[i] for i in rng.permutation(len(cands))]
-                    q = min(cands, key=lambda c, s=s: self._apart(c, s))
+                    # a crew whose shift runs on as long as the soldiers' first: teams that
+                    # outlast the hour can take over a zone minimum (the DST night, below)
+                    stays = s in next_soldiers
+                    q = min(
+                        cands, key=lambda c, s=s: (stays and c not in on_next, self._apart(c, s))
+                    )
                 else:
                     q = rng.choice(cands)
                 pairs[s] = q
@@ -975,9 +988,9 @@ class Planner:
         spare = [t for t in mixed_teams if not any(u in going for u in t)]
         for z in np.flatnonzero(mins):
             zid = self.zones[z]
-            keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins[z])]
-            holders[zid] = keep
-            spare = [t for t in spare if t not in keep]
+            keep = [t for t in self._holders.get(zid, []) + self._succ.get(zid, []) if t in spare]
+            holders[zid] = keep[: int(mins[z])]
+            spare = [t for t in spare if t not in holders[zid]]
         for z in np.flatnonzero(mins):
             zid = self.zones[z]
             while len(holders[zid]) < int(mins[z]):
@@ -989,8 +1002,29 @@ class Planner:
                 spare = [x for x in spare if x != t]
                 holders[zid].append(t)
         self._holders = holders
+        # a holder whose shift ends next hour while teams on duty then are already out (the DST
+        # night, 8 hours to 07:00, overlaps the 06:00 shift): its successor joins it this hour
+        succ: dict[str, list[tuple[str, str]]] = {}
+        if h + 1 < data.n_hours:
+            police1, soldiers1 = (
+                set(self._on_duty("police", H + 1)),
+                set(self._on_duty("defence", H + 1)),
+            )
+            mins1 = data.mins_at(h + 1)
+            for zid, ts in holders.items():
+                z = self.zones.index(zid)
+                leaving = [t for t in ts if t[0] not in police1 or t[1] not in soldiers1]
+                ready = [t for t in spare if t[0] in police1 and t[1] in soldiers1]
+                for _ in leaving[: int(mins1[z])]:
+                    if not ready:
+                        break
+                    t = min(ready, key=lambda t, z=z: (int(late[t][z]), t))
+                    ready.remove(t)
+                    spare = [x for x in spare if x != t]
+                    succ.setdefault(zid, []).append(t)
+        self._succ = succ
         placed: list[tuple[tuple[str, ...], int]] = [
-            (t, self.zones.index(zid)) for zid, ts in holders.items() for t in ts
+            (t, self.zones.index(zid)) for zid, ts in [*holders.items(), *succ.items()] for t in ts
         ]
         used = np.zeros(len(self.zones), dtype=int)
         for _, z in placed:

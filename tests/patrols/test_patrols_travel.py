@@ -141,3 +141,22 @@ def test_invalid_travel_is_refused_with_its_path() -> None:
     issues = validate_document({**doc, "zones": zones, "travel": {"speed_kmh": 25}})
     assert [i.path for i in issues] == ["$.zones[4]"]
     assert "no outline to compute travel times from" in issues[0].message
+
+
+def test_the_dst_night_hands_over_to_a_team_already_in_place(tmp_path: Path) -> None:
+    """29 March 2026: the 22:00 night shift of 8 hours ends at 07:00, an hour into the 06:00
+    shift; the team taking over a zone minimum joins the outgoing one before it leaves."""
+    f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
+    p = load_protocol(f)
+    res = Planner(
+        p, date(2026, 3, 27), date(2026, 3, 30), default_profile(p), seed=0, time_limit=30,
+        workers=1,
+    ).run()  # fmt: skip
+    plan = tmp_path / "dst.csv"
+    write_plan(res.rows, plan)
+    rep = check_plan(plan, f)
+    assert rep.ok, [v.message for v in rep.violations][:5]
+    df = pd.read_csv(plan, keep_default_na=False)
+    rail = df[(df["zone_id"] == "railway-south") & (df["soldiers"] > 0)]
+    at7 = rail[rail["start"] == "2026-03-29T07:00:00+02:00"]
+    assert len(at7) == 2  # the night team's handover and its successor, there since 06:00 or so
