@@ -133,6 +133,24 @@ TEMPLATES = [
     N_("not a valid geometry (%(detail)s)"),
     N_("%(value)s is not a date (YYYY-MM-DD)"),
     N_("the file is larger than 5 MB"),
+    # re-planning a saved plan (patrols/replan.py parse_changes, service/saved.py, the plan page)
+    N_("%(source)s: %(n)s problem(s)"),
+    N_("%(where)s: %(value)s is not in the protocol"),
+    N_("%(where)s: %(value)s is not a unit of the protocol"),
+    N_("%(where)s: not an ISO 8601 time"),
+    N_("%(where)s: not after from"),
+    N_("%(where)s: a number of soldiers >= 0"),
+    N_(
+        "%(where)s: %(value)s is above the protocol's cap %(cap)s (only a lower cap is a change; a higher one is a protocol amendment)"  # noqa: E501
+    ),
+    N_("from: re-plan from a day of the plan (%(first)s to %(last)s), not %(day)s"),
+    N_("changes: give a zone closed, a unit unavailable or a lower cap"),
+    N_(
+        "%(name)s: re-planned from %(day)s; %(changed)s of %(shifts)s shifts and %(vchanged)s of %(visits)s visits changed; gap %(gap)s"  # noqa: E501
+    ),
+    N_(
+        "%(name)s: re-planned from %(day)s; %(changed)s of %(shifts)s shifts and %(vchanged)s of %(visits)s visits changed; gap %(gap)s; keeping the old plan failed: planned afresh from that day"  # noqa: E501
+    ),
     # plan check: times without or with a wrong UTC offset
     N_("has no UTC offset (write e.g. 2026-04-06T22:00:00+02:00)"),
     N_("has offset %(written)s, but %(tz)s is at %(want)s at that instant"),
