@@ -203,3 +203,28 @@ def test_a_command_post_replans_a_plan_in_the_browser(client, demo_accounts):
     page = client.get(f"/patrols/plans/{old}")
     assert page.status_code == 200 and 'id="replan-form"' not in page.text
     assert client.post(f"/patrols/plans/{old}/replan", data=form).status_code == 403
+
+
+def test_a_plan_that_cannot_be_met_lists_its_reasons_in_the_readers_language(
+    client, demo_accounts, monkeypatch
+):
+    from safecities.patrols.planner import InfeasiblePlan
+    from safecities.patrols.service import saved as psvc
+
+    msg = ("FIPA fipa-matonge on 2026-05-02 20:00-23:00 needs 30 soldiers; with the patrol minimum"
+           " in the railway zones (railway-north, railway-central, railway-south) holding 24"
+           " soldiers, the 45-soldier cap leaves 20")  # fmt: skip
+
+    def infeasible(engine, opts):
+        raise InfeasiblePlan(msg, [{"rule": "soldier_cap", "message": msg}])
+
+    monkeypatch.setattr(psvc, "make_saved", infeasible)
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get("/lang?code=fr&next=/")
+    r = client.post("/patrols/plan", data={"from": "2026-05-02", "to": "2026-05-02"})
+    assert r.status_code == 400
+    assert "la demande ne peut pas être satisfaite dans le cadre du protocole" in r.text
+    item = r.text[r.text.index('id="patrol-problems"') :].split("</li>")[0]
+    assert "la FIPA fipa-matonge du 2026-05-02 20:00-23:00 demande 30 militaires" in item
+    assert "les zones ferroviaires (railway-north" in item and "en laisse 20" in item
+    client.get("/lang?code=en&next=/")

@@ -204,7 +204,7 @@ def plan_with_fallback(
     checked, the days from `first` are planned afresh (same kept past, same changes, no stability
     bonus, no reused visits) and the third value says why; when that fails too, its error is the
     answer (the days themselves cannot be planned)."""
-    from safecities.patrols.planner import InfeasiblePlan
+    from safecities.patrols.planner import InfeasiblePlan, NoPlanInTime
 
     if rp is None:
         return (*make_plan(proto, protocol_path, first, last, out, **kwargs), None)
@@ -214,7 +214,7 @@ def plan_with_fallback(
             proto, protocol_path, first, last, out, prepare=rp.keep_old, **common
         )
         return result, check, None
-    except (InfeasiblePlan, PlanRejected) as exc:
+    except (InfeasiblePlan, NoPlanInTime, PlanRejected) as exc:
         why = (
             f"keeping the old plan failed ({str(exc).splitlines()[0]}); planned afresh from {first}"
         )

@@ -20,6 +20,7 @@ from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
 
 router = APIRouter(include_in_schema=False)
+INFEASIBLE = "the request cannot be met inside the protocol"  # then its reasons, one per line
 
 
 def _patrols_page(
@@ -32,6 +33,7 @@ def _patrols_page(
     check=None,
     validation=None,
     zone=None,
+    problems=None,
 ):
     from safecities.patrols.governance import document_sha256
     from safecities.patrols.protocol import load_protocol, read_document
@@ -75,6 +77,7 @@ def _patrols_page(
         approve_as=approve_as,
         message=message,
         message_css=css,
+        problems=problems or [],
         check=check,
         default_day=default_day.isoformat(),
         focus_zone=focus,
@@ -321,6 +324,7 @@ def patrols_plan(
     cont: str = Form("", alias="continue", max_length=3),
 ) -> HTMLResponse:
     from safecities.errors import SafecitiesError
+    from safecities.patrols.planner import InfeasiblePlan
     from safecities.patrols.service import saved as psvc
 
     d1, d2 = _day(first), _day(last)
@@ -337,6 +341,9 @@ def patrols_plan(
             continue_latest=cont == "1",
         )
         out = psvc.make_saved(request.app.state.engine, opts)
+    except InfeasiblePlan as exc:  # each verified reason on its own line, translated
+        reasons = [r["message"] for r in exc.reasons] or [str(exc)]
+        return _patrols_page(request, db, user, INFEASIBLE, "error", 400, problems=reasons)
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
