@@ -136,9 +136,7 @@ def test_map_legend_names_search_zoom_and_plan_link(
     )
     # click the centre of the Clemenceau zone (only it and Metro Clemenceau lie there)
     mp = page.locator("#map").bounding_box()
-    pt = page.evaluate(
-        "() => window.safecitiesMap.map.latLngToContainerPoint([50.84069, 4.33147])"
-    )
+    pt = page.evaluate("() => window.safecitiesMap.map.latLngToContainerPoint([50.84069, 4.33147])")
     page.mouse.click(mp["x"] + pt["x"], mp["y"] + pt["y"])
     link = page.locator(".leaflet-popup a.plan-link")
     link.wait_for()
