@@ -59,6 +59,10 @@ class InfeasiblePlan(SafecitiesError):
         self.reasons = reasons
 
 
+class NoPlanInTime(SafecitiesError):
+    """The solver found no plan within the time limit (neither a plan nor a proof there is none)."""
+
+
 @dataclass
 class Shift:
     unit: str
@@ -1230,7 +1234,7 @@ class Planner:
         from safecities.patrols.explain import explain
 
         if status != "INFEASIBLE":
-            raise SafecitiesError(
+            raise NoPlanInTime(
                 f"no plan found for {days[0]} - {days[-1]} within the time limit ({status}); "
                 "give more --time-limit"
             )
