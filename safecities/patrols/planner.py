@@ -178,11 +178,14 @@ class Planner:
         closures: list[tuple[str, datetime, datetime]] | None = None,
         blocked: dict[str, list[tuple[datetime, datetime]]] | None = None,
         cap_from: tuple[datetime, int] | None = None,
+        before: list[list[Any]] | None = None,
     ) -> None:
         """`history`: shifts worked before (a previous plan's or an old plan's), in hours of this
         plan's grid; they carry rest, weekly hours and the units still on duty. `frozen_until`:
         hours before it belong to the previous plan (`plan make --after`): its visits stand, no
-        shift of this plan starts before it, and its zone minima are that plan's to meet."""
+        shift of this plan starts before it, and its zone minima are that plan's to meet.
+        `before`: re-planning, the old plan's rows kept before the first day (its teams, FIPA
+        and minimum holders carry on from them, and with travel its units from where they are)."""
         self.p = protocol
         self.first, self.last = first, last
         # a fresh plan that does not start on the protocol's first day begins with the eve's night
@@ -275,6 +278,8 @@ class Planner:
         self._fipa_prev: dict[str, list[str]] = {}
         self._fipa_pol_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
+        if before:
+            self._continue_from(before)
 
     def _hour_floor(self, t: datetime) -> int:
         return math.floor((t.astimezone(UTC) - self.grid.t0).total_seconds() / 3600)
@@ -1159,6 +1164,24 @@ class Planner:
             )
             out[zid] = there[: int(mins[z])]
         return out
+
+    def _continue_from(self, rows: list[list[Any]]) -> None:
+        """Pairs, FIPA units and minimum holders of the last quarter of the rows kept before the
+        plan (re-planning), so that a shift under way goes on as it was; and where units are."""
+        last = max(r[0] for r in rows)
+        tail = [r for r in rows if r[0] == last]
+        for r in tail:
+            if r[7] == "patrol" and r[9]:
+                self._pairs[r[9]] = r[8]
+            elif r[7] == "fipa":
+                self._fipa_prev[r[3]] = [u for u in r[9].split(";") if u]
+                self._fipa_pol_prev[r[3]] = [u for u in r[8].split(";") if u]
+        for z in np.flatnonzero(self.zone_min):
+            zid = self.zones[z]
+            there = sorted((r[8], r[9]) for r in tail if r[7] == "patrol" and r[2] == zid and r[9])
+            self._holders[zid] = there[: int(self.zone_min[z])]
+        if self.tq is not None:
+            self._locate(rows)
 
     def _holding(self) -> set[str]:
         """Units of the teams holding a zone minimum (FIPA take others where they can)."""

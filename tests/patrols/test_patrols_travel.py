@@ -160,3 +160,35 @@ def test_the_dst_night_hands_over_to_a_team_already_in_place(tmp_path: Path) -> 
     rail = df[(df["zone_id"] == "railway-south") & (df["soldiers"] > 0)]
     at7 = rail[rail["start"] == "2026-03-29T07:00:00+02:00"]
     assert len(at7) == 2  # the night team's handover and its successor, there since 06:00 or so
+
+
+def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None:
+    """Re-planning keeps the past, the old shifts it can (handover visits read as the shift's own)
+    and passes the check with the changes: routes continue from where the kept visits left."""
+    import json
+
+    from patrols_cli import activate, run_cli
+
+    from safecities.patrols.replan import read_changes
+
+    f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
+    activate(f)
+    old = tmp_path / "old.csv"
+    common = ["--protocol", str(f), "--seed", "4", "--workers", "1", "--json"]
+    res = run_cli(["plan", "make", "--from", "2026-04-06", "--to", "2026-04-08", "--out", str(old),
+                   *common])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    ch = tmp_path / "changes.yaml"
+    closed = {"zone": "clemenceau", "from": "2026-04-07T10:00", "to": "2026-04-07T16:00"}
+    ch.write_text(yaml.safe_dump({"units_out": ["DEF-002"], "close_zone": [closed]}))
+    new = tmp_path / "new.csv"
+    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
+                   str(old), "--changes", str(ch), "--out", str(new), *common])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["check"]["ok"] and out["replan"]["old_shifts"] > 0
+    assert out["replan"]["changed_shifts"] < out["replan"]["old_shifts"]
+    assert out["objective"] <= out["bound"] + 1e-6
+    p = load_protocol(f)
+    rep = check_plan(new, f, changes=read_changes(ch, p))
+    assert rep.ok, [v.message for v in rep.violations][:5]

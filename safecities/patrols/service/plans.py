@@ -170,6 +170,7 @@ class Replan:
             "closures": [(c["zone"], c["from"], c["to"]) for c in ch.get("close_zone") or []],
             "cap_from": None if not ch.get("cap") else (ch["cap"]["from"], ch["cap"]["value"]),
             "blocked": blocked,
+            "before": old["kept"],
         }
         return cls(ch, old, kwargs)
 
