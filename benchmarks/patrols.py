@@ -110,6 +110,7 @@ def chain_weeks(args) -> None:
         )
         d, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
         prev, solve, worst_gap, violations, weeks, parts = None, 0.0, 0.0, 0, 0, []
+        objective = bound = 0.0
         t0 = time.perf_counter()
         while d <= last:
             end = min(last, d + timedelta(days=6 - d.weekday()))  # to Sunday
@@ -125,6 +126,7 @@ def chain_weeks(args) -> None:
             write_plan(res.rows, out)
             rep = check_plan(out, path, after=prev)
             solve += res.solve_seconds
+            objective, bound = objective + res.objective, bound + res.bound
             worst_gap = max(worst_gap, res.gap)
             violations += len(rep.violations)
             weeks += 1
@@ -144,7 +146,8 @@ def chain_weeks(args) -> None:
         print(
             f"weeks {weeks}: solve seconds {solve:.1f} (worst week gap {100 * worst_gap:.3f} %), "
             f"violations week by week {violations}, whole period joined {len(whole.violations)} "
-            f"{whole.counts()}; wall {time.perf_counter() - t0:.1f} s",
+            f"{whole.counts()}; objective {objective:.1f}, bound {bound:.1f}; "
+            f"wall {time.perf_counter() - t0:.1f} s",
             flush=True,
         )
 
