@@ -227,6 +227,7 @@ class Planner:
         self.shifts: dict[str, list[Shift]] = defaultdict(list)
         for s in history or []:
             self.shifts[s.unit].append(s)
+        self._history = {id(s) for s in history or []}
         self.old_shifts: dict[str, list[tuple[int, int]]] = {}  # re-planning: the old plan's shifts
         self.reuse: dict[int, dict[str, Any]] = {}  # re-planning: the old plan's visits per hour
         self._duty: dict[int, set[str]] = defaultdict(set)  # hour -> unit codes on duty
@@ -249,6 +250,8 @@ class Planner:
         self.tq = protocol.travel_visits()
         self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
         self._succ: dict[str, list[tuple[str, str]]] = {}  # zone -> teams taking over next hour
+        self._handed: set[tuple[str, int]] = set()  # (unit, shift end) handed over
+        self._nocap: dict[int, set[str]] = defaultdict(set)  # hour -> units that cannot hand over
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
         # cannot begin earlier, so this plan's last night covers the seam); on the protocol's last
@@ -346,16 +349,19 @@ class Planner:
                     shifts = [(starts[i], starts[i] + L) for i in combo]
                     if shifts[-1][1] + h0 > limit or shifts[0][0] + h0 < self.frozen_until:
                         continue
-                    rest = wt.min_rest_hours + self.ho_h
-                    if any(b[0] - a[1] < rest for a, b in itertools.pairwise(shifts)):
+                    rests = [b[0] - a[1] for a, b in itertools.pairwise(shifts)]
+                    if any(r < wt.min_rest_hours for r in rests):
                         continue
-                    wh = sum(
-                        max(0, min(e + self.ho_h + h0, wk[1]) - max(s + h0, wk[0]))
-                        for s, e in shifts
-                    )
+                    wh = sum(max(0, min(e + h0, wk[1]) - max(s + h0, wk[0])) for s, e in shifts)
                     if wh > wt.max_hours_per_week:
                         continue
-                    out.append(Pattern(t, combo, shifts, wh))
+                    # the same with a handover after every shift (units that may hold a minimum)
+                    ho = self.ho_h
+                    wh_ho = sum(
+                        max(0, min(e + ho + h0, wk[1]) - max(s + h0, wk[0])) for s, e in shifts
+                    )
+                    rest_ho = all(r >= wt.min_rest_hours + ho for r in rests)
+                    out.append(Pattern(t, combo, shifts, wh, wh_ho, rest_ho))
         return out
 
     def _run_limit(self, wt, sh: int, L: int) -> int:
@@ -409,7 +415,10 @@ class Planner:
         last_end, used = None, 0.0
         for s in self.shifts.get(unit, []):
             if s.start < h0:
-                end = s.end + self.ho_h  # the handover, if this unit held a minimum
+                # the handover where it was worked, or may still be (a shift ending at or after
+                # h0 is handed over in this chunk's draw; a previous plan's shifts are not known)
+                worked = s.end >= h0 or (unit, s.end) in self._handed or id(s) in self._history
+                end = s.end + (self.ho_h if worked else 0.0)
                 last_end = end if last_end is None else max(last_end, end)
                 used += max(0, min(end, wk[1]) - max(s.start, wk[0]))
         if last_end is not None and last_end + rest <= h0:
@@ -459,6 +468,7 @@ class Planner:
         wk = (self.grid.day_index(mon), self.grid.day_index(mon + timedelta(days=7)))
         pats, classes, compat, members, carry = {}, {}, {}, {}, {}
         keep_bonus: dict[str, dict] = {"police": {}, "defence": {}}
+        ho_ok: dict[str, set[tuple[int, int]]] = {"police": set(), "defence": set()}
         hints: dict[str, dict] = {"police": {}, "defence": {}}
         max_end = h1 - h0
         for force in ("police", "defence"):
@@ -499,6 +509,13 @@ class Planner:
                     and self._carried_ok(force, p, runs)
                 ]
                 compat[force].append(ok)
+                # the patterns on which this class's units can also work every handover
+                ho_ok[force] |= {
+                    (c, i)
+                    for i in ok
+                    if pats[force][i].rest_ho
+                    and used + pats[force][i].week_hours_ho <= wt.max_hours_per_week + 1e-9
+                }
                 # warm start from the previous chunk: same relative state and same pattern shape
                 if not old and self._prev_n:
                     rel = (None if last_end is None else last_end - h0, used)
@@ -546,8 +563,19 @@ class Planner:
             zone_open=self._zone_open(h0, h1 - h0),
             cap_hours=self._cap_hours(h0, n_ext),
             handover=self._handover_reserve(h0, n_ext, pats),
+            handover_ok=ho_ok,
+            carry_end=self._carry_end(h0, n_ext),
         )
         return data, members, h0
+
+    def _carry_end(self, h0: int, n: int) -> dict[str, np.ndarray]:
+        """force -> [n] units carried into the chunk (on duty before it) whose shift ends then."""
+        out = {f: np.zeros(n, dtype=int) for f in ("police", "defence")}
+        for code, shifts in self.shifts.items():
+            for s in shifts:
+                if s.start < h0 <= s.end < h0 + n:
+                    out[self._force_of(code)][s.end - h0] += 1
+        return out
 
     def _handover_zones(self, H: int) -> list[int]:
         """Zones where the outgoing mixed patrols holding the minimum stay `ho_q` visits into hour
@@ -717,12 +745,15 @@ class Planner:
                 for (cc, p), k in sorted(n.get(force, {}).items()):
                     if cc != c:
                         continue
+                    capable = (cc, p) in data.handover_ok.get(force, ())
                     for _ in range(k):
                         code = order.pop()
                         for s, e in data.patterns[force][p].shifts:
                             self.shifts[code].append(Shift(code, s + h0, e + h0))
                             for hh in range(s + h0, e + h0):
                                 self._duty[hh].add(code)
+                                if not capable:
+                                    self._nocap[hh].add(code)
 
     def _draw(
         self,
@@ -770,12 +801,12 @@ class Planner:
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
             need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
-            fipa_units = self._hold(need, self._fipa_prev, free)
+            fipa_units = self._hold(need, self._fipa_prev, free, H)
             self._fipa_prev = fipa_units
             # each FIPA holds its police units (the same ones hour to hour where possible)
             free_police = set(police)
             fipa_pol = self._hold(
-                dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police
+                dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police, H
             )
             self._fipa_pol_prev = fipa_pol
             # pair the remaining soldiers with police (keep last hour's pairs where possible)
@@ -785,6 +816,7 @@ class Planner:
                 if q in free_police:
                     pairs[s] = q
                     free_police.discard(q)
+            cannot = self._nocap.get(H, set())
             on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
             next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
             for s in sorted(set(free) - set(pairs)):
@@ -795,10 +827,16 @@ class Planner:
                     # outlast the hour can take over a zone minimum (the DST night, below)
                     stays = s in next_soldiers
                     q = min(
-                        cands, key=lambda c, s=s: (stays and c not in on_next, self._apart(c, s))
+                        cands,
+                        key=lambda c, s=s: (
+                            stays and c not in on_next,
+                            (c in cannot) != (s in cannot),
+                            self._apart(c, s),
+                        ),
                     )
-                else:
-                    q = rng.choice(cands)
+                else:  # with a crew that can hand over as the soldiers can (or cannot)
+                    same = [c for c in cands if (c in cannot) == (s in cannot)]
+                    q = rng.choice(same or cands)
                 pairs[s] = q
                 free_police.discard(q)
             self._pairs = pairs
@@ -824,7 +862,9 @@ class Planner:
             for z in np.flatnonzero(mins_h):
                 zid = self.zones[z]
                 while len(holders[zid]) < int(mins_h[z]):
-                    t = sorted(spare)[int(rng.integers(len(spare)))]
+                    # a team whose working time allows the handover at the end of its shift
+                    pool = sorted(t for t in spare if self._can_hand_over(t, H)) or sorted(spare)
+                    t = pool[int(rng.integers(len(pool)))]
                     spare.discard(t)
                     holders[zid].append(t)
             self._holders = holders
@@ -1007,12 +1047,21 @@ class Planner:
                     t for t in mixed_teams if t not in {x for v in holders.values() for x in v}
                 ]
                 order = [pool[i] for i in rng.permutation(len(pool))]
-                t = min(order, key=lambda t, z=z: int(late[t][z] + leave[t][z]))
+                t = min(
+                    order,
+                    key=lambda t, z=z: (
+                        int(late[t][z] + leave[t][z]) > 0,
+                        not self._can_hand_over(t, H),
+                        int(late[t][z] + leave[t][z]),
+                    ),
+                )
                 spare = [x for x in spare if x != t]
                 holders[zid].append(t)
         self._holders = holders
-        # a holder whose shift ends next hour while teams on duty then are already out (the DST
-        # night, 8 hours to 07:00, overlaps the 06:00 shift): its successor joins it this hour
+        # teams that will hold a zone minimum next hour and are on duty now join the zone this
+        # hour: where the minimum starts (a fresh plan's first midnight, its night teams under way)
+        # and where a holder's shift ends while the next shift is already out (the DST night, 8
+        # hours to 07:00, overlaps the 06:00 shift); teams that can work the handover first
         succ: dict[str, list[tuple[str, str]]] = {}
         if h + 1 < data.n_hours:
             police1, soldiers1 = (
@@ -1020,14 +1069,22 @@ class Planner:
                 set(self._on_duty("defence", H + 1)),
             )
             mins1 = data.mins_at(h + 1)
-            for zid, ts in holders.items():
-                z = self.zones.index(zid)
-                leaving = [t for t in ts if t[0] not in police1 or t[1] not in soldiers1]
+            for z in np.flatnonzero(mins1):
+                zid = self.zones[z]
+                staying = [t for t in holders.get(zid, []) if t[0] in police1 and t[1] in soldiers1]
                 ready = [t for t in spare if t[0] in police1 and t[1] in soldiers1]
-                for _ in leaving[: int(mins1[z])]:
+                for _ in range(int(mins1[z]) - len(staying)):
                     if not ready:
                         break
-                    t = min(ready, key=lambda t, z=z: (int(late[t][z]), t))
+                    t = min(
+                        ready,
+                        key=lambda t, z=z: (
+                            int(late[t][z]) >= Q,
+                            not self._can_hand_over(t, H + 1),
+                            int(late[t][z]),
+                            t,
+                        ),
+                    )
                     ready.remove(t)
                     spare = [x for x in spare if x != t]
                     succ.setdefault(zid, []).append(t)
@@ -1140,6 +1197,7 @@ class Planner:
             for pu, su in teams:
                 if zid not in zones or pu in police or su in soldiers:
                     continue
+                self._handed |= {(pu, H), (su, H)}  # worked: rest and weekly hours count it
                 for qq in range(self.ho_q):
                     s = (t + timedelta(minutes=15 * qq)).astimezone(self.p.tz).isoformat()
                     e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(self.p.tz).isoformat()
@@ -1187,21 +1245,39 @@ class Planner:
         """Units of the teams holding a zone minimum (FIPA take others where they can)."""
         return {u for teams in self._holders.values() for t in teams for u in t}
 
+    def _can_hand_over(self, team: tuple[str, ...], H: int) -> bool:
+        """The team's units may work a handover after the shift they are on at hour H."""
+        cannot = self._nocap.get(H, ())
+        return not any(u in cannot for u in team)
+
     def _hold(
-        self, need: dict[str, int], prev: dict[str, list[str]], free: set[str]
+        self,
+        need: dict[str, int],
+        prev: dict[str, list[str]],
+        free: set[str],
+        H: int | None = None,
     ) -> dict[str, list[str]]:
         """`need[fid]` units of `free` for each FIPA: last hour's where still free, the rest drawn
         at random, units holding a zone minimum last; the units taken leave `free`."""
         out: dict[str, list[str]] = {}
         holding = self._holding()
+        cannot = self._nocap.get(H, set()) if H is not None else set()
         for fid, k in need.items():
             keep = [u for u in prev.get(fid, []) if u in free][:k]
             rest = sorted(free - set(keep) - holding)
+            # units that cannot work a handover first: the others may hold a zone minimum
+            first = [u for u in rest if u in cannot]
+            second = [u for u in rest if u not in cannot]
             extra: list[str] = []
-            if k > len(keep) and k - len(keep) <= len(rest):
-                extra = list(self.rng.choice(rest, size=k - len(keep), replace=False))
-            elif k > len(keep):
-                extra = rest + sorted(free & holding)[: k - len(keep) - len(rest)]
+            short = k - len(keep)
+            if 0 < short <= len(first):
+                extra = list(self.rng.choice(first, size=short, replace=False))
+            elif 0 < short <= len(rest):
+                extra = first + list(
+                    self.rng.choice(second, size=short - len(first), replace=False)
+                )
+            elif short > 0:
+                extra = rest + sorted(free & holding)[: short - len(rest)]
             out[fid] = keep + extra
             free -= set(out[fid])
         return out

@@ -20,9 +20,11 @@ from safecities.patrols.risk import default_profile
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 
 
-def _protocol(tmp_path: Path, minutes: int = 15) -> Path:
+def _protocol(tmp_path: Path, minutes: int = 15, pairs: int | None = None) -> Path:
     doc = read_document(MINI)[0]
     doc["handover_minutes"] = minutes
+    if pairs is not None:
+        doc["unit_series"][1]["count"] = pairs
     f = tmp_path / "handover.yaml"
     f.write_text(yaml.safe_dump(doc))
     return f
@@ -114,3 +116,31 @@ def test_invalid_handovers_are_refused_with_their_path(tmp_path: Path) -> None:
         "$.handover_minutes: 8-hour police shifts plus a 15-minute handover exceed "
         "shift_max_hours 8 h"
     ]
+
+
+def test_only_units_with_room_hold_a_minimum_through_a_handover(tmp_path: Path) -> None:
+    """The handover is counted where it is worked: units on 6 shifts of 8 h (48 h, the weekly
+    maximum) still plan, and the teams holding a minimum at a change are others. Six Defence
+    pairs for a cap of three: every pair works as much as it may."""
+    f = _protocol(tmp_path, pairs=6)
+    p = load_protocol(f)
+    res = Planner(
+        p, date(2026, 4, 6), date(2026, 4, 12), default_profile(p), seed=3, time_limit=30, workers=1
+    ).run()
+    plan = tmp_path / "week.csv"
+    write_plan(res.rows, plan)
+    rep = check_plan(plan, f)
+    assert rep.ok, [v.message for v in rep.violations][:5]
+    week = (
+        res.horizon[0] + pd.Timedelta(hours=22),
+        res.horizon[0] + pd.Timedelta(days=7, hours=22),
+    )
+    starts: dict[str, int] = {}
+    for sh in res.shifts:  # shifts starting 6 April 00:00 to 12 April 22:00 (the eve's excluded)
+        at = res.horizon[0] + pd.Timedelta(hours=sh.start)
+        if sh.unit.startswith("DEF") and week[0] < at <= week[1]:
+            starts[sh.unit] = starts.get(sh.unit, 0) + 1
+    assert max(starts.values()) >= 6  # 6 shifts of 8 h: 48 h in the week, no room for more
+    df = pd.read_csv(plan, keep_default_na=False)
+    handed = df[df["end"].str[11:16].isin(["06:15", "14:15", "22:15"])]
+    assert len(handed) > 0  # handovers worked by units with room (the checker found none over)
