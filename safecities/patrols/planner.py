@@ -241,8 +241,8 @@ class Planner:
         self.approved = np.array([z.soldiers_allowed for z in protocol.zones])
         self.zone_min = np.array([z.min_mixed_patrols for z in protocol.zones])
         # handover at shift changes in zones with minima, in visits: the outgoing mixed patrol
-        # stays that long after the incoming one arrives; counted as working time on every shift
-        # (rest and weekly hours), since any team may be the one holding a minimum at its end
+        # stays that long after the incoming one arrives; working time where it is worked (units
+        # on rosters with room for it hold the minima: `ChunkModel.add_handover`)
         self.ho_q = protocol.handover_minutes // 15 if self.zone_min.any() else 0
         self.ho_h = self.ho_q / Q
         self._holders: dict[str, list[tuple[str, str]]] = {}  # zone -> teams holding its minimum
