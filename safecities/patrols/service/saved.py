@@ -607,6 +607,7 @@ def calendar(name: str, post: str | None = None) -> dict[str, Any]:
         "post": post,
         "post_name": proto.post(post).name,
         "zones": zone_ids,
+        "teams": sorted(units),  # police crews and Defence units working in the post's zones
         "days": days,
         "check": {k: check[k] for k in ("ok", "violation_count", "counts_by_rule")},
         "violations": mine,
