@@ -53,6 +53,10 @@ def test_calendar_marks_the_hour_with_a_violation(client, demo_accounts):
     assert "railway-north" not in r.text
     assert f"/api/patrols/plans/{NAME}/calendar.ics?post={POST}" in r.text
     assert f"/api/patrols/plans/{NAME}/briefing.pdf?post={POST}&amp;day=2026-04-06" in r.text
+    # one team's own calendar: the crews and units working in this post's zones
+    team_form = r.text[r.text.index('id="team-ics"') :].split("</form>")[0]
+    assert f'action="/api/patrols/plans/{NAME}/calendar.ics"' in r.text
+    assert all(f"<option>{t}</option>" in team_form for t in ("A1", "A2", "S1", "S5"))
 
 
 @pytest.mark.parametrize(

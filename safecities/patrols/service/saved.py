@@ -20,6 +20,9 @@ from safecities.safeio import safe_frame
 
 MAX_DAYS = 14
 MAX_TIME_LIMIT = 60.0
+#: The keys of `plan_payload` a saved plan's answer (made or re-planned) carries.
+SAVED_KEYS = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status",
+              "objective", "gap", "check")  # fmt: skip
 _NAME = re.compile(r"^plan-[0-9A-Za-z_.-]{1,80}\.csv$")
 
 
@@ -237,21 +240,7 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
     base = plan_payload(proto, first, last, result, check, active["id"])
     return {
         "name": name,
-        **{
-            k: base[k]
-            for k in (
-                "city",
-                "protocol_id",
-                "protocol_version",
-                "from",
-                "to",
-                "rows",
-                "status",
-                "objective",
-                "gap",
-                "check",
-            )
-        },
+        **{k: base[k] for k in SAVED_KEYS},
         "risk": "register" if opts.risk == "register" and risk_path is not None else "default",
         "after": after,
         "notes": notes,
@@ -354,22 +343,10 @@ def replan_saved(engine: Engine, opts: SavedReplanOptions) -> dict[str, Any]:
                 dst.unlink(missing_ok=True)
         raise
     base = plan_payload(proto, first, last, result, check, active["id"])
-    keep = (
-        "city",
-        "protocol_id",
-        "protocol_version",
-        "from",
-        "to",
-        "rows",
-        "status",
-        "objective",
-        "gap",
-        "check",
-    )
     notes = [n.replace(str(risk_path), "the register's hotspot profile") for n in result.notes]
     return {
         "name": name,
-        **{k: base[k] for k in keep},
+        **{k: base[k] for k in SAVED_KEYS},
         "from_plan": opts.name,
         "changes": _jsonable(ch),
         "replan": rp.report(result, fallback),
@@ -610,6 +587,7 @@ def calendar(name: str, post: str | None = None) -> dict[str, Any]:
         "post": post,
         "post_name": proto.post(post).name,
         "zones": zone_ids,
+        "teams": sorted(units),  # police crews and Defence units working in the post's zones
         "days": days,
         "check": {k: check[k] for k in ("ok", "violation_count", "counts_by_rule")},
         "violations": mine,
