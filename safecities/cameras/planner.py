@@ -397,6 +397,8 @@ class BudgetedMaxCover:
             if got.size < n_x:
                 return x0
             x1 = got[:n_x] > 0.5
+            if not self.side:  # single swaps polish it (README instance: +3 in 0.1 s)
+                x1 = self._swap_search(x1.copy())
         finally:
             lp.integrality_, lp.col_upper_ = integrality, upper
         v0, v1 = self._model_value(x0), self._model_value(x1)
