@@ -7,6 +7,7 @@ the time of the independent check. Target (issue 5): under 60 s of solving on 2 
 
     .venv/bin/python benchmarks/patrols.py [--solver cpsat|highs] [--time-limit 60] [--seed 0]
     .venv/bin/python benchmarks/patrols.py --chain-weeks [--time-limit 60] [--seed 0]
+        [--speed-kmh 25] [--handover 15]      # travel and handover in the instance (0: off)
 
 `--chain-weeks` plans the period week by week, each week continuing the previous one (as
 `plan make --after`), and checks each week together with its predecessor (`plan check --after`)
@@ -35,7 +36,9 @@ EXTRA_POSTS = {
 }
 
 
-def benchmark_protocol(n_zones: int = 40) -> dict:
+def benchmark_protocol(n_zones: int = 40, speed_kmh: float = 25.0, handover: int = 15) -> dict:
+    """The benchmark instance; `speed_kmh` travel between zone centroids and a `handover` of that
+    many minutes at shift changes in the railway zones (0 for neither)."""
     doc, _ = read_document(bundled_protocol_path())
     zones_geo = json.loads(
         (Path(__file__).resolve().parents[1] / "safecities/data/zones.geojson").read_text()
@@ -83,6 +86,10 @@ def benchmark_protocol(n_zones: int = 40) -> dict:
         for k, (m, d) in enumerate((m, d) for m in months for d in ("03", "17"))
     ]
     doc["version"] = "benchmark"
+    if speed_kmh:
+        doc["travel"] = {"speed_kmh": speed_kmh}
+    if handover:
+        doc["handover_minutes"] = handover
     return doc
 
 
@@ -93,10 +100,17 @@ def chain_weeks(args) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "protocol.yaml"
-        path.write_text(yaml.safe_dump(benchmark_protocol(), sort_keys=False))
+        doc = benchmark_protocol(speed_kmh=args.speed_kmh, handover=args.handover)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
         p = load_protocol(path)
+        print(
+            f"zones {len(p.zones)}, travel {args.speed_kmh:g} km/h, handover {args.handover} min, "
+            f"seed {args.seed}, {args.first} - {args.last}",
+            flush=True,
+        )
         d, last = date.fromisoformat(args.first), date.fromisoformat(args.last)
         prev, solve, worst_gap, violations, weeks, parts = None, 0.0, 0.0, 0, 0, []
+        objective = bound = 0.0
         t0 = time.perf_counter()
         while d <= last:
             end = min(last, d + timedelta(days=6 - d.weekday()))  # to Sunday
@@ -112,6 +126,7 @@ def chain_weeks(args) -> None:
             write_plan(res.rows, out)
             rep = check_plan(out, path, after=prev)
             solve += res.solve_seconds
+            objective, bound = objective + res.objective, bound + res.bound
             worst_gap = max(worst_gap, res.gap)
             violations += len(rep.violations)
             weeks += 1
@@ -131,7 +146,8 @@ def chain_weeks(args) -> None:
         print(
             f"weeks {weeks}: solve seconds {solve:.1f} (worst week gap {100 * worst_gap:.3f} %), "
             f"violations week by week {violations}, whole period joined {len(whole.violations)} "
-            f"{whole.counts()}; wall {time.perf_counter() - t0:.1f} s",
+            f"{whole.counts()}; objective {objective:.1f}, bound {bound:.1f}; "
+            f"wall {time.perf_counter() - t0:.1f} s",
             flush=True,
         )
 
@@ -144,13 +160,16 @@ def main() -> None:
     ap.add_argument("--from", dest="first", default="2026-03-20")
     ap.add_argument("--to", dest="last", default="2026-09-19")
     ap.add_argument("--chain-weeks", action="store_true", help="plan week by week with --after")
+    ap.add_argument("--speed-kmh", type=float, default=25.0, help="travel speed (0: no travel)")
+    ap.add_argument("--handover", type=int, default=15, help="handover minutes (0: none)")
     args = ap.parse_args()
     if args.chain_weeks:
         chain_weeks(args)
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "protocol.yaml"
-        path.write_text(yaml.safe_dump(benchmark_protocol(), sort_keys=False))
+        doc = benchmark_protocol(speed_kmh=args.speed_kmh, handover=args.handover)
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
         p = load_protocol(path)
         print(
             f"zones {len(p.zones)}, police {sum(u.size for u in p.units_of('police'))}, soldiers "

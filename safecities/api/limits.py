@@ -199,6 +199,7 @@ Day = Annotated[date, AfterValidator(_plausible)]
 
 # -- uploads ----------------------------------------------------------------------------------
 
+
 def read_upload(file: UploadFile, limit: int | None = None) -> bytes:
     """The bytes of an uploaded file, read synchronously: call it from a plain `def` route (run
     in a worker thread) so parsing never blocks the event loop. The request size was already
@@ -237,8 +238,13 @@ class ReportDownload:
         """The report as an errors.csv download; the file is deleted after it was sent."""
         assert self.path is not None
         path, self.path = self.path, None
-        return FileResponse(path, status_code=status_code, media_type="text/csv; charset=utf-8",
-                            filename="errors.csv", background=BackgroundTask(path.unlink, True))
+        return FileResponse(
+            path,
+            status_code=status_code,
+            media_type="text/csv; charset=utf-8",
+            filename="errors.csv",
+            background=BackgroundTask(path.unlink, True),
+        )
 
     def discard(self) -> None:
         if self.path is not None:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from safecities.errors import InputError
 from safecities.patrols.protocol import read_document, validate_document
+from safecities.patrols.travel import VISIT_MINUTES, duty_gap_minutes, travel_minutes
 
 REQUIRED = ["start", "end", "zone_id", "patrol_id", "police", "soldiers", "command_post", "kind"]
 OPTIONAL = ["police_units", "soldier_units", "liaison"]
@@ -69,6 +70,9 @@ MSG = {
     "consecutive_days": "unit {unit} works {n} days in a row ({first} to {last}), maximum {max}",
     "consecutive_nights": "unit {unit} works {n} nights in a row ({first} to {last}), maximum {max}",
     "format": "row {row}: {reason}",
+    "handover": "{team} leaves {zone} at {at} with {n} mixed patrols there since {since} "
+    "({ho} min handover), minimum {min}",
+    "travel": "unit {unit} goes from {a} to {b} in {gap:g} min {when}, travel {need:g} min",
     "zone_closed": "{n} visits in {zone} {when}, while the zone is closed",
     "continuity": "{after} plans up to {last}, so {plan} must start on {expected}; it starts on {first}",
 }
@@ -146,6 +150,12 @@ class _Rules:
             e = (day + pd.Timedelta(hours=h1, minutes=m1)).tz_localize(self.tz)
             self.fipa[f["id"]] = (s, e, f["zone"], int(f["soldiers"]))
         self.work = doc["working_time"]
+        self.handover = int(doc.get("handover_minutes", 0))
+        # travel between zones (protocol data, `travel.py`): rows of a unit apart by no more than
+        # the longest journey are one duty period (travel is working time)
+        self.travel = travel_minutes(doc)
+        self.zone_index = {z["id"]: i for i, z in enumerate(doc["zones"])}
+        self.duty_gap = pd.Timedelta(minutes=duty_gap_minutes(self.travel))
         self.units: dict[str, tuple[str, int]] = {}
         for u in doc.get("units", []):
             self.units[u["code"]] = (u["force"], int(u["size"]))
@@ -370,7 +380,7 @@ def check_plan(
         prev, prev_bad = read_plan(after, rules, label=Path(after).name)
         own = planned_days(df["s"].min(), df["e"].max(), tz) if not df.empty else None
         before = planned_days(prev["s"].min(), prev["e"].max(), tz) if not prev.empty else None
-        last_start = _last_shift_day(prev, tz)
+        last_start = _last_shift_day(prev, tz, rules.duty_gap)
         if before is not None and last_start is not None:
             before = (before[0], last_start)  # its last day: the day its last shift starts
         if own is not None:
@@ -419,6 +429,8 @@ def check_plan(
     # re-planning changes (`changes`): a lower cap from a moment, zones closed for a while
     changes = changes or {}
     per_slot = sl.groupby("slot")["soldiers_n"].sum()
+    if rules.travel is not None:  # soldiers travelling between two visits are deployed too
+        per_slot = per_slot.add(_travelling_soldiers(df, rules, origin), fill_value=0).astype(int)
     li_slot = pd.Series(0, index=per_slot.index)
     if rules.liaisons_in_cap:  # every liaison the plan shows on duty is a soldier deployed
         li_slot = (
@@ -526,6 +538,9 @@ def check_plan(
                 )
             )
 
+    if rules.handover:
+        out.extend(_check_handover(sl, rules, origin, a_all, b_all, closed))
+
     # --- liaison at two posts at once
     li = sl[(sl["liaison"] != "") & (sl["soldiers_n"] > 0)]
     if not li.empty:
@@ -562,6 +577,62 @@ def check_plan(
             v.rows = [r for r in v.rows if r > 0]
     out.sort(key=lambda v: (v.start or "", v.rule))
     return CheckReport(str(plan_path), nrows, out, (_iso(lo_h, tz), _iso(hi_h, tz)))
+
+
+def _check_handover(
+    sl: pd.DataFrame,
+    rules: _Rules,
+    origin: pd.Timestamp,
+    a_all: int,
+    b_all: int,
+    closed: dict[str, set[int]],
+) -> list[Violation]:
+    """`handover_minutes`: a mixed patrol leaving a zone with a minimum (a stay = its consecutive
+    slots there) while the minimum holds must leave at least the minimum of other mixed patrols
+    that have been there since `handover_minutes` before and stay on: the incoming patrol arrives
+    before the outgoing one leaves."""
+    tz, out = rules.tz, []
+    ho = rules.handover // 15
+    mixed = sl[(sl["kind"] == "patrol") & (sl["soldiers_n"] > 0)]
+    for zid, z in rules.zones.items():
+        k = int(z.get("min_mixed_patrols", 0))
+        there = mixed[mixed["zone_id"] == zid]
+        if k <= 0 or there.empty:
+            continue
+        stays = [
+            (team, a, b)
+            for team, g in there.groupby("patrol_id")
+            for a, b in _runs(np.unique(g["slot"].to_numpy()))
+        ]
+        lo = min(a for _, a, _ in stays)
+        hi = max(b for _, _, b in stays) + 1
+        # relief[b]: patrols present in every slot from b - ho to b (each stay covers those b)
+        diff = np.zeros(hi - lo + 1, dtype=int)
+        for _, a, b in stays:
+            if b - a > ho:
+                diff[a + ho - lo] += 1
+                diff[b - lo] -= 1
+        relief = np.cumsum(diff)
+        for team, _a, b in stays:
+            if not a_all <= b < b_all or b in closed.get(zid, ()) or relief[b - lo] >= k:
+                continue
+            at, since = origin + b * SLOT, origin + (b - ho) * SLOT
+            n = int(relief[b - lo])
+            out.append(
+                Violation(
+                    "handover",
+                    MSG["handover"].format(
+                        team=team, zone=zid, at=_fmt(at, tz), n=n, since=_fmt(since, tz)[-5:],
+                        ho=rules.handover, min=k,
+                    ),
+                    _iso(since, tz),
+                    _iso(at, tz),
+                    zid,
+                    units=[u for u in str(team).split("+") if u],
+                    numbers={"relief": n, "minimum": k, "handover_minutes": rules.handover},
+                )
+            )  # fmt: skip
+    return out
 
 
 def _touches(v: Violation, seam: pd.Timestamp) -> bool:
@@ -751,7 +822,7 @@ def _check_units(
             continue
         ex = sub.assign(unit=sub[col].map(_units)).explode("unit")
         ex = ex[ex["unit"].notna()]
-        pairs.append(ex.assign(force=force)[["unit", "force", "s", "e", "row"]])
+        pairs.append(ex.assign(force=force)[["unit", "force", "s", "e", "row", "zone_id"]])
     if not pairs:
         return out
     u = pd.concat(pairs, ignore_index=True)
@@ -777,11 +848,13 @@ def _check_units(
     # duty periods: rows of a unit merged where they touch or overlap
     u = u.sort_values(["unit", "s", "e"], kind="stable").reset_index(drop=True)
     prev_end = u.groupby("unit")["e"].cummax().groupby(u["unit"]).shift()
-    new = prev_end.isna() | (u["s"] > prev_end)
+    new = prev_end.isna() | (u["s"] > prev_end + rules.duty_gap)
     u["pid"] = new.cumsum()
     per = u.groupby("pid").agg(
         unit=("unit", "first"), force=("force", "first"), s=("s", "min"), e=("e", "max")
     )
+    if rules.travel is not None:
+        out.extend(_check_travel(u, rules))
     per["hours"] = (per["e"] - per["s"]).dt.total_seconds() / 3600.0
     per["rest"] = (per["s"] - per.groupby("unit")["e"].shift()).dt.total_seconds() / 3600.0
     for force, wt in rules.work.items():
@@ -850,6 +923,70 @@ def _check_units(
         periods = zip(f["unit"], f["s"], f["e"], strict=True)
         out.extend(_weekly_violations(periods, tz, week_max, "weekly_hours"))
     return out
+
+
+def _journeys(u: pd.DataFrame, rules: _Rules) -> pd.DataFrame:
+    """Consecutive rows of each unit (sorted by unit and start) in two known zones, not
+    overlapping: from `a` to `b`, `gap` minutes apart, the protocol's journey `need` minutes
+    rounded up to whole visits."""
+    prev = u.shift()
+    same = u["unit"].eq(prev["unit"]) & (u["s"] >= prev["e"])
+    zi, pzi = u["zone_id"].map(rules.zone_index), prev["zone_id"].map(rules.zone_index)
+    j = u[same & zi.notna() & pzi.notna() & (zi != pzi)].copy()
+    if j.empty:
+        return j.assign(a="", gap=0.0, need=0.0, pe=j["s"])
+    a_i, b_i = pzi[j.index].astype(int).to_numpy(), zi[j.index].astype(int).to_numpy()
+    minutes = rules.travel[a_i, b_i]
+    j["need"] = np.ceil(minutes / VISIT_MINUTES - 1e-9) * VISIT_MINUTES
+    j["a"] = prev.loc[j.index, "zone_id"]
+    j["pe"] = prev.loc[j.index, "e"]
+    j["gap"] = (j["s"] - j["pe"]).dt.total_seconds() / 60.0
+    return j
+
+
+def _check_travel(u: pd.DataFrame, rules: _Rules) -> list[Violation]:
+    """`travel`: a unit's consecutive visits in different zones are at least the journey apart."""
+    tz = rules.tz
+    j = _journeys(u, rules)
+    out = []
+    for r in j[j["gap"] < j["need"] - 1e-9].itertuples():
+        out.append(
+            Violation(
+                "travel",
+                MSG["travel"].format(
+                    unit=r.unit, a=r.a, b=r.zone_id, gap=round(r.gap, 1),
+                    when=_when(r.pe, r.s, tz) if r.s > r.pe else _fmt(r.s, tz), need=r.need,
+                ),
+                _iso(r.pe, tz),
+                _iso(r.s, tz),
+                r.zone_id,
+                units=[r.unit],
+                numbers={"gap_minutes": round(r.gap, 1), "travel_minutes": float(r.need)},
+                rows=[int(r.row)],
+            )
+        )  # fmt: skip
+    return out
+
+
+def _travelling_soldiers(df: pd.DataFrame, rules: _Rules, origin: pd.Timestamp) -> pd.Series:
+    """Soldiers per slot between two visits of a duty period (on their way): slot -> soldiers."""
+    sub = df[df["soldier_units"] != ""]
+    if sub.empty:
+        return pd.Series(dtype=int)
+    ex = sub.assign(unit=sub["soldier_units"].map(_units)).explode("unit")
+    ex = ex[ex["unit"].notna()].sort_values(["unit", "s", "e"], kind="stable")
+    ex = ex.reset_index(drop=True)
+    prev_end = ex.groupby("unit")["e"].cummax().groupby(ex["unit"]).shift()
+    gap = ex["s"] - prev_end
+    way = ex[(gap > pd.Timedelta(0)) & (gap <= rules.duty_gap)]
+    if way.empty:
+        return pd.Series(dtype=int)
+    size = way["unit"].map(lambda c: rules.units.get(c, ("defence", 0))[1]).to_numpy()
+    a = ((prev_end[way.index] - origin) // SLOT).astype(np.int64).to_numpy()
+    b = ((way["s"] - origin) // SLOT).astype(np.int64).to_numpy()
+    n = b - a
+    slots = np.repeat(a, n) + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    return pd.Series(np.repeat(size, n)).groupby(slots).sum()
 
 
 def _weekly_violations(periods, tz: ZoneInfo, week_max: float, rule: str) -> list[Violation]:
@@ -925,7 +1062,9 @@ def _check_liaisons(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
     return out
 
 
-def _last_shift_day(df: pd.DataFrame, tz: ZoneInfo) -> date | None:
+def _last_shift_day(
+    df: pd.DataFrame, tz: ZoneInfo, gap: pd.Timedelta = pd.Timedelta(0)
+) -> date | None:
     """The local day the plan's last duty period (a unit's rows merged where they touch) starts."""
     best = None
     for col in ("police_units", "soldier_units"):
@@ -934,7 +1073,7 @@ def _last_shift_day(df: pd.DataFrame, tz: ZoneInfo) -> date | None:
             continue
         ex = sub.assign(unit=sub[col].map(_units)).explode("unit").sort_values(["unit", "s"])
         prev_end = ex.groupby("unit")["e"].shift()
-        starts = ex.loc[prev_end.isna() | (ex["s"] > prev_end), "s"]
+        starts = ex.loc[prev_end.isna() | (ex["s"] > prev_end + gap), "s"]
         if len(starts):
             m = starts.max()
             best = m if best is None or m > best else best

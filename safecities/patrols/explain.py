@@ -31,15 +31,34 @@ MSG = {
     "does not make it feasible",
     "cap_zones": "the patrol minimum in {zones} needs {held} soldiers at once, above the "
     "{cap}-soldier cap{liaisons}",
-    "staff": "not enough {force} units under the working-time rules ({units} units, at most {maxh:g} h "
-    "a week each, rest {rest:g} h) for {what} in {period}",
+    # one template per force, so that the force's name is translated with its sentence; `what`
+    # last, as it may itself hold " in " ("the patrol minimum in zones ...")
+    "staff_defence": "not enough Defence units under the working-time rules ({units} units, at most "
+    "{maxh:g} h a week each, rest {rest:g} h) in {period} for {what}",
+    "staff_police": "not enough police units under the working-time rules ({units} units, at most "
+    "{maxh:g} h a week each, rest {rest:g} h) in {period} for {what}",
+    "fipa_staffed": "FIPA {fipas} cannot be staffed with the other rules",
+}
+#: The phrases put into the messages above (the web translates each, values kept).
+PART = {
+    "railway_zones": "the railway zones ({zones})",
+    "zones": "zones {zones}",
+    "no_zone": "no zone",
+    "liaisons": " less {n} liaisons on duty",
+    "minimum_in": "the patrol minimum in {zones}",
+    "fipa": "FIPA {fipas}",
+    "pairs": "a police crew with every soldier pair",
+    "request": "the request",
+    "first_shift": "the plan starts on the protocol's first day, at its first shift",
+    "no_template": "no shift template reaches that hour",
+    "no_start": "none",
 }
 
 
 def _zones_phrase(zones: list[str]) -> str:
     if zones and all(z.startswith("railway-") for z in zones):
-        return "the railway zones (" + ", ".join(zones) + ")"
-    return "zones " + ", ".join(zones) if zones else "no zone"
+        return PART["railway_zones"].format(zones=", ".join(zones))
+    return PART["zones"].format(zones=", ".join(zones)) if zones else PART["no_zone"]
 
 
 def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[str, Any]]:
@@ -56,7 +75,7 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
     # the cap in whole units: 45 allows 22 pairs, 44 (less the liaisons when they count in it)
     usable = (p.patrol_cap // size) * size
     k_li = p.soldier_cap - p.patrol_cap  # `defence_liaison.counts_in_cap`: liaisons on duty
-    li_txt = f" less {k_li} liaisons on duty" if k_li else ""
+    li_txt = PART["liaisons"].format(n=k_li) if k_li else ""
     li_num = {"liaisons": k_li} if k_li else {}
     period = f"{days[0]} - {days[-1]}"
     out: list[dict[str, Any]] = []
@@ -130,19 +149,18 @@ def _from_core(planner, data, days: list[date], core: list[str]) -> list[dict[st
     else:
         what = []
         if zones:
-            what.append(f"the patrol minimum in {_zones_phrase(zones)}")
+            what.append(PART["minimum_in"].format(zones=_zones_phrase(zones)))
         if fipas:
-            what.append("FIPA " + ", ".join(fipas))
+            what.append(PART["fipa"].format(fipas=", ".join(fipas)))
         wt = p.working_time["defence"]
         out.append(
             {
                 "rule": "working_time",
-                "message": MSG["staff"].format(
-                    force="Defence",
+                "message": MSG["staff_defence"].format(
                     units=len(planner.units["defence"]),
                     maxh=wt.max_hours_per_week,
                     rest=wt.min_rest_hours,
-                    what=" and ".join(what) or "the request",
+                    what=" and ".join(what) or PART["request"],
                     period=period,
                 ),
                 "fipa": fipas,
@@ -236,18 +254,14 @@ def _candidates(planner, data, days: list[date], core: list[str]):
         for run in _runs(bad)[:1]:
             f = next(x for x in p.fipa if x.id == fid)
             s, e = f.window(p.tz)
-            why = (
-                "the plan starts on the protocol's first day, at its first shift"
-                if first_day and days[0] <= f.date
-                else "no shift template reaches that hour"
-            )
+            why = PART["first_shift"] if first_day and days[0] <= f.date else PART["no_template"]
             reason = {
                 "rule": "fipa_uncovered",
                 "message": MSG["fipa_uncovered"].format(
                     fipa=fid,
                     when=f"{f.date} {s:%H:%M}-{e:%H:%M}",
                     at=_hour_text(planner, h0, run),
-                    starts=", ".join(f"{x:02d}:00" for x in starts["defence"]) or "none",
+                    starts=", ".join(f"{x:02d}:00" for x in starts["defence"]) or PART["no_start"],
                     why=why,
                 ),
                 "fipa": [fid],
@@ -294,8 +308,8 @@ def _candidates(planner, data, days: list[date], core: list[str]):
             "rule": "no_shift",
             "message": MSG["no_shift"].format(
                 at=_hour_text(planner, h0, first),
-                pstarts=", ".join(f"{x:02d}:00" for x in starts["police"]) or "none",
-                dstarts=", ".join(f"{x:02d}:00" for x in starts["defence"]) or "none",
+                pstarts=", ".join(f"{x:02d}:00" for x in starts["police"]) or PART["no_start"],
+                dstarts=", ".join(f"{x:02d}:00" for x in starts["defence"]) or PART["no_start"],
                 zones=_zones_phrase(zones),
             ),
             "fipa": [],
@@ -310,25 +324,24 @@ def _candidates(planner, data, days: list[date], core: list[str]):
         else:
             break
     # 4. too few units of a force under the working-time rules: add as many again
-    for force, label in (("defence", "Defence"), ("police", "police")):
+    for force in ("defence", "police"):
         n = int(sum(data.classes[force]))
         wt = p.working_time[force]
         what = []
         zones = [z for z, k in zip(data.zones, data.zone_min, strict=True) if k > 0]
         if zones and data.min_active.any():
-            what.append(f"the patrol minimum in {_zones_phrase(zones)}")
+            what.append(PART["minimum_in"].format(zones=_zones_phrase(zones)))
         if data.fipa_units:
-            what.append("FIPA " + ", ".join(sorted(data.fipa_units)))
+            what.append(PART["fipa"].format(fipas=", ".join(sorted(data.fipa_units))))
         if force == "police" and data.approved.any():
-            what.append("a police crew with every soldier pair")
+            what.append(PART["pairs"])
         reason = {
             "rule": "working_time",
-            "message": MSG["staff"].format(
-                force=label,
+            "message": MSG[f"staff_{force}"].format(
                 units=n,
                 maxh=wt.max_hours_per_week,
                 rest=wt.min_rest_hours,
-                what=" and ".join(what) or "the request",
+                what=" and ".join(what) or PART["request"],
                 period=f"{max(days[0], planner.first)} - {days[-1]}",
             ),
             "fipa": sorted(data.fipa_units),
@@ -347,7 +360,7 @@ def _candidates(planner, data, days: list[date], core: list[str]):
     if fipas:
         reason = {
             "rule": "fipa",
-            "message": f"FIPA {', '.join(fipas)} cannot be staffed with the other rules",
+            "message": MSG["fipa_staffed"].format(fipas=", ".join(fipas)),
             "fipa": fipas,
             "zones": [],
             "numbers": {},

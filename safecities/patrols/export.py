@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from safecities.errors import InputError
@@ -37,6 +38,7 @@ TEXTS = {
         "police": "Police",
         "soldiers": "Soldiers",
         "route": "Route",
+        "travel": "travel",
         "soldiers_admitted": "Soldiers admitted",
         "police_only": "police-only",
         "admitted": "admitted",
@@ -57,6 +59,7 @@ TEXTS = {
         "police": "Politie",
         "soldiers": "Militairen",
         "route": "Route",
+        "travel": "verplaatsing",
         "soldiers_admitted": "Militairen toegelaten",
         "police_only": "alleen politie",
         "admitted": "toegelaten",
@@ -77,6 +80,7 @@ TEXTS = {
         "police": "Police",
         "soldiers": "Militaires",
         "route": "Itinéraire",
+        "travel": "trajet",
         "soldiers_admitted": "Militaires admis",
         "police_only": "police seule",
         "admitted": "admis",
@@ -157,10 +161,17 @@ def team_shifts(
     df: pd.DataFrame, protocol: Protocol, *, by: str = "police"
 ) -> list[dict[str, Any]]:
     """Every team shift of the plan: a police crew's duty period (its visits merged where one ends
-    as the next starts) with its ordered route and the soldier units that walked with it, and each
-    FIPA's soldier units per duty period. Police lead every team, so a crew is the team.
+    as the next starts, or, with `travel`, no more than the longest journey later) with its ordered
+    route and the soldier units that walked with it, and each FIPA's soldier units per duty
+    period. Police lead every team, so a crew is the team. A route stop reached after a journey
+    says how long it took (`travel_minutes`, the visits left out between the two zones).
     `by="defence"`: each soldier unit's duty periods instead (patrols and FIPA)."""
+    from safecities.patrols.travel import duty_gap_minutes
+
     names = {z.id: z.name for z in protocol.zones}
+    gap = pd.Timedelta(
+        minutes=duty_gap_minutes(None if protocol.travel is None else np.array(protocol.travel))
+    )
     posts = {z.id: z.command_post for z in protocol.zones}
     visits: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     cols = ["kind", "patrol_id", "s", "e", "local", "zone_id", "police_units", "soldier_units",
@@ -180,16 +191,22 @@ def team_shifts(
     for (kind, team), recs in sorted(visits.items()):
         recs.sort(key=lambda r: (r["s"], r["zone_id"]))
         shift: list[dict[str, Any]] = []
+        shift_end = None
         for r in [*recs, None]:
-            if r is not None and (not shift or shift[-1]["e"] >= r["s"]):
+            if r is not None and (not shift or shift_end + gap >= r["s"]):
                 shift.append(r)
+                shift_end = r["e"] if shift_end is None else max(shift_end, r["e"])
                 continue
             if shift:
-                route = []
+                route: list[dict[str, Any]] = []
+                last_end = None
                 for v in shift:  # consecutive visits in the same zone are one stop
                     if not route or route[-1]["zone"] != v["zone_id"]:
+                        way = 0 if last_end is None else (v["s"] - last_end).total_seconds() // 60
                         route.append({"at": v["local"], "zone": v["zone_id"],
-                                      "name": names.get(v["zone_id"], v["zone_id"])})  # fmt: skip
+                                      "name": names.get(v["zone_id"], v["zone_id"]),
+                                      "travel_minutes": int(max(way, 0))})  # fmt: skip
+                    last_end = v["e"] if last_end is None else max(last_end, v["e"])
                 out.append(
                     {
                         "kind": kind,
@@ -207,6 +224,7 @@ def team_shifts(
                     }
                 )
             shift = [] if r is None else [r]
+            shift_end = None if r is None else r["e"]
     return out
 
 
@@ -360,8 +378,15 @@ tr { break-inside: avoid; } .num { text-align: center; } .map svg { max-width: 1
 """
 
 
-def _route_text(shift: dict[str, Any], tz) -> str:
-    return "; ".join(f"{st['at'].tz_convert(tz):%H:%M} {st['name']}" for st in shift["route"])
+def _route_text(shift: dict[str, Any], tz, lang: str = "en") -> str:
+    """`06:00 Brussels-South; (travel 15 min) 07:15 Metro Rogier`: stops in order, journeys between
+    zones where the team had no visit (the protocol's travel time)."""
+    word = texts(lang)["travel"]
+    return "; ".join(
+        (f"({word} {st['travel_minutes']} min) " if st.get("travel_minutes") else "")
+        + f"{st['at'].tz_convert(tz):%H:%M} {st['name']}"
+        for st in shift["route"]
+    )
 
 
 def briefing_html(
@@ -387,7 +412,7 @@ def briefing_html(
         f"<td>{sh['start'].tz_convert(tz):%H:%M}-{sh['end'].tz_convert(tz):%H:%M}</td>"
         f'<td class="num">{sh["police"]}</td>'
         f"<td>{esc(', '.join(sh['soldier_units']) or ('-' if sh['kind'] != 'fipa' else str(sh['soldiers'])))}</td>"
-        f"<td>{esc(_route_text(sh, tz))}</td></tr>"
+        f"<td>{esc(_route_text(sh, tz, lang))}</td></tr>"
         for sh in shifts
     )
     liaison = "".join(

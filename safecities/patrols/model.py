@@ -11,7 +11,9 @@ already on duty, carried in from the previous chunk; FIPA soldier-unit demand pe
 Variables: n[f,c,p] = units of class c of force f working pattern p; v[h], b[h] = value of hour h.
 
 Rules, one function each (`add_*`), tagged so that an infeasibility can cite them: class sizes;
-soldier cap (soldiers on duty <= cap, patrols and FIPA together); FIPA demand (soldier units on
+soldier cap (soldiers on duty <= cap, patrols and FIPA together, plus at shift changes the
+outgoing patrols handing over a zone minimum, `handover_minutes`); handover (enough units whose
+working time allows the handover end their shift at each change); FIPA demand (soldier units on
 duty >= units the FIPA need); pairing (soldier units not at a FIPA <= police units on duty: every
 soldier patrols with police); zone minima of mixed patrols; zone capacity.
 
@@ -42,6 +44,9 @@ class Pattern:
     days: tuple[int, ...]  # day offsets in the chunk
     shifts: list[tuple[int, int]]  # (start, end) hour offsets from the chunk start
     week_hours: float  # hours inside the chunk's ISO week
+    # with a handover after every shift: its hours in the week, and whether rest still holds
+    week_hours_ho: float = 0.0
+    rest_ho: bool = True
 
 
 @dataclass
@@ -69,6 +74,11 @@ class ChunkData:
     zone_open: np.ndarray | None = None  # [Z, n_hours] bool; False: zone closed (re-planning)
     cap_hours: np.ndarray | None = None  # [n_ext] soldier cap per hour (a lowered cap)
     fipa_police: int = 0  # police units at each FIPA while it runs (its soldiers secure with them)
+    handover: np.ndarray | None = None  # [n_ext] soldier units of outgoing handover patrols
+    # force -> (class, pattern) whose units can work the handover after each shift (rest, weekly
+    # hours), and force -> [n_ext] units carried in whose shift ends at that hour
+    handover_ok: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    carry_end: dict[str, np.ndarray] = field(default_factory=dict)
 
     def fipa_police_at(self, h: int) -> int:
         """Police units held at FIPA in hour h (off patrol)."""
@@ -169,7 +179,27 @@ class ChunkModel:
         d = self.d
         for h in range(d.n_ext):
             cap = d.cap if d.cap_hours is None else min(d.cap, int(d.cap_hours[h]))
-            self._enforce(self._add(self.on["defence"][h] <= cap // d.soldier_size), "cap")
+            # outgoing patrols still handing over at a shift change are deployed too
+            ho = 0 if d.handover is None else int(d.handover[h])
+            self._enforce(self._add(self.on["defence"][h] + ho <= cap // d.soldier_size), "cap")
+
+    def add_handover(self) -> None:
+        """At each hour where shifts end and handovers are due, enough units of each force whose
+        working time allows the handover (`handover_ok`; units carried in are counted so) end
+        their shift then to hold every zone minimum up to it: the draw makes them the holders."""
+        d = self.d
+        if d.handover is None or not d.handover.any():
+            return
+        for force, vars_ in self.n.items():
+            by_end: dict[int, list] = {}
+            for key, v in vars_.items():
+                if key in d.handover_ok.get(force, ()):
+                    for _s, e in d.patterns[force][key[1]].shifts:
+                        by_end.setdefault(e, []).append(v)
+            carried = d.carry_end.get(force)
+            for h in np.flatnonzero(d.handover):
+                have = int(carried[h]) if carried is not None else 0
+                self._add(sum(by_end.get(int(h), [])) + have >= int(d.handover[h]))
 
     def _fipa_expr(self, h: int, per: int | None = None):
         """Soldier units held at FIPA in hour h, or (`per`) that many police units per FIPA."""
@@ -244,6 +274,7 @@ class ChunkModel:
         self._scale()
         self.add_staffing()
         self.add_soldier_cap()
+        self.add_handover()
         self.add_fipa_and_pairing()
         self.add_coverage_value()
         self.set_objective()

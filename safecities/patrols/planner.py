@@ -59,6 +59,10 @@ class InfeasiblePlan(SafecitiesError):
         self.reasons = reasons
 
 
+class NoPlanInTime(SafecitiesError):
+    """The solver found no plan within the time limit (neither a plan nor a proof there is none)."""
+
+
 @dataclass
 class Shift:
     unit: str
@@ -174,11 +178,14 @@ class Planner:
         closures: list[tuple[str, datetime, datetime]] | None = None,
         blocked: dict[str, list[tuple[datetime, datetime]]] | None = None,
         cap_from: tuple[datetime, int] | None = None,
+        before: list[list[Any]] | None = None,
     ) -> None:
         """`history`: shifts worked before (a previous plan's or an old plan's), in hours of this
         plan's grid; they carry rest, weekly hours and the units still on duty. `frozen_until`:
         hours before it belong to the previous plan (`plan make --after`): its visits stand, no
-        shift of this plan starts before it, and its zone minima are that plan's to meet."""
+        shift of this plan starts before it, and its zone minima are that plan's to meet.
+        `before`: re-planning, the old plan's rows kept before the first day (its teams, FIPA
+        and minimum holders carry on from them, and with travel its units from where they are)."""
         self.p = protocol
         self.first, self.last = first, last
         # a fresh plan that does not start on the protocol's first day begins with the eve's night
@@ -220,6 +227,7 @@ class Planner:
         self.shifts: dict[str, list[Shift]] = defaultdict(list)
         for s in history or []:
             self.shifts[s.unit].append(s)
+        self._history = {id(s) for s in history or []}
         self.old_shifts: dict[str, list[tuple[int, int]]] = {}  # re-planning: the old plan's shifts
         self.reuse: dict[int, dict[str, Any]] = {}  # re-planning: the old plan's visits per hour
         self._duty: dict[int, set[str]] = defaultdict(set)  # hour -> unit codes on duty
@@ -232,6 +240,18 @@ class Planner:
         self.zone_post = {z.id: z.command_post for z in protocol.zones}
         self.approved = np.array([z.soldiers_allowed for z in protocol.zones])
         self.zone_min = np.array([z.min_mixed_patrols for z in protocol.zones])
+        # handover at shift changes in zones with minima, in visits: the outgoing mixed patrol
+        # stays that long after the incoming one arrives; working time where it is worked (units
+        # on rosters with room for it hold the minima: `ChunkModel.add_handover`)
+        self.ho_q = protocol.handover_minutes // 15 if self.zone_min.any() else 0
+        self.ho_h = self.ho_q / Q
+        self._holders: dict[str, list[tuple[str, str]]] = {}  # zone -> teams holding its minimum
+        # travel between zones in whole visits, and where each unit on duty last was
+        self.tq = protocol.travel_visits()
+        self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
+        self._succ: dict[str, list[tuple[str, str]]] = {}  # zone -> teams taking over next hour
+        self._handed: set[tuple[str, int]] = set()  # (unit, shift end) handed over
+        self._nocap: dict[int, set[str]] = defaultdict(set)  # hour -> units that cannot hand over
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
         # cannot begin earlier, so this plan's last night covers the seam); on the protocol's last
@@ -249,6 +269,7 @@ class Planner:
             ]
             hi = max(ends, default=self.grid.n)
         self.cover = (max(lo, frozen_until), hi)
+        self._minima_from = lo  # minima hold from here (with --after, in the previous plan too)
         # the liaison rota runs from the protocol's first day, whatever day a plan starts on
         p0 = datetime.combine(protocol.start, datetime.min.time(), tzinfo=protocol.tz)
         self._rota0 = int((self.grid.t0 - p0.astimezone(UTC)).total_seconds() // 3600)
@@ -260,6 +281,8 @@ class Planner:
         self._fipa_prev: dict[str, list[str]] = {}
         self._fipa_pol_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
+        if before:
+            self._continue_from(before)
 
     def _hour_floor(self, t: datetime) -> int:
         return math.floor((t.astimezone(UTC) - self.grid.t0).total_seconds() / 3600)
@@ -326,12 +349,19 @@ class Planner:
                     shifts = [(starts[i], starts[i] + L) for i in combo]
                     if shifts[-1][1] + h0 > limit or shifts[0][0] + h0 < self.frozen_until:
                         continue
-                    if any(b[0] - a[1] < wt.min_rest_hours for a, b in itertools.pairwise(shifts)):
+                    rests = [b[0] - a[1] for a, b in itertools.pairwise(shifts)]
+                    if any(r < wt.min_rest_hours for r in rests):
                         continue
                     wh = sum(max(0, min(e + h0, wk[1]) - max(s + h0, wk[0])) for s, e in shifts)
                     if wh > wt.max_hours_per_week:
                         continue
-                    out.append(Pattern(t, combo, shifts, wh))
+                    # the same with a handover after every shift (units that may hold a minimum)
+                    ho = self.ho_h
+                    wh_ho = sum(
+                        max(0, min(e + ho + h0, wk[1]) - max(s + h0, wk[0])) for s, e in shifts
+                    )
+                    rest_ho = all(r >= wt.min_rest_hours + ho for r in rests)
+                    out.append(Pattern(t, combo, shifts, wh, wh_ho, rest_ho))
         return out
 
     def _run_limit(self, wt, sh: int, L: int) -> int:
@@ -381,12 +411,16 @@ class Planner:
 
     def _state(
         self, unit: str, h0: int, wk: tuple[int, int], rest: float
-    ) -> tuple[int | None, float]:
+    ) -> tuple[float | None, float]:
         last_end, used = None, 0.0
         for s in self.shifts.get(unit, []):
             if s.start < h0:
-                last_end = s.end if last_end is None else max(last_end, s.end)
-                used += max(0, min(s.end, wk[1]) - max(s.start, wk[0]))
+                # the handover where it was worked, or may still be (a shift ending at or after
+                # h0 is handed over in this chunk's draw; a previous plan's shifts are not known)
+                worked = s.end >= h0 or (unit, s.end) in self._handed or id(s) in self._history
+                end = s.end + (self.ho_h if worked else 0.0)
+                last_end = end if last_end is None else max(last_end, end)
+                used += max(0, min(end, wk[1]) - max(s.start, wk[0]))
         if last_end is not None and last_end + rest <= h0:
             last_end = None  # rested whatever comes next
         return last_end, used
@@ -434,6 +468,7 @@ class Planner:
         wk = (self.grid.day_index(mon), self.grid.day_index(mon + timedelta(days=7)))
         pats, classes, compat, members, carry = {}, {}, {}, {}, {}
         keep_bonus: dict[str, dict] = {"police": {}, "defence": {}}
+        ho_ok: dict[str, set[tuple[int, int]]] = {"police": set(), "defence": set()}
         hints: dict[str, dict] = {"police": {}, "defence": {}}
         max_end = h1 - h0
         for force in ("police", "defence"):
@@ -474,6 +509,13 @@ class Planner:
                     and self._carried_ok(force, p, runs)
                 ]
                 compat[force].append(ok)
+                # the patterns on which this class's units can also work every handover
+                ho_ok[force] |= {
+                    (c, i)
+                    for i in ok
+                    if pats[force][i].rest_ho
+                    and used + pats[force][i].week_hours_ho <= wt.max_hours_per_week + 1e-9
+                }
                 # warm start from the previous chunk: same relative state and same pattern shape
                 if not old and self._prev_n:
                     rel = (None if last_end is None else last_end - h0, used)
@@ -520,8 +562,51 @@ class Planner:
             keep_bonus=keep_bonus,
             zone_open=self._zone_open(h0, h1 - h0),
             cap_hours=self._cap_hours(h0, n_ext),
+            handover=self._handover_reserve(h0, n_ext, pats),
+            handover_ok=ho_ok,
+            carry_end=self._carry_end(h0, n_ext),
         )
         return data, members, h0
+
+    def _carry_end(self, h0: int, n: int) -> dict[str, np.ndarray]:
+        """force -> [n] units carried into the chunk (on duty before it) whose shift ends then."""
+        out = {f: np.zeros(n, dtype=int) for f in ("police", "defence")}
+        for code, shifts in self.shifts.items():
+            for s in shifts:
+                if s.start < h0 <= s.end < h0 + n:
+                    out[self._force_of(code)][s.end - h0] += 1
+        return out
+
+    def _handover_zones(self, H: int) -> list[int]:
+        """Zones where the outgoing mixed patrols holding the minimum stay `ho_q` visits into hour
+        H if their shift ends at H: the minimum held in hour H-1 (also by the previous plan, with
+        --after) and in hour H (also by the next plan: the seam after this plan's last night), the
+        zone open in both."""
+        if not self.ho_q:
+            return []
+        lo, hi = self._minima_from, self.cover[1]
+        if not (lo <= H - 1 < hi and (lo <= H < hi or (self.tail and hi == H))):
+            return []
+        shut = {
+            self.zones.index(zid) for zid, a, b in self.closures if a < H + 1 and b > H - 1
+        }  # closed in hour H-1 or H
+        return [z for z in np.flatnonzero(self.zone_min) if z not in shut]
+
+    def _handover_reserve(
+        self, h0: int, n_ext: int, pats: dict[str, list[Pattern]]
+    ) -> np.ndarray | None:
+        """Soldier units the cap keeps free in each hour for the outgoing handover patrols: at each
+        hour where a shift of this chunk or an earlier one ends (one per minimum; conservative
+        where a minimum holder's shift runs on)."""
+        if not self.ho_q:
+            return None
+        ends = {e for ps in pats.values() for p in ps for _s, e in p.shifts}
+        ends |= {s.end - h0 for v in self.shifts.values() for s in v}
+        out = np.zeros(n_ext, dtype=int)
+        for h in range(n_ext):
+            if h in ends:
+                out[h] = sum(int(self.zone_min[z]) for z in self._handover_zones(h0 + h))
+        return out
 
     def _zone_open(self, h0: int, n: int) -> np.ndarray | None:
         if not self.closures:
@@ -594,6 +679,19 @@ class Planner:
                 if own.status in ("OPTIMAL", "FEASIBLE"):
                     sol.bound = max(own.bound, value)
                     sol.seconds += own.seconds
+            self._assign(data, members, sol.n, h0)
+            self._prev_n = {}
+            for force, counts in sol.n.items():
+                for (c, pi), k in counts.items():
+                    last_end, used, _old, _blocked = self._keys[force][c]
+                    pat = data.patterns[force][pi]
+                    rel = (None if last_end is None else last_end - h0, used)
+                    key = (force, rel, pat.template, pat.days, len(days))
+                    self._prev_n[key] = self._prev_n.get(key, 0) + k
+            drawn, placed = self._draw(data, mixed, total, h0, model)
+            rows.extend(drawn)
+            if self.tq is not None:  # what the routes place, travel losses included
+                value = float(placed)
             if sol.bound < value <= sol.bound + 1e-6 * abs(sol.bound):
                 value = sol.bound  # same number, floating-point noise between solver and placement
             sol.objective = value
@@ -610,16 +708,8 @@ class Planner:
                     "seconds": round(sol.seconds, 3),
                 }
             )
-            self._assign(data, members, sol.n, h0)
-            self._prev_n = {}
-            for force, counts in sol.n.items():
-                for (c, pi), k in counts.items():
-                    last_end, used, _old, _blocked = self._keys[force][c]
-                    pat = data.patterns[force][pi]
-                    rel = (None if last_end is None else last_end - h0, used)
-                    key = (force, rel, pat.template, pat.days, len(days))
-                    self._prev_n[key] = self._prev_n.get(key, 0) + k
-            rows.extend(self._draw(data, mixed, total, h0))
+            if i == len(chunks) - 1:  # the seam after the last night: hand over to the next plan
+                rows.extend(self._handover_rows(h0 + data.n_hours))
             if progress is not None:
                 progress.advance()
         gap = (
@@ -655,25 +745,44 @@ class Planner:
                 for (cc, p), k in sorted(n.get(force, {}).items()):
                     if cc != c:
                         continue
+                    capable = (cc, p) in data.handover_ok.get(force, ())
                     for _ in range(k):
                         code = order.pop()
                         for s, e in data.patterns[force][p].shifts:
                             self.shifts[code].append(Shift(code, s + h0, e + h0))
                             for hh in range(s + h0, e + h0):
                                 self._duty[hh].add(code)
+                                if not capable:
+                                    self._nocap[hh].add(code)
 
     def _draw(
-        self, data: ChunkData, mixed_q: np.ndarray, total_q: np.ndarray, h0: int
-    ) -> list[list[Any]]:
+        self,
+        data: ChunkData,
+        mixed_q: np.ndarray,
+        total_q: np.ndarray,
+        h0: int,
+        model: ChunkModel | None = None,
+    ) -> tuple[list[list[Any]], float]:
+        """The visits of each hour of the chunk, and (with travel) the value of what is placed,
+        in the model's units (the placement's value otherwise: `place_patrols`)."""
         rows = []
         rng = self.rng
         p = self.p
+        value = 0.0
         for h in range(data.n_hours):
             H = h0 + h
             if self.frozen_until > H:
+                if self.tq is not None and model is not None:  # counted as without travel
+                    K = self.p.planning.max_patrols_per_zone
+                    cum = np.concatenate([[0], np.cumsum(model.w[:K])])
+                    v = float((model.r[:, h] * cum[np.minimum(total_q[:, h] // Q, K)]).sum())
+                    value += (v + float(model.rho[h]) * mixed_q[:, h].sum() / Q) * model.scale
                 continue  # the previous plan's visits (plan make --after)
             police = self._on_duty("police", H)
             soldiers = self._on_duty("defence", H)
+            if self.tq is not None:  # units off duty start their next shift where they are sent
+                on = set(police) | set(soldiers)
+                self._loc = {u: loc for u, loc in self._loc.items() if u in on}
             old = self.reuse.get(H)
             if old is not None and self._same_hour(
                 old, police, soldiers, data, h, mixed_q, total_q
@@ -684,16 +793,20 @@ class Planner:
                 self._pairs = dict(old["pairs"])
                 self._fipa_prev = dict(old["fipa"])
                 self._fipa_pol_prev = dict(old.get("fipa_police", {}))
+                self._holders = self._holders_in(old["rows"], data.mins_at(h))
+                if self.tq is not None:
+                    self._locate(old["rows"])
+                    value += self._value(old["rows"], H, h, model)
                 continue
             # FIPA: keep the same soldier units where possible
             free = set(soldiers)
             need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
-            fipa_units = self._hold(need, self._fipa_prev, free)
+            fipa_units = self._hold(need, self._fipa_prev, free, H)
             self._fipa_prev = fipa_units
             # each FIPA holds its police units (the same ones hour to hour where possible)
             free_police = set(police)
             fipa_pol = self._hold(
-                dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police
+                dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police, H
             )
             self._fipa_pol_prev = fipa_pol
             # pair the remaining soldiers with police (keep last hour's pairs where possible)
@@ -703,28 +816,70 @@ class Planner:
                 if q in free_police:
                     pairs[s] = q
                     free_police.discard(q)
+            cannot = self._nocap.get(H, set())
+            on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
+            next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
             for s in sorted(set(free) - set(pairs)):
-                q = rng.choice(sorted(free_police))
+                cands = sorted(free_police)
+                if self.tq is not None:  # the crew nearest to the soldiers (random among equals)
+                    cands = [cands[i] for i in rng.permutation(len(cands))]
+                    # a crew whose shift runs on as long as the soldiers' first: teams that
+                    # outlast the hour can take over a zone minimum (the DST night, below)
+                    stays = s in next_soldiers
+                    q = min(
+                        cands,
+                        key=lambda c, s=s: (
+                            stays and c not in on_next,
+                            (c in cannot) != (s in cannot),
+                            self._apart(c, s),
+                        ),
+                    )
+                else:  # with a crew that can hand over as the soldiers can (or cannot)
+                    same = [c for c in cands if (c in cannot) == (s in cannot)]
+                    q = rng.choice(same or cands)
                 pairs[s] = q
                 free_police.discard(q)
             self._pairs = pairs
             mixed_teams = [(q, s) for s, q in sorted(pairs.items())]
             police_teams = [(q, None) for q in sorted(free_police)]
-            n_mix, n_po = len(mixed_teams), len(police_teams)
-            # zone labels for each quarter: minima first, the rest shuffled
-            mix_labels = [[] for _ in range(Q)]
+            rows.extend(self._handover_rows(H))
+            if self.tq is not None:
+                hour_rows = self._route_hour(
+                    H, h, data, mixed_teams, [q for q, _ in police_teams], fipa_units, fipa_pol
+                )
+                rows.extend(hour_rows)
+                value += self._value(hour_rows, H, h, model)
+                continue
+            # the teams holding each zone minimum stay in the zone: last hour's where still paired
+            mins_h = data.mins_at(h)
+            holders: dict[str, list[tuple[str, str]]] = {}
+            spare = set(mixed_teams)
+            for z in np.flatnonzero(mins_h):
+                zid = self.zones[z]
+                keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins_h[z])]
+                spare -= set(keep)
+                holders[zid] = keep
+            for z in np.flatnonzero(mins_h):
+                zid = self.zones[z]
+                while len(holders[zid]) < int(mins_h[z]):
+                    # a team whose working time allows the handover at the end of its shift
+                    pool = sorted(t for t in spare if self._can_hand_over(t, H)) or sorted(spare)
+                    t = pool[int(rng.integers(len(pool)))]
+                    spare.discard(t)
+                    holders[zid].append(t)
+            self._holders = holders
+            movers = sorted(spare)
+            n_mix, n_po = len(movers), len(police_teams)
+            # zone labels for each quarter of the other teams, shuffled
             rest_mix: list[int] = []
             po_rest: list[int] = []
             for z in range(len(self.zones)):
                 mz = int(mixed_q[z, h])
-                zmin = int(data.mins_at(h)[z])
-                for qq in range(Q):
-                    mix_labels[qq].extend([z] * zmin)
-                rest_mix.extend([z] * (mz - Q * zmin))
+                rest_mix.extend([z] * (mz - Q * int(mins_h[z])))
                 po_rest.extend([z] * int(total_q[z, h] - mz))
             rest_mix = list(rng.permutation(rest_mix))
             po_rest = list(rng.permutation(po_rest))
-            per_m = n_mix - sum(len(x) for x in mix_labels) // Q
+            per_m = n_mix
             assert len(rest_mix) == Q * per_m and len(po_rest) == Q * n_po, (
                 len(rest_mix),
                 per_m,
@@ -732,13 +887,15 @@ class Planner:
                 n_po,
             )
             t = self.grid.utc(H)
+            fixed = [(team, self.zones.index(zid)) for zid, ts in holders.items() for team in ts]
             for qq in range(Q):
                 s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz).isoformat()
                 e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz).isoformat()
-                labels_m = mix_labels[qq] + rest_mix[qq * per_m : (qq + 1) * per_m]
+                labels_m = rest_mix[qq * per_m : (qq + 1) * per_m]
                 labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
-                shuffled = [mixed_teams[i] for i in rng.permutation(n_mix)]
-                for (pu, su), z in zip(shuffled, labels_m, strict=True):
+                shuffled = [movers[i] for i in rng.permutation(n_mix)]
+                placed = fixed + list(zip(shuffled, labels_m, strict=True))
+                for (pu, su), z in placed:
                     zid = self.zones[z]
                     rows.append(
                         self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H)
@@ -747,39 +904,380 @@ class Planner:
                     [police_teams[i] for i in rng.permutation(n_po)], labels_o, strict=True
                 ):
                     rows.append(self._row(s, e, self.zones[z], pu, self.psize, 0, pu, "", H))
-                for fid, units in fipa_units.items():
-                    f = next(f for f in p.fipa if f.id == fid)
-                    rows.append(
-                        [
-                            s,
-                            e,
-                            f.zone,
-                            fid,
-                            self.psize * len(fipa_pol[fid]),
-                            self.ssize * len(units),
-                            self.zone_post[f.zone],
-                            "fipa",
-                            ";".join(sorted(fipa_pol[fid])),
-                            ";".join(sorted(units)),
-                            self._liaison(self.zone_post[f.zone], H),
-                        ]
+                rows.extend(self._fipa_rows(s, e, fipa_units, fipa_pol, H))
+        return rows, value
+
+    def _fipa_rows(
+        self,
+        s: str,
+        e: str,
+        fipa_units: dict[str, list[str]],
+        fipa_pol: dict[str, list[str]],
+        H: int,
+    ) -> list[list[Any]]:
+        out = []
+        for fid, units in fipa_units.items():
+            f = next(f for f in self.p.fipa if f.id == fid)
+            out.append(
+                [
+                    s,
+                    e,
+                    f.zone,
+                    fid,
+                    self.psize * len(fipa_pol[fid]),
+                    self.ssize * len(units),
+                    self.zone_post[f.zone],
+                    "fipa",
+                    ";".join(sorted(fipa_pol[fid])),
+                    ";".join(sorted(units)),
+                    self._liaison(self.zone_post[f.zone], H),
+                ]
+            )
+        return out
+
+    # -- routes (with `travel`): teams stay where they are unless moving gains
+    def _apart(self, a: str, b: str) -> int:
+        """Visits between where units a and b are (0 if either has not been placed yet)."""
+        la, lb = self._loc.get(a), self._loc.get(b)
+        return 0 if la is None or lb is None else int(self.tq[la[0], lb[0]])
+
+    def _late(self, team: tuple[str, ...], H: int) -> np.ndarray:
+        """[Z] visits of hour H the team loses reaching each zone (its units' last visits, where
+        they were, plus the journey; 0 for units just starting their shift)."""
+        out = np.zeros(len(self.zones), dtype=int)
+        for u in team:
+            loc = self._loc.get(u)
+            if loc is not None:
+                out = np.maximum(out, self.tq[loc[0]] + loc[1] - H * Q)
+        return np.clip(out, 0, Q)
+
+    def _fipa_ahead(
+        self,
+        H: int,
+        h: int,
+        data: ChunkData,
+        fipa_units: dict,
+        fipa_pol: dict,
+        patrolling: set[str],
+    ) -> dict[str, int]:
+        """Units that go to a FIPA in hour H+1 leave their patrol in time: the FIPA's units of
+        hour H stay, then units starting their shift at H+1 (no journey), then the patrolling units
+        nearest to it (not those holding a zone minimum). Returns unit -> FIPA zone index; the
+        choice is what `_hold` keeps at H+1."""
+        going: dict[str, int] = {}
+        if h + 1 >= data.n_ext:
+            return going
+        holding = self._holding()
+        for force, held, size in (
+            ("defence", fipa_units, None),
+            ("police", fipa_pol, self.fipa_police),
+        ):
+            fresh = sorted(set(self._on_duty(force, H + 1)) - set(self._on_duty(force, H)))
+            staying = set(self._on_duty(force, H + 1))
+            nxt: dict[str, list[str]] = {}
+            for fid, arr in data.fipa_units.items():
+                need = int(arr[h + 1]) if size is None else (size if arr[h + 1] > 0 else 0)
+                if not need:
+                    continue
+                z = self.zones.index(next(f.zone for f in self.p.fipa if f.id == fid))
+                chosen = [u for u in held.get(fid, []) if u in staying][:need]
+                taken = {u for us in nxt.values() for u in us} | set(going)
+                for u in fresh:
+                    if len(chosen) < need and u not in taken and u not in chosen:
+                        chosen.append(u)
+                cands = sorted(
+                    (u for u in patrolling & staying if u not in taken and u not in holding),
+                    key=lambda u, z=z: (
+                        int(self.tq[self._loc[u][0], z]) if u in self._loc else 0,
+                        u,
+                    ),
+                )
+                for u in cands[: max(0, need - len(chosen))]:
+                    chosen.append(u)
+                    going[u] = z
+                nxt[fid] = chosen
+            if force == "defence":
+                self._fipa_prev = nxt
+            else:
+                self._fipa_pol_prev = nxt
+        return going
+
+    def _route_hour(
+        self,
+        H: int,
+        h: int,
+        data: ChunkData,
+        mixed_teams: list[tuple[str, str]],
+        police_teams: list[str],
+        fipa_units: dict[str, list[str]],
+        fipa_pol: dict[str, list[str]],
+    ) -> list[list[Any]]:
+        """Hour H of the teams' routes. Teams holding a zone minimum stay in it; every other team
+        takes a patrol place (zone, k-th patrol there) by `linear_sum_assignment` maximising the
+        presence value r_z * w_k over the visits it is there: a team loses the visits its journey
+        takes (from where its units last were) and, if it goes to a FIPA next hour, the visits of
+        the journey there. Mixed teams first (approved zones), then police-only (all open zones),
+        as in `allocate`. The visits spent travelling are not written."""
+        from scipy.optimize import linear_sum_assignment
+
+        rng, K = self.rng, self.p.planning.max_patrols_per_zone
+        patrolling = {u for t in mixed_teams for u in t} | set(police_teams)
+        going = self._fipa_ahead(H, h, data, fipa_units, fipa_pol, patrolling)
+        r = data.risk[:, h]
+        w = [self.p.planning.diminishing_returns**k for k in range(K)]
+        open_h, mins = data.open_at(h), data.mins_at(h)
+        late = {t: self._late(t, H) for t in mixed_teams + [(q,) for q in police_teams]}
+        zeros = np.zeros(len(self.zones), dtype=int)
+        leave = {
+            t: np.max([self.tq[:, going[u]] for u in t if u in going] or [zeros], axis=0)
+            for t in late
+        }
+        # minima: last hour's holders where still paired, then teams already there (or fresh)
+        holders: dict[str, list[tuple[str, str]]] = {}
+        spare = [t for t in mixed_teams if not any(u in going for u in t)]
+        for z in np.flatnonzero(mins):
+            zid = self.zones[z]
+            keep = [t for t in self._holders.get(zid, []) + self._succ.get(zid, []) if t in spare]
+            holders[zid] = keep[: int(mins[z])]
+            spare = [t for t in spare if t not in holders[zid]]
+        for z in np.flatnonzero(mins):
+            zid = self.zones[z]
+            while len(holders[zid]) < int(mins[z]):
+                pool = spare or [
+                    t for t in mixed_teams if t not in {x for v in holders.values() for x in v}
+                ]
+                order = [pool[i] for i in rng.permutation(len(pool))]
+                t = min(
+                    order,
+                    key=lambda t, z=z: (
+                        int(late[t][z] + leave[t][z]) > 0,
+                        not self._can_hand_over(t, H),
+                        int(late[t][z] + leave[t][z]),
+                    ),
+                )
+                spare = [x for x in spare if x != t]
+                holders[zid].append(t)
+        self._holders = holders
+        # teams that will hold a zone minimum next hour and are on duty now join the zone this
+        # hour: where the minimum starts (a fresh plan's first midnight, its night teams under way)
+        # and where a holder's shift ends while the next shift is already out (the DST night, 8
+        # hours to 07:00, overlaps the 06:00 shift); teams that can work the handover first
+        succ: dict[str, list[tuple[str, str]]] = {}
+        if h + 1 < data.n_hours:
+            police1, soldiers1 = (
+                set(self._on_duty("police", H + 1)),
+                set(self._on_duty("defence", H + 1)),
+            )
+            mins1 = data.mins_at(h + 1)
+            for z in np.flatnonzero(mins1):
+                zid = self.zones[z]
+                staying = [t for t in holders.get(zid, []) if t[0] in police1 and t[1] in soldiers1]
+                ready = [t for t in spare if t[0] in police1 and t[1] in soldiers1]
+                for _ in range(int(mins1[z]) - len(staying)):
+                    if not ready:
+                        break
+                    t = min(
+                        ready,
+                        key=lambda t, z=z: (
+                            int(late[t][z]) >= Q,
+                            not self._can_hand_over(t, H + 1),
+                            int(late[t][z]),
+                            t,
+                        ),
                     )
-        return rows
+                    ready.remove(t)
+                    spare = [x for x in spare if x != t]
+                    succ.setdefault(zid, []).append(t)
+        self._succ = succ
+        placed: list[tuple[tuple[str, ...], int]] = [
+            (t, self.zones.index(zid)) for zid, ts in [*holders.items(), *succ.items()] for t in ts
+        ]
+        used = np.zeros(len(self.zones), dtype=int)
+        for _, z in placed:
+            used[z] += 1
+        fixed = {t for t, _ in placed}
+        stage = [
+            ([t for t in mixed_teams if t not in fixed], data.approved & open_h),
+            ([(q,) for q in police_teams], open_h),
+        ]
+        for teams, ok in stage:
+            if not teams:
+                continue
+            slots = [(z, k) for z in np.flatnonzero(ok) for k in range(int(used[z]), K)]
+            if len(slots) < len(teams):
+                raise RuntimeError("zone capacity exhausted: raise planning.max_patrols_per_zone")
+            sz = np.array([z for z, _ in slots])
+            base = np.array([r[z] * w[k] for z, k in slots])
+            there = np.array([np.clip(Q - late[t][sz] - leave[t][sz], 0, Q) for t in teams])
+            gain = base[None, :] * there / Q + rng.random((len(teams), len(slots))) * 1e-9
+            rows_i, cols = linear_sum_assignment(gain, maximize=True)
+            for i, j in zip(rows_i, cols, strict=True):
+                placed.append((teams[i], int(sz[j])))
+                used[sz[j]] += 1
+        # the visits: each team from its arrival to its departure for the FIPA
+        out = []
+        t0 = self.grid.utc(H)
+        stamps = [
+            (t0 + timedelta(minutes=15 * qq)).astimezone(self.p.tz).isoformat()
+            for qq in range(Q + 1)
+        ]
+        for team, z in placed:
+            a, b = int(late[team][z]), Q - int(leave[team][z])
+            zid = self.zones[z]
+            pu, su = team[0], (team[1] if len(team) > 1 else "")
+            for qq in range(a, b):
+                if su:
+                    out.append(
+                        self._row(
+                            stamps[qq],
+                            stamps[qq + 1],
+                            zid,
+                            f"{pu}+{su}",
+                            self.psize,
+                            self.ssize,
+                            pu,
+                            su,
+                            H,
+                        )
+                    )
+                else:
+                    out.append(
+                        self._row(stamps[qq], stamps[qq + 1], zid, pu, self.psize, 0, pu, "", H)
+                    )
+            if b > a:
+                for u in team:
+                    self._loc[u] = (z, H * Q + b)
+        for qq in range(Q):
+            out.extend(self._fipa_rows(stamps[qq], stamps[qq + 1], fipa_units, fipa_pol, H))
+        for fid, units in fipa_units.items():
+            z = self.zones.index(next(f.zone for f in self.p.fipa if f.id == fid))
+            for u in [*units, *fipa_pol.get(fid, [])]:
+                self._loc[u] = (z, (H + 1) * Q)
+        return out
+
+    def _locate(self, rows: list[list[Any]]) -> None:
+        """Where the units of kept (re-planning) visits are after them."""
+        for r in rows:
+            end = datetime.fromisoformat(r[1]).astimezone(UTC)
+            q = int((end - self.grid.t0).total_seconds() // 900)
+            for u in [c for c in f"{r[8]};{r[9]}".split(";") if c]:
+                if u not in self._loc or self._loc[u][1] <= q:
+                    self._loc[u] = (self.zones.index(r[2]), q)
+
+    def _value(self, rows: list[list[Any]], H: int, h: int, model: ChunkModel | None) -> float:
+        """The value of hour H's patrol visits in the model's objective (risk units): in each
+        quarter, the k-th patrol present in a zone is worth r_z * w_k, a mixed one adds the hour's
+        bonus; the outgoing handover visits are extra presence and not counted."""
+        if model is None:
+            return 0.0
+        K = self.p.planning.max_patrols_per_zone
+        n = np.zeros((len(self.zones), Q), dtype=int)
+        mixed = 0
+        t0 = self.grid.utc(H)
+        for r in rows:
+            if r[7] != "patrol" or (self.ho_q and r[8] not in self._duty.get(H, ())):
+                continue
+            qq = int((datetime.fromisoformat(r[0]).astimezone(UTC) - t0).total_seconds() // 900)
+            if 0 <= qq < Q:
+                n[self.zones.index(r[2]), qq] += 1
+                mixed += bool(r[9])
+        cum = np.concatenate([[0], np.cumsum(model.w[:K])])
+        v = float((model.r[:, h][:, None] * cum[np.minimum(n, K)]).sum()) / Q
+        return (v + float(model.rho[h]) * mixed / Q) * model.scale
+
+    def _handover_rows(self, H: int) -> list[list[Any]]:
+        """The first `ho_q` visits of hour H for the outgoing patrols that held a zone minimum in
+        hour H-1 and whose shift ends at H: they stay until the incoming patrol has been there
+        `handover_minutes` (the cap keeps room for them, `_handover_reserve`)."""
+        zones = {self.zones[z] for z in self._handover_zones(H)}
+        police, soldiers = set(self._on_duty("police", H)), set(self._on_duty("defence", H))
+        out = []
+        t = self.grid.utc(H)
+        for zid, teams in sorted(self._holders.items()):
+            for pu, su in teams:
+                if zid not in zones or pu in police or su in soldiers:
+                    continue
+                self._handed |= {(pu, H), (su, H)}  # worked: rest and weekly hours count it
+                for qq in range(self.ho_q):
+                    s = (t + timedelta(minutes=15 * qq)).astimezone(self.p.tz).isoformat()
+                    e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(self.p.tz).isoformat()
+                    out.append(
+                        self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H)
+                    )
+        return out
+
+    def _holders_in(
+        self, rows: list[list[Any]], mins: np.ndarray
+    ) -> dict[str, list[tuple[str, str]]]:
+        """The teams holding each zone minimum in an hour kept from the old plan: the mixed
+        patrols there in its last quarter."""
+        last = max((r[0] for r in rows), default="")
+        out: dict[str, list[tuple[str, str]]] = {}
+        for z in np.flatnonzero(mins):
+            zid = self.zones[z]
+            there = sorted(
+                (r[8], r[9])
+                for r in rows
+                if r[0] == last and r[2] == zid and r[7] == "patrol" and r[9]
+            )
+            out[zid] = there[: int(mins[z])]
+        return out
+
+    def _continue_from(self, rows: list[list[Any]]) -> None:
+        """Pairs, FIPA units and minimum holders of the last quarter of the rows kept before the
+        plan (re-planning), so that a shift under way goes on as it was; and where units are."""
+        last = max(r[0] for r in rows)
+        tail = [r for r in rows if r[0] == last]
+        for r in tail:
+            if r[7] == "patrol" and r[9]:
+                self._pairs[r[9]] = r[8]
+            elif r[7] == "fipa":
+                self._fipa_prev[r[3]] = [u for u in r[9].split(";") if u]
+                self._fipa_pol_prev[r[3]] = [u for u in r[8].split(";") if u]
+        for z in np.flatnonzero(self.zone_min):
+            zid = self.zones[z]
+            there = sorted((r[8], r[9]) for r in tail if r[7] == "patrol" and r[2] == zid and r[9])
+            self._holders[zid] = there[: int(self.zone_min[z])]
+        if self.tq is not None:
+            self._locate(rows)
+
+    def _holding(self) -> set[str]:
+        """Units of the teams holding a zone minimum (FIPA take others where they can)."""
+        return {u for teams in self._holders.values() for t in teams for u in t}
+
+    def _can_hand_over(self, team: tuple[str, ...], H: int) -> bool:
+        """The team's units may work a handover after the shift they are on at hour H."""
+        cannot = self._nocap.get(H, ())
+        return not any(u in cannot for u in team)
 
     def _hold(
-        self, need: dict[str, int], prev: dict[str, list[str]], free: set[str]
+        self,
+        need: dict[str, int],
+        prev: dict[str, list[str]],
+        free: set[str],
+        H: int | None = None,
     ) -> dict[str, list[str]]:
         """`need[fid]` units of `free` for each FIPA: last hour's where still free, the rest drawn
-        at random; the units taken leave `free`."""
+        at random, units holding a zone minimum last; the units taken leave `free`."""
         out: dict[str, list[str]] = {}
+        holding = self._holding()
+        cannot = self._nocap.get(H, set()) if H is not None else set()
         for fid, k in need.items():
             keep = [u for u in prev.get(fid, []) if u in free][:k]
-            rest = sorted(free - set(keep))
-            extra = (
-                list(self.rng.choice(rest, size=k - len(keep), replace=False))
-                if k > len(keep)
-                else []
-            )
+            rest = sorted(free - set(keep) - holding)
+            # units that cannot work a handover first: the others may hold a zone minimum
+            first = [u for u in rest if u in cannot]
+            second = [u for u in rest if u not in cannot]
+            extra: list[str] = []
+            short = k - len(keep)
+            if 0 < short <= len(first):
+                extra = list(self.rng.choice(first, size=short, replace=False))
+            elif 0 < short <= len(rest):
+                extra = first + list(
+                    self.rng.choice(second, size=short - len(first), replace=False)
+                )
+            elif short > 0:
+                extra = rest + sorted(free & holding)[: short - len(rest)]
             out[fid] = keep + extra
             free -= set(out[fid])
         return out
@@ -835,7 +1333,7 @@ class Planner:
         from safecities.patrols.explain import explain
 
         if status != "INFEASIBLE":
-            raise SafecitiesError(
+            raise NoPlanInTime(
                 f"no plan found for {days[0]} - {days[-1]} within the time limit ({status}); "
                 "give more --time-limit"
             )

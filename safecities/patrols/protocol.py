@@ -24,9 +24,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema
+import numpy as np
 import yaml
 
 from safecities.errors import InputError
+from safecities.patrols.travel import travel_minutes, travel_problems, visits
 from safecities.safeio import load_json, load_yaml
 
 SCHEMA_ID = "safecities.patrol-protocol/1"
@@ -152,6 +154,16 @@ class Protocol:
     police_min_fipa: int = 2
     liaison_counts_in_cap: bool = False  # the liaisons on duty are soldiers deployed: in the cap
     liaison_rostered: bool = False  # liaison turns follow Defence working time (checked)
+    # minutes the outgoing mixed patrol of a zone with minima stays after the incoming one arrives
+    handover_minutes: int = 0
+    # minutes between zones ([i][j] in `zones` order; `travel.py`), None without `travel`
+    travel: tuple[tuple[float, ...], ...] | None = None
+
+    def travel_visits(self) -> np.ndarray | None:
+        """[Z, Z] whole visits a team loses moving between zones (None without `travel`)."""
+        if self.travel is None:
+            return None
+        return np.vectorize(visits, otypes=[int])(np.array(self.travel, dtype=float))
 
     @property
     def liaisons_on_duty(self) -> int:
@@ -383,6 +395,8 @@ def _semantic_issues(doc: dict[str, Any]) -> list[ProtocolIssue]:  # noqa: C901 
                     ["zones", i, "command_post"],
                     f"soldiers allowed but post {z['command_post']!r} lists no Defence liaison",
                 )
+    out.extend(_handover_issues(doc, wt))
+    out.extend(ProtocolIssue(_path(parts), msg) for parts, msg in travel_problems(doc))
     dl = doc.get("defence_liaison") or {}
     wt = (doc.get("working_time") or {}).get("defence")
     if isinstance(dl, dict) and dl.get("rostered") is True and isinstance(wt, dict):
@@ -396,6 +410,28 @@ def _semantic_issues(doc: dict[str, Any]) -> list[ProtocolIssue]:  # noqa: C901 
             add(["defence_liaison", "rostered"], str(exc))
         except (KeyError, TypeError):
             pass  # a malformed working time: the schema errors name it
+    return out
+
+
+def _handover_issues(doc: dict[str, Any], wt: dict[str, Any]) -> list[ProtocolIssue]:
+    """A handover lengthens the outgoing shift: every shift length plus the handover must stay
+    within `shift_max_hours` (the teams holding a minimum work it, and either force leads them)."""
+    ho = doc.get("handover_minutes")
+    if not isinstance(ho, int) or ho <= 0:
+        return []
+    out = []
+    for force, rules in wt.items():
+        if not isinstance(rules, dict) or not isinstance(rules.get("shift_max_hours"), int | float):
+            continue
+        for length in rules.get("shift_lengths") or [8]:
+            if isinstance(length, int) and length + ho / 60 > rules["shift_max_hours"]:
+                out.append(
+                    ProtocolIssue(
+                        "$.handover_minutes",
+                        f"{length}-hour {force} shifts plus a {ho}-minute handover exceed "
+                        f"shift_max_hours {rules['shift_max_hours']:g} h",
+                    )
+                )
     return out
 
 
@@ -481,6 +517,8 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
         liaison_required=bool(doc["defence_liaison"]["required"]),
         liaison_counts_in_cap=bool(doc["defence_liaison"].get("counts_in_cap", False)),
         liaison_rostered=bool(doc["defence_liaison"].get("rostered", False)),
+        handover_minutes=int(doc.get("handover_minutes", 0)),
+        travel=_travel(doc),
         command_posts=tuple(
             CommandPost(p["id"], p["name"], tuple(p.get("liaisons", ())))
             for p in doc["command_posts"]
@@ -520,6 +558,11 @@ def from_document(doc: dict[str, Any], *, sha256: str = "", source: str = "") ->
         sha256=sha256,
         source=source,
     )
+
+
+def _travel(doc: dict[str, Any]) -> tuple[tuple[float, ...], ...] | None:
+    m = travel_minutes(doc)
+    return None if m is None else tuple(tuple(float(x) for x in row) for row in m)
 
 
 def load_protocol_document(doc: dict[str, Any], *, source: str = "<document>") -> Protocol:

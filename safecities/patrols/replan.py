@@ -40,29 +40,46 @@ def _moment(value: Any, tz) -> datetime | None:
 
 
 def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
-    """The changes file, every problem named with its JSON path (all at once, `InputError`).
-
-    Keys (all optional): `units_out` [codes] (from --from on); `unit_unavailable` [{unit, from,
-    to}]; `close_zone` [{zone, from, to}]; `cap` {value, from} (a lower soldier cap from a
-    moment); `fipa` [ids]: FIPA of the protocol to plan - a new FIPA is a protocol amendment,
-    approved by Interior and Defence like any version, then given with --protocol; `risk` (CSV,
-    relative to the changes file)."""
+    """The changes file (YAML or JSON), every problem named with its JSON path (all at once,
+    `InputError`); a relative `risk` is read from the changes file's folder. The keys are those
+    of `parse_changes`."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
         doc = load_json(text) if p.suffix.lower() == ".json" else load_yaml(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise InputError(f"{p}: cannot read changes: {exc}") from exc
-    doc = doc or {}
+    doc = parse_changes(doc, protocol, source=str(p))
+    if doc.get("risk"):
+        doc["risk"] = str((p.parent / doc["risk"]).resolve())
+    return doc
+
+
+def parse_changes(doc: Any, protocol=None, *, source: str = "changes") -> dict[str, Any]:
+    """Changes for a re-plan (a file's document, or the web's and the API's body), every problem
+    named with its JSON path (all at once, `InputError`); moments become aware datetimes.
+
+    Keys (all optional): `units_out` [codes] (from --from on); `unit_unavailable` [{unit, from,
+    to}]; `close_zone` [{zone, from, to}]; `cap` {value, from} (a lower soldier cap from a
+    moment); `fipa` [ids]: FIPA of the protocol to plan - a new FIPA is a protocol amendment,
+    approved by Interior and Defence like any version, then given with --protocol; `risk` (CSV,
+    relative to the changes file)."""
+    import copy
+
+    doc = copy.deepcopy(doc or {})
     if not isinstance(doc, dict) or set(doc) - CHANGE_KEYS:
         raise InputError(
-            f"{p}: a changes file is a mapping with keys {', '.join(sorted(CHANGE_KEYS))}"
+            f"{source}: changes are a mapping with keys {', '.join(sorted(CHANGE_KEYS))}"
         )
     errors: list[str] = []
     tz = protocol.tz if protocol is not None else None
     zones = {z.id for z in protocol.zones} if protocol is not None else None
     units = {u.code for u in protocol.units} if protocol is not None else None
     fipas = {f.id for f in protocol.fipa} if protocol is not None else None
+    for key in ("units_out", "fipa"):
+        if not isinstance(doc.get(key) or [], list):
+            errors.append(f"$.{key}: a list of ids")
+            doc[key] = []
     if doc.get("add_fipa"):
         errors.append(
             "$.add_fipa: a new FIPA amends the protocol; request the amended version "
@@ -86,7 +103,9 @@ def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
                 errors.append(f"{where}: a mapping {{{field}, from, to}}")
                 continue
             known = units if field == "unit" else zones
-            if known is not None and item.get(field) not in known:
+            if not isinstance(item.get(field), str):
+                errors.append(f"{where}.{field}: a {field} id (text)")
+            elif known is not None and item.get(field) not in known:
                 errors.append(f"{where}.{field}: {item.get(field)!r} is not in the protocol")
             s, e = (_moment(item.get(k), tz) for k in ("from", "to"))
             if s is None:
@@ -113,17 +132,17 @@ def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
             if cap["from"] is None:
                 errors.append("$.cap.from: not an ISO 8601 time")
     for u in doc.get("units_out") or []:
-        if units is not None and u not in units:
+        if not isinstance(u, str) or (units is not None and u not in units):
             errors.append(f"$.units_out: {u!r} is not a unit of the protocol")
     if errors:
-        raise InputError(f"{p}: {len(errors)} problem(s): " + "; ".join(errors))
-    if doc.get("risk"):
-        doc["risk"] = str((p.parent / doc["risk"]).resolve())
+        raise InputError(f"{source}: {len(errors)} problem(s): " + "; ".join(errors))
     return doc
 
 
-def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
-    """Split the old plan at the grid start: rows kept, shift history, old shifts and hours after."""
+def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str, Any]:
+    """Split the old plan at the grid start: rows kept, shift history, old shifts and hours after.
+    `handover_q`: the protocol's handover in visits; a duty period ending that little past a whole
+    hour is a shift ending on that hour plus its handover (rest and weekly hours add it back)."""
     p = Path(path)
     try:
         with open(p, newline="", encoding="utf-8-sig") as fh:
@@ -162,6 +181,8 @@ def load_old_plan(path: str | Path, grid: Grid) -> dict[str, Any]:
                 merged.append([a, b])
         for a, b in merged:
             ha, hb = a // Q, -(-b // Q)  # whole hours (the planner's shifts are whole hours)
+            if 0 < b % Q <= handover_q:
+                hb = b // Q
             if a < 0:
                 history.append(Shift(code, ha, hb))
             else:
@@ -254,7 +275,7 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     from datetime import timedelta
 
     grid = Grid(protocol, first, last)
-    old = load_old_plan(path, grid)
+    old = load_old_plan(path, grid, protocol.handover_minutes // 15)
     if old["old_shifts"]:
         unit, spans = next(iter(sorted(old["old_shifts"].items())))
         at = grid.local(spans[0][0]).strftime("%Y-%m-%d %H:%M")

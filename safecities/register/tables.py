@@ -53,9 +53,7 @@ def read_csv_text(text: str, name: str) -> pd.DataFrame:
             if header is None:
                 header = [h.strip() for h in r]
                 if len(set(header)) != len(header) or not all(header):
-                    raise InputError(
-                        f"{name}: header has empty or repeated column names: {header}"
-                    )
+                    raise InputError(f"{name}: header has empty or repeated column names: {header}")
                 columns = [[] for _ in header]
                 continue
             i += 1

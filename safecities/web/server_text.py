@@ -133,10 +133,32 @@ TEMPLATES = [
     N_("not a valid geometry (%(detail)s)"),
     N_("%(value)s is not a date (YYYY-MM-DD)"),
     N_("the file is larger than 5 MB"),
+    # re-planning a saved plan (patrols/replan.py parse_changes, service/saved.py, the plan page)
+    N_("%(source)s: %(n)s problem(s)"),
+    N_("the request cannot be met inside the protocol"),
+    N_("%(where)s: %(value)s is not in the protocol"),
+    N_("%(where)s: %(value)s is not a unit of the protocol"),
+    N_("%(where)s: not an ISO 8601 time"),
+    N_("%(where)s: not after from"),
+    N_("%(where)s: a number of soldiers >= 0"),
+    N_(
+        "%(where)s: %(value)s is above the protocol's cap %(cap)s (only a lower cap is a change; a higher one is a protocol amendment)"  # noqa: E501
+    ),
+    N_("from: re-plan from a day of the plan (%(first)s to %(last)s), not %(day)s"),
+    N_("changes: give a zone closed, a unit unavailable or a lower cap"),
+    N_(
+        "%(name)s: re-planned from %(day)s; %(changed)s of %(shifts)s shifts and %(vchanged)s of %(visits)s visits changed; gap %(gap)s"  # noqa: E501
+    ),
+    N_(
+        "%(name)s: re-planned from %(day)s; %(changed)s of %(shifts)s shifts and %(vchanged)s of %(visits)s visits changed; gap %(gap)s; keeping the old plan failed: planned afresh from that day"  # noqa: E501
+    ),
     # plan check: times without or with a wrong UTC offset
     N_("has no UTC offset (write e.g. 2026-04-06T22:00:00+02:00)"),
     N_("has offset %(written)s, but %(tz)s is at %(want)s at that instant"),
 ]
+
+#: The conjunction between phrases listed in one value (see `translate`), spaces included.
+AND = N_("conjunction| and ")
 
 #: Statuses and decisions shown in tables (msgids carry a context prefix where the English word
 #: is shared with another meaning: a camera is "active" (FR "active"), a protocol "active" is in
@@ -187,6 +209,8 @@ RULE_LABELS = {
     "consecutive_days": N_("rule|days in a row"),
     "consecutive_nights": N_("rule|nights in a row"),
     "zone_closed": N_("rule|closed zone"),
+    "handover": N_("rule|handover"),
+    "travel": N_("rule|travel between zones"),
 }
 LABELS = {"protocol_status": PROTOCOL_STATUS_LABELS, "decision": DECISION_LABELS,
           "solver": SOLVER_STATUS_LABELS, "rule": RULE_LABELS}  # fmt: skip
@@ -219,13 +243,27 @@ def module_templates() -> list[str]:
         from safecities.cameras.service.register import MSG as CAMERAS
     except ImportError:
         CAMERAS = {}
-    for table in (CHECK, CAMERAS):
+    try:
+        from safecities.patrols.explain import MSG as EXPLAIN
+    except ImportError:
+        EXPLAIN = {}
+    for table in (CHECK, CAMERAS, EXPLAIN):
         out += [_from_format(t) for t in table.values()]
     return out
 
 
+def part_templates() -> list[str]:
+    """Phrases that are only ever values inside a message ("the railway zones (...)"): matched
+    in values, never as a whole message (a short phrase would swallow a longer message)."""
+    try:
+        from safecities.patrols.explain import PART
+    except ImportError:
+        return []
+    return [_from_format(t) for t in PART.values()]
+
+
 def all_templates() -> list[str]:
-    return list(dict.fromkeys(TEMPLATES + module_templates()))
+    return list(dict.fromkeys(TEMPLATES + module_templates() + part_templates()))
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -236,23 +274,26 @@ def _pattern(template: str) -> re.Pattern[str]:
     for m in _PLACEHOLDER.finditer(template):
         parts.append(re.escape(template[pos : m.start()].replace("%%", "%")))
         name = m.group(1)
-        parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+        # a value may be empty (" less 2 liaisons on duty" or nothing)
+        parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.*?)")
         names.add(name)
         pos = m.end()
     parts.append(re.escape(template[pos:].replace("%%", "%")))
     return re.compile("".join(parts), re.S)
 
 
-@lru_cache(maxsize=1)
-def _compiled() -> list[tuple[str, re.Pattern[str]]]:
+@lru_cache(maxsize=2)
+def _compiled(parts: bool) -> list[tuple[str, re.Pattern[str]]]:
     # most literal text first, so "end X is not after start Y (split ...)" wins over the shorter
-    pats = [(t, _pattern(t)) for t in all_templates()]
+    phrases = set(part_templates())
+    pats = [(t, _pattern(t)) for t in all_templates() if parts or t not in phrases]
     return sorted(pats, key=lambda tp: -len(_PLACEHOLDER.sub("", tp[0])))
 
 
-def match(text: str) -> tuple[str, dict[str, str]] | None:
-    """(template, values) of the template `text` was made from, or None."""
-    for template, pat in _compiled():
+def match(text: str, *, value: bool = False) -> tuple[str, dict[str, str]] | None:
+    """(template, values) of the template `text` was made from, or None; `value`: `text` is a
+    value inside a message, which may also be one of the phrases (`part_templates`)."""
+    for template, pat in _compiled(value):
         m = pat.fullmatch(text)
         if m:
             return template, m.groupdict()
@@ -265,7 +306,12 @@ def translate(text: object, gettext: Callable[[str], str], _depth: int = 0) -> s
     if text is None:
         return ""
     s = str(text)
-    found = match(s) if _depth < 3 else None
+    if not s:
+        return s
+    if _depth and " and " in s:
+        # a value listing phrases ("the patrol minimum in ... and FIPA f1"): each one translated
+        return gettext(AND).join(translate(x, gettext, _depth) for x in s.split(" and "))
+    found = match(s, value=_depth > 0) if _depth < 3 else None
     if found is None:
         return s
     template, values = found

@@ -292,3 +292,68 @@ def test_soldiers_patrol_only_on_railway_terrain_and_the_plan_says_why(client, t
     assert why["railway-south"]["terrain"] == "railway_station"
     page = client.get("/patrols", headers=auth(tokens[Role.PLANNER]))
     assert 'id="soldier-zones"' in page.text and "police-only" in page.text
+
+
+def test_replan_a_saved_plan_with_changes(client, tokens, auth):
+    """A command post closes a metro zone for a day and loses a unit: the saved plan is re-planned
+    from that day into a new plan (the old one stays), checked, audited; bad changes answer 400
+    with every JSON path; only planners re-plan."""
+    import csv
+    import io
+
+    from safecities.patrols.protocol import bundled_protocol_path, load_protocol
+    from safecities.patrols.service import saved as svc
+
+    _a_plan(client, tokens, auth)  # the protocol is active
+    planner = auth(tokens[Role.PLANNER])
+    body = {"from": "2026-04-20", "to": "2026-04-21", "time_limit": 20, "risk": "default",
+            "continue_latest": False}  # fmt: skip
+    r = client.post("/api/patrols/plans", headers=planner, json=body)
+    assert r.status_code == 201, r.text
+    old = r.json()["name"]
+    unit = next(u.code for u in load_protocol(bundled_protocol_path()).units if u.force == "police")
+    changes = {
+        "close_zone": [
+            {"zone": "metro-clemenceau", "from": "2026-04-21T00:00", "to": "2026-04-22T00:00"}
+        ],
+        "unit_unavailable": [{"unit": unit, "from": "2026-04-21T06:00", "to": "2026-04-21T18:00"}],
+    }  # fmt: skip
+    req = {"from": "2026-04-21", "changes": changes, "time_limit": 20, "risk": "default"}
+    r = client.post(f"/api/patrols/plans/{old}/replan", headers=planner, json=req)
+    assert r.status_code == 201, r.text
+    new = r.json()
+    assert new["name"] == old.replace(".csv", "-r1.csv") and new["from_plan"] == old
+    assert new["check"]["ok"] and new["from"] == "2026-04-21" and new["replan"]["fallback"] is None
+    assert new["replan"]["kept_rows"] > 0 and new["replan"]["old_assignments"] > 0
+    assert new["changes"]["close_zone"][0]["from"] == "2026-04-21T00:00:00+02:00"
+    rows = list(csv.DictReader(io.StringIO(svc.plan_file(new["name"]).read_text())))
+    day21 = [x for x in rows if x["start"].startswith("2026-04-21")]
+    assert day21 and not any(x["zone_id"] == "metro-clemenceau" for x in day21)
+    assert not any(unit in x["police_units"].split(";") for x in day21
+                   if "06:00" <= x["start"][11:16] < "18:00")  # fmt: skip
+    before = [x for x in rows if x["start"] < "2026-04-21"]
+    olds = list(csv.DictReader(io.StringIO(svc.plan_file(old).read_text())))
+    assert before == [x for x in olds if x["start"] < "2026-04-21"]  # the past is kept verbatim
+    names = [p["name"] for p in client.get("/api/patrols/plans", headers=planner).json()]
+    assert old in names and new["name"] in names
+    r = client.post(f"/api/patrols/plans/{old}/replan", headers=planner, json=req)
+    assert r.status_code == 201 and r.json()["name"].endswith("-r2.csv")  # never overwrites
+    audit = client.get("/api/audit", headers=auth(tokens[Role.AUDITOR]),
+                       params={"action": "patrol_plan.replan"}).json()["events"]  # fmt: skip
+    assert len(audit) >= 2 and {e["actor"] for e in audit} == {"demo-planner"}, audit[:1]
+    # bad changes: every problem named, nothing written
+    bad = {"from": "2026-04-21", "changes": {
+        "close_zone": [{"zone": "atlantis", "from": "2026-04-21T00:00", "to": "2026-04-21T06:00"}],
+        "cap": {"value": 999, "from": "2026-04-21T00:00"}}}  # fmt: skip
+    r = client.post(f"/api/patrols/plans/{old}/replan", headers=planner, json=bad)
+    assert r.status_code == 400 and "$.close_zone[0].zone" in r.text and "$.cap.value" in r.text
+    r = client.post(f"/api/patrols/plans/{old}/replan", headers=planner,
+                    json={**req, "from": "2026-05-01"})  # fmt: skip
+    assert r.status_code == 400 and "re-plan from a day of the plan" in r.text
+    assert not svc.plans_dir().joinpath(old.replace(".csv", "-r3.csv")).exists()
+    r = client.post("/api/patrols/plans/plan-x.csv/replan", headers=planner, json=req)
+    assert r.status_code == 404
+    r = client.post(
+        f"/api/patrols/plans/{old}/replan", headers=auth(tokens[Role.ANALYST]), json=req
+    )
+    assert r.status_code == 403

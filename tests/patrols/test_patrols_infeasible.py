@@ -242,3 +242,12 @@ def test_each_explanation_is_true(case: str, tmp_path: Path) -> None:
     assert reason["verified"] is True
     for w in words:
         assert w in reason["message"], (w, reason["message"])
+    # the web shows it in Dutch and French: the whole sentence and each phrase in it translated
+    from safecities.web import i18n, server_text
+
+    assert server_text.match(reason["message"]) is not None, reason["message"]
+    for lang in ("nl", "fr"):
+        text = server_text.translate(reason["message"], i18n.translations(lang).gettext)
+        for english in ("the patrol minimum", "railway zones", " and ", "soldiers", "units",
+                        "shift", "the request", "protocol's"):  # fmt: skip
+            assert english not in text, (lang, english, text)

@@ -124,3 +124,50 @@ def test_changes_file_errors_are_all_named(tmp_path: Path, db_env) -> None:
     assert res.exit_code == 1 and not out.exists()
     for where in ("$.close_zone[0].zone", "$.close_zone[0].from", "$.cap.value", "$.units_out"):
         assert where in res.stderr, (where, res.stderr)
+
+
+def test_a_replan_that_cannot_keep_the_old_plan_is_planned_afresh(
+    tmp_path: Path, db_env, monkeypatch
+) -> None:
+    """A re-plan never fails where a fresh plan of the same days succeeds: when keeping the old
+    shifts and visits fails (here forced), the days are planned afresh with the same past and
+    changes, checked, written, and the answer says so."""
+    from safecities.patrols.planner import InfeasiblePlan
+    from safecities.patrols.service import plans
+
+    activate(MINI)
+    old = _old_plan(tmp_path)
+
+    def cannot_keep(self, planner) -> None:
+        raise InfeasiblePlan("the old shifts clash with the changes", [])
+
+    monkeypatch.setattr(plans.Replan, "keep_old", cannot_keep)
+    changes = {"unit_unavailable": [{"unit": "POL-003", "from": "2026-04-07T10:00", "to": "2026-04-07T20:00"}]}  # fmt: skip
+    res, new = _replan(tmp_path, old, changes, "fresh")
+    assert res.exit_code == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["replan"]["fallback"].startswith("keeping the old plan failed (the old shifts clash")
+    assert any("planned afresh from 2026-04-07" in n for n in out["notes"])
+    assert out["replan"]["kept_rows"] > 0 and out["check"]["ok"]
+    df_old, df_new = (pd.read_csv(f, keep_default_na=False) for f in (old, new))
+    cut = "2026-04-07T00:00:00+02:00"  # the past is kept as it was
+    assert df_old[df_old["start"] < cut].equals(
+        df_new[df_new["start"] < cut].reset_index(drop=True)
+    )
+    # an ordinary re-plan says it kept the old plan
+    monkeypatch.undo()
+    res, _ = _replan(tmp_path, old, changes, "kept")
+    assert res.exit_code == 0 and json.loads(res.stdout)["replan"]["fallback"] is None
+
+
+def test_a_replan_fails_only_when_a_fresh_plan_fails_too(tmp_path: Path, db_env) -> None:
+    activate(MINI)
+    old = _old_plan(tmp_path)
+    # every police unit away for a day: no mixed patrol can meet the zone minima, kept or fresh
+    from safecities.patrols.protocol import load_protocol
+
+    police = [u.code for u in load_protocol(MINI).units if u.force == "police"]
+    away = [{"unit": u, "from": "2026-04-08T00:00", "to": "2026-04-09T00:00"} for u in police]
+    res, out = _replan(tmp_path, old, {"unit_unavailable": away}, "none")
+    assert res.exit_code == 1 and not out.exists(), res.stdout
+    assert json.loads(res.stdout)["status"] == "INFEASIBLE"  # with the rules that clash

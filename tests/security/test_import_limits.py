@@ -280,8 +280,11 @@ def test_import_pages_list_200_problems_and_give_the_total(client, demo_accounts
     assert r.status_code in (200, 422)
     assert "250 problem(s)" in r.text and "Only the first 200 are listed" in r.text
     assert r.text.count("not-a-date-") == 200
-    r = client.post("/cameras/import", data={"municipality": "21001"},
-                    files={"file": ("inventaris.csv", _all_bad_cameras(250), "text/csv")})
+    r = client.post(
+        "/cameras/import",
+        data={"municipality": "21001"},
+        files={"file": ("inventaris.csv", _all_bad_cameras(250), "text/csv")},
+    )
     assert r.status_code == 422
     assert "250 problem(s)" in r.text and "Only the first 200 are listed" in r.text
     assert r.text.count("noord") == 200

@@ -147,7 +147,22 @@ def test_request_approve_make_and_download_a_plan(
     pg.locator("#check-ok").wait_for()
     assert pg.locator("#plan-calendar td.busy").count() > 0
     shot(pg, "patrols-calendar")
+    plan_url = pg.url
     download_calendar_and_briefing(pg, tmp_path)
+    # the command post closes one of its zones for the afternoon and re-plans the day
+    pg.goto(plan_url)
+    pg.get_by_label("First day re-planned").fill("2026-04-06")
+    zone = pg.locator("#replan-zone option").nth(1).get_attribute("value")
+    pg.locator("#replan-zone").select_option(zone)
+    pg.locator("#replan-zone-from").fill("2026-04-06T14:00")
+    pg.locator("#replan-zone-to").fill("2026-04-06T18:00")
+    pg.get_by_role("button", name="Re-plan").click()
+    message = pg.locator("#replan-message.success")
+    message.wait_for()
+    assert "-r1.csv: re-planned from 2026-04-06" in message.inner_text()
+    assert "-r1.csv" in pg.locator("#plan-name").inner_text()
+    pg.locator("#check-ok").wait_for()
+    shot(pg, "patrols-replanned")
     # the plan on the dashboard's map at a chosen day and hour
     pg.goto(server + "/")
     pg.get_by_label("Day and hour").fill("2026-04-06T15:00")

@@ -37,11 +37,15 @@ def test_every_server_message_template_is_translated_and_found_again(lang):
         assert sorted(re.findall(r"%\(\w+\)s", have[msgid])) == sorted(
             re.findall(r"%\(\w+\)s", msgid)
         ), (lang, msgid)
+    phrases = set(server_text.part_templates())  # found only as values inside a message
     for k, template in enumerate(server_text.all_templates()):
         names = re.findall(r"%\((\w+)\)s", template)
         values = {n: f"v{k}x{i}" for i, n in enumerate(names)}
         text = template % values
-        assert server_text.match(text) == (template, values), template
+        found = server_text.match(text, value=template in phrases)
+        assert found == (template, values), template
+        if template in phrases:
+            continue
         out = server_text.translate(text, tr.gettext)
         assert out == tr.gettext(template) % values and all(v in out for v in values.values())
     assert server_text.translate("something new from the server", tr.gettext) == (

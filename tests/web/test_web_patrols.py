@@ -53,6 +53,10 @@ def test_calendar_marks_the_hour_with_a_violation(client, demo_accounts):
     assert "railway-north" not in r.text
     assert f"/api/patrols/plans/{NAME}/calendar.ics?post={POST}" in r.text
     assert f"/api/patrols/plans/{NAME}/briefing.pdf?post={POST}&amp;day=2026-04-06" in r.text
+    # one team's own calendar: the crews and units working in this post's zones
+    team_form = r.text[r.text.index('id="team-ics"') :].split("</form>")[0]
+    assert f'action="/api/patrols/plans/{NAME}/calendar.ics"' in r.text
+    assert all(f"<option>{t}</option>" in team_form for t in ("A1", "A2", "S1", "S5"))
 
 
 @pytest.mark.parametrize(
@@ -144,3 +148,87 @@ def test_dashboard_shows_a_plan_at_a_chosen_moment(client, demo_accounts):
     _signin(client, demo_accounts, Role.MINISTERIAL_STAFF)  # may not read plans: no picker
     r = client.get("/")
     assert r.status_code == 200 and 'id="map-plan"' not in r.text and 'data-patrols=""' in r.text
+
+
+def test_a_command_post_replans_a_plan_in_the_browser(client, demo_accounts):
+    """A planner closes a metro zone for the evening and takes a unit out from the plan page:
+    a new plan is saved next to the old one and shown; bad changes are all listed, translated,
+    with the form kept; readers see no re-plan form."""
+    import csv
+    import io
+
+    from safecities.patrols.service import saved as psvc
+
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get("/lang?code=en&next=/")
+    r = client.post("/patrols/request", data={"reason": "shootings near metro stations"})
+    pid = re.search(r"#(\d+): requested", r.text)
+    if pid:  # the bundled protocol is not active in this store yet: both ministries approve it
+        for role, verb in (
+            (Role.INTERIOR_APPROVER, "interior"),
+            (Role.DEFENCE_APPROVER, "defence"),
+        ):
+            _signin(client, demo_accounts, role)
+            r = client.post(f"/patrols/approve-{verb}/{pid.group(1)}", data={"confirm": "yes"})
+            assert r.status_code == 200, r.text[:300]
+        _signin(client, demo_accounts, Role.PLANNER)
+    r = client.post("/patrols/plan", data={"from": "2026-04-27", "to": "2026-04-28"})
+    assert r.status_code == 200, re.search(r"patrol-message\">([^<]*)", r.text)
+    old = re.search(r"plan-brussels-2026-04-27-2026-04-28-s0\.csv", r.text).group(0)
+    page = client.get(f"/patrols/plans/{old}")
+    assert 'id="replan-form"' in page.text and 'min="2026-04-27"' in page.text
+    form = {"from": "2026-04-28", "zone": "metro-aumale", "zone_from": "2026-04-28T18:00",
+            "zone_to": "2026-04-29T00:00", "cap": "20", "cap_from": "2026-04-28T12:00"}  # fmt: skip
+    r = client.post(f"/patrols/plans/{old}/replan", data=form)
+    assert r.status_code == 200, r.text[:800]
+    new = old.replace(".csv", "-r1.csv")
+    assert f"<code>{new}</code>" in r.text and "re-planned from 2026-04-28" in r.text
+    rows = list(csv.DictReader(io.StringIO(psvc.plan_file(new).read_text())))
+    evening = [x for x in rows if x["start"] >= "2026-04-28T18:00" and x["start"] < "2026-04-29"]
+    assert evening and not any(x["zone_id"] == "metro-aumale" for x in evening)
+    late = [x for x in rows if "2026-04-28T12:00" <= x["start"] < "2026-04-29"]
+    per_slot: dict[str, int] = {}
+    for x in late:
+        per_slot[x["start"]] = per_slot.get(x["start"], 0) + int(x["soldiers"])
+    assert max(per_slot.values()) <= 20
+    assert psvc.plan_file(old).exists()  # the old plan stays
+    # errors: every problem, in French, the form kept, nothing written
+    client.get("/lang?code=fr&next=/")
+    bad = {**form, "zone": "metro-aumale", "zone_to": "2026-04-28T17:00", "cap": "99"}
+    r = client.post(f"/patrols/plans/{old}/replan", data=bad)
+    assert r.status_code == 400
+    assert "2 problème(s)" in r.text and "pas après le début" in r.text, r.text[:2000]
+    assert "dépasse le plafond du protocole" in r.text and 'value="99"' in r.text
+    assert not (psvc.plans_dir() / old.replace(".csv", "-r2.csv")).exists()
+    r = client.post(f"/patrols/plans/{old}/replan", data={"from": "2026-04-28"})
+    assert r.status_code == 400 and "indiquez une zone fermée" in r.text
+    client.get("/lang?code=en&next=/")
+    _signin(client, demo_accounts, Role.DEFENCE_LIAISON)  # reads plans, does not plan
+    page = client.get(f"/patrols/plans/{old}")
+    assert page.status_code == 200 and 'id="replan-form"' not in page.text
+    assert client.post(f"/patrols/plans/{old}/replan", data=form).status_code == 403
+
+
+def test_a_plan_that_cannot_be_met_lists_its_reasons_in_the_readers_language(
+    client, demo_accounts, monkeypatch
+):
+    from safecities.patrols.planner import InfeasiblePlan
+    from safecities.patrols.service import saved as psvc
+
+    msg = ("FIPA fipa-matonge on 2026-05-02 20:00-23:00 needs 30 soldiers; with the patrol minimum"
+           " in the railway zones (railway-north, railway-central, railway-south) holding 24"
+           " soldiers, the 45-soldier cap leaves 20")  # fmt: skip
+
+    def infeasible(engine, opts):
+        raise InfeasiblePlan(msg, [{"rule": "soldier_cap", "message": msg}])
+
+    monkeypatch.setattr(psvc, "make_saved", infeasible)
+    _signin(client, demo_accounts, Role.PLANNER)
+    client.get("/lang?code=fr&next=/")
+    r = client.post("/patrols/plan", data={"from": "2026-05-02", "to": "2026-05-02"})
+    assert r.status_code == 400
+    assert "la demande ne peut pas être satisfaite dans le cadre du protocole" in r.text
+    item = r.text[r.text.index('id="patrol-problems"') :].split("</li>")[0]
+    assert "la FIPA fipa-matonge du 2026-05-02 20:00-23:00 demande 30 militaires" in item
+    assert "les zones ferroviaires (railway-north" in item and "en laisse 20" in item
+    client.get("/lang?code=en&next=/")

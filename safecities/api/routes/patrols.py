@@ -40,6 +40,46 @@ class PlanIn(BaseModel):
     )
 
 
+class SpanIn(BaseModel):
+    from_: datetime = Field(alias="from", description="ISO 8601; without an offset: local time")
+    to: datetime
+
+
+class ZoneClosedIn(SpanIn):
+    zone: str = Field(min_length=1, max_length=80)
+
+
+class UnitAwayIn(SpanIn):
+    unit: str = Field(min_length=1, max_length=80)
+
+
+class CapIn(BaseModel):
+    value: int = Field(ge=0, le=10_000)
+    from_: datetime = Field(alias="from")
+
+
+class ChangesIn(BaseModel):
+    """The changes of a re-plan (the keys of `plan make --changes`; a new FIPA is a protocol
+    amendment, so `fipa` lists FIPA of the plan's own, approved protocol)."""
+
+    close_zone: list[ZoneClosedIn] = Field(default_factory=list, max_length=200)
+    unit_unavailable: list[UnitAwayIn] = Field(default_factory=list, max_length=2000)
+    cap: CapIn | None = None
+    units_out: list[str] = Field(default_factory=list, max_length=2000)
+    fipa: list[str] = Field(default_factory=list, max_length=200)
+
+    def document(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_defaults=True, mode="json")
+
+
+class ReplanIn(BaseModel):
+    from_: date = Field(alias="from", description="from this day (00:00 local) to the plan's end")
+    changes: ChangesIn = Field(default_factory=ChangesIn)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    time_limit: float = Field(30.0, gt=0, le=svc.MAX_TIME_LIMIT)
+    risk: Literal["register", "default"] = "register"
+
+
 class Reason(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
@@ -270,6 +310,46 @@ def make_plan(
     )
     plan = service.make_saved(request.app.state.engine, opts)
     svc.audit_saved(request.app.state.engine, plan, actor=user.name, seed=body.seed)
+    return plan
+
+
+@router.post("/plans/{name}/replan", status_code=201, responses={400: {}, 403: {}, 404: {}})
+def replan_plan(
+    request: Request,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    name: str = Path(max_length=100),
+    body: ReplanIn = Body(
+        ...,
+        examples=[
+            {
+                "from": "2026-04-08",
+                "changes": {
+                    "close_zone": [
+                        {
+                            "zone": "metro-clemenceau",
+                            "from": "2026-04-08T00:00",
+                            "to": "2026-04-09T00:00",
+                        }
+                    ]
+                },
+            }
+        ],
+    ),
+) -> dict[str, Any]:
+    """Re-plan a saved plan from a day with changes (zones closed, units unavailable, a lower cap):
+    a new saved plan `<name>-rN.csv`, checked before it is saved, audited under the caller's name;
+    the old plan stays. Falls back to a fresh plan of the same days when keeping the old one fails
+    (`replan.fallback`)."""
+    opts = svc.SavedReplanOptions(
+        name=name,
+        first=body.from_,
+        changes=body.changes.document(),
+        seed=body.seed,
+        time_limit=body.time_limit,
+        risk=body.risk,
+    )
+    plan = svc.replan_saved(request.app.state.engine, opts)
+    svc.audit_replan(request.app.state.engine, plan, actor=user.name, seed=body.seed)
     return plan
 
 

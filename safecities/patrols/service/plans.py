@@ -140,6 +140,90 @@ def plan_payload(
     }
 
 
+# --- re-planning (CLI, API and web) ----------------------------------------------------------
+
+
+@dataclass
+class Replan:
+    """A re-plan of an old plan from `first` with parsed changes (`replan.parse_changes`): the old
+    plan is kept before `first` 00:00 local, its shifts and visits after it are what the re-plan
+    tries to keep (a bonus for each old shift, unchanged hours verbatim)."""
+
+    changes: dict[str, Any]
+    old: dict[str, Any]
+    planner_kwargs: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls, proto: Protocol, old_plan: Path, first: date, last: date, ch: dict[str, Any]
+    ) -> Replan:
+        from safecities.patrols.planner import Grid
+        from safecities.patrols.replan import load_old_plan
+
+        old = load_old_plan(old_plan, Grid(proto, first, last), proto.handover_minutes // 15)
+        blocked: dict[str, list] = {}
+        for c in ch.get("unit_unavailable") or []:
+            blocked.setdefault(c["unit"], []).append((c["from"], c["to"]))
+        kwargs = {
+            "history": old["history"],
+            "unavailable": set(ch.get("units_out") or []),
+            "closures": [(c["zone"], c["from"], c["to"]) for c in ch.get("close_zone") or []],
+            "cap_from": None if not ch.get("cap") else (ch["cap"]["from"], ch["cap"]["value"]),
+            "blocked": blocked,
+            "before": old["kept"],
+        }
+        return cls(ch, old, kwargs)
+
+    def keep_old(self, planner: Planner) -> None:
+        planner.old_shifts = self.old["old_shifts"]
+        planner.reuse = self.old["reuse"]
+
+    def report(self, result: PlanResult, fallback: str | None) -> dict[str, Any]:
+        """The `replan` keys: rows kept, visits and shifts changed, and `fallback` (null, or why
+        the plan was made afresh from `first`)."""
+        from safecities.patrols.replan import changed_assignments, changed_shifts
+
+        return {
+            "kept_rows": len(self.old["kept"]),
+            **changed_assignments(self.old["after"], result.rows),
+            **changed_shifts(self.old["old_shifts"], result.shifts),
+            "fallback": fallback,
+        }
+
+
+def plan_with_fallback(
+    rp: Replan | None,
+    proto: Protocol,
+    protocol_path: str | Path,
+    first: date,
+    last: date,
+    out: str | Path,
+    **kwargs: Any,
+) -> tuple[PlanResult, dict[str, Any], str | None]:
+    """`make_plan`, as a re-plan when `rp` is given. A re-plan never fails where a fresh plan of
+    the same days succeeds: when keeping the old plan's shifts and visits cannot be planned or
+    checked, the days from `first` are planned afresh (same kept past, same changes, no stability
+    bonus, no reused visits) and the third value says why; when that fails too, its error is the
+    answer (the days themselves cannot be planned)."""
+    from safecities.patrols.planner import InfeasiblePlan, NoPlanInTime
+
+    if rp is None:
+        return (*make_plan(proto, protocol_path, first, last, out, **kwargs), None)
+    common = dict(kwargs, extra_rows=rp.old["kept"], changes=rp.changes)
+    try:
+        result, check = make_plan(
+            proto, protocol_path, first, last, out, prepare=rp.keep_old, **common
+        )
+        return result, check, None
+    except (InfeasiblePlan, NoPlanInTime, PlanRejected) as exc:
+        why = (
+            f"keeping the old plan failed ({str(exc).splitlines()[0]}); planned afresh from {first}"
+        )
+    result, check = make_plan(proto, protocol_path, first, last, out, **common)
+    result.notes.append(why)
+    return result, check, why
+
+
 # --- plan make (CLI) ---------------------------------------------------------------------------
 
 
@@ -243,14 +327,8 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
     """`plan make`: a roster under an active protocol file, checked before it is written; with
     `from_plan` (and `changes`) a re-plan that keeps the old plan before `first`."""
     from safecities.patrols.governance import require_active
-    from safecities.patrols.planner import Grid
     from safecities.patrols.protocol import load_protocol, read_document
-    from safecities.patrols.replan import (
-        changed_assignments,
-        changed_shifts,
-        load_old_plan,
-        read_changes,
-    )
+    from safecities.patrols.replan import read_changes
     from safecities.store.db import session_scope
 
     proto = load_protocol(opts.protocol)
@@ -262,29 +340,15 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         raise InputError(
             "--after and --from-plan exclude each other (continue a plan, or change it)"
         )
-    check_protocol, prepare, kept, old, ch = opts.protocol, None, None, None, {}
+    check_protocol, rp, ch = opts.protocol, None, {}
     planner_kwargs: dict[str, Any] = {"backend": opts.solver}
     risk = opts.risk
     if opts.from_plan is not None:
         ch = read_changes(opts.changes, proto) if opts.changes else {}
         if ch.get("risk") and risk is None:
             risk = Path(ch["risk"])
-        old = load_old_plan(opts.from_plan, Grid(proto, opts.first, opts.last))
-        kept = old["kept"]
-        planner_kwargs.update(
-            history=old["history"],
-            unavailable=set(ch.get("units_out") or []),
-            closures=[(c["zone"], c["from"], c["to"]) for c in ch.get("close_zone") or []],
-            cap_from=None if not ch.get("cap") else (ch["cap"]["from"], ch["cap"]["value"]),
-        )
-        blocked: dict[str, list] = {}
-        for c in ch.get("unit_unavailable") or []:
-            blocked.setdefault(c["unit"], []).append((c["from"], c["to"]))
-        planner_kwargs["blocked"] = blocked
-
-        def prepare(planner) -> None:
-            planner.old_shifts = old["old_shifts"]
-            planner.reuse = old["reuse"]
+        rp = Replan.of(proto, opts.from_plan, opts.first, opts.last, ch)
+        planner_kwargs.update(rp.planner_kwargs)
 
     if opts.after is not None:
         from safecities.patrols.replan import load_previous_plan
@@ -292,7 +356,8 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         prev = load_previous_plan(opts.after, proto, opts.first, opts.last)
         planner_kwargs.update(history=prev["history"], frozen_until=prev["frozen_until"])
 
-    result, check = make_plan(
+    result, check, fallback = plan_with_fallback(
+        rp,
         proto,
         opts.protocol,
         opts.first,
@@ -304,11 +369,8 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         workers=opts.workers,
         progress=progress,
         planner_kwargs=planner_kwargs,
-        extra_rows=kept,
-        prepare=prepare,
         check_path=check_protocol,
         after=opts.after,
-        changes=ch if opts.from_plan is not None else None,
     )
     manifest = RunManifest(
         command="plan make",
@@ -333,13 +395,11 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         manifest.add_input_file("after", opts.after)
     replan = (
         None
-        if old is None
+        if rp is None
         else {
             "from_plan": str(opts.from_plan),
             "changes": str(opts.changes) if opts.changes else None,
-            "kept_rows": len(kept),
-            **changed_assignments(old["after"], result.rows),
-            **changed_shifts(old["old_shifts"], result.shifts),
+            **rp.report(result, fallback),
         }
     )
     return MakeResult(opts, proto, active["id"], result, check, replan, manifest)

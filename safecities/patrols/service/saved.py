@@ -20,6 +20,9 @@ from safecities.safeio import safe_frame
 
 MAX_DAYS = 14
 MAX_TIME_LIMIT = 60.0
+#: The keys of `plan_payload` a saved plan's answer (made or re-planned) carries.
+SAVED_KEYS = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status",
+              "objective", "gap", "check")  # fmt: skip
 _NAME = re.compile(r"^plan-[0-9A-Za-z_.-]{1,80}\.csv$")
 
 
@@ -89,7 +92,7 @@ def plan_protocol_path(name: str) -> Path:
 
 _PLAN_NAME = re.compile(
     r"^plan-(?P<city>[a-z]+)(?:-p(?P<pid>\d+))?-(?P<first>\d{4}-\d{2}-\d{2})-"
-    r"(?P<last>\d{4}-\d{2}-\d{2})-s\d+\.csv$"
+    r"(?P<last>\d{4}-\d{2}-\d{2})-s(?P<seed>\d+)(?:-r(?P<rev>\d+))?\.csv$"
 )
 
 
@@ -237,27 +240,144 @@ def make_saved(engine: Engine, opts: SavedPlanOptions) -> dict[str, Any]:
     base = plan_payload(proto, first, last, result, check, active["id"])
     return {
         "name": name,
-        **{
-            k: base[k]
-            for k in (
-                "city",
-                "protocol_id",
-                "protocol_version",
-                "from",
-                "to",
-                "rows",
-                "status",
-                "objective",
-                "gap",
-                "check",
-            )
-        },
+        **{k: base[k] for k in SAVED_KEYS},
         "risk": "register" if opts.risk == "register" and risk_path is not None else "default",
         "after": after,
         "notes": notes,
         "command_posts": [p.id for p in proto.command_posts],
         "soldier_zones": base["soldier_zones"],
     }
+
+
+@dataclass
+class SavedReplanOptions:
+    """A re-plan of a saved plan from the API or the web (`POST /api/patrols/plans/{name}/replan`):
+    the plan is kept before `first` 00:00 local and re-planned from there to its last day with
+    `changes` (the keys of a changes file: `close_zone`, `unit_unavailable`, `cap`, `units_out`,
+    `fipa`; see `replan.parse_changes`)."""
+
+    name: str
+    first: date
+    changes: dict[str, Any]
+    seed: int = 0
+    time_limit: float = 30.0
+    risk: str = "register"
+    max_time_limit: float = MAX_TIME_LIMIT
+    workers: int = 1
+
+
+def replan_saved(engine: Engine, opts: SavedReplanOptions) -> dict[str, Any]:
+    """Re-plan a saved plan (`plan make --from-plan --changes` for the web): a new saved plan
+    `<name>-rN.csv` (the old one stays), under the old plan's protocol, which must still be active;
+    it continues the plan the old one continued. The answer is `make_saved`'s with `from_plan`,
+    `changes` (as parsed) and `replan` (`plan make --json`'s: changed visits and shifts,
+    `fallback`)."""
+    import shutil
+    import tempfile
+
+    from safecities.patrols.governance import require_active
+    from safecities.patrols.planner import Grid
+    from safecities.patrols.protocol import load_protocol, read_document
+    from safecities.patrols.replan import load_old_plan, load_previous_plan, parse_changes
+    from safecities.patrols.service.plans import Replan, plan_payload, plan_with_fallback
+    from safecities.store.db import session_scope
+
+    old_path = plan_file(opts.name)
+    m = _PLAN_NAME.match(opts.name)
+    if m is None:
+        raise InputError(
+            f"{opts.name}: not a plan made by safecities (its days are not in its name)"
+        )
+    plan_first, last = date.fromisoformat(m["first"]), date.fromisoformat(m["last"])
+    first = opts.first
+    if not plan_first <= first <= last:
+        raise InputError(
+            f"from: re-plan from a day of the plan ({plan_first} to {last}), not {first}"
+        )
+    if "risk" in (opts.changes or {}):
+        raise InputError("changes.risk: the web re-plans with the register's hotspot profile")
+    path = plan_protocol_path(opts.name)
+    proto = load_protocol(path)
+    with session_scope(engine) as s:
+        active = require_active(s, read_document(path)[0])
+    ch = parse_changes(opts.changes, proto, source="changes")
+    rp = Replan.of(proto, old_path, first, last, ch)
+    after = plan_after(opts.name)
+    kwargs = dict(rp.planner_kwargs)
+    if after is not None:  # the old plan continued another: its shifts count for rest and hours
+        grid = Grid(proto, first, last)
+        ho_q = proto.handover_minutes // 15
+        kwargs["history"] = (
+            load_old_plan(plans_dir() / after, grid, ho_q)["history"] + kwargs["history"]
+        )
+        if first == plan_first:
+            prev = load_previous_plan(plans_dir() / after, proto, first, last)
+            kwargs["frozen_until"] = prev["frozen_until"]
+    stem = f"plan-{m['city']}{'' if m['pid'] is None else '-p' + m['pid']}-{m['first']}-{m['last']}-s{m['seed']}"
+    rev = 1 + max((int(q["rev"] or 0) for q in map(_PLAN_NAME.match, (p.name for p in plans_dir().glob(f"{stem}*.csv"))) if q), default=0)  # fmt: skip
+    name = f"{stem}-r{rev}.csv"
+    out = plans_dir() / name
+    sidecars = [
+        (plans_dir() / f"{opts.name}{ext}", plans_dir() / f"{name}{ext}")
+        for ext in (".protocol.json", ".after")
+    ]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            risk_path = (
+                register_risk(engine, proto.city, Path(tmp) / "risk.csv")
+                if opts.risk == "register"
+                else None
+            )
+            result, check, fallback = plan_with_fallback(
+                rp, proto, path, first, last, out,
+                risk_path=risk_path, seed=opts.seed,
+                time_limit=min(opts.time_limit, opts.max_time_limit), workers=opts.workers,
+                planner_kwargs=kwargs, after=None if after is None else plans_dir() / after,
+            )  # fmt: skip
+        for src, dst in sidecars:
+            if src.exists():
+                shutil.copyfile(src, dst)
+    except BaseException:
+        if not out.exists():
+            for _, dst in sidecars:
+                dst.unlink(missing_ok=True)
+        raise
+    base = plan_payload(proto, first, last, result, check, active["id"])
+    notes = [n.replace(str(risk_path), "the register's hotspot profile") for n in result.notes]
+    return {
+        "name": name,
+        **{k: base[k] for k in SAVED_KEYS},
+        "from_plan": opts.name,
+        "changes": _jsonable(ch),
+        "replan": rp.report(result, fallback),
+        "risk": "register" if risk_path is not None else "default",
+        "after": after,
+        "notes": notes,
+        "command_posts": [p.id for p in proto.command_posts],
+        "soldier_zones": base["soldier_zones"],
+    }  # fmt: skip
+
+
+def _jsonable(value: Any) -> Any:
+    """Parsed changes for an answer and the audit log (moments as ISO 8601 with their offset)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def audit_replan(engine: Engine, plan: dict[str, Any], *, actor: str, seed: int) -> dict[str, Any]:
+    """One `patrol_plan.replan` entry for a plan `replan_saved` wrote: the file's SHA-256, the plan
+    it re-plans, the changes and whether it was planned afresh."""
+    from safecities.store import audit
+
+    keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check",
+            "from_plan", "changes")  # fmt: skip
+    extra = {"seed": seed, "fallback": plan["replan"]["fallback"]}
+    return audit.append_file(engine, plans_dir() / plan["name"], actor=actor,
+                             action="patrol_plan.replan", entity="patrol_plan",
+                             after={k: plan[k] for k in keep} | extra)  # fmt: skip
 
 
 def audit_saved(engine: Engine, plan: dict[str, Any], *, actor: str, seed: int) -> dict[str, Any]:
@@ -467,6 +587,7 @@ def calendar(name: str, post: str | None = None) -> dict[str, Any]:
         "post": post,
         "post_name": proto.post(post).name,
         "zones": zone_ids,
+        "teams": sorted(units),  # police crews and Defence units working in the post's zones
         "days": days,
         "check": {k: check[k] for k in ("ok", "violation_count", "counts_by_rule")},
         "violations": mine,

@@ -12,6 +12,7 @@ from safecities.api.accounts import Principal
 from safecities.api.deps import DbSession, require
 from safecities.api.limits import read_upload, upload_name
 from safecities.api.permissions import Action
+from safecities.errors import InputError, NotFound
 from safecities.patrols.governance import APPROVED
 from safecities.safeio import load_json
 from safecities.web import i18n, labels, pagecache, server_text
@@ -19,6 +20,7 @@ from safecities.web.labels import N_
 from safecities.web.pages.core import _day, language, render
 
 router = APIRouter(include_in_schema=False)
+INFEASIBLE = "the request cannot be met inside the protocol"  # then its reasons, one per line
 
 
 def _patrols_page(
@@ -31,6 +33,7 @@ def _patrols_page(
     check=None,
     validation=None,
     zone=None,
+    problems=None,
 ):
     from safecities.patrols.governance import document_sha256
     from safecities.patrols.protocol import load_protocol, read_document
@@ -74,6 +77,7 @@ def _patrols_page(
         approve_as=approve_as,
         message=message,
         message_css=css,
+        problems=problems or [],
         check=check,
         default_day=default_day.isoformat(),
         focus_zone=focus,
@@ -320,6 +324,7 @@ def patrols_plan(
     cont: str = Form("", alias="continue", max_length=3),
 ) -> HTMLResponse:
     from safecities.errors import SafecitiesError
+    from safecities.patrols.planner import InfeasiblePlan
     from safecities.patrols.service import saved as psvc
 
     d1, d2 = _day(first), _day(last)
@@ -336,6 +341,9 @@ def patrols_plan(
             continue_latest=cont == "1",
         )
         out = psvc.make_saved(request.app.state.engine, opts)
+    except InfeasiblePlan as exc:  # each verified reason on its own line, translated
+        reasons = [r["message"] for r in exc.reasons] or [str(exc)]
+        return _patrols_page(request, db, user, INFEASIBLE, "error", 400, problems=reasons)
     except SafecitiesError as exc:
         return _patrols_page(request, db, user, str(exc), "error", 400)
     msg = f"{out['name']}: {out['rows']} / {out['status']} / gap {out['gap']:.4f}"
@@ -363,15 +371,21 @@ router.post("/patrols/approve-defence/{protocol_id}", response_class=HTMLRespons
 )
 
 
-def plan_calendar_page(
+def _calendar_view(
     request: Request,
-    db: DbSession,
-    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
-    name: str = PathParam(max_length=100),
-    post: str | None = Query(None, max_length=80),
-    start: str | None = Query(None, max_length=10),
+    db,
+    user: Principal,
+    name: str,
+    post: str | None = None,
+    start: str | None = None,
+    *,
+    message: str | None = None,
+    css: str = "success",
+    status_code: int = 200,
+    form: dict | None = None,
+    problems: list[str] | None = None,
 ) -> HTMLResponse:
-    """A plan per command post: hours down, a week of days across, violations marked."""
+    """The plan page: a week of one post's calendar, downloads, and the re-plan form."""
     from safecities.errors import NotFound, SafecitiesError
     from safecities.patrols.protocol import load_protocol
     from safecities.patrols.service import saved as psvc
@@ -393,15 +407,101 @@ def plan_calendar_page(
     return render(
         request,
         "patrols_calendar.html",
+        status_code=status_code,
         cal=cal,
         posts=posts,
         days=week,
         prev_from=days[max(i - 7, 0)]["day"] if i > 0 else None,
         next_from=days[i + 7]["day"] if i + 7 < len(days) else None,
+        can_plan=user.can(Action.PATROLS_PLAN),
+        # the zones of the post shown (a post closes its own zones; another post: switch post)
+        zones=[{"id": z.id, "name": z.name} for z in proto.zones if z.id in set(cal["zones"])],
+        units=sorted((u.code for u in proto.units), key=lambda c: (c[:3], c)),
+        message=message,
+        message_css=css,
+        problems=problems or [],
+        form=form or {"from": days[min(1, len(days) - 1)]["day"] if days else ""},
     )
 
 
+def plan_calendar_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_READ))],
+    name: str = PathParam(max_length=100),
+    post: str | None = Query(None, max_length=80),
+    start: str | None = Query(None, max_length=10),
+) -> HTMLResponse:
+    """A plan per command post: hours down, a week of days across, violations marked."""
+    return _calendar_view(request, db, user, name, post, start)
+
+
+def plan_replan_page(
+    request: Request,
+    db: DbSession,
+    user: Annotated[Principal, Depends(require(Action.PATROLS_PLAN))],
+    name: str = PathParam(max_length=100),
+    first: str = Form(..., alias="from", max_length=10),
+    post: str = Form("", max_length=80),
+    zone: str = Form("", max_length=80),
+    zone_from: str = Form("", max_length=16),
+    zone_to: str = Form("", max_length=16),
+    unit: str = Form("", max_length=80),
+    unit_from: str = Form("", max_length=16),
+    unit_to: str = Form("", max_length=16),
+    cap: str = Form("", max_length=6),
+    cap_from: str = Form("", max_length=16),
+) -> HTMLResponse:
+    """Re-plan the plan from a day with the form's changes (`replan_saved`, as the API): on
+    success the new plan's page; on error this plan's page with every problem and the form kept."""
+    from safecities.errors import SafecitiesError
+    from safecities.patrols.service import saved as psvc
+
+    form = {"from": first, "zone": zone, "zone_from": zone_from, "zone_to": zone_to,
+            "unit": unit, "unit_from": unit_from, "unit_to": unit_to, "cap": cap,
+            "cap_from": cap_from}  # fmt: skip
+    changes: dict = {}
+    if zone or zone_from or zone_to:
+        changes["close_zone"] = [{"zone": zone, "from": zone_from, "to": zone_to}]
+    if unit or unit_from or unit_to:
+        changes["unit_unavailable"] = [{"unit": unit, "from": unit_from, "to": unit_to}]
+    if cap or cap_from:
+        changes["cap"] = {"value": int(cap) if cap.isdigit() else cap, "from": cap_from}
+    d1 = _day(first)
+    try:
+        if d1 is None:
+            raise InputError("from: YYYY-MM-DD")
+        if not changes:
+            raise InputError("changes: give a zone closed, a unit unavailable or a lower cap")
+        opts = psvc.SavedReplanOptions(name=name, first=d1, changes=changes, time_limit=30)
+        plan = psvc.replan_saved(request.app.state.engine, opts)
+    except NotFound:
+        raise HTTPException(404) from None
+    except SafecitiesError as exc:
+        # "changes: 2 problem(s): $.a: ...; $.b: ..." shown as a list, each problem translated
+        head, _, rest = str(exc).partition(" problem(s): ")
+        problems = rest.split("; $.") if rest else []
+        problems = [p if i == 0 else "$." + p for i, p in enumerate(problems)]
+        message = f"{head} problem(s)" if rest else str(exc)
+        return _calendar_view(
+            request, db, user, name, post or None, None, message=message, css="error",
+            status_code=400, form=form, problems=problems,
+        )  # fmt: skip
+    psvc.audit_replan(request.app.state.engine, plan, actor=user.name, seed=0)
+    rp = plan["replan"]
+    msg = (
+        f"{plan['name']}: re-planned from {plan['from'].isoformat()}; {rp['changed_shifts']} of "
+        f"{rp['old_shifts']} shifts and {rp['changed_assignments']} of {rp['old_assignments']} "
+        f"visits changed; gap {plan['gap']:.4f}"
+    )
+    if rp["fallback"]:
+        msg += "; keeping the old plan failed: planned afresh from that day"
+    day = plan["from"].isoformat()
+    return _calendar_view(request, db, user, plan["name"], post or None, day, message=msg)
+
+
 router.get("/patrols/plans/{name}", response_class=HTMLResponse)(plan_calendar_page)
+router.post("/patrols/plans/{name}/replan", response_class=HTMLResponse)(plan_replan_page)
 router.get("/patrols/protocols/{protocol_id}", response_class=HTMLResponse)(protocol_page)
 
 
