@@ -58,6 +58,7 @@ def test_builder_for_liege_checks_downloads_and_sends(client, demo_accounts):
     page = client.get(r.headers["location"]).text
     assert "Liège" in page and "ZP Liège (5277)" in page and "Brussel" not in page
     assert "at most 12 soldiers at any moment" in page
+    assert "No handover at shift changes." in page and "No travel time between zones." in page
 
 
 def test_builder_and_protocol_page_speak_dutch(client, demo_accounts):
