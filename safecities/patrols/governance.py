@@ -423,6 +423,8 @@ def protocol_detail(
                 for f in proto.fipa
             ],
             "working_time": doc.get("working_time", {}),
+            "handover_minutes": proto.handover_minutes,
+            "travel": doc.get("travel"),
             "replaces": None
             if replaced is None
             else {

@@ -90,6 +90,12 @@ def protocols(draw) -> tuple[dict, date, date]:
             "diminishing_returns": draw(st.sampled_from([0.3, 0.5, 0.9])),
         },
     }
+    # field realism: travel between the zones (slow or urban), a handover where shifts allow it
+    travel = draw(st.sampled_from([None, {"speed_kmh": 5}, {"speed_kmh": 25}]))
+    if travel is not None:
+        doc["travel"] = travel
+    if wt["shift_lengths"][0] < wt["shift_max_hours"]:
+        doc["handover_minutes"] = draw(st.sampled_from([0, 15, 30]))
     return doc, first, last
 
 
@@ -167,7 +173,7 @@ def test_chains_of_plans_and_replans_never_violate(tmp_path: Path, case, seed: i
     zone = doc["zones"][0]["id"]
     s = datetime.combine(first2, datetime.min.time(), tzinfo=p.tz)
     changes = {"close_zone": [{"zone": zone, "from": s, "to": s + timedelta(days=1)}]}
-    old = load_old_plan(b, Grid(p, first2, last2))
+    old = load_old_plan(b, Grid(p, first2, last2), p.handover_minutes // 15)
     try:
         res2 = Planner(
             p, first2, last2, default_profile(p), seed=seed, time_limit=6,

@@ -172,7 +172,10 @@ def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None
     from safecities.patrols.replan import read_changes
 
     f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
-    activate(f)
+    pid = activate(f)
+    # approvers see the field rules they decide on
+    shown = json.loads(run_cli(["protocol", "show", str(pid), "--json"]).stdout)
+    assert shown["handover_minutes"] == 15 and shown["travel"] == {"speed_kmh": 5}
     old = tmp_path / "old.csv"
     common = ["--protocol", str(f), "--seed", "4", "--workers", "1", "--json"]
     res = run_cli(["plan", "make", "--from", "2026-04-06", "--to", "2026-04-08", "--out", str(old),
