@@ -15,9 +15,9 @@ as covered and leave the model. Before solving, points covered by the same set o
 merged (their weights added), and points that only one site covers move into that site's
 objective coefficient, which shrinks the model several-fold without changing its optimum.
 HiGHS starts from the best layout a greedy + swap search finds, and on national-scale models
-from the optimum of the MIP restricted to the sites the LP relaxation uses (`_support_start`):
-at 5,000 sites x 50,000 points that early incumbent is what lets HiGHS prove optimality within
-300 s (docs/cameras.md, Benchmark).
+from the best layout found in at most 30 s of the MIP restricted to the sites the LP relaxation
+uses (`_support_start`): at 5,000 sites x 50,000 points that early incumbent is what lets HiGHS
+prove optimality within 300 s (docs/cameras.md, Benchmark).
 
 Side constraints (`SideRow`, each `sum_j a_j x_j <= cap`) model a programme's limits: a
 municipality's budget share (a_j = c_j on its sites) and a control room's capacity (a_j = 1 on
