@@ -169,6 +169,16 @@ def test_cli_plan_json(tmp_path):
         assert key in doc
     assert doc["solver"]["status"] == "optimal"
     assert doc["manifest"]["solver"]["bound"] >= doc["covered_weight"] - 1e-9
+    # Issue 17 item 5 keys: absolute gap, presolve counts, components, warm start.
+    assert doc["solver"]["abs_gap"] == pytest.approx(0.0, abs=1e-9)
+    model = doc["model"]
+    assert model["components"] >= 1 and 1 <= model["largest_component_sites"] <= model["sites"]
+    assert set(model["presolve"]) == {"sites_existing", "sites_unaffordable",
+                                      "points_covered_existing", "points_uncoverable",
+                                      "points_merged", "sites_dominated",
+                                      "sites_covering_nothing", "groups_single_site"}  # fmt: skip
+    assert model["warm_start"]["method"] == "greedy+swap"  # small: no support sub-MIP
+    assert model["warm_start"]["objective"] <= doc["solver"]["main"]["objective"] + 1e-9
     assert set(doc["manifest"]["inputs"]) == {"candidates", "demand"}
     assert out.read_text().startswith("site_id,")
     assert json.loads(gj.read_text())["type"] == "FeatureCollection"
