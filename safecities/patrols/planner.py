@@ -227,7 +227,6 @@ class Planner:
         self.shifts: dict[str, list[Shift]] = defaultdict(list)
         for s in history or []:
             self.shifts[s.unit].append(s)
-        self._history = {id(s) for s in history or []}
         self.old_shifts: dict[str, list[tuple[int, int]]] = {}  # re-planning: the old plan's shifts
         self.reuse: dict[int, dict[str, Any]] = {}  # re-planning: the old plan's visits per hour
         self._duty: dict[int, set[str]] = defaultdict(set)  # hour -> unit codes on duty
@@ -250,7 +249,6 @@ class Planner:
         self.tq = protocol.travel_visits()
         self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
         self._succ: dict[str, list[tuple[str, str]]] = {}  # zone -> teams taking over next hour
-        self._handed: set[tuple[str, int]] = set()  # (unit, shift end) handed over
         self._nocap: dict[int, set[str]] = defaultdict(set)  # hour -> units that cannot hand over
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
@@ -415,10 +413,10 @@ class Planner:
         last_end, used = None, 0.0
         for s in self.shifts.get(unit, []):
             if s.start < h0:
-                # the handover where it was worked, or may still be (a shift ending at or after
-                # h0 is handed over in this chunk's draw; a previous plan's shifts are not known)
-                worked = s.end >= h0 or (unit, s.end) in self._handed or id(s) in self._history
-                end = s.end + (self.ho_h if worked else 0.0)
+                # the handover, if the unit held a minimum then (counted for every unit: only a
+                # shift ending at the chunk start reaches into its week, and a handover is not
+                # known until that hour is drawn; one state per unit keeps the classes few)
+                end = s.end + self.ho_h
                 last_end = end if last_end is None else max(last_end, end)
                 used += max(0, min(end, wk[1]) - max(s.start, wk[0]))
         if last_end is not None and last_end + rest <= h0:
@@ -819,7 +817,8 @@ class Planner:
             cannot = self._nocap.get(H, set())
             on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
             next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
-            for s in sorted(set(free) - set(pairs)):
+            # soldiers who can work a handover choose first, so that they find such crews
+            for s in sorted(set(free) - set(pairs), key=lambda s: (s in cannot, s)):
                 cands = sorted(free_police)
                 if self.tq is not None:  # the crew nearest to the soldiers (random among equals)
                     cands = [cands[i] for i in rng.permutation(len(cands))]
@@ -972,7 +971,12 @@ class Planner:
             ("defence", fipa_units, None),
             ("police", fipa_pol, self.fipa_police),
         ):
-            fresh = sorted(set(self._on_duty(force, H + 1)) - set(self._on_duty(force, H)))
+            # units that cannot work a handover first (the others may hold a zone minimum)
+            cannot = self._nocap.get(H + 1, set())
+            fresh = sorted(
+                set(self._on_duty(force, H + 1)) - set(self._on_duty(force, H)),
+                key=lambda u: (u not in cannot, u),
+            )
             staying = set(self._on_duty(force, H + 1))
             nxt: dict[str, list[str]] = {}
             for fid, arr in data.fipa_units.items():
@@ -988,6 +992,7 @@ class Planner:
                 cands = sorted(
                     (u for u in patrolling & staying if u not in taken and u not in holding),
                     key=lambda u, z=z: (
+                        u not in cannot,
                         int(self.tq[self._loc[u][0], z]) if u in self._loc else 0,
                         u,
                     ),
@@ -1197,7 +1202,6 @@ class Planner:
             for pu, su in teams:
                 if zid not in zones or pu in police or su in soldiers:
                     continue
-                self._handed |= {(pu, H), (su, H)}  # worked: rest and weekly hours count it
                 for qq in range(self.ho_q):
                     s = (t + timedelta(minutes=15 * qq)).astimezone(self.p.tz).isoformat()
                     e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(self.p.tz).isoformat()
