@@ -52,16 +52,17 @@ def plan_cmd(
     radius: float = typer.Option(150.0, "--radius", min=1, help=HELP["radius"]),
     alternatives: int = typer.Option(0, "--alternatives", min=0, help=HELP["alternatives"]),
     share: float = typer.Option(0.95, "--share", min=0.0, max=1.0, help=HELP["share"]),
-    min_difference: float = typer.Option(0.25, "--min-difference", min=0.001,
-                                         help=HELP["min_difference"]),
-    municipal_budgets: Path | None = typer.Option(None, "--municipal-budgets",
-                                                  help=HELP["municipal_budgets"]),
+    min_difference: float = typer.Option(
+        0.25, "--min-difference", min=0.001, help=HELP["min_difference"]
+    ),
+    municipal_budgets: Path | None = typer.Option(
+        None, "--municipal-budgets", help=HELP["municipal_budgets"]
+    ),
     years: int = typer.Option(0, "--years", min=0, max=50, help=HELP["years"]),
     city: str = typer.Option("brussels", "--city", help=HELP["city"]),
     curve_steps: int = typer.Option(5, "--curve-steps", min=0, help=HELP["curve_steps"]),
     time_limit: float = typer.Option(300.0, "--time-limit", min=0.1, help=HELP["time_limit"]),
-    ignore_register: bool = typer.Option(False, "--ignore-register",
-                                         help=HELP["ignore_register"]),
+    ignore_register: bool = typer.Option(False, "--ignore-register", help=HELP["ignore_register"]),
     out: Path | None = typer.Option(None, "--out", help=HELP["out"]),
     geojson: Path | None = typer.Option(None, "--geojson", help=HELP["geojson"]),
     as_json: bool = typer.Option(False, "--json", help=HELP["as_json"]),

@@ -83,8 +83,19 @@ def demand_from_reference(engine, city: str | None = "brussels") -> pd.DataFrame
     return pd.DataFrame(rows, columns=["demand_id", "lat", "lon", "weight", "kind"])
 
 
-COLUMNS = ["site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing",
-           "cost_yearly", "station", "zone"]
+COLUMNS = [
+    "site_id",
+    "lat",
+    "lon",
+    "cost",
+    "direction",
+    "angle",
+    "range_m",
+    "existing",
+    "cost_yearly",
+    "station",
+    "zone",
+]
 
 
 def _register_rows(session, *, connected_only: bool) -> list[tuple]:

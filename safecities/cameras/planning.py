@@ -188,9 +188,11 @@ def read_municipal(path: str | Path) -> pd.DataFrame:
             errors.append(RowError(file, i, "municipality", "unknown municipality", v))
             nis.append("")
     out = pd.DataFrame({"municipality": nis})
-    for name, syn, hi in (("budget", ("budget", "budget_eur"), None),
-                          ("share", ("share", "budget_share"), 1.0),
-                          ("capacity", ("capacity", "control_room_capacity"), None)):
+    for name, syn, hi in (
+        ("budget", ("budget", "budget_eur"), None),
+        ("share", ("share", "budget_share"), 1.0),
+        ("capacity", ("capacity", "control_room_capacity"), None),
+    ):
         out[name] = _number(df, find_column(df, syn), name, file, errors, required=False,
                             lo=0, hi=hi)  # fmt: skip
     dup = out["municipality"].duplicated() & (out["municipality"] != "")
@@ -332,8 +334,14 @@ def plan(
     pool += [(f"curve {p['budget']:g}", r) for p, r in zip(curve, problem.curve_results,
                                                             strict=True)]  # fmt: skip
     source, res = max(pool, key=lambda t: (t[1].objective, t[0] == "main"))
-    bound = min([main.bound] + [r.bound for p, r in zip(curve, problem.curve_results,
-                                                        strict=True) if p["budget"] >= budget])
+    bound = min(
+        [main.bound]
+        + [
+            r.bound
+            for p, r in zip(curve, problem.curve_results, strict=True)
+            if p["budget"] >= budget
+        ]
+    )
     bound = max(bound, res.objective)
     gap = (bound - res.objective) / max(abs(res.objective), 1e-9)
     integral = bool(np.all(problem.weights == np.round(problem.weights)))
@@ -393,6 +401,7 @@ def plan(
             "objective": res.objective,
             "bound": bound,
             "gap": 0.0 if optimal and gap < 1e-6 else gap,
+            "abs_gap": bound - res.objective,
             "seconds": round(sum(r.seconds for _, r in pool), 4),
             "time_limit": solver.time_limit,
             "mip_rel_gap": solver.mip_rel_gap,
@@ -420,6 +429,9 @@ def plan(
             "coverage_pairs": int(problem.coverage.nnz),
             "side_constraints": len(problem.side),
             "build_seconds": round(problem.build_seconds, 4),
+            **problem.component_stats(),
+            "presolve": dict(problem.model.presolve),
+            "warm_start": dict(problem.start),
         },
         "chosen": sites,
         "alternatives": alts,

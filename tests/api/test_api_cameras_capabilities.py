@@ -176,9 +176,17 @@ def test_plan_programme_options_through_the_api(client, tokens, auth):
     municipality is a 400 naming the row, never a 500."""
     planner = auth(tokens[Role.PLANNER])
     cands = [r | {"cost_yearly": 1000.0} for r in _rows("candidates_small.csv")]
-    body = {"budget": 60000, "radius": 60, "curve_steps": 1, "time_limit": 2, "years": 3,
-            "ignore_register": True, "candidates": cands, "demand": _rows("demand_small.csv"),
-            "municipal_budgets": [{"municipality": "Brussel", "budget": 30000, "capacity": 3}]}
+    body = {
+        "budget": 60000,
+        "radius": 60,
+        "curve_steps": 1,
+        "time_limit": 2,
+        "years": 3,
+        "ignore_register": True,
+        "candidates": cands,
+        "demand": _rows("demand_small.csv"),
+        "municipal_budgets": [{"municipality": "Brussel", "budget": 30000, "capacity": 3}],
+    }
     r = client.post("/api/cameras/plan", headers=planner, json=body)
     assert r.status_code == 200, r.text
     out = r.json()

@@ -75,8 +75,6 @@ def store(tmp_path, monkeypatch):
     db.get_engine.cache_clear()
 
 
-
-
 @pytest.fixture
 def other_store(tmp_path):
     """A second fresh store with its own API app (the CLI stays on `store`)."""

@@ -184,8 +184,9 @@ def test_import_row_of_a_camera_moved_away_is_an_error(sqlite_engine, tmp_path):
     with session_scope(sqlite_engine) as s:
         importers.import_cameras(s, AND_OP, f, "21001")
     with session_scope(sqlite_engine) as s:  # an admin moves it to Ixelles (with its position)
-        svc.update_camera(s, ADMIN, "21001-inv-A1", {"municipality": "Ixelles",
-                                                    "lat": "50.8275", "lon": "4.3720"})
+        svc.update_camera(
+            s, ADMIN, "21001-inv-A1", {"municipality": "Ixelles", "lat": "50.8275", "lon": "4.3720"}
+        )
     with pytest.raises(InputError, match="held by another camera") as exc, \
             session_scope(sqlite_engine) as s:  # fmt: skip
         importers.import_cameras(s, AND_OP, f, "21001")

@@ -60,8 +60,12 @@ def test_import_and_duplicates_same_json(store, other_store):
     path = DATA / "cameras" / "anderlecht_nl.csv"
     by_cli = store.cli("import", str(path), "--municipality", "21001")
     # the same file uploaded to the API of a second, identical store gives the same answer
-    by_api = other_store.api("POST", "/api/cameras/import", data={"municipality": "21001"},
-                             files={"file": (path.name, path.read_bytes(), "text/csv")})
+    by_api = other_store.api(
+        "POST",
+        "/api/cameras/import",
+        data={"municipality": "21001"},
+        files={"file": (path.name, path.read_bytes(), "text/csv")},
+    )
     assert _strip(by_cli) == _strip(by_api)
     assert by_cli["manifest"]["inputs"] == by_api["manifest"]["inputs"]
     assert by_cli["written"] == 2

@@ -169,6 +169,16 @@ def test_cli_plan_json(tmp_path):
         assert key in doc
     assert doc["solver"]["status"] == "optimal"
     assert doc["manifest"]["solver"]["bound"] >= doc["covered_weight"] - 1e-9
+    # Issue 17 item 5 keys: absolute gap, presolve counts, components, warm start.
+    assert doc["solver"]["abs_gap"] == pytest.approx(0.0, abs=1e-9)
+    model = doc["model"]
+    assert model["components"] >= 1 and 1 <= model["largest_component_sites"] <= model["sites"]
+    assert set(model["presolve"]) == {"sites_existing", "sites_unaffordable",
+                                      "points_covered_existing", "points_uncoverable",
+                                      "points_merged", "sites_dominated",
+                                      "sites_covering_nothing", "groups_single_site"}  # fmt: skip
+    assert model["warm_start"]["method"] == "greedy+swap"  # small: no support sub-MIP
+    assert model["warm_start"]["objective"] <= doc["solver"]["main"]["objective"] + 1e-9
     assert set(doc["manifest"]["inputs"]) == {"candidates", "demand"}
     assert out.read_text().startswith("site_id,")
     assert json.loads(gj.read_text())["type"] == "FeatureCollection"
@@ -232,3 +242,50 @@ def test_equal_costs_dominance_keeps_optimum(seed):
     assert full.result.objective == pytest.approx(best)
     assert red.result.objective == pytest.approx(best)
     assert len(red.model.site_idx) <= len(full.model.site_idx)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_support_start_keeps_the_exact_optimum(seed, monkeypatch):
+    """The national-scale warm start (LP, then the MIP on the LP's support plus the greedy
+    layout) only seeds HiGHS: forced onto small instances, the optimum is still brute force's,
+    the start never beats it and the solver time includes the start."""
+    from safecities.cameras import planner
+
+    monkeypatch.setattr(planner, "SUPPORT_START_MIN_SITES", 1)
+    rng = np.random.default_rng(300 + seed)
+    ns, nd = 11, 80
+    sxy = rng.uniform(0, 900, (ns, 2))
+    dxy = rng.uniform(0, 900, (nd, 2))
+    a = build_coverage(sxy, dxy, 280)
+    w = rng.integers(1, 10, nd).astype(float)
+    c = rng.integers(12, 46, ns).astype(float) * 1000  # euros, like the README instance
+    fixed = rng.random(ns) < 0.1
+    budget = float(rng.integers(40, 120) * 1000)
+    p = BudgetedMaxCover.from_coverage(a, w, c, budget, fixed).solve()
+    best = brute_force(a, w, c, budget, fixed)
+    assert p.start["method"] in ("greedy+swap", "support sub-MIP")
+    assert p.start["objective"] <= best + 1e-9
+    assert p.result.seconds >= p.start["seconds"]
+    assert p.result.optimal and p.result.objective == pytest.approx(best)
+    assert p.result.cost <= budget + 1e-9
+
+
+def test_presolve_counts_and_components():
+    """Each reduction says what it removed; far-apart clusters are separate components."""
+    # Two clusters 5 km apart; site 3 is dearer than the budget; site 2 is a cheaper twin's copy.
+    sxy = np.array([[0, 0], [40, 0], [40, 0], [5000, 0], [5030, 0], [5060, 0]], float)
+    dxy = np.array([[0, 10], [20, 0], [20, 0], [45, 5], [5000, 20], [5040, 0], [9000, 0],
+                    [5030, 10]], float)  # fmt: skip
+    a = build_coverage(sxy, dxy, 50)
+    w = np.array([3, 2, 2, 4, 5, 1, 9, 2], float)
+    c = np.array([10, 10, 12, 99, 10, 10], float)
+    p = BudgetedMaxCover.from_coverage(a, w, c, 30.0).solve()
+    ps = p.model.presolve
+    assert ps["sites_unaffordable"] == 1  # site 3 costs more than the whole budget
+    assert ps["points_uncoverable"] == 1  # the point at 9 km
+    assert ps["points_merged"] >= 1  # the two identical points at (20, 0)
+    assert ps["sites_dominated"] >= 1  # site 2: same cover as site 1, dearer
+    stats = p.component_stats()
+    assert stats["components"] == 2 and stats["largest_component_sites"] >= 1
+    assert p.result.optimal
+    assert p.result.objective == pytest.approx(brute_force(a, w, c, 30.0, np.zeros(6, bool)))

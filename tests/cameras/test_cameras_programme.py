@@ -125,8 +125,22 @@ def test_programme_plan_alternatives_municipal_caps_tco_and_incumbent(db_env, tm
     muni = tmp_path / "munis.csv"
     muni.write_text("municipality,budget,share,capacity\nAnderlecht,50000,,\nElsene,,,2\n"
                     "Brussel,,0.5,\n")  # fmt: skip
-    doc = run("plan", "--budget", "400000", "--alternatives", "2", "--curve-steps", "2",
-              "--municipal-budgets", str(muni), "--years", "5", "--time-limit", "20", "--json")
+    doc = run(
+        "plan",
+        "--budget",
+        "400000",
+        "--alternatives",
+        "2",
+        "--curve-steps",
+        "2",
+        "--municipal-budgets",
+        str(muni),
+        "--years",
+        "5",
+        "--time-limit",
+        "20",
+        "--json",
+    )
     n = len(doc["chosen"])
     assert doc["min_difference_sites"] == max(1, math.ceil(0.25 * n))
     for alt in doc["alternatives"]:
@@ -139,8 +153,9 @@ def test_programme_plan_alternatives_municipal_caps_tco_and_incumbent(db_env, tm
     assert doc["spent"] <= 400_000
     assert all(s["tco"] == pytest.approx(s["cost"] + 5 * s["cost_yearly"]) for s in doc["chosen"])
     assert doc["years"] == 5 and doc["solver"]["incumbent"]
-    assert doc["covered_weight"] >= max([a["objective"] for a in doc["alternatives"]]
-                                        + [p["covered_weight"] for p in doc["curve"]])
+    assert doc["covered_weight"] >= max(
+        [a["objective"] for a in doc["alternatives"]] + [p["covered_weight"] for p in doc["curve"]]
+    )
     assert doc["solver"]["bound"] >= doc["covered_weight"]
     names = [s for s in doc["chosen"] if s["station"]]
     assert names and all(s["municipality_name"] for s in doc["chosen"])

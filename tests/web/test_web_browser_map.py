@@ -172,19 +172,10 @@ def test_cell_tooltips_name_the_place_not_the_cell_id(page, server, demo_account
     # fall in depends on the data the other test modules left in the shared store)
     palette = ["#bd0026", "#f03b20", "#fd8d3c", "#feb24c", "#fed976"]
     cells = page.locator(", ".join(f"#map path.leaflet-interactive[fill='{c}']" for c in palette))
-    mp = page.locator("#map").bounding_box()
     seen = []
+    # every drawn cell, in view or not (how many there are, and where, depends on the data the
+    # other test modules left in the shared store: after the patrol flows only a few)
     for i in range(cells.count()):
-        box = cells.nth(i).bounding_box()
-        if (
-            not box
-            or box["width"] < 2
-            or not (
-                mp["x"] < box["x"] + box["width"] / 2 < mp["x"] + mp["width"]
-                and mp["y"] < box["y"] + box["height"] / 2 < mp["y"] + mp["height"]
-            )
-        ):
-            continue  # a cell outside the view
         # the cell's own mouseover (a pointer move can land on a label, marker or the
         # tooltip of the previous cell on a loaded machine); then wait for the tooltip
         cells.nth(i).dispatch_event("mouseover")
@@ -197,10 +188,14 @@ def test_cell_tooltips_name_the_place_not_the_cell_id(page, server, demo_account
         cells.nth(i).dispatch_event("mouseout")
         if len(seen) >= 3:
             break
-    assert seen, "no forecast tooltip"
+    assert seen, ("no forecast tooltip", cells.count())
     for text in seen:
         assert not re.search(r"r\d+c\d+|#\d", text), text
-        assert re.search(r"Anderlecht|Molenbeek|Bruxelles|Koekelberg|Saint|Forest|Ixelles", text)
+        assert re.search(
+            r"Anderlecht|Auderghem|Berchem|Bruxelles|Etterbeek|Evere|Forest|Ganshoren|Ixelles|"
+            r"Jette|Koekelberg|Molenbeek|Saint|Schaerbeek|Uccle|Watermael|Woluwe",
+            text,
+        ), text
 
 
 PAGES_768 = ("/", "/incidents", "/hotspots", "/patrols", f"/patrols/plans/{PLAN}?post={POST}",

@@ -249,22 +249,35 @@ class PlanIn(BaseModel):
     radius: float = Field(150.0, ge=1, le=500, description="Coverage radius in metres.")
     alternatives: int = Field(0, ge=0, le=1, description="A near-optimal alternative layout.")
     share: float = Field(0.95, ge=0, le=1, description="Share of the optimum an alternative keeps.")
-    min_difference: float = Field(0.25, gt=0, le=1000, description="Sites each alternative"
-                                  " drops: a share of the optimum's sites (< 1) or a count.")
+    min_difference: float = Field(
+        0.25,
+        gt=0,
+        le=1000,
+        description="Sites each alternative"
+        " drops: a share of the optimum's sites (< 1) or a count.",
+    )
     years: int = Field(0, ge=0, le=50, description="Total cost of ownership over N years.")
-    city: str = Field("brussels", pattern=r"^(brussels|antwerp|ghent|all)$",
-                      description="Database inputs: a bundled city or 'all' (national view).")
+    city: str = Field(
+        "brussels",
+        pattern=r"^(brussels|antwerp|ghent|all)$",
+        description="Database inputs: a bundled city or 'all' (national view).",
+    )
     municipal_budgets: list[MunicipalIn] | None = Field(
-        None, min_length=1, max_length=600, description="Municipal budget caps, shares and"
-        " control-room capacities.")
+        None,
+        min_length=1,
+        max_length=600,
+        description="Municipal budget caps, shares and control-room capacities.",
+    )
     curve_steps: int = Field(5, ge=0, le=6, description="Points on the coverage-budget curve.")
     time_limit: float = Field(
         5.0, ge=0.1, le=5,
         description=f"Solver time limit per solve (s); cut so all solves take at most "
         f"{PLAN_TOTAL_SECONDS:g} s of solver time.",
     )  # fmt: skip
-    ignore_register: bool = Field(False, description="Leave out the register's connected"
-                                  " cameras (by default they cover for free).")
+    ignore_register: bool = Field(
+        False,
+        description="Leave out the register's connected cameras (by default they cover for free).",
+    )
     candidates: list[SiteIn] | None = Field(
         None, min_length=1, max_length=2000, description="Candidate sites (default: database)."
     )

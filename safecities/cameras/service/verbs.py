@@ -324,8 +324,17 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
 
 # -- planner -----------------------------------------------------------------------------------
 
-SITE_COLUMNS = ("site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing",
-                "cost_yearly")
+SITE_COLUMNS = (
+    "site_id",
+    "lat",
+    "lon",
+    "cost",
+    "direction",
+    "angle",
+    "range_m",
+    "existing",
+    "cost_yearly",
+)
 DEMAND_COLUMNS = ("demand_id", "lat", "lon", "weight")
 MUNICIPAL_COLUMNS = ("municipality", "budget", "share", "capacity")
 
