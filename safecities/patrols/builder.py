@@ -295,10 +295,8 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
             }
             for i, f in enumerate(draft.fipa)
         ],
-        # as the Brussels protocol: teams drive between zones (their outlines give the
-        # distances), and the outgoing patrol waits for the incoming one in zones with minima
+        # as the Brussels protocol: teams drive between zones (their outlines give the distances)
         "travel": {"speed_kmh": TRAVEL_SPEED_KMH},
-        "handover_minutes": HANDOVER_MINUTES,
         "working_time": {force: dict(WORKING_TIME) for force in ("police", "defence")},
         "unit_series": [
             {
@@ -324,9 +322,8 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
     return doc, issues
 
 
-#: Travel and handover of the bundled Brussels protocol (2026.3), the template's defaults.
+#: Travel speed of the bundled Brussels protocol (2026.3), the template's default.
 TRAVEL_SPEED_KMH = 25
-HANDOVER_MINUTES = 15
 
 #: Working time of the Brussels protocol of 20 March 2026 (the template's default).
 WORKING_TIME = {

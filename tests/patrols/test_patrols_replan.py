@@ -171,3 +171,37 @@ def test_a_replan_fails_only_when_a_fresh_plan_fails_too(tmp_path: Path, db_env)
     res, out = _replan(tmp_path, old, {"unit_unavailable": away}, "none")
     assert res.exit_code == 1 and not out.exists(), res.stdout
     assert json.loads(res.stdout)["status"] == "INFEASIBLE"  # with the rules that clash
+
+
+def test_a_plan_that_continues_another_is_replanned_with_its_predecessor(
+    tmp_path: Path, db_env
+) -> None:
+    """Week plans continue each other (`--after`); re-planning the second one keeps judging it
+    with the first (the night across the seam, rest and weekly hours), from its first day or
+    later."""
+    activate(MINI)
+    first = _old_plan(tmp_path)  # 6 to 8 April
+    second = tmp_path / "second.csv"
+    res = run_cli(
+        ["plan", "make", "--protocol", str(MINI), "--from", "2026-04-09", "--to", "2026-04-10",
+         "--seed", "4", "--workers", "1", "--after", str(first), "--out", str(second)]
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    ch = tmp_path / "ch.yaml"
+    ch.write_text(yaml.safe_dump({"unit_unavailable": [
+        {"unit": "POL-003", "from": "2026-04-10T06:00", "to": "2026-04-10T14:00"}]}))  # fmt: skip
+    for day in ("2026-04-09", "2026-04-10"):
+        out = tmp_path / f"second-{day}.csv"
+        res = run_cli(
+            ["plan", "make", "--protocol", str(MINI), "--from", day, "--to", "2026-04-10",
+             "--seed", "4", "--workers", "1", "--from-plan", str(second), "--after", str(first),
+             "--changes", str(ch), "--out", str(out), "--json"]
+        )  # fmt: skip
+        assert res.exit_code == 0, (day, res.stderr)
+        doc = json.loads(res.stdout)
+        assert doc["check"]["ok"] and doc["after"] == str(first)
+        from safecities.patrols.protocol import load_protocol
+        from safecities.patrols.replan import read_changes
+
+        changes = read_changes(ch, load_protocol(MINI))
+        assert check_plan(out, MINI, after=first, changes=changes).ok

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -155,12 +156,24 @@ class Replan:
 
     @classmethod
     def of(
-        cls, proto: Protocol, old_plan: Path, first: date, last: date, ch: dict[str, Any]
+        cls,
+        proto: Protocol,
+        old_plan: Path,
+        first: date,
+        last: date,
+        ch: dict[str, Any],
+        after: Path | None = None,
     ) -> Replan:
+        """`after`: the plan the old plan continued (`plan make --after`); its shifts count for
+        rest and weekly hours, and when the re-plan starts on the old plan's first day, the night
+        across the seam stays the predecessor's."""
+        from safecities.errors import InputError
         from safecities.patrols.planner import Grid
-        from safecities.patrols.replan import load_old_plan
+        from safecities.patrols.replan import load_old_plan, load_previous_plan
 
-        old = load_old_plan(old_plan, Grid(proto, first, last), proto.handover_minutes // 15)
+        grid = Grid(proto, first, last)
+        ho_q = proto.handover_minutes // 15
+        old = load_old_plan(old_plan, grid, ho_q)
         blocked: dict[str, list] = {}
         for c in ch.get("unit_unavailable") or []:
             blocked.setdefault(c["unit"], []).append((c["from"], c["to"]))
@@ -172,6 +185,13 @@ class Replan:
             "blocked": blocked,
             "before": old["kept"],
         }
+        if after is not None:
+            kwargs["history"] = load_old_plan(after, grid, ho_q)["history"] + kwargs["history"]
+            # the re-plan starts where the old plan started: the seam is the predecessor's (a
+            # later start: the old plan's kept rows carry the seam, and this raises)
+            with contextlib.suppress(InputError):
+                prev = load_previous_plan(after, proto, first, last)
+                kwargs["frozen_until"] = prev["frozen_until"]
         return cls(ch, old, kwargs)
 
     def keep_old(self, planner: Planner) -> None:
@@ -336,10 +356,6 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         active = require_active(session, read_document(opts.protocol)[0])
     if opts.changes is not None and opts.from_plan is None:
         raise InputError("--changes needs --from-plan (the plan being changed)")
-    if opts.after is not None and opts.from_plan is not None:
-        raise InputError(
-            "--after and --from-plan exclude each other (continue a plan, or change it)"
-        )
     check_protocol, rp, ch = opts.protocol, None, {}
     planner_kwargs: dict[str, Any] = {"backend": opts.solver}
     risk = opts.risk
@@ -347,10 +363,10 @@ def make(engine: Engine, opts: MakeOptions, *, progress=None) -> MakeResult:
         ch = read_changes(opts.changes, proto) if opts.changes else {}
         if ch.get("risk") and risk is None:
             risk = Path(ch["risk"])
-        rp = Replan.of(proto, opts.from_plan, opts.first, opts.last, ch)
+        rp = Replan.of(proto, opts.from_plan, opts.first, opts.last, ch, opts.after)
         planner_kwargs.update(rp.planner_kwargs)
 
-    if opts.after is not None:
+    elif opts.after is not None:
         from safecities.patrols.replan import load_previous_plan
 
         prev = load_previous_plan(opts.after, proto, opts.first, opts.last)

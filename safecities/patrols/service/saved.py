@@ -276,9 +276,8 @@ def replan_saved(engine: Engine, opts: SavedReplanOptions) -> dict[str, Any]:
     import tempfile
 
     from safecities.patrols.governance import require_active
-    from safecities.patrols.planner import Grid
     from safecities.patrols.protocol import load_protocol, read_document
-    from safecities.patrols.replan import load_old_plan, load_previous_plan, parse_changes
+    from safecities.patrols.replan import parse_changes
     from safecities.patrols.service.plans import Replan, plan_payload, plan_with_fallback
     from safecities.store.db import session_scope
 
@@ -301,18 +300,9 @@ def replan_saved(engine: Engine, opts: SavedReplanOptions) -> dict[str, Any]:
     with session_scope(engine) as s:
         active = require_active(s, read_document(path)[0])
     ch = parse_changes(opts.changes, proto, source="changes")
-    rp = Replan.of(proto, old_path, first, last, ch)
     after = plan_after(opts.name)
+    rp = Replan.of(proto, old_path, first, last, ch, None if after is None else plans_dir() / after)
     kwargs = dict(rp.planner_kwargs)
-    if after is not None:  # the old plan continued another: its shifts count for rest and hours
-        grid = Grid(proto, first, last)
-        ho_q = proto.handover_minutes // 15
-        kwargs["history"] = (
-            load_old_plan(plans_dir() / after, grid, ho_q)["history"] + kwargs["history"]
-        )
-        if first == plan_first:
-            prev = load_previous_plan(plans_dir() / after, proto, first, last)
-            kwargs["frozen_until"] = prev["frozen_until"]
     stem = f"plan-{m['city']}{'' if m['pid'] is None else '-p' + m['pid']}-{m['first']}-{m['last']}-s{m['seed']}"
     rev = 1 + max((int(q["rev"] or 0) for q in map(_PLAN_NAME.match, (p.name for p in plans_dir().glob(f"{stem}*.csv"))) if q), default=0)  # fmt: skip
     name = f"{stem}-r{rev}.csv"
