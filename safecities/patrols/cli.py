@@ -116,7 +116,7 @@ def plan_make(
     after: Path | None = typer.Option(
         None,
         "--after",
-        help="Previous plan CSV this one continues (--from = its last day + 1): working time, rest and its last night carry over.",
+        help="Previous plan CSV this one continues (--from = its last day + 1): working time, rest and its last night carry over. With --from-plan: the plan the re-planned one continued.",
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
