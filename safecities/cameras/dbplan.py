@@ -83,19 +83,10 @@ def demand_from_reference(engine, city: str | None = "brussels") -> pd.DataFrame
     return pd.DataFrame(rows, columns=["demand_id", "lat", "lon", "weight", "kind"])
 
 
-COLUMNS = [
-    "site_id",
-    "lat",
-    "lon",
-    "cost",
-    "direction",
-    "angle",
-    "range_m",
-    "existing",
-    "cost_yearly",
-    "station",
-    "zone",
-]
+#: The planner's candidate-site columns (a candidates CSV has the same).
+SITE_COLUMNS = ("site_id", "lat", "lon", "cost", "direction", "angle", "range_m", "existing",
+                "cost_yearly")  # fmt: skip
+COLUMNS = [*SITE_COLUMNS, "station", "zone"]
 
 
 def _register_rows(session, *, connected_only: bool) -> list[tuple]:

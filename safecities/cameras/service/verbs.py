@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from safecities.cameras.dbplan import SITE_COLUMNS
 from safecities.cameras.service.register import (
     Caller,
     create_camera,
@@ -324,17 +325,6 @@ def coverage(db: Session, engine, caller: Caller, req: CoverageRequest) -> Cover
 
 # -- planner -----------------------------------------------------------------------------------
 
-SITE_COLUMNS = (
-    "site_id",
-    "lat",
-    "lon",
-    "cost",
-    "direction",
-    "angle",
-    "range_m",
-    "existing",
-    "cost_yearly",
-)
 DEMAND_COLUMNS = ("demand_id", "lat", "lon", "weight")
 MUNICIPAL_COLUMNS = ("municipality", "budget", "share", "capacity")
 
