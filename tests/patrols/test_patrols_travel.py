@@ -195,3 +195,13 @@ def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None
     p = load_protocol(f)
     rep = check_plan(new, f, changes=read_changes(ch, p))
     assert rep.ok, [v.message for v in rep.violations][:5]
+    # unchanged: every shift kept and no fresh-plan fallback (under a handover
+    # the visits are drawn again: kept verbatim, they would not hand over to the new ones)
+    empty = tmp_path / "none.yaml"
+    empty.write_text("{}\n")
+    same = tmp_path / "same.csv"
+    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
+                   str(old), "--changes", str(empty), "--out", str(same), *common])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    rp = json.loads(res.stdout)["replan"]
+    assert rp["fallback"] is None and rp["changed_shifts"] == 0, rp
