@@ -23,12 +23,16 @@ import time
 from datetime import date
 from pathlib import Path
 
-import yaml
-
 from safecities.patrols.check import check_plan
 from safecities.patrols.planner import Planner, write_plan
-from safecities.patrols.protocol import bundled_protocol_path, load_protocol, read_document
+from safecities.patrols.protocol import (
+    Protocol,
+    bundled_protocol_path,
+    load_protocol,
+    read_document,
+)
 from safecities.patrols.risk import default_profile
+from safecities.safeio import dump_yaml
 
 EXTRA_POSTS = {
     "ZP Montgomery / PZ Montgomery (5342)": "cp-5342-montgomery",
@@ -93,16 +97,21 @@ def benchmark_protocol(n_zones: int = 40, speed_kmh: float = 25.0, handover: int
     return doc
 
 
+def _write_protocol(folder: Path, args) -> tuple[Path, Protocol]:
+    """The benchmark protocol of `args` (travel, handover) written to `folder`, and loaded."""
+    path = folder / "protocol.yaml"
+    doc = benchmark_protocol(speed_kmh=args.speed_kmh, handover=args.handover)
+    path.write_text(dump_yaml(doc))  # no aliases: protocol readers refuse them
+    return path, load_protocol(path)
+
+
 def chain_weeks(args) -> None:
     from datetime import timedelta
 
     from safecities.patrols.replan import load_previous_plan
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "protocol.yaml"
-        doc = benchmark_protocol(speed_kmh=args.speed_kmh, handover=args.handover)
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        p = load_protocol(path)
+        path, p = _write_protocol(Path(tmp), args)
         print(
             f"zones {len(p.zones)}, travel {args.speed_kmh:g} km/h, handover {args.handover} min, "
             f"seed {args.seed}, {args.first} - {args.last}",
@@ -167,10 +176,7 @@ def main() -> None:
         chain_weeks(args)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "protocol.yaml"
-        doc = benchmark_protocol(speed_kmh=args.speed_kmh, handover=args.handover)
-        path.write_text(yaml.safe_dump(doc, sort_keys=False))
-        p = load_protocol(path)
+        path, p = _write_protocol(Path(tmp), args)
         print(
             f"zones {len(p.zones)}, police {sum(u.size for u in p.units_of('police'))}, soldiers "
             f"{sum(u.size for u in p.units_of('defence'))}, cap {p.soldier_cap}, FIPA {len(p.fipa)}, "

@@ -50,19 +50,27 @@ def activate(path) -> int:
     return pid
 
 
-def plan_checked(protocol_path, first, last, out, *, seed: int = 5):
+def planned_and_checked(protocol_path, first, last, out, *, seed: int = 5, time_limit: float = 30):
     """Plan `first`..`last` with the planner, write it to `out`, assert the independent checker
-    passes it; the plan as a DataFrame (empty fields as '')."""
-    import pandas as pd
-
+    passes it; the planner's result."""
     from safecities.patrols.check import check_plan
     from safecities.patrols.planner import Planner, write_plan
     from safecities.patrols.protocol import load_protocol
     from safecities.patrols.risk import default_profile
 
     p = load_protocol(protocol_path)
-    res = Planner(p, first, last, default_profile(p), seed=seed, time_limit=30, workers=1).run()
+    res = Planner(
+        p, first, last, default_profile(p), seed=seed, time_limit=time_limit, workers=1
+    ).run()
     write_plan(res.rows, out)
     rep = check_plan(out, protocol_path)
     assert rep.ok, [v.message for v in rep.violations][:5]
+    return res
+
+
+def plan_checked(protocol_path, first, last, out, *, seed: int = 5):
+    """`planned_and_checked`, the plan as a DataFrame (empty fields as '')."""
+    import pandas as pd
+
+    planned_and_checked(protocol_path, first, last, out, seed=seed)
     return pd.read_csv(out, keep_default_na=False)

@@ -8,11 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from patrols_cli import planned_and_checked
 
 from safecities.patrols.check import check_plan
-from safecities.patrols.planner import HEADER, Planner, write_plan
+from safecities.patrols.planner import HEADER
 from safecities.patrols.protocol import load_protocol, read_document
-from safecities.patrols.risk import default_profile
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 
@@ -42,13 +42,9 @@ def _runs(dates: list[date]) -> int:
 def test_two_weeks_keep_days_and_nights_in_a_row_within_the_limits(tmp_path: Path) -> None:
     f = _limited(tmp_path)
     p = load_protocol(f)
-    res = Planner(
-        p, date(2026, 4, 6), date(2026, 4, 19), default_profile(p), seed=1, time_limit=60, workers=1
-    ).run()
-    plan = tmp_path / "plan.csv"
-    write_plan(res.rows, plan)
-    rep = check_plan(plan, f)
-    assert rep.ok, [v.message for v in rep.violations][:5]
+    res = planned_and_checked(
+        f, date(2026, 4, 6), date(2026, 4, 19), tmp_path / "plan.csv", seed=1, time_limit=60
+    )
     per_unit: dict[str, list[date]] = {}
     for s in res.shifts:
         per_unit.setdefault(s.unit, []).append(res.horizon[0] + pd.Timedelta(hours=s.start))

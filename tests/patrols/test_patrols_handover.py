@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from patrols_cli import planned_and_checked
 
 from safecities.patrols.check import check_plan
 from safecities.patrols.planner import HEADER, Planner, write_plan
@@ -123,14 +124,8 @@ def test_only_units_with_room_hold_a_minimum_through_a_handover(tmp_path: Path) 
     maximum) still plan, and the teams holding a minimum at a change are others. Six Defence
     pairs for a cap of three: every pair works as much as it may."""
     f = _protocol(tmp_path, pairs=6)
-    p = load_protocol(f)
-    res = Planner(
-        p, date(2026, 4, 6), date(2026, 4, 12), default_profile(p), seed=3, time_limit=30, workers=1
-    ).run()
     plan = tmp_path / "week.csv"
-    write_plan(res.rows, plan)
-    rep = check_plan(plan, f)
-    assert rep.ok, [v.message for v in rep.violations][:5]
+    res = planned_and_checked(f, date(2026, 4, 6), date(2026, 4, 12), plan, seed=3)
     week = (
         res.horizon[0] + pd.Timedelta(hours=22),
         res.horizon[0] + pd.Timedelta(days=7, hours=22),

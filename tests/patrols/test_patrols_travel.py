@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from patrols_cli import planned_and_checked
 
 from safecities.patrols.check import check_plan
 from safecities.patrols.export import _route_text, read_plan_rows, team_shifts
-from safecities.patrols.planner import HEADER, Planner, write_plan
+from safecities.patrols.planner import HEADER
 from safecities.patrols.protocol import load_protocol, read_document, validate_document
-from safecities.patrols.risk import default_profile
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 TZ = "Europe/Brussels"
@@ -65,14 +65,9 @@ def test_centroid_travel_times_and_the_matrix(tmp_path: Path) -> None:
 def test_a_plan_with_travel_keeps_teams_in_place_and_passes_the_check(tmp_path: Path) -> None:
     f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
     p = load_protocol(f)
-    res = Planner(
-        p, date(2026, 4, 2), date(2026, 4, 5), default_profile(p), seed=4, time_limit=30, workers=1
-    ).run()
-    assert res.objective <= res.bound + 1e-6 and res.gap <= 0.01
     plan = tmp_path / "plan.csv"
-    write_plan(res.rows, plan)
-    rep = check_plan(plan, f)
-    assert rep.ok, [v.message for v in rep.violations][:5]
+    res = planned_and_checked(f, date(2026, 4, 2), date(2026, 4, 5), plan, seed=4)
+    assert res.objective <= res.bound + 1e-6 and res.gap <= 0.01
     df = read_plan_rows(plan, p)
     shifts = [s for s in team_shifts(df, p) if s["kind"] == "patrol"]
     # a team shift is a route of a few stops, not a new zone every 15 minutes
@@ -147,15 +142,8 @@ def test_the_dst_night_hands_over_to_a_team_already_in_place(tmp_path: Path) -> 
     """29 March 2026: the 22:00 night shift of 8 hours ends at 07:00, an hour into the 06:00
     shift; the team taking over a zone minimum joins the outgoing one before it leaves."""
     f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
-    p = load_protocol(f)
-    res = Planner(
-        p, date(2026, 3, 27), date(2026, 3, 30), default_profile(p), seed=0, time_limit=30,
-        workers=1,
-    ).run()  # fmt: skip
     plan = tmp_path / "dst.csv"
-    write_plan(res.rows, plan)
-    rep = check_plan(plan, f)
-    assert rep.ok, [v.message for v in rep.violations][:5]
+    planned_and_checked(f, date(2026, 3, 27), date(2026, 3, 30), plan, seed=0)
     df = pd.read_csv(plan, keep_default_na=False)
     rail = df[(df["zone_id"] == "railway-south") & (df["soldiers"] > 0)]
     at7 = rail[rail["start"] == "2026-03-29T07:00:00+02:00"]
