@@ -39,6 +39,14 @@ def _moment(value: Any, tz) -> datetime | None:
     return t.replace(tzinfo=tz) if t.tzinfo is None else t
 
 
+class ChangesInvalid(InputError):
+    """Changes with problems: the message names them all; `problems` lists them one by one."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__(f"{source}: {len(problems)} problem(s): " + "; ".join(problems))
+        self.source, self.problems = source, problems
+
+
 def read_changes(path: str | Path, protocol=None) -> dict[str, Any]:
     """The changes file (YAML or JSON), every problem named with its JSON path (all at once,
     `InputError`); a relative `risk` is read from the changes file's folder. The keys are those
@@ -135,7 +143,7 @@ def parse_changes(doc: Any, protocol=None, *, source: str = "changes") -> dict[s
         if not isinstance(u, str) or (units is not None and u not in units):
             errors.append(f"$.units_out: {u!r} is not a unit of the protocol")
     if errors:
-        raise InputError(f"{source}: {len(errors)} problem(s): " + "; ".join(errors))
+        raise ChangesInvalid(source, errors)
     return doc
 
 

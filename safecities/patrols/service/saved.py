@@ -301,11 +301,12 @@ def replan_saved(engine: Engine, opts: SavedReplanOptions) -> dict[str, Any]:
         active = require_active(s, read_document(path)[0])
     ch = parse_changes(opts.changes, proto, source="changes")
     after = plan_after(opts.name)
-    rp = Replan.of(proto, old_path, first, last, ch, None if after is None else plans_dir() / after)
-    kwargs = dict(rp.planner_kwargs)
+    prev = None if after is None else plans_dir() / after
+    rp = Replan.of(proto, old_path, first, last, ch, prev)
+    # the next free revision of the plan the old one is (or was re-planned from)
     stem = f"plan-{m['city']}{'' if m['pid'] is None else '-p' + m['pid']}-{m['first']}-{m['last']}-s{m['seed']}"
-    rev = 1 + max((int(q["rev"] or 0) for q in map(_PLAN_NAME.match, (p.name for p in plans_dir().glob(f"{stem}*.csv"))) if q), default=0)  # fmt: skip
-    name = f"{stem}-r{rev}.csv"
+    revs = [_PLAN_NAME.match(f.name) for f in plans_dir().glob(f"{stem}*.csv")]
+    name = f"{stem}-r{1 + max((int(r['rev'] or 0) for r in revs if r), default=0)}.csv"
     out = plans_dir() / name
     sidecars = [
         (plans_dir() / f"{opts.name}{ext}", plans_dir() / f"{name}{ext}")
@@ -322,7 +323,7 @@ def replan_saved(engine: Engine, opts: SavedReplanOptions) -> dict[str, Any]:
                 rp, proto, path, first, last, out,
                 risk_path=risk_path, seed=opts.seed,
                 time_limit=min(opts.time_limit, opts.max_time_limit), workers=opts.workers,
-                planner_kwargs=kwargs, after=None if after is None else plans_dir() / after,
+                planner_kwargs=rp.planner_kwargs, after=prev,
             )  # fmt: skip
         for src, dst in sidecars:
             if src.exists():
@@ -358,27 +359,29 @@ def _jsonable(value: Any) -> Any:
 
 
 def audit_replan(engine: Engine, plan: dict[str, Any], *, actor: str, seed: int) -> dict[str, Any]:
-    """One `patrol_plan.replan` entry for a plan `replan_saved` wrote: the file's SHA-256, the plan
-    it re-plans, the changes and whether it was planned afresh."""
-    from safecities.store import audit
-
-    keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check",
-            "from_plan", "changes")  # fmt: skip
-    extra = {"seed": seed, "fallback": plan["replan"]["fallback"]}
-    return audit.append_file(engine, plans_dir() / plan["name"], actor=actor,
-                             action="patrol_plan.replan", entity="patrol_plan",
-                             after={k: plan[k] for k in keep} | extra)  # fmt: skip
+    """One `patrol_plan.replan` entry for a plan `replan_saved` wrote: `audit_saved`'s keys, the
+    plan it re-plans, the changes and whether it was planned afresh."""
+    more = {k: plan[k] for k in ("from_plan", "changes")} | {"fallback": plan["replan"]["fallback"]}
+    return audit_saved(engine, plan, actor=actor, seed=seed, action="patrol_plan.replan", more=more)
 
 
-def audit_saved(engine: Engine, plan: dict[str, Any], *, actor: str, seed: int) -> dict[str, Any]:
+def audit_saved(
+    engine: Engine,
+    plan: dict[str, Any],
+    *,
+    actor: str,
+    seed: int,
+    action: str = "patrol_plan.create",
+    more: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Audit a plan `make_saved` wrote (the file is served to everyone reading plans, and a plan of
     the same name replaces it): one `patrol_plan.create` entry with the file's SHA-256."""
     from safecities.store import audit
 
     keep = ("city", "protocol_id", "protocol_version", "from", "to", "rows", "status", "check")
-    return audit.append_file(engine, plans_dir() / plan["name"], actor=actor,
-                             action="patrol_plan.create", entity="patrol_plan",
-                             after={k: plan[k] for k in keep} | {"seed": seed})  # fmt: skip
+    after = {k: plan[k] for k in keep} | (more or {}) | {"seed": seed}
+    return audit.append_file(engine, plans_dir() / plan["name"], actor=actor, action=action,
+                             entity="patrol_plan", after=after)  # fmt: skip
 
 
 def briefing(name: str, post: str, day: date, lang: str = "en") -> str:

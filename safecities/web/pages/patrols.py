@@ -455,6 +455,7 @@ def plan_replan_page(
     """Re-plan the plan from a day with the form's changes (`replan_saved`, as the API): on
     success the new plan's page; on error this plan's page with every problem and the form kept."""
     from safecities.errors import SafecitiesError
+    from safecities.patrols.replan import ChangesInvalid
     from safecities.patrols.service import saved as psvc
 
     form = {"from": first, "zone": zone, "zone_from": zone_from, "zone_to": zone_to,
@@ -478,11 +479,9 @@ def plan_replan_page(
     except NotFound:
         raise HTTPException(404) from None
     except SafecitiesError as exc:
-        # "changes: 2 problem(s): $.a: ...; $.b: ..." shown as a list, each problem translated
-        head, _, rest = str(exc).partition(" problem(s): ")
-        problems = rest.split("; $.") if rest else []
-        problems = [p if i == 0 else "$." + p for i, p in enumerate(problems)]
-        message = f"{head} problem(s)" if rest else str(exc)
+        message, problems = str(exc), []
+        if isinstance(exc, ChangesInvalid):  # every problem on its own line, each translated
+            message, problems = f"{exc.source}: {len(exc.problems)} problem(s)", exc.problems
         return _calendar_view(
             request, db, user, name, post or None, None, message=message, css="error",
             status_code=400, form=form, problems=problems,
