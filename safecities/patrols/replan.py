@@ -280,10 +280,15 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     the new plan's hours (rest, weekly hours and the units still on duty after the seam carry
     over), and the hour until which the previous plan's own visits stand (its last night shift,
     planned once, by it). The previous plan must end on the day before `first`."""
+    grid = Grid(protocol, first, last)
+    return continued(load_old_plan(path, grid, protocol.handover_minutes // 15), path, protocol,
+                     grid, first)  # fmt: skip
+
+
+def continued(old: dict[str, Any], path, protocol, grid: Grid, first) -> dict[str, Any]:
+    """`load_previous_plan` of a plan already read with `load_old_plan` on `grid`."""
     from datetime import timedelta
 
-    grid = Grid(protocol, first, last)
-    old = load_old_plan(path, grid, protocol.handover_minutes // 15)
     if old["old_shifts"]:
         unit, spans = next(iter(sorted(old["old_shifts"].items())))
         at = grid.local(spans[0][0]).strftime("%Y-%m-%d %H:%M")

@@ -169,7 +169,7 @@ class Replan:
         across the seam stays the predecessor's."""
         from safecities.errors import InputError
         from safecities.patrols.planner import Grid
-        from safecities.patrols.replan import load_old_plan, load_previous_plan
+        from safecities.patrols.replan import continued, load_old_plan
 
         grid = Grid(proto, first, last)
         ho_q = proto.handover_minutes // 15
@@ -186,12 +186,12 @@ class Replan:
             "before": old["kept"],
         }
         if after is not None:
-            kwargs["history"] = load_old_plan(after, grid, ho_q)["history"] + kwargs["history"]
+            pred = load_old_plan(after, grid, ho_q)
+            kwargs["history"] = pred["history"] + kwargs["history"]
             # the re-plan starts where the old plan started: the seam is the predecessor's (a
             # later start: the old plan's kept rows carry the seam, and this raises)
             with contextlib.suppress(InputError):
-                prev = load_previous_plan(after, proto, first, last)
-                kwargs["frozen_until"] = prev["frozen_until"]
+                kwargs["frozen_until"] = continued(pred, after, proto, grid, first)["frozen_until"]
         return cls(ch, old, kwargs)
 
     def keep_old(self, planner: Planner) -> None:
