@@ -249,6 +249,10 @@ class Planner:
         self.tq = protocol.travel_visits()
         self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
         self._succ: dict[str, list[tuple[str, str]]] = {}  # zone -> teams taking over next hour
+        # hours hang together (travel, handovers, minimum holders): re-planning keeps an old hour
+        # only after a kept one or where every unit is new (`_route_or_keep`)
+        self._routes = self.tq is not None or self.ho_q > 0
+        self._kept_prev = True  # the hour before the first drawn one is the old plan's (or frozen)
         self._nocap: dict[int, set[str]] = defaultdict(set)  # hour -> units that cannot hand over
         # zone minima apply from 00:00 of the first day (the protocol's first day: from its first
         # shift start) to the first shift start of the day after the last (the next plan's shifts
@@ -566,6 +570,15 @@ class Planner:
         )
         return data, members, h0
 
+    def _fresh_chunk(self, days: list[date]) -> ChunkData:
+        """The chunk without the old plan's shifts (no stability bonus, no kept-unit classes)."""
+        old, keys = self.old_shifts, dict(self._keys)
+        self.old_shifts = {}
+        try:
+            return self.build_chunk(days)[0]
+        finally:
+            self.old_shifts, self._keys = old, keys
+
     def _carry_end(self, h0: int, n: int) -> dict[str, np.ndarray]:
         """force -> [n] units carried into the chunk (on duty before it) whose shift ends then."""
         out = {f: np.zeros(n, dtype=int) for f in ("police", "defence")}
@@ -664,10 +677,9 @@ class Planner:
             mixed, total, value = place_patrols(model, sol)
             if any(data.keep_bonus.values()):
                 # re-planning: the gap is on the plan's own objective, not the stability bonus,
-                # so the bound comes from the same chunk solved without the bonus
-                import dataclasses
-
-                own = ChunkModel(dataclasses.replace(data, keep_bonus={})).solve(
+                # so the bound comes from the same chunk as a fresh plan solves it (units in
+                # classes by their state only: one class per kept unit makes it much harder)
+                own = ChunkModel(self._fresh_chunk(days)).solve(
                     time_limit=max(2.0, budget / 2),
                     workers=self.workers,
                     gap=self.gap,
@@ -707,7 +719,9 @@ class Planner:
                 }
             )
             if i == len(chunks) - 1:  # the seam after the last night: hand over to the next plan
-                rows.extend(self._handover_rows(h0 + data.n_hours))
+                end = h0 + data.n_hours
+                old = self.reuse.get(end) if self._routes and self._kept_prev else None
+                rows.extend(self._handover_rows(end) if old is None else self._split(old, end)[1])
             if progress is not None:
                 progress.advance()
         gap = (
@@ -764,8 +778,6 @@ class Planner:
         """The visits of each hour of the chunk, and (with travel) the value of what is placed,
         in the model's units (the placement's value otherwise: `place_patrols`)."""
         rows = []
-        rng = self.rng
-        p = self.p
         value = 0.0
         for h in range(data.n_hours):
             H = h0 + h
@@ -782,129 +794,150 @@ class Planner:
                 on = set(police) | set(soldiers)
                 self._loc = {u: loc for u, loc in self._loc.items() if u in on}
             old = self.reuse.get(H)
-            if old is not None and self._same_hour(
-                old, police, soldiers, data, h, mixed_q, total_q
+            if (
+                old is not None
+                and not self._routes
+                and self._same_hour(old, police, soldiers, data, h, mixed_q, total_q)
             ):
-                rows.extend(
-                    old["rows"]
-                )  # nothing changed in this hour: keep the old visits as they were
+                rows.extend(old["rows"])  # nothing changed in this hour: keep the old visits
                 self._pairs = dict(old["pairs"])
                 self._fipa_prev = dict(old["fipa"])
                 self._fipa_pol_prev = dict(old.get("fipa_police", {}))
                 self._holders = self._holders_in(old["rows"], data.mins_at(h))
-                if self.tq is not None:
-                    self._locate(old["rows"])
-                    value += self._value(old["rows"], H, h, model)
                 continue
-            # FIPA: keep the same soldier units where possible
-            free = set(soldiers)
-            need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
-            fipa_units = self._hold(need, self._fipa_prev, free, H)
-            self._fipa_prev = fipa_units
-            # each FIPA holds its police units (the same ones hour to hour where possible)
-            free_police = set(police)
-            fipa_pol = self._hold(
-                dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police, H
-            )
-            self._fipa_pol_prev = fipa_pol
-            # pair the remaining soldiers with police (keep last hour's pairs where possible)
-            pairs: dict[str, str] = {}
-            for s in sorted(free):
-                q = self._pairs.get(s)
-                if q in free_police:
-                    pairs[s] = q
-                    free_police.discard(q)
-            cannot = self._nocap.get(H, set())
-            on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
-            next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
-            # soldiers who can work a handover choose first, so that they find such crews
-            for s in sorted(set(free) - set(pairs), key=lambda s: (s in cannot, s)):
-                cands = sorted(free_police)
-                if self.tq is not None:  # the crew nearest to the soldiers (random among equals)
-                    cands = [cands[i] for i in rng.permutation(len(cands))]
-                    # a crew whose shift runs on as long as the soldiers' first: teams that
-                    # outlast the hour can take over a zone minimum (the DST night, below)
-                    stays = s in next_soldiers
-                    q = min(
-                        cands,
-                        key=lambda c, s=s: (
-                            stays and c not in on_next,
-                            (c in cannot) != (s in cannot),
-                            self._apart(c, s),
-                        ),
-                    )
-                else:  # with a crew that can hand over as the soldiers can (or cannot)
-                    same = [c for c in cands if (c in cannot) == (s in cannot)]
-                    q = rng.choice(same or cands)
-                pairs[s] = q
-                free_police.discard(q)
-            self._pairs = pairs
-            mixed_teams = [(q, s) for s, q in sorted(pairs.items())]
-            police_teams = [(q, None) for q in sorted(free_police)]
-            rows.extend(self._handover_rows(H))
-            if self.tq is not None:
-                hour_rows = self._route_hour(
-                    H, h, data, mixed_teams, [q for q, _ in police_teams], fipa_units, fipa_pol
+            if old is not None and self._routes:
+                hour_rows, v = self._route_or_keep(
+                    old, H, h, police, soldiers, data, mixed_q, total_q, model
                 )
                 rows.extend(hour_rows)
-                value += self._value(hour_rows, H, h, model)
+                value += v
                 continue
-            # the teams holding each zone minimum stay in the zone: last hour's where still paired
-            mins_h = data.mins_at(h)
-            holders: dict[str, list[tuple[str, str]]] = {}
-            spare = set(mixed_teams)
-            for z in np.flatnonzero(mins_h):
-                zid = self.zones[z]
-                keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins_h[z])]
-                spare -= set(keep)
-                holders[zid] = keep
-            for z in np.flatnonzero(mins_h):
-                zid = self.zones[z]
-                while len(holders[zid]) < int(mins_h[z]):
-                    # a team whose working time allows the handover at the end of its shift
-                    pool = sorted(t for t in spare if self._can_hand_over(t, H)) or sorted(spare)
-                    t = pool[int(rng.integers(len(pool)))]
-                    spare.discard(t)
-                    holders[zid].append(t)
-            self._holders = holders
-            movers = sorted(spare)
-            n_mix, n_po = len(movers), len(police_teams)
-            # zone labels for each quarter of the other teams, shuffled
-            rest_mix: list[int] = []
-            po_rest: list[int] = []
-            for z in range(len(self.zones)):
-                mz = int(mixed_q[z, h])
-                rest_mix.extend([z] * (mz - Q * int(mins_h[z])))
-                po_rest.extend([z] * int(total_q[z, h] - mz))
-            rest_mix = list(rng.permutation(rest_mix))
-            po_rest = list(rng.permutation(po_rest))
-            per_m = n_mix
-            assert len(rest_mix) == Q * per_m and len(po_rest) == Q * n_po, (
-                len(rest_mix),
-                per_m,
-                len(po_rest),
-                n_po,
-            )
-            t = self.grid.utc(H)
-            fixed = [(team, self.zones.index(zid)) for zid, ts in holders.items() for team in ts]
-            for qq in range(Q):
-                s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz).isoformat()
-                e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz).isoformat()
-                labels_m = rest_mix[qq * per_m : (qq + 1) * per_m]
-                labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
-                shuffled = [movers[i] for i in rng.permutation(n_mix)]
-                placed = fixed + list(zip(shuffled, labels_m, strict=True))
-                for (pu, su), z in placed:
-                    zid = self.zones[z]
-                    rows.append(
-                        self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H)
-                    )
-                for (pu, _), z in zip(
-                    [police_teams[i] for i in rng.permutation(n_po)], labels_o, strict=True
-                ):
-                    rows.append(self._row(s, e, self.zones[z], pu, self.psize, 0, pu, "", H))
-                rows.extend(self._fipa_rows(s, e, fipa_units, fipa_pol, H))
+            self._kept_prev = False
+            hour_rows, v = self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
+            rows.extend(hour_rows)
+            value += v
         return rows, value
+
+    def _fresh_hour(
+        self,
+        H: int,
+        h: int,
+        police: list[str],
+        soldiers: list[str],
+        data: ChunkData,
+        mixed_q: np.ndarray,
+        total_q: np.ndarray,
+        model: ChunkModel | None,
+    ) -> tuple[list[list[Any]], float]:
+        """Hour H drawn afresh: its rows (the handover rows of the teams going off first) and,
+        with travel, the value of its patrol visits."""
+        rng, p = self.rng, self.p
+        rows: list[list[Any]] = []
+        # FIPA: keep the same soldier units where possible
+        free = set(soldiers)
+        need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
+        fipa_units = self._hold(need, self._fipa_prev, free, H)
+        self._fipa_prev = fipa_units
+        # each FIPA holds its police units (the same ones hour to hour where possible)
+        free_police = set(police)
+        fipa_pol = self._hold(
+            dict.fromkeys(fipa_units, self.fipa_police), self._fipa_pol_prev, free_police, H
+        )
+        self._fipa_pol_prev = fipa_pol
+        # pair the remaining soldiers with police (keep last hour's pairs where possible)
+        pairs: dict[str, str] = {}
+        for s in sorted(free):
+            q = self._pairs.get(s)
+            if q in free_police:
+                pairs[s] = q
+                free_police.discard(q)
+        cannot = self._nocap.get(H, set())
+        on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
+        next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
+        # soldiers who can work a handover choose first, so that they find such crews
+        for s in sorted(set(free) - set(pairs), key=lambda s: (s in cannot, s)):
+            cands = sorted(free_police)
+            if self.tq is not None:  # the crew nearest to the soldiers (random among equals)
+                cands = [cands[i] for i in rng.permutation(len(cands))]
+                # a crew whose shift runs on as long as the soldiers' first: teams that
+                # outlast the hour can take over a zone minimum (the DST night, below)
+                stays = s in next_soldiers
+                q = min(
+                    cands,
+                    key=lambda c, s=s: (
+                        stays and c not in on_next,
+                        (c in cannot) != (s in cannot),
+                        self._apart(c, s),
+                    ),
+                )
+            else:  # with a crew that can hand over as the soldiers can (or cannot)
+                same = [c for c in cands if (c in cannot) == (s in cannot)]
+                q = rng.choice(same or cands)
+            pairs[s] = q
+            free_police.discard(q)
+        self._pairs = pairs
+        mixed_teams = [(q, s) for s, q in sorted(pairs.items())]
+        police_teams = [(q, None) for q in sorted(free_police)]
+        rows.extend(self._handover_rows(H))
+        if self.tq is not None:
+            hour_rows = self._route_hour(
+                H, h, data, mixed_teams, [q for q, _ in police_teams], fipa_units, fipa_pol
+            )
+            return rows + hour_rows, self._value(hour_rows, H, h, model)
+        # the teams holding each zone minimum stay in the zone: last hour's where still paired
+        mins_h = data.mins_at(h)
+        holders: dict[str, list[tuple[str, str]]] = {}
+        spare = set(mixed_teams)
+        for z in np.flatnonzero(mins_h):
+            zid = self.zones[z]
+            keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins_h[z])]
+            spare -= set(keep)
+            holders[zid] = keep
+        for z in np.flatnonzero(mins_h):
+            zid = self.zones[z]
+            while len(holders[zid]) < int(mins_h[z]):
+                # a team whose working time allows the handover at the end of its shift
+                pool = sorted(t for t in spare if self._can_hand_over(t, H)) or sorted(spare)
+                t = pool[int(rng.integers(len(pool)))]
+                spare.discard(t)
+                holders[zid].append(t)
+        self._holders = holders
+        movers = sorted(spare)
+        n_mix, n_po = len(movers), len(police_teams)
+        # zone labels for each quarter of the other teams, shuffled
+        rest_mix: list[int] = []
+        po_rest: list[int] = []
+        for z in range(len(self.zones)):
+            mz = int(mixed_q[z, h])
+            rest_mix.extend([z] * (mz - Q * int(mins_h[z])))
+            po_rest.extend([z] * int(total_q[z, h] - mz))
+        rest_mix = list(rng.permutation(rest_mix))
+        po_rest = list(rng.permutation(po_rest))
+        per_m = n_mix
+        assert len(rest_mix) == Q * per_m and len(po_rest) == Q * n_po, (
+            len(rest_mix),
+            per_m,
+            len(po_rest),
+            n_po,
+        )
+        t = self.grid.utc(H)
+        fixed = [(team, self.zones.index(zid)) for zid, ts in holders.items() for team in ts]
+        for qq in range(Q):
+            s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz).isoformat()
+            e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz).isoformat()
+            labels_m = rest_mix[qq * per_m : (qq + 1) * per_m]
+            labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
+            shuffled = [movers[i] for i in rng.permutation(n_mix)]
+            placed = fixed + list(zip(shuffled, labels_m, strict=True))
+            for (pu, su), z in placed:
+                zid = self.zones[z]
+                rows.append(self._row(s, e, zid, f"{pu}+{su}", self.psize, self.ssize, pu, su, H))
+            for (pu, _), z in zip(
+                [police_teams[i] for i in rng.permutation(n_po)], labels_o, strict=True
+            ):
+                rows.append(self._row(s, e, self.zones[z], pu, self.psize, 0, pu, "", H))
+            rows.extend(self._fipa_rows(s, e, fipa_units, fipa_pol, H))
+        return rows, 0.0
 
     def _fipa_rows(
         self,
@@ -1214,15 +1247,18 @@ class Planner:
         self, rows: list[list[Any]], mins: np.ndarray
     ) -> dict[str, list[tuple[str, str]]]:
         """The teams holding each zone minimum in an hour kept from the old plan: the mixed
-        patrols there in its last quarter."""
+        patrols there in its last quarter, those there the most quarters of the hour first
+        (holders stay in the zone; other teams may pass through)."""
         last = max((r[0] for r in rows), default="")
         out: dict[str, list[tuple[str, str]]] = {}
         for z in np.flatnonzero(mins):
             zid = self.zones[z]
+            mixed = [r for r in rows if r[2] == zid and r[7] == "patrol" and r[9]]
+            quarters: dict[tuple[str, str], int] = defaultdict(int)
+            for r in mixed:
+                quarters[(r[8], r[9])] += 1
             there = sorted(
-                (r[8], r[9])
-                for r in rows
-                if r[0] == last and r[2] == zid and r[7] == "patrol" and r[9]
+                {(r[8], r[9]) for r in mixed if r[0] == last}, key=lambda t: (-quarters[t], t)
             )
             out[zid] = there[: int(mins[z])]
         return out
@@ -1298,6 +1334,103 @@ class Planner:
             if old["counts"].get(zid, (0, 0)) != (int(mixed_q[z, h]), int(total_q[z, h])):
                 return False
         return True
+
+    def _split(self, old: dict, H: int) -> tuple[list[list[Any]], list[list[Any]]]:
+        """An old hour's rows: its own, and the handover rows of the teams that went off at H."""
+        duty = self._duty.get(H, set())
+        mine, ho = [], []
+        for r in old["rows"]:
+            (ho if r[7] == "patrol" and r[8] not in duty else mine).append(r)
+        return mine, ho
+
+    def _route_or_keep(
+        self,
+        old: dict,
+        H: int,
+        h: int,
+        police: list[str],
+        soldiers: list[str],
+        data: ChunkData,
+        mixed_q: np.ndarray,
+        total_q: np.ndarray,
+        model: ChunkModel | None,
+    ) -> tuple[list[list[Any]], float]:
+        """Re-planning with routes (travel) or handovers: hour H keeps its old visits when the
+        same units are on duty, the same FIPA run, every zone visited is open, the hour hangs
+        together with the one before (that was kept too, or every unit on duty is new: then the
+        outgoing teams' handover rows are this plan's), and the old visits are worth at least a
+        fresh draw (with travel: the draw is made and compared; without: the coverage is the
+        optimal one). Otherwise the fresh draw is the hour."""
+        mine, ho_rows = self._split(old, H)
+        units = [c for r in mine for c in f"{r[8]};{r[9]}".split(";") if c]
+        fipa = {r[3]: len([u for u in r[9].split(";") if u]) for r in mine if r[7] == "fipa"}
+        need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
+        open_h = data.open_at(h)
+        here = set(police) | set(soldiers)
+        fresh_units = not here & (
+            set(self._on_duty("police", H - 1)) | set(self._on_duty("defence", H - 1))
+        )
+        ok = (
+            set(units) == here
+            and fipa == need
+            and all(open_h[self.zones.index(r[2])] for r in mine if r[7] == "patrol")
+            and (self._kept_prev or fresh_units)
+        )
+        if ok and self.tq is None:  # the coverage of a handover-only plan is the model's
+            counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for r in mine:
+                if r[7] == "patrol":
+                    counts[r[2]][1] += 1
+                    counts[r[2]][0] += bool(r[9])
+            ok = all(
+                tuple(counts.get(zid, (0, 0))) == (int(mixed_q[z, h]), int(total_q[z, h]))
+                for z, zid in enumerate(self.zones)
+            )
+        if not ok:
+            self._kept_prev = False
+            return self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
+        # the hand-over rows: the old ones after a kept hour, this plan's after a drawn one
+        keep = mine + (ho_rows if self._kept_prev else self._handover_rows(H))
+        kept_value = self._value(mine, H, h, model)
+        if self.tq is not None:
+            state = self._snapshot()
+            rows, value = self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
+            # the old visits stay unless a fresh draw is clearly worth more (ties and rounding)
+            if value > kept_value + 1e-3 * abs(value):
+                self._kept_prev = False
+                return rows, value
+            self._restore(state)
+        pairs = {su: pu for r in mine if r[7] == "patrol" and r[9] for su, pu in [(r[9], r[8])]}
+        self._pairs = pairs
+        self._fipa_prev = {r[3]: [u for u in r[9].split(";") if u] for r in mine if r[7] == "fipa"}
+        self._fipa_pol_prev = {
+            r[3]: [u for u in r[8].split(";") if u] for r in mine if r[7] == "fipa"
+        }
+        self._holders = self._holders_in(mine, data.mins_at(h))
+        self._succ = {}
+        if self.tq is not None:
+            self._locate(mine)
+        self._kept_prev = True
+        return keep, kept_value
+
+    def _snapshot(self) -> tuple:
+        """The draw's state (a fresh hour tried and then not taken leaves no trace)."""
+        import copy
+
+        return (
+            copy.deepcopy(
+                (self._pairs, self._fipa_prev, self._fipa_pol_prev, self._holders, self._succ)
+            ),
+            dict(self._loc),
+            self.rng.bit_generator.state,
+        )
+
+    def _restore(self, state: tuple) -> None:
+        (self._pairs, self._fipa_prev, self._fipa_pol_prev, self._holders, self._succ), loc, rs = (
+            state
+        )
+        self._loc = loc
+        self.rng.bit_generator.state = rs
 
     def _liaison(self, post_id: str, H: int) -> str:
         """Liaisons of a post take turns in rotation around the clock: 8-hour turns from 00:00 of

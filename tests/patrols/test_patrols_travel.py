@@ -183,8 +183,7 @@ def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None
     p = load_protocol(f)
     rep = check_plan(new, f, changes=read_changes(ch, p))
     assert rep.ok, [v.message for v in rep.violations][:5]
-    # unchanged: every shift kept and no fresh-plan fallback (under a handover
-    # the visits are drawn again: kept verbatim, they would not hand over to the new ones)
+    # unchanged: every shift and every visit kept (routes and handovers included), the old gap
     empty = tmp_path / "none.yaml"
     empty.write_text("{}\n")
     same = tmp_path / "same.csv"
@@ -193,3 +192,57 @@ def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None
     assert res.exit_code == 0, res.stderr
     rp = json.loads(res.stdout)["replan"]
     assert rp["fallback"] is None and rp["changed_shifts"] == 0, rp
+    assert rp["changed_assignments"] == rp["new_assignments"] == 0, rp
+    a, b = (pd.read_csv(x, keep_default_na=False) for x in (old, same))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_replan_with_routes_keeps_the_hours_the_change_leaves_alone(
+    tmp_path: Path, db_env
+) -> None:
+    """A zone closed 10:00-16:00: the visits before it stand, the shifts under way are re-routed,
+    and from the next shift change where every unit is new the old routes stand again (their
+    handovers from the re-routed teams included); the whole passes the check."""
+    import json
+
+    from patrols_cli import activate, run_cli
+
+    from safecities.patrols.replan import read_changes
+
+    f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
+    activate(f)
+    old = tmp_path / "old.csv"
+    common = ["--protocol", str(f), "--seed", "2", "--workers", "1", "--json"]
+    res = run_cli(["plan", "make", "--from", "2026-04-06", "--to", "2026-04-08", "--out", str(old),
+                   *common])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    ch = tmp_path / "changes.yaml"
+    closed = {"zone": "peterbos", "from": "2026-04-07T10:00", "to": "2026-04-07T16:00"}
+    ch.write_text(yaml.safe_dump({"close_zone": [closed]}))
+    new = tmp_path / "new.csv"
+    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
+                   str(old), "--changes", str(ch), "--out", str(new), *common])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    rp = json.loads(res.stdout)["replan"]
+    assert rp["fallback"] is None and rp["changed_shifts"] == 0, rp
+    assert 0 < rp["changed_assignments"] < rp["old_assignments"] / 2, rp
+    p = load_protocol(f)
+    assert check_plan(new, f, changes=read_changes(ch, p)).ok
+    a, b = (pd.read_csv(x, keep_default_na=False) for x in (old, new))
+    cols = ["start", "zone_id", "kind", "police_units", "soldier_units"]
+
+    def visits(df: pd.DataFrame, lo: str, hi: str) -> set[tuple]:
+        t = pd.to_datetime(df["start"], utc=True)
+        sel = (t >= pd.Timestamp(lo, tz=TZ)) & (t < pd.Timestamp(hi, tz=TZ))
+        return set(df.loc[sel, cols].itertuples(index=False))
+
+    assert visits(a, "2026-04-07 00:00", "2026-04-07 10:00") == visits(
+        b, "2026-04-07 00:00", "2026-04-07 10:00"
+    )
+    # no visit in the closed zone while it is closed
+    closed_rows = visits(b, "2026-04-07 10:00", "2026-04-07 16:00")
+    assert not [r for r in closed_rows if r[1] == "peterbos" and r[2] == "patrol"]
+    # the day after, every unit is new at 06:00: the old routes stand from then on
+    assert visits(a, "2026-04-08 06:15", "2026-04-09 00:00") == visits(
+        b, "2026-04-08 06:15", "2026-04-09 00:00"
+    )

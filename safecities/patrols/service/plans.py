@@ -196,9 +196,9 @@ class Replan:
 
     def keep_old(self, planner: Planner) -> None:
         planner.old_shifts = self.old["old_shifts"]
-        # unchanged hours keep their visits verbatim, except under a handover: the kept hours
-        # would not hand over to the newly drawn ones (the shifts are still kept by the bonus)
-        planner.reuse = {} if planner.p.handover_minutes else self.old["reuse"]
+        # unchanged hours keep their visits verbatim (with routes and handovers: where they hang
+        # together with the hour before, `Planner._route_or_keep`)
+        planner.reuse = self.old["reuse"]
 
     def report(self, result: PlanResult, fallback: str | None) -> dict[str, Any]:
         """The `replan` keys: rows kept, visits and shifts changed, and `fallback` (null, or why
