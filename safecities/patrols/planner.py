@@ -823,7 +823,8 @@ class Planner:
                 rows.extend(hour_rows)
                 value += v
                 continue
-            self._kept_prev = False
+            # an hour nobody works breaks no route: kept hours may go on after it
+            self._kept_prev = self._kept_prev and not police and not soldiers and old is None
             hour_rows, v = self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
             rows.extend(hour_rows)
             value += v
