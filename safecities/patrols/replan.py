@@ -160,8 +160,8 @@ def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str
     if not rows or rows[0][: len(HEADER)] != HEADER:
         raise InputError(f"{p}: an old plan for re-planning needs the columns {','.join(HEADER)}")
     body = [r for r in rows[1:] if r]
-    if not body:
-        raise InputError(f"{p}: the old plan has no rows")
+    if not body:  # a plan of days that needed nothing (no minimum, no FIPA) may have no visit
+        return {"kept": [], "history": [], "old_shifts": {}, "reuse": {}, "after": []}
     df = pd.DataFrame(body, columns=rows[0][: len(HEADER)] + rows[0][len(HEADER) :])
     s = pd.to_datetime(df["start"], utc=True, format="ISO8601", errors="coerce")
     e = pd.to_datetime(df["end"], utc=True, format="ISO8601", errors="coerce")
@@ -296,14 +296,33 @@ def continued(old: dict[str, Any], path, protocol, grid: Grid, first) -> dict[st
             f"{path}: unit {unit} starts a shift at {at}, on or after --from {first}: the "
             "previous plan overlaps this one"
         )
-    ends = [s.end for s in old["history"]]
-    frozen = max([0, *ends])
-    # its last planned day: the day its last shift starts on (its last night runs past midnight)
-    last_start = grid.utc(max((s.start for s in old["history"]), default=0))
-    prev_last = last_start.astimezone(protocol.tz).date()
-    if prev_last + timedelta(days=1) != first:
+    if not old["history"]:  # an empty predecessor (its days needed nothing): nothing carries over
+        return {"history": [], "frozen_until": 0}
+    frozen = max(s.end for s in old["history"])
+    # its last planned day: at least the day its last shift starts on (its last night runs past
+    # midnight); the rows cannot tell days of its own left empty after it, which is right only
+    # when those days needed nothing (no zone minimum, no FIPA): then `first` may come later
+    prev_last = grid.utc(max(s.start for s in old["history"])).astimezone(protocol.tz).date()
+    gap = (prev_last + timedelta(days=1), first - timedelta(days=1))
+    if first <= prev_last or (gap[0] <= gap[1] and needs_planning(protocol, *gap)):
+        why = "" if first <= prev_last else (
+            f"; {gap[0]} to {gap[1]} need zone minima or a FIPA, no plan may leave them empty")  # fmt: skip
         raise InputError(
             f"{path}: the previous plan ends on {prev_last}, so --from must be "
-            f"{prev_last + timedelta(days=1)} (got {first})"
+            f"{prev_last + timedelta(days=1)} (got {first}){why}"
         )
     return {"history": old["history"], "frozen_until": frozen}
+
+
+def needs_planning(protocol, d1, d2) -> bool:
+    """Whether the local days d1..d2 need patrols: a zone minimum (they hold every day) or a FIPA
+    on those days."""
+    from datetime import timedelta
+
+    if any(z.min_mixed_patrols > 0 for z in protocol.zones):
+        return True
+    lo = datetime.combine(d1, datetime.min.time(), tzinfo=protocol.tz)
+    hi = datetime.combine(d2 + timedelta(days=1), datetime.min.time(), tzinfo=protocol.tz)
+    return any(
+        lo < f.window(protocol.tz)[1] and f.window(protocol.tz)[0] < hi for f in protocol.fipa
+    )
