@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -147,10 +148,22 @@ def parse_changes(doc: Any, protocol=None, *, source: str = "changes") -> dict[s
     return doc
 
 
-def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str, Any]:
+def duty_gap_q(protocol) -> int:
+    """The longest break, in visits, between two visits of a unit in one duty period: the longest
+    journey between two zones (`travel.duty_gap_minutes`, as the checker reads duty periods)."""
+    from safecities.patrols.travel import VISIT_MINUTES, duty_gap_minutes
+
+    tm = None if protocol.travel is None else np.array(protocol.travel)
+    return duty_gap_minutes(tm) // VISIT_MINUTES
+
+
+def load_old_plan(
+    path: str | Path, grid: Grid, handover_q: int = 0, gap_q: int = 0
+) -> dict[str, Any]:
     """Split the old plan at the grid start: rows kept, shift history, old shifts and hours after.
     `handover_q`: the protocol's handover in visits; a duty period ending that little past a whole
-    hour is a shift ending on that hour plus its handover (rest and weekly hours add it back)."""
+    hour is a shift ending on that hour plus its handover (rest and weekly hours add it back).
+    `gap_q`: `duty_gap_q`, a unit's rows apart by no more are one duty period (it travelled)."""
     p = Path(path)
     try:
         with open(p, newline="", encoding="utf-8-sig") as fh:
@@ -183,7 +196,7 @@ def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str
         sp.sort()
         merged: list[list[int]] = []
         for a, b in sp:
-            if merged and a <= merged[-1][1]:
+            if merged and a <= merged[-1][1] + gap_q:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
                 merged.append([a, b])
@@ -281,8 +294,8 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     over), and the hour until which the previous plan's own visits stand (its last night shift,
     planned once, by it). The previous plan must end on the day before `first`."""
     grid = Grid(protocol, first, last)
-    return continued(load_old_plan(path, grid, protocol.handover_minutes // 15), path, protocol,
-                     grid, first)  # fmt: skip
+    old = load_old_plan(path, grid, protocol.handover_minutes // 15, duty_gap_q(protocol))
+    return continued(old, path, protocol, grid, first)
 
 
 def continued(old: dict[str, Any], path, protocol, grid: Grid, first) -> dict[str, Any]:
@@ -298,7 +311,7 @@ def continued(old: dict[str, Any], path, protocol, grid: Grid, first) -> dict[st
         )
     if not old["history"]:  # an empty predecessor (its days needed nothing): nothing carries over
         return {"history": [], "frozen_until": 0}
-    frozen = max(s.end for s in old["history"])
+    frozen = max(0, *(s.end for s in old["history"]))
     # its last planned day: at least the day its last shift starts on (its last night runs past
     # midnight); the rows cannot tell days of its own left empty after it, which is right only
     # when those days needed nothing (no zone minimum, no FIPA): then `first` may come later

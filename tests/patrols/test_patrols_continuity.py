@@ -152,3 +152,36 @@ def test_after_and_from_an_empty_plan(tmp_path: Path, db_env) -> None:
     rp = json.loads(res.stdout)["replan"]
     assert (rp["kept_rows"], rp["old_shifts"], rp["old_assignments"]) == (0, 0, 0)
     assert rp["fallback"] is None and check_plan(c, quiet).ok
+
+
+def test_a_night_shift_with_a_journey_across_midnight_is_one_shift(tmp_path: Path) -> None:
+    """With travel, a unit's visits are apart by its journey (no row): rows of a unit apart by no
+    more than the longest journey are one duty period, as the checker reads them, so a night shift
+    that travels after midnight is the previous plan's last shift, not a shift of the next plan."""
+    from datetime import date
+
+    from safecities.patrols.planner import HEADER
+    from safecities.patrols.protocol import load_protocol, read_document
+    from safecities.patrols.replan import load_previous_plan
+    from safecities.safeio import dump_yaml
+
+    doc = read_document(MINI)[0]
+    doc["travel"] = {"speed_kmh": 25}
+    proto = tmp_path / "travel.yaml"
+    proto.write_text(dump_yaml(doc))
+    p = load_protocol(proto)
+    rows = [",".join(HEADER)]
+    t = pd.Timestamp("2026-04-07T22:00", tz="Europe/Brussels")
+    while t < pd.Timestamp("2026-04-08T06:00", tz="Europe/Brussels"):
+        zone = "clemenceau" if t.hour >= 22 or t.hour < 2 else "peterbos"
+        if t != pd.Timestamp("2026-04-08T01:45", tz="Europe/Brussels"):  # on the way
+            e = t + pd.Timedelta(minutes=15)
+            rows.append(
+                f"{t.isoformat()},{e.isoformat()},{zone},POL-001,2,0,cp-south,patrol,POL-001,,"
+            )
+        t += pd.Timedelta(minutes=15)
+    plan = tmp_path / "prev.csv"
+    plan.write_text("\n".join(rows) + "\n")
+    prev = load_previous_plan(plan, p, date(2026, 4, 8), date(2026, 4, 8))
+    assert [(s.unit, s.start, s.end) for s in prev["history"]] == [("POL-001", -2, 6)]
+    assert prev["frozen_until"] == 6

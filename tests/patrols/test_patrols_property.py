@@ -134,7 +134,7 @@ def replans(draw, doc: dict, first: date, last: date) -> tuple[date, dict]:
         d = day_from + timedelta(days=draw(st.integers(0, (last - day_from).days)))
         return datetime.combine(d, time(draw(st.integers(0, 23))))
 
-    kind = draw(st.sampled_from(["none", "close_zone", "unit_unavailable", "cap"]))
+    kind = draw(st.sampled_from(["close_zone", "unit_unavailable", "cap", "none"]))
     changes: dict = {}
     if kind == "close_zone":
         s = moment(start)
