@@ -296,7 +296,9 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
             for i, f in enumerate(draft.fipa)
         ],
         # as the Brussels protocol: teams drive between zones (their outlines give the distances)
+        # and the patrol holding a zone minimum hands over to the next one
         "travel": {"speed_kmh": TRAVEL_SPEED_KMH},
+        "handover_minutes": HANDOVER_MINUTES,
         "working_time": {force: dict(WORKING_TIME) for force in ("police", "defence")},
         "unit_series": [
             {
@@ -322,8 +324,10 @@ def build_document(draft: RequestDraft) -> tuple[dict[str, Any], list[ProtocolIs
     return doc, issues
 
 
-#: Travel speed of the bundled Brussels protocol (2026.3), the template's default.
+#: Travel speed of the bundled Brussels protocol (2026.3 on), the template's default.
 TRAVEL_SPEED_KMH = 25
+#: Handover at shift changes of the bundled Brussels protocol (2026.4 on), the template's default.
+HANDOVER_MINUTES = 15
 
 #: Working time of the Brussels protocol of 20 March 2026 (the template's default).
 WORKING_TIME = {

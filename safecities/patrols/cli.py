@@ -111,7 +111,9 @@ def plan_make(
         help="Old plan CSV: kept before --from; re-planned from --from changing as little as possible.",
     ),
     changes: Path | None = typer.Option(
-        None, "--changes", help="Changes for re-planning (YAML/JSON: units_out, add_fipa, risk)."
+        None,
+        "--changes",
+        help="Changes for re-planning (YAML/JSON: close_zone, unit_unavailable, units_out, cap, fipa, risk; docs/patrols.md).",
     ),
     after: Path | None = typer.Option(
         None,

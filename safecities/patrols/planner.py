@@ -35,7 +35,7 @@ from safecities.patrols.protocol import Protocol, liaison_turn
 from safecities.safeio import safe_row
 
 Q = 4  # 15-minute visits per hour
-KEEP_BONUS = 10**7  # per unit keeping its old shifts when re-planning (dominates presence gains)
+KEEP_BONUS = 10**7  # per old shift a unit keeps when re-planning (dominates presence gains)
 HEADER = [
     "start",
     "end",
@@ -493,13 +493,7 @@ class Planner:
             classes[force] = [len(groups[k]) for k in keys]
             members[force] = [sorted(groups[k]) for k in keys]
             compat[force] = []
-            by_shifts = {tuple(p.shifts): i for i, p in enumerate(pats[force])}
             for c, (last_end, used, old, (blocked, runs)) in enumerate(keys):
-                if (
-                    old and old in by_shifts
-                ):  # re-planning: keeping a unit's old shifts is worth a lot
-                    keep_bonus[force][(c, by_shifts[old])] = KEEP_BONUS
-                    hints[force][(c, by_shifts[old])] = len(groups[keys[c]])
                 ok = [
                     i
                     for i, p in enumerate(pats[force])
@@ -511,6 +505,17 @@ class Planner:
                     and self._carried_ok(force, p, runs)
                 ]
                 compat[force].append(ok)
+                if old:  # re-planning: each of a unit's old shifts it keeps is worth a lot
+                    same = [i for i in ok if tuple(pats[force][i].shifts) == old]
+                    mine = set(old)
+                    # all of them where it can; else (a change hits the unit) as many as it can
+                    kept = {i: len(mine) for i in same} or {
+                        i: k for i in ok if (k := len(mine & set(pats[force][i].shifts)))
+                    }
+                    for i, k in kept.items():
+                        keep_bonus[force][(c, i)] = KEEP_BONUS * k
+                    if kept:  # the solver starts from the most kept
+                        hints[force][(c, max(kept, key=kept.__getitem__))] = len(groups[keys[c]])
                 # the patterns on which this class's units can also work every handover
                 ho_ok[force] |= {
                     (c, i)

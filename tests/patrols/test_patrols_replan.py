@@ -205,3 +205,31 @@ def test_a_plan_that_continues_another_is_replanned_with_its_predecessor(
 
         changes = read_changes(ch, load_protocol(MINI))
         assert check_plan(out, MINI, after=first, changes=changes).ok
+
+
+def test_a_unit_unavailable_one_day_keeps_its_other_shifts(tmp_path: Path, db_env) -> None:
+    """Only the shift the change hits moves: the unit's other old shifts are kept (a bonus per
+    old shift kept, not only for the whole roster unchanged)."""
+    from safecities.patrols.planner import Grid
+    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.replan import load_old_plan
+
+    activate(MINI)
+    old = _old_plan(tmp_path)
+    p = load_protocol(MINI)
+    from datetime import date
+
+    grid = Grid(p, date(2026, 4, 7), date(2026, 4, 8))
+    shifts = load_old_plan(old, grid)["old_shifts"]
+    # a unit with a shift on each of the two re-planned days
+    unit = next(u for u, sp in sorted(shifts.items()) if len(sp) >= 2)
+    a, b = shifts[unit][-1]
+    hit = {"unit": unit, "from": grid.local(a).isoformat(), "to": grid.local(b).isoformat()}
+    res, new = _replan(tmp_path, old, {"unit_unavailable": [hit]}, "one")
+    assert res.exit_code == 0, res.stderr
+    rp = json.loads(res.stdout)["replan"]
+    assert rp["fallback"] is None
+    after = load_old_plan(new, grid)["old_shifts"]
+    assert shifts[unit][:-1] == [s for s in after.get(unit, []) if s != shifts[unit][-1]]
+    assert shifts[unit][-1] not in after.get(unit, [])
+    assert rp["changed_shifts"] <= 2, rp  # the hit shift (and at most one other unit's)

@@ -59,7 +59,7 @@ def test_builder_for_liege_checks_downloads_and_sends(client, demo_accounts):
     assert "Liège" in page and "ZP Liège (5277)" in page and "Brussel" not in page
     assert "at most 12 soldiers at any moment" in page
     # the template's travel (as the Brussels protocol), shown to the approvers
-    assert "No handover at shift changes." in page
+    assert "Handover at shift changes in zones with a minimum: 15 minutes." in page
     assert "Travel between zones: 25 km/h between zone centres." in page
 
 
