@@ -867,12 +867,13 @@ class Planner:
                 # a crew whose shift runs on as long as the soldiers' first: teams that
                 # outlast the hour can take over a zone minimum (the DST night, below)
                 stays = s in next_soldiers
+                ok = np.flatnonzero(data.approved & data.open_at(h))
                 q = min(
                     cands,
-                    key=lambda c, s=s: (
+                    key=lambda c, s=s, ok=ok: (
                         stays and c not in on_next,
                         (c in cannot) != (s in cannot),
-                        self._apart(c, s),
+                        self._apart(c, s, H, ok),
                     ),
                 )
             else:  # with a crew that can hand over as the soldiers can (or cannot)
@@ -973,10 +974,18 @@ class Planner:
         return out
 
     # -- routes (with `travel`): teams stay where they are unless moving gains
-    def _apart(self, a: str, b: str) -> int:
-        """Visits between where units a and b are (0 if either has not been placed yet)."""
+    def _apart(self, a: str, b: str, H: int, ok: np.ndarray) -> int:
+        """Visits between where units a and b are. When one of them starts its shift (not placed
+        yet), the visits until the other can be in a zone of `ok` (the soldiers' open zones): the
+        one starting would wait for it, and a unit's first visit starts its duty period as the
+        checker reads it (DEF-001 waiting 15 minutes for its crew worked 5.75 h of a 6 h shift)."""
         la, lb = self._loc.get(a), self._loc.get(b)
-        return 0 if la is None or lb is None else int(self.tq[la[0], lb[0]])
+        if la is not None and lb is not None:
+            return int(self.tq[la[0], lb[0]])
+        placed = la if la is not None else lb
+        if placed is None or not len(ok):
+            return 0
+        return int(max(0, int(self.tq[placed[0], ok].min()) + placed[1] - H * Q))
 
     def _late(self, team: tuple[str, ...], H: int) -> np.ndarray:
         """[Z] visits of hour H the team loses reaching each zone (its units' last visits, where
