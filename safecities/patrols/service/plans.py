@@ -199,6 +199,8 @@ class Replan:
         # unchanged hours keep their visits verbatim (with routes and handovers: where they hang
         # together with the hour before, `Planner._route_or_keep`)
         planner.reuse = self.old["reuse"]
+        # with routes, old hours are weighed against a fresh draw only under a new risk table
+        planner.reuse_compare = bool(self.changes.get("risk"))
 
     def report(self, result: PlanResult, fallback: str | None) -> dict[str, Any]:
         """The `replan` keys: rows kept, visits and shifts changed, and `fallback` (null, or why
