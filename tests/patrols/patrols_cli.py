@@ -74,3 +74,46 @@ def plan_checked(protocol_path, first, last, out, *, seed: int = 5):
 
     planned_and_checked(protocol_path, first, last, out, seed=seed)
     return pd.read_csv(out, keep_default_na=False)
+
+
+def small_protocol(
+    path,
+    zones: list[tuple[str, str, bool, float]],
+    *,
+    police: int,
+    defence: int,
+    defence_size: int,
+    cap: int,
+    shift_starts: list[int],
+    shift_length: int,
+    travel: dict | None = None,
+):
+    """A small protocol file like the property tests draw (posts cp-a and cp-b, the same working
+    time for both forces): `zones` are (id, command post, soldiers allowed, weight)."""
+    from safecities.patrols.protocol import validate_document
+    from safecities.safeio import dump_yaml
+
+    wt = {"shift_min_hours": 6, "shift_max_hours": 10, "min_rest_hours": 12,
+          "max_hours_per_week": 40, "shift_starts": shift_starts,
+          "shift_lengths": [shift_length]}  # fmt: skip
+    doc = {
+        "schema": "safecities.patrol-protocol/1", "city": "brussels", "version": "t",
+        "timezone": "Europe/Brussels", "period": {"start": "2026-03-20", "end": "2026-09-20"},
+        "soldier_cap": cap,
+        "patrol": {"police_min_per_mixed_patrol": 2, "soldiers_max_per_patrol": 2},
+        "defence_liaison": {"required": True},
+        "command_posts": [{"id": "cp-a", "name": "A", "liaisons": ["DL-A1", "DL-A2"]},
+                          {"id": "cp-b", "name": "B", "liaisons": ["DL-B1"]}],
+        "zones": [{"id": z, "command_post": cp, "soldiers_allowed": ok, "weight": w}
+                  for z, cp, ok, w in zones],
+        "working_time": {"police": wt, "defence": wt},
+        "unit_series": [
+            {"prefix": "POL", "force": "police", "count": police, "size": 2},
+            {"prefix": "DEF", "force": "defence", "count": defence, "size": defence_size}],
+        "planning": {"max_patrols_per_zone": 2, "diminishing_returns": 0.3},
+    }  # fmt: skip
+    if travel is not None:
+        doc["travel"] = travel
+    assert not validate_document(doc), validate_document(doc)
+    path.write_text(dump_yaml(doc))  # no aliases (the two forces share their working time)
+    return path

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from patrols_cli import activate, run_cli
+from patrols_cli import activate, run_cli, small_protocol
 
 from safecities.patrols.check import check_plan
 
@@ -246,30 +246,13 @@ def test_an_unchanged_replan_with_routes_of_a_continued_plan_changes_nothing(
     from safecities.patrols.protocol import load_protocol
     from safecities.patrols.replan import load_previous_plan
     from safecities.patrols.service.plans import Replan, make_plan, plan_with_fallback
-    from safecities.safeio import dump_yaml
 
-    wt = {"shift_min_hours": 6, "shift_max_hours": 10, "min_rest_hours": 12,
-          "max_hours_per_week": 40, "shift_starts": [6, 16, 22], "shift_lengths": [8]}  # fmt: skip
     zones = [("clemenceau", "cp-a", True, 1.0), ("peterbos", "cp-b", True, 2.0),
              ("matonge", "cp-a", False, 2.0), ("railway-north", "cp-b", False, 0.5)]  # fmt: skip
-    doc = {
-        "schema": "safecities.patrol-protocol/1", "city": "brussels", "version": "t",
-        "timezone": "Europe/Brussels", "period": {"start": "2026-03-20", "end": "2026-09-20"},
-        "soldier_cap": 2,
-        "patrol": {"police_min_per_mixed_patrol": 2, "soldiers_max_per_patrol": 2},
-        "defence_liaison": {"required": True},
-        "command_posts": [{"id": "cp-a", "name": "A", "liaisons": ["DL-A1", "DL-A2"]},
-                          {"id": "cp-b", "name": "B", "liaisons": ["DL-B1"]}],
-        "zones": [{"id": z, "command_post": cp, "soldiers_allowed": ok, "weight": w}
-                  for z, cp, ok, w in zones],
-        "working_time": {"police": wt, "defence": wt},
-        "unit_series": [{"prefix": "POL", "force": "police", "count": 9, "size": 2},
-                        {"prefix": "DEF", "force": "defence", "count": 2, "size": 1}],
-        "planning": {"max_patrols_per_zone": 2, "diminishing_returns": 0.3},
-        "travel": {"speed_kmh": 25},
-    }  # fmt: skip
-    f = tmp_path / "p.yaml"
-    f.write_text(dump_yaml(doc))
+    f = small_protocol(
+        tmp_path / "p.yaml", zones, police=9, defence=2, defence_size=1, cap=2,
+        shift_starts=[6, 16, 22], shift_length=8, travel={"speed_kmh": 25},
+    )  # fmt: skip
     p = load_protocol(f)
     run = {"time_limit": 6, "workers": 1, "seed": 248}
     a, b, c = (tmp_path / f"{x}.csv" for x in "abc")

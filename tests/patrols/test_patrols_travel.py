@@ -12,13 +12,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from patrols_cli import planned_and_checked
+from patrols_cli import planned_and_checked, small_protocol
 
 from safecities.patrols.check import check_plan
 from safecities.patrols.export import _route_text, read_plan_rows, team_shifts
 from safecities.patrols.planner import HEADER
 from safecities.patrols.protocol import load_protocol, read_document, validate_document
-from safecities.safeio import dump_yaml
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "patrols" / "mini.yaml"
 TZ = "Europe/Brussels"
@@ -255,26 +254,11 @@ def test_soldiers_starting_a_shift_pair_with_a_crew_that_need_not_travel(tmp_pat
     first visit, as the checker reads it) was shorter than the shift (found by the property
     test: DEF-001 worked 5.75 h 08:15-14:00 of a 6 h shift). Soldiers starting a shift now take
     the crew that can be in a soldiers' zone soonest."""
-    wt = {"shift_min_hours": 6, "shift_max_hours": 10, "min_rest_hours": 12,
-          "max_hours_per_week": 40, "shift_starts": [6, 8], "shift_lengths": [6]}  # fmt: skip
-    doc = {
-        "schema": "safecities.patrol-protocol/1", "city": "brussels", "version": "t",
-        "timezone": TZ, "period": {"start": "2026-03-20", "end": "2026-09-20"},
-        "soldier_cap": 6,
-        "patrol": {"police_min_per_mixed_patrol": 2, "soldiers_max_per_patrol": 2},
-        "defence_liaison": {"required": True},
-        "command_posts": [{"id": "cp-a", "name": "A", "liaisons": ["DL-A1", "DL-A2"]},
-                          {"id": "cp-b", "name": "B", "liaisons": ["DL-B1"]}],
-        "zones": [{"id": "clemenceau", "command_post": "cp-a"},
-                  {"id": "peterbos", "command_post": "cp-b", "soldiers_allowed": False}],
-        "working_time": {"police": wt, "defence": wt},
-        "unit_series": [{"prefix": "POL", "force": "police", "count": 6, "size": 2},
-                        {"prefix": "DEF", "force": "defence", "count": 1, "size": 1}],
-        "planning": {"max_patrols_per_zone": 2, "diminishing_returns": 0.3},
-        "travel": {"speed_kmh": 25},
-    }  # fmt: skip
-    assert not validate_document(doc)
-    f = tmp_path / "pair.yaml"
-    f.write_text(dump_yaml(doc))  # no aliases (the two forces share their working time)
+    f = small_protocol(
+        tmp_path / "pair.yaml",
+        [("clemenceau", "cp-a", True, 1.0), ("peterbos", "cp-b", False, 1.0)],
+        police=6, defence=1, defence_size=1, cap=6, shift_starts=[6, 8], shift_length=6,
+        travel={"speed_kmh": 25},
+    )  # fmt: skip
     for seed in (1, 2, 20):  # each broke the shift length before
         planned_and_checked(f, date(2026, 4, 19), date(2026, 4, 20), tmp_path / "p.csv", seed=seed)
