@@ -1356,11 +1356,22 @@ class Planner:
         return True
 
     def _split(self, old: dict, H: int) -> tuple[list[list[Any]], list[list[Any]]]:
-        """An old hour's rows: its own, and the handover rows of the teams that went off at H."""
-        duty = self._duty.get(H, set())
+        """An old hour's rows: its own, and the handover rows of the teams that went off at H
+        (their first `ho_q` visits, of crews on duty at H-1 in this plan). Any other row of a
+        unit off duty is the hour's own, so that the hour is redrawn: a unit whose old shift the
+        re-plan dropped kept its old visits as if handing over (5 h of an 8 h shift)."""
+        duty, before = self._duty.get(H, set()), self._duty.get(H - 1, set())
+        t0 = self.grid.utc(H)
         mine, ho = [], []
         for r in old["rows"]:
-            (ho if r[7] == "patrol" and r[8] not in duty else mine).append(r)
+            handover = (
+                r[7] == "patrol"
+                and r[8] not in duty
+                and r[8] in before
+                and datetime.fromisoformat(r[0]).astimezone(UTC) - t0
+                < timedelta(minutes=15 * self.ho_q)
+            )
+            (ho if handover else mine).append(r)
         return mine, ho
 
     def _route_or_keep(

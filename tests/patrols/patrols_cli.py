@@ -87,14 +87,16 @@ def small_protocol(
     shift_starts: list[int],
     shift_length: int,
     travel: dict | None = None,
+    rest: int = 12,
+    week: int = 40,
 ):
     """A small protocol file like the property tests draw (posts cp-a and cp-b, the same working
     time for both forces): `zones` are (id, command post, soldiers allowed, weight)."""
     from safecities.patrols.protocol import validate_document
     from safecities.safeio import dump_yaml
 
-    wt = {"shift_min_hours": 6, "shift_max_hours": 10, "min_rest_hours": 12,
-          "max_hours_per_week": 40, "shift_starts": shift_starts,
+    wt = {"shift_min_hours": 6, "shift_max_hours": 10, "min_rest_hours": rest,
+          "max_hours_per_week": week, "shift_starts": shift_starts,
           "shift_lengths": [shift_length]}  # fmt: skip
     doc = {
         "schema": "safecities.patrol-protocol/1", "city": "brussels", "version": "t",
