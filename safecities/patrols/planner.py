@@ -289,6 +289,7 @@ class Planner:
         self._fipa_prev: dict[str, list[str]] = {}
         self._fipa_pol_prev: dict[str, list[str]] = {}
         self._pairs: dict[str, str] = {}
+        self._kept_before = bool(before)
         if before:
             self._continue_from(before)
 
@@ -607,7 +608,9 @@ class Planner:
         if not self.ho_q:
             return []
         lo, hi = self._minima_from, self.cover[1]
-        if not (lo <= H - 1 < hi and (lo <= H < hi or (self.tail and hi == H))):
+        # a re-plan's first hour: the kept rows before it are this plan's past, minima included
+        held_before = lo <= H - 1 or (self._kept_before and lo == H)
+        if not (held_before and hi > H - 1 and (lo <= H < hi or (self.tail and hi == H))):
             return []
         shut = {
             self.zones.index(zid) for zid, a, b in self.closures if a < H + 1 and b > H - 1
@@ -1146,9 +1149,14 @@ class Planner:
                     ready.remove(t)
                     spare = [x for x in spare if x != t]
                     succ.setdefault(zid, []).append(t)
+                    if not open_h[z]:  # it reopens at H+1: patrol elsewhere, leave in time
+                        leave[t] = np.maximum(leave[t], self.tq[:, z])
         self._succ = succ
         placed: list[tuple[tuple[str, ...], int]] = [
-            (t, self.zones.index(zid)) for zid, ts in [*holders.items(), *succ.items()] for t in ts
+            (t, self.zones.index(zid))
+            for zid, ts in [*holders.items(), *succ.items()]
+            for t in ts
+            if open_h[self.zones.index(zid)]
         ]
         used = np.zeros(len(self.zones), dtype=int)
         for _, z in placed:

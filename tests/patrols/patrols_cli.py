@@ -78,7 +78,7 @@ def plan_checked(protocol_path, first, last, out, *, seed: int = 5):
 
 def small_protocol(
     path,
-    zones: list[tuple[str, str, bool, float]],
+    zones: list[tuple],
     *,
     police: int,
     defence: int,
@@ -89,9 +89,13 @@ def small_protocol(
     travel: dict | None = None,
     rest: int = 12,
     week: int = 40,
+    handover: int = 0,
+    max_patrols: int = 2,
+    diminishing: float = 0.3,
 ):
     """A small protocol file like the property tests draw (posts cp-a and cp-b, the same working
-    time for both forces): `zones` are (id, command post, soldiers allowed, weight)."""
+    time for both forces): `zones` are (id, command post, soldiers allowed, weight[, minimum of
+    mixed patrols])."""
     from safecities.patrols.protocol import validate_document
     from safecities.safeio import dump_yaml
 
@@ -106,13 +110,14 @@ def small_protocol(
         "defence_liaison": {"required": True},
         "command_posts": [{"id": "cp-a", "name": "A", "liaisons": ["DL-A1", "DL-A2"]},
                           {"id": "cp-b", "name": "B", "liaisons": ["DL-B1"]}],
-        "zones": [{"id": z, "command_post": cp, "soldiers_allowed": ok, "weight": w}
-                  for z, cp, ok, w in zones],
+        "zones": [{"id": z[0], "command_post": z[1], "soldiers_allowed": z[2], "weight": z[3],
+                   "min_mixed_patrols": z[4] if len(z) > 4 else 0} for z in zones],
         "working_time": {"police": wt, "defence": wt},
         "unit_series": [
             {"prefix": "POL", "force": "police", "count": police, "size": 2},
             {"prefix": "DEF", "force": "defence", "count": defence, "size": defence_size}],
-        "planning": {"max_patrols_per_zone": 2, "diminishing_returns": 0.3},
+        "planning": {"max_patrols_per_zone": max_patrols, "diminishing_returns": diminishing},
+        "handover_minutes": handover,
     }  # fmt: skip
     if travel is not None:
         doc["travel"] = travel

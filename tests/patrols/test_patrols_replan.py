@@ -276,10 +276,37 @@ def test_a_unit_whose_old_shift_the_replan_drops_keeps_none_of_its_visits(tmp_pa
     assert report["changed_shifts"] > 0  # the closure frees crews: some old shifts go
 
 
-def _chain_replan(tmp_path: Path, f: Path, first, start, last, raw: dict, *, seed: int):
+def test_a_replan_at_a_shift_change_under_a_handover(tmp_path: Path) -> None:
+    """Found by the chain property test (shifts at 0, 8 and 16 h, a 15-minute handover, travel):
+    a re-plan from a day whose first hour is a shift change wrote no handover for the old plan's
+    night teams going off at 00:00 (the minima were taken to start at the re-plan's first hour,
+    though its kept rows are its past), and a zone reopening at 21:00 got its next holders
+    during its closure (3 visits while closed); now they patrol elsewhere and leave in time."""
+    zones = [("clemenceau", "cp-a", True, 2.0, 1), ("peterbos", "cp-b", True, 0.5),
+             ("matonge", "cp-a", True, 2.0, 1)]  # fmt: skip
+    f = small_protocol(
+        tmp_path / "p.yaml", zones, police=6, defence=6, defence_size=1, cap=5,
+        shift_starts=[0, 8, 16], shift_length=8, travel={"speed_kmh": 25}, rest=11, week=48,
+        handover=15, max_patrols=3, diminishing=0.9,
+    )  # fmt: skip
+    days = (date(2026, 4, 10), date(2026, 4, 14), date(2026, 4, 14))
+    _, check, _ = _chain_replan(tmp_path, f, *days, {}, seed=217, fresh=True)
+    assert check["ok"]
+    closed = {"zone": "clemenceau", "from": "2026-04-14T17:00:00", "to": "2026-04-14T21:00:00"}
+    for fresh in (True, False):
+        _, check, fallback = _chain_replan(
+            tmp_path, f, *days, {"close_zone": [closed]}, seed=217, fresh=fresh
+        )
+        assert check["ok"] and fallback in ("fresh", None), fallback
+
+
+def _chain_replan(
+    tmp_path: Path, f: Path, first, start, last, raw: dict, *, seed: int, fresh: bool = False
+):
     """As the chain property test: a.csv plans `first`, b.csv continues it (`--after`) from the
     next day to `last`, c.csv re-plans b.csv from `start` with the changes `raw` (the CLI's path:
-    `Replan.of`, `plan_with_fallback`). The re-plan's `replan` report, check and fallback."""
+    `Replan.of`, `plan_with_fallback`; `fresh`: as its fallback, without keeping the old shifts
+    and visits). The re-plan's `replan` report, check and fallback."""
     from safecities.patrols.protocol import load_protocol
     from safecities.patrols.replan import load_previous_plan, parse_changes
     from safecities.patrols.service.plans import Replan, make_plan, plan_with_fallback
@@ -294,6 +321,10 @@ def _chain_replan(tmp_path: Path, f: Path, first, start, last, raw: dict, *, see
     make_plan(p, f, first2, last, b, after=a, planner_kwargs=kw, **run)
     changes = parse_changes(raw, p)
     rp = Replan.of(p, b, start, last, changes, after=a)
+    if fresh:  # raises PlanRejected if the checker finds a violation
+        res, check = make_plan(p, f, start, last, c, extra_rows=rp.old["kept"], changes=changes,
+                               planner_kwargs=rp.planner_kwargs, after=a, **run)  # fmt: skip
+        return rp.report(res, "fresh"), check, "fresh"
     res, check, fallback = plan_with_fallback(
         rp, p, f, start, last, c, planner_kwargs=rp.planner_kwargs, after=a, **run
     )
