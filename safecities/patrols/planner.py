@@ -1006,6 +1006,50 @@ class Planner:
                 out = np.maximum(out, self.tq[loc[0]] + loc[1] - H * Q)
         return np.clip(out, 0, Q)
 
+    def _meet_soldiers(
+        self,
+        H: int,
+        h: int,
+        data: ChunkData,
+        holders: dict[str, list[tuple[str, str]]],
+        succ: dict[str, list[tuple[str, str]]],
+        mixed_teams: list[tuple[str, str]],
+        police_teams: list[str],
+        going: dict[str, int],
+        leave: dict[tuple, np.ndarray],
+    ) -> None:
+        """A zone whose minimum at H+1 no team there now and on duty then holds: the soldiers there
+        now whose crew goes off at H+1 need a crew there at H+1. Beyond the crews starting then
+        (they come at once), a crew patrolling alone now and on duty then leaves its patrol in time
+        to meet them (`leave`), and is their pair next hour (`_pairs`). Paired with the nearest
+        crew at H+1 instead, the minimum lapsed for that crew's journey (45 minutes at 5 km/h)."""
+        if h + 1 >= data.n_hours:
+            return
+        police1 = set(self._on_duty("police", H + 1))
+        soldiers1 = set(self._on_duty("defence", H + 1))
+        fresh = len(police1 - set(self._on_duty("police", H)))
+        mins1 = data.mins_at(h + 1)
+        free = [c for c in police_teams if c in police1 and c not in going]
+        for z in np.flatnonzero(mins1):
+            zid = self.zones[z]
+            on = [t for t in holders.get(zid, []) + succ.get(zid, []) if t[0] in police1]
+            need = int(mins1[z]) - len([t for t in on if t[1] in soldiers1])
+            alone = [
+                su
+                for pu, su in mixed_teams
+                if su in soldiers1 and pu not in police1 and self._loc.get(su, (-1,))[0] == z
+            ]
+            for su in alone[: max(0, need)]:
+                if fresh:
+                    fresh -= 1
+                    continue
+                if not free:
+                    return
+                c = min(free, key=lambda c, z=z: (int(self._late((c,), H + 1)[z]), c))
+                free.remove(c)
+                leave[(c,)] = np.maximum(leave[(c,)], self.tq[:, z])
+                self._pairs[su] = c
+
     def _fipa_ahead(
         self,
         H: int,
@@ -1152,6 +1196,7 @@ class Planner:
                     if not open_h[z]:  # it reopens at H+1: patrol elsewhere, leave in time
                         leave[t] = np.maximum(leave[t], self.tq[:, z])
         self._succ = succ
+        self._meet_soldiers(H, h, data, holders, succ, mixed_teams, police_teams, going, leave)
         placed: list[tuple[tuple[str, ...], int]] = [
             (t, self.zones.index(zid))
             for zid, ts in [*holders.items(), *succ.items()]

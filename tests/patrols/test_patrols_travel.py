@@ -262,3 +262,17 @@ def test_soldiers_starting_a_shift_pair_with_a_crew_that_need_not_travel(tmp_pat
     )  # fmt: skip
     for seed in (1, 2, 20):  # each broke the shift length before
         planned_and_checked(f, date(2026, 4, 19), date(2026, 4, 20), tmp_path / "p.csv", seed=seed)
+
+
+def test_a_crew_comes_in_time_to_a_soldier_whose_crew_goes_off(tmp_path: Path) -> None:
+    """Found by the property test (shifts 8-18, 14-24 and 22-08, 5 km/h): at 18:00 the soldier
+    holding peterbos's minimum stays on while its crew goes off, no crew starts then, and the
+    nearest crew patrolling alone was 45 minutes away: the minimum lapsed 18:00-18:45. That
+    crew now leaves its patrol in time and is the soldier's pair from 18:00."""
+    f = small_protocol(
+        tmp_path / "meet.yaml",
+        [("clemenceau", "cp-a", False, 0.5), ("peterbos", "cp-b", True, 1.0, 1)],
+        police=8, defence=4, defence_size=2, cap=9, shift_starts=[8, 14, 22], shift_length=10,
+        travel={"speed_kmh": 5}, week=24,
+    )  # fmt: skip
+    planned_and_checked(f, date(2026, 4, 9), date(2026, 4, 9), tmp_path / "p.csv", seed=266)
