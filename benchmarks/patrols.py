@@ -90,6 +90,9 @@ def benchmark_protocol(n_zones: int = 40, speed_kmh: float = 25.0, handover: int
         for k, (m, d) in enumerate((m, d) for m in months for d in ("03", "17"))
     ]
     doc["version"] = "benchmark"
+    # the bundled protocol has its own travel and handover: the instance's are these
+    doc.pop("travel", None)
+    doc.pop("handover_minutes", None)
     if speed_kmh:
         doc["travel"] = {"speed_kmh": speed_kmh}
     if handover:

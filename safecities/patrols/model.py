@@ -409,6 +409,12 @@ class ChunkModel:
         p.num_workers = workers
         p.relative_gap_limit = gap
         p.random_seed = seed
+        if workers == 2 and not self.assumptions:
+            # CP-SAT's two-worker portfolio has no `max_lp` worker, whose stronger LP proves the
+            # bound of these LP-tight models: a Brussels week with travel and handovers stayed at
+            # a 1.5 % gap for 55 s without it and is proven in about 2 s with it (paired figures
+            # over 54 weekly chunks of two instances: docs/patrols.md, "Benchmark")
+            p.subsolvers.extend(["max_lp", "default_lp"])
         if self.assumptions:
             self.m.AddAssumptions(list(self.lits.values()))
         t0 = time.perf_counter()

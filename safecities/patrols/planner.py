@@ -35,6 +35,7 @@ from safecities.patrols.protocol import Protocol, liaison_turn
 from safecities.safeio import safe_row
 
 Q = 4  # 15-minute visits per hour
+MIN_CHUNK_SECONDS = 5.0  # solver seconds a week may take whatever the horizon's time limit
 KEEP_BONUS = 10**7  # per old shift a unit keeps when re-planning (dominates presence gains)
 HEADER = [
     "start",
@@ -665,7 +666,12 @@ class Planner:
             # a chunk without a warm start (the first of its shape) gets a triple share
             cold = not any(data.hints.values())
             shares = (3 if cold else 1) + (len(chunks) - i - 1)
-            budget = max(0.5, remaining * (3 if cold else 1) / shares)
+            # at least MIN_CHUNK_SECONDS a week: a long horizon under a short limit would leave each
+            # week too little to find a good plan (six months with travel and handovers in 60 s:
+            # weeks at 2.3 s ended with 50 % gaps; they need about 2.5 s), so it overruns instead
+            budget = max(
+                min(MIN_CHUNK_SECONDS, self.time_limit), remaining * (3 if cold else 1) / shares
+            )
             model = ChunkModel(data)
             sol = model.solve(
                 time_limit=budget,
