@@ -1024,11 +1024,13 @@ class Planner:
         going: dict[str, int],
         leave: dict[tuple, np.ndarray],
     ) -> None:
-        """A zone whose minimum at H+1 no team there now and on duty then holds: the soldiers there
-        now whose crew goes off at H+1 need a crew there at H+1. Beyond the crews starting then
-        (they come at once), a crew patrolling alone now and on duty then leaves its patrol in time
-        to meet them (`leave`), and is their pair next hour (`_pairs`). Paired with the nearest
-        crew at H+1 instead, the minimum lapsed for that crew's journey (45 minutes at 5 km/h)."""
+        """A zone whose minimum at H+1 no team on duty then holds (nor joins, `succ`) needs soldiers
+        staying on whose crew goes off at H+1: those there first, then the nearest not holding
+        another minimum; their team leaves its patrol in time to be there. Their crew at H+1: one
+        starting then (it comes at once), else one patrolling alone now and on duty then, which
+        leaves its patrol in time too and is their pair next hour (`_pairs`). Paired at the shift
+        change with the nearest crew instead, the minimum lapsed for that crew's journey (45
+        minutes at 5 km/h)."""
         if h + 1 >= data.n_hours:
             return
         police1 = set(self._on_duty("police", H + 1))
@@ -1036,25 +1038,44 @@ class Planner:
         fresh = len(police1 - set(self._on_duty("police", H)))
         mins1 = data.mins_at(h + 1)
         free = [c for c in police_teams if c in police1 and c not in going]
+        held = {t for ts in holders.values() for t in ts}
+        used: set[tuple[str, str]] = set()
         for z in np.flatnonzero(mins1):
             zid = self.zones[z]
-            on = [t for t in holders.get(zid, []) + succ.get(zid, []) if t[0] in police1]
-            need = int(mins1[z]) - len([t for t in on if t[1] in soldiers1])
-            alone = [
-                su
-                for pu, su in mixed_teams
-                if su in soldiers1 and pu not in police1 and self._loc.get(su, (-1,))[0] == z
+            on = [
+                t
+                for t in holders.get(zid, []) + succ.get(zid, [])
+                if t[0] in police1 and t[1] in soldiers1
             ]
-            for su in alone[: max(0, need)]:
+            need = int(mins1[z]) - len(on)
+            cands = sorted(
+                (
+                    t
+                    for t in mixed_teams
+                    if t[1] in soldiers1
+                    and t[0] not in police1
+                    and t[1] not in going
+                    and t not in used
+                    and (t not in held or t in holders.get(zid, []))
+                ),
+                key=lambda t, z=z: (
+                    self._loc.get(t[1], (-1,))[0] != z,
+                    int(self._late(t, H + 1)[z]),
+                    t,
+                ),
+            )
+            for t in cands[: max(0, need)]:
+                used.add(t)
+                leave[t] = np.maximum(leave[t], self.tq[:, z])
                 if fresh:
                     fresh -= 1
                     continue
                 if not free:
-                    return
+                    continue
                 c = min(free, key=lambda c, z=z: (int(self._late((c,), H + 1)[z]), c))
                 free.remove(c)
                 leave[(c,)] = np.maximum(leave[(c,)], self.tq[:, z])
-                self._pairs[su] = c
+                self._pairs[t[1]] = c
 
     def _fipa_ahead(
         self,

@@ -276,3 +276,13 @@ def test_a_crew_comes_in_time_to_a_soldier_whose_crew_goes_off(tmp_path: Path) -
         travel={"speed_kmh": 5}, week=24,
     )  # fmt: skip
     planned_and_checked(f, date(2026, 4, 9), date(2026, 4, 9), tmp_path / "p.csv", seed=266)
+    # the same at 08:00 (shifts 6-16, 16-02, 22-08), the soldier staying on patrolling elsewhere
+    # (railway-north, 45 minutes away): it and its next crew leave their patrols in time
+    zones = [("clemenceau", "cp-a", True, 2.0, 1), ("peterbos", "cp-b", False, 2.0),
+             ("matonge", "cp-a", False, 0.5), ("railway-north", "cp-b", True, 2.0)]  # fmt: skip
+    f = small_protocol(
+        tmp_path / "meet2.yaml", zones, police=8, defence=4, defence_size=1, cap=7,
+        shift_starts=[6, 16, 22], shift_length=10, travel={"speed_kmh": 5}, rest=11,
+        max_patrols=3,
+    )  # fmt: skip
+    planned_and_checked(f, date(2026, 4, 2), date(2026, 4, 2), tmp_path / "q.csv", seed=620)
