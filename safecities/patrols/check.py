@@ -389,8 +389,15 @@ def check_plan(
         # lies on that day (after the predecessor's last night), neither earlier nor a day later
         expected = None if before is None else before[1] + timedelta(days=1)
         if expected is not None and not df.empty:
-            seam = _wall(expected, 0, tz)
             first_row = df["s"].min()
+            # days after the predecessor's last shift that needed nothing (no minimum, no FIPA)
+            # may be its own, left empty: the rows cannot tell, and no rule can be broken there
+            first_day = first_row.tz_convert(tz).date()
+            if first_day > expected and not _needs_planning(
+                rules, expected, first_day - timedelta(days=1)
+            ):
+                before, expected = (before[0], first_day - timedelta(days=1)), first_day
+            seam = _wall(expected, 0, tz)
             if seam <= first_row < _wall(expected + timedelta(days=1), 0, tz):
                 own = (expected, own[1] if own is not None else expected)
         if own is not None and before is not None and before[1] + timedelta(days=1) != own[0]:
@@ -1060,6 +1067,15 @@ def _check_liaisons(df: pd.DataFrame, rules: _Rules) -> list[Violation]:
             all_periods.append((str(unit), s, e))
     out.extend(_weekly_violations(all_periods, tz, week_max, "liaison_weekly_hours"))
     return out
+
+
+def _needs_planning(rules: _Rules, d1: date, d2: date) -> bool:
+    """Whether the local days d1..d2 need patrols: a zone minimum (they hold every day) or a FIPA
+    on those days."""
+    if any(int(z.get("min_mixed_patrols", 0)) > 0 for z in rules.zones.values()):
+        return True
+    lo, hi = _wall(d1, 0, rules.tz), _wall(d2 + timedelta(days=1), 0, rules.tz)
+    return any(s < hi and lo < e for s, e, _z, _n in rules.fipa.values())
 
 
 def _last_shift_day(

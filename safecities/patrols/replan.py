@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -147,10 +148,22 @@ def parse_changes(doc: Any, protocol=None, *, source: str = "changes") -> dict[s
     return doc
 
 
-def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str, Any]:
+def duty_gap_q(protocol) -> int:
+    """The longest break, in visits, between two visits of a unit in one duty period: the longest
+    journey between two zones (`travel.duty_gap_minutes`, as the checker reads duty periods)."""
+    from safecities.patrols.travel import VISIT_MINUTES, duty_gap_minutes
+
+    tm = None if protocol.travel is None else np.array(protocol.travel)
+    return duty_gap_minutes(tm) // VISIT_MINUTES
+
+
+def load_old_plan(
+    path: str | Path, grid: Grid, handover_q: int = 0, gap_q: int = 0
+) -> dict[str, Any]:
     """Split the old plan at the grid start: rows kept, shift history, old shifts and hours after.
     `handover_q`: the protocol's handover in visits; a duty period ending that little past a whole
-    hour is a shift ending on that hour plus its handover (rest and weekly hours add it back)."""
+    hour is a shift ending on that hour plus its handover (rest and weekly hours add it back).
+    `gap_q`: `duty_gap_q`, a unit's rows apart by no more are one duty period (it travelled)."""
     p = Path(path)
     try:
         with open(p, newline="", encoding="utf-8-sig") as fh:
@@ -160,8 +173,8 @@ def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str
     if not rows or rows[0][: len(HEADER)] != HEADER:
         raise InputError(f"{p}: an old plan for re-planning needs the columns {','.join(HEADER)}")
     body = [r for r in rows[1:] if r]
-    if not body:
-        raise InputError(f"{p}: the old plan has no rows")
+    if not body:  # a plan of days that needed nothing (no minimum, no FIPA) may have no visit
+        return {"kept": [], "history": [], "old_shifts": {}, "reuse": {}, "after": []}
     df = pd.DataFrame(body, columns=rows[0][: len(HEADER)] + rows[0][len(HEADER) :])
     s = pd.to_datetime(df["start"], utc=True, format="ISO8601", errors="coerce")
     e = pd.to_datetime(df["end"], utc=True, format="ISO8601", errors="coerce")
@@ -183,7 +196,7 @@ def load_old_plan(path: str | Path, grid: Grid, handover_q: int = 0) -> dict[str
         sp.sort()
         merged: list[list[int]] = []
         for a, b in sp:
-            if merged and a <= merged[-1][1]:
+            if merged and a <= merged[-1][1] + gap_q:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
                 merged.append([a, b])
@@ -281,8 +294,8 @@ def load_previous_plan(path: str | Path, protocol, first, last) -> dict[str, Any
     over), and the hour until which the previous plan's own visits stand (its last night shift,
     planned once, by it). The previous plan must end on the day before `first`."""
     grid = Grid(protocol, first, last)
-    return continued(load_old_plan(path, grid, protocol.handover_minutes // 15), path, protocol,
-                     grid, first)  # fmt: skip
+    old = load_old_plan(path, grid, protocol.handover_minutes // 15, duty_gap_q(protocol))
+    return continued(old, path, protocol, grid, first)
 
 
 def continued(old: dict[str, Any], path, protocol, grid: Grid, first) -> dict[str, Any]:
@@ -296,14 +309,33 @@ def continued(old: dict[str, Any], path, protocol, grid: Grid, first) -> dict[st
             f"{path}: unit {unit} starts a shift at {at}, on or after --from {first}: the "
             "previous plan overlaps this one"
         )
-    ends = [s.end for s in old["history"]]
-    frozen = max([0, *ends])
-    # its last planned day: the day its last shift starts on (its last night runs past midnight)
-    last_start = grid.utc(max((s.start for s in old["history"]), default=0))
-    prev_last = last_start.astimezone(protocol.tz).date()
-    if prev_last + timedelta(days=1) != first:
+    if not old["history"]:  # an empty predecessor (its days needed nothing): nothing carries over
+        return {"history": [], "frozen_until": 0}
+    frozen = max(0, *(s.end for s in old["history"]))
+    # its last planned day: at least the day its last shift starts on (its last night runs past
+    # midnight); the rows cannot tell days of its own left empty after it, which is right only
+    # when those days needed nothing (no zone minimum, no FIPA): then `first` may come later
+    prev_last = grid.utc(max(s.start for s in old["history"])).astimezone(protocol.tz).date()
+    gap = (prev_last + timedelta(days=1), first - timedelta(days=1))
+    if first <= prev_last or (gap[0] <= gap[1] and needs_planning(protocol, *gap)):
+        why = "" if first <= prev_last else (
+            f"; {gap[0]} to {gap[1]} need zone minima or a FIPA, no plan may leave them empty")  # fmt: skip
         raise InputError(
             f"{path}: the previous plan ends on {prev_last}, so --from must be "
-            f"{prev_last + timedelta(days=1)} (got {first})"
+            f"{prev_last + timedelta(days=1)} (got {first}){why}"
         )
     return {"history": old["history"], "frozen_until": frozen}
+
+
+def needs_planning(protocol, d1, d2) -> bool:
+    """Whether the local days d1..d2 need patrols: a zone minimum (they hold every day) or a FIPA
+    on those days."""
+    from datetime import timedelta
+
+    if any(z.min_mixed_patrols > 0 for z in protocol.zones):
+        return True
+    lo = datetime.combine(d1, datetime.min.time(), tzinfo=protocol.tz)
+    hi = datetime.combine(d2 + timedelta(days=1), datetime.min.time(), tzinfo=protocol.tz)
+    return any(
+        lo < f.window(protocol.tz)[1] and f.window(protocol.tz)[0] < hi for f in protocol.fipa
+    )

@@ -74,3 +74,53 @@ def plan_checked(protocol_path, first, last, out, *, seed: int = 5):
 
     planned_and_checked(protocol_path, first, last, out, seed=seed)
     return pd.read_csv(out, keep_default_na=False)
+
+
+def small_protocol(
+    path,
+    zones: list[tuple],
+    *,
+    police: int,
+    defence: int,
+    defence_size: int,
+    cap: int,
+    shift_starts: list[int],
+    shift_length: int,
+    travel: dict | None = None,
+    rest: int = 12,
+    week: int = 40,
+    handover: int = 0,
+    max_patrols: int = 2,
+    diminishing: float = 0.3,
+):
+    """A small protocol file like the property tests draw (posts cp-a and cp-b, the same working
+    time for both forces): `zones` are (id, command post, soldiers allowed, weight[, minimum of
+    mixed patrols])."""
+    from safecities.patrols.protocol import validate_document
+    from safecities.safeio import dump_yaml
+
+    wt = {"shift_min_hours": 6, "shift_max_hours": 10, "min_rest_hours": rest,
+          "max_hours_per_week": week, "shift_starts": shift_starts,
+          "shift_lengths": [shift_length]}  # fmt: skip
+    doc = {
+        "schema": "safecities.patrol-protocol/1", "city": "brussels", "version": "t",
+        "timezone": "Europe/Brussels", "period": {"start": "2026-03-20", "end": "2026-09-20"},
+        "soldier_cap": cap,
+        "patrol": {"police_min_per_mixed_patrol": 2, "soldiers_max_per_patrol": 2},
+        "defence_liaison": {"required": True},
+        "command_posts": [{"id": "cp-a", "name": "A", "liaisons": ["DL-A1", "DL-A2"]},
+                          {"id": "cp-b", "name": "B", "liaisons": ["DL-B1"]}],
+        "zones": [{"id": z[0], "command_post": z[1], "soldiers_allowed": z[2], "weight": z[3],
+                   "min_mixed_patrols": z[4] if len(z) > 4 else 0} for z in zones],
+        "working_time": {"police": wt, "defence": wt},
+        "unit_series": [
+            {"prefix": "POL", "force": "police", "count": police, "size": 2},
+            {"prefix": "DEF", "force": "defence", "count": defence, "size": defence_size}],
+        "planning": {"max_patrols_per_zone": max_patrols, "diminishing_returns": diminishing},
+        "handover_minutes": handover,
+    }  # fmt: skip
+    if travel is not None:
+        doc["travel"] = travel
+    assert not validate_document(doc), validate_document(doc)
+    path.write_text(dump_yaml(doc))  # no aliases (the two forces share their working time)
+    return path

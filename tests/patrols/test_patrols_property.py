@@ -4,7 +4,7 @@ writes a plan in which the independent checker finds no violation."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
@@ -123,43 +123,82 @@ def test_planner_output_never_violates(tmp_path: Path, case, seed: int) -> None:
     assert report.ok, [v.message for v in report.violations][:5]
 
 
+@st.composite
+def replans(draw, doc: dict, first: date, last: date) -> tuple[date, dict]:
+    """A re-plan of the continuation `first`..`last`: its start day (the first or a later one) and
+    the changes (`parse_changes` keys, as a changes file gives them): a zone closed for part of a
+    day, a unit unavailable for a while, a lower cap from a moment, or none."""
+    start = first + timedelta(days=draw(st.integers(0, (last - first).days)))
+
+    def moment(day_from: date) -> datetime:
+        d = day_from + timedelta(days=draw(st.integers(0, (last - day_from).days)))
+        return datetime.combine(d, time(draw(st.integers(0, 23))))
+
+    kind = draw(st.sampled_from(["close_zone", "unit_unavailable", "cap", "none"]))
+    changes: dict = {}
+    if kind == "close_zone":
+        s = moment(start)
+        e = s + timedelta(hours=draw(st.integers(1, 12)))
+        zone = draw(st.sampled_from([z["id"] for z in doc["zones"]]))
+        changes["close_zone"] = [{"zone": zone, "from": s.isoformat(), "to": e.isoformat()}]
+    elif kind == "unit_unavailable":
+        series = draw(st.sampled_from(doc["unit_series"]))
+        unit = f"{series['prefix']}-{draw(st.integers(1, series['count'])):03d}"
+        s = moment(start)
+        e = s + timedelta(hours=draw(st.integers(1, 30)))
+        changes["unit_unavailable"] = [{"unit": unit, "from": s.isoformat(), "to": e.isoformat()}]
+    elif kind == "cap" and doc["soldier_cap"] > 0:
+        value = draw(st.integers(0, doc["soldier_cap"] - 1))
+        changes["cap"] = {"value": value, "from": moment(start).isoformat()}
+    return start, changes
+
+
+@st.composite
+def chains(draw) -> tuple[dict, date, date, date, date, dict]:
+    """A protocol, a plan's days, its continuation's last day and a re-plan of the continuation,
+    all drawn before anything is planned (a draw inside the test may be cut short by hypothesis
+    after the plans were made)."""
+    doc, first, last = draw(protocols())
+    first2 = last + timedelta(days=1)
+    last2 = first2 + timedelta(days=draw(st.integers(0, 2)))
+    start, raw = draw(replans(doc, first2, last2))
+    return doc, first, last, last2, start, raw
+
+
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(case=protocols(), seed=st.integers(0, 1000), more=st.integers(0, 2))
-def test_chains_of_plans_and_replans_never_violate(tmp_path: Path, case, seed: int, more: int):
-    """A plan, its continuation (`--after`) and a re-plan of the continuation with a zone closed:
-    each is explained-infeasible or, judged with its predecessor (and changes), has no violation;
-    the two plans joined have none either."""
-    from safecities.patrols.planner import Grid
-    from safecities.patrols.replan import load_old_plan, load_previous_plan
+@given(chain=chains(), seed=st.integers(0, 1000))
+def test_chains_of_plans_and_replans_never_violate(tmp_path: Path, chain, seed: int) -> None:
+    """A plan, its continuation (`--after`) and a re-plan of the continuation (`--from-plan`,
+    `--changes`) from its first day or a later one, through the CLI's own path (`Replan.of`,
+    `plan_with_fallback`): each is explained-infeasible or, judged with its predecessor (and the
+    changes), has no violation; the two plans joined have none either; an unchanged re-plan
+    changes nothing."""
+    from safecities.patrols.replan import load_previous_plan, parse_changes
+    from safecities.patrols.service.plans import Replan, make_plan, plan_with_fallback
 
-    doc, first, last = case
+    doc, first, last, last2, start, raw = chain
     f = tmp_path / f"p{seed}.yaml"
     f.write_text(dump_yaml(doc))
     p = load_protocol(f)
+    run = {"time_limit": 6, "workers": 1, "seed": seed}
     a = tmp_path / "a.csv"
     try:
-        write_plan(
-            Planner(p, first, last, default_profile(p), seed=seed, time_limit=6).run().rows, a
-        )
+        make_plan(p, f, first, last, a, **run)
     except InfeasiblePlan:
         event("first plan infeasible, explained")
         return
     first2 = last + timedelta(days=1)
-    last2 = first2 + timedelta(days=more)
     prev = load_previous_plan(a, p, first2, last2)
     b = tmp_path / "b.csv"
-    try:
-        res = Planner(
-            p, first2, last2, default_profile(p), seed=seed, time_limit=6,
-            history=prev["history"], frozen_until=prev["frozen_until"],
-        ).run()  # fmt: skip
+    try:  # `plan make --after A`: checked together with A before it is written
+        make_plan(p, f, first2, last2, b, after=a, planner_kwargs=dict(
+            history=prev["history"], frozen_until=prev["frozen_until"]), **run)  # fmt: skip
     except InfeasiblePlan as exc:
         event("continuation infeasible, explained")
         assert exc.reasons and exc.reasons[0]["message"]
         return
-    write_plan(res.rows, b)
     assert check_plan(b, f, after=a).ok, [v.message for v in check_plan(b, f, after=a).violations][
         :5
     ]
@@ -167,25 +206,25 @@ def test_chains_of_plans_and_replans_never_violate(tmp_path: Path, case, seed: i
     joined.write_text(a.read_text() + "".join(b.read_text().splitlines(True)[1:]))
     assert check_plan(joined, f).ok, [v.message for v in check_plan(joined, f).violations][:5]
     event("chained and checked")
-    # re-plan the continuation from its first day with the first zone closed that day
-    from datetime import datetime
-
-    zone = doc["zones"][0]["id"]
-    s = datetime.combine(first2, datetime.min.time(), tzinfo=p.tz)
-    changes = {"close_zone": [{"zone": zone, "from": s, "to": s + timedelta(days=1)}]}
-    old = load_old_plan(b, Grid(p, first2, last2), p.handover_minutes // 15)
+    # `plan make --from-plan B --after A --changes C --from R`, as the CLI wires it
+    changes = parse_changes(raw, p)
+    event(f"re-plan: {next(iter(raw), 'no change')}")
+    rp = Replan.of(p, b, start, last2, changes, after=a)
+    c = tmp_path / "c.csv"
     try:
-        res2 = Planner(
-            p, first2, last2, default_profile(p), seed=seed, time_limit=6,
-            history=prev["history"], frozen_until=prev["frozen_until"],
-            closures=[(zone, s, s + timedelta(days=1))],
-        ).run()  # fmt: skip
-    except InfeasiblePlan:
+        res, check, fallback = plan_with_fallback(
+            rp, p, f, start, last2, c, planner_kwargs=rp.planner_kwargs, after=a, **run
+        )
+    except InfeasiblePlan as exc:
+        # the fallback (a fresh plan of the same days, same past and changes) failed too
+        assert raw, "an unchanged re-plan of a plan that was made cannot be infeasible"
+        assert exc.reasons and all(r["message"] for r in exc.reasons)
         event("re-plan infeasible, explained")
         return
-    assert old["kept"] == []  # nothing of the continuation lies before its own first day
-    c = tmp_path / "c.csv"
-    write_plan(res2.rows, c)
+    assert check["ok"] and c.exists()
     rep = check_plan(c, f, after=a, changes=changes)
     assert rep.ok, [v.message for v in rep.violations][:5]
-    event("re-planned and checked")
+    if not raw:
+        report = rp.report(res, fallback)
+        assert (report["changed_shifts"], report["changed_assignments"]) == (0, 0), report
+    event("re-planned and checked" + (" (afresh)" if fallback else ""))

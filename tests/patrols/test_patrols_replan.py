@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import yaml
-from patrols_cli import activate, run_cli
+from patrols_cli import activate, run_cli, small_protocol
 
 from safecities.patrols.check import check_plan
 
@@ -233,3 +234,98 @@ def test_a_unit_unavailable_one_day_keeps_its_other_shifts(tmp_path: Path, db_en
     assert shifts[unit][:-1] == [s for s in after.get(unit, []) if s != shifts[unit][-1]]
     assert shifts[unit][-1] not in after.get(unit, [])
     assert rp["changed_shifts"] <= 2, rp  # the hit shift (and at most one other unit's)
+
+
+def test_an_unchanged_replan_with_routes_of_a_continued_plan_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    """Found by the chain property test: with travel, an old hour was redrawn where a fresh draw
+    was worth 0.6 % more, and with it the rest of the shift (it no longer hung together): an
+    unchanged re-plan changed 88 of 797 visits. Without a new risk table, the old hours stay."""
+    zones = [("clemenceau", "cp-a", True, 1.0), ("peterbos", "cp-b", True, 2.0),
+             ("matonge", "cp-a", False, 2.0), ("railway-north", "cp-b", False, 0.5)]  # fmt: skip
+    f = small_protocol(
+        tmp_path / "p.yaml", zones, police=9, defence=2, defence_size=1, cap=2,
+        shift_starts=[6, 16, 22], shift_length=8, travel={"speed_kmh": 25},
+    )  # fmt: skip
+    report, check, fallback = _chain_replan(
+        tmp_path, f, date(2026, 4, 15), date(2026, 4, 16), date(2026, 4, 18), {}, seed=248
+    )
+    assert check["ok"] and report["old_assignments"] > 0 and fallback is None
+    assert (report["changed_shifts"], report["changed_assignments"]) == (0, 0), report
+    b, c = tmp_path / "b.csv", tmp_path / "c.csv"
+    assert pd.read_csv(b).equals(pd.read_csv(c))
+
+
+def test_a_unit_whose_old_shift_the_replan_drops_keeps_none_of_its_visits(tmp_path: Path) -> None:
+    """Found by the chain property test: with travel and no handover, the old visits of a crew
+    whose shift the re-plan dropped were kept as if it were handing over, so the kept plan had
+    it working 5 h of an 8 h shift, the checker rejected it and the re-plan fell back to a fresh
+    plan. An hour with rows of a unit off duty is now redrawn."""
+    f = small_protocol(
+        tmp_path / "p.yaml", [("clemenceau", "cp-a", False, 0.5), ("peterbos", "cp-b", False, 1.0)],
+        police=8, defence=5, defence_size=1, cap=3, shift_starts=[6, 14], shift_length=8,
+        travel={"speed_kmh": 5}, rest=11, week=24,
+    )  # fmt: skip
+    closed = {"zone": "peterbos", "from": "2026-04-18T19:00:00", "to": "2026-04-19T06:00:00"}
+    report, check, fallback = _chain_replan(
+        tmp_path, f, date(2026, 4, 17), date(2026, 4, 18), date(2026, 4, 18),
+        {"close_zone": [closed]}, seed=1,
+    )  # fmt: skip
+    assert check["ok"] and fallback is None, fallback
+    assert report["changed_shifts"] > 0  # the closure frees crews: some old shifts go
+
+
+def test_a_replan_at_a_shift_change_under_a_handover(tmp_path: Path) -> None:
+    """Found by the chain property test (shifts at 0, 8 and 16 h, a 15-minute handover, travel):
+    a re-plan from a day whose first hour is a shift change wrote no handover for the old plan's
+    night teams going off at 00:00 (the minima were taken to start at the re-plan's first hour,
+    though its kept rows are its past), and a zone reopening at 21:00 got its next holders
+    during its closure (3 visits while closed); now they patrol elsewhere and leave in time."""
+    zones = [("clemenceau", "cp-a", True, 2.0, 1), ("peterbos", "cp-b", True, 0.5),
+             ("matonge", "cp-a", True, 2.0, 1)]  # fmt: skip
+    f = small_protocol(
+        tmp_path / "p.yaml", zones, police=6, defence=6, defence_size=1, cap=5,
+        shift_starts=[0, 8, 16], shift_length=8, travel={"speed_kmh": 25}, rest=11, week=48,
+        handover=15, max_patrols=3, diminishing=0.9,
+    )  # fmt: skip
+    days = (date(2026, 4, 10), date(2026, 4, 14), date(2026, 4, 14))
+    _, check, _ = _chain_replan(tmp_path, f, *days, {}, seed=217, fresh=True)
+    assert check["ok"]
+    closed = {"zone": "clemenceau", "from": "2026-04-14T17:00:00", "to": "2026-04-14T21:00:00"}
+    for fresh in (True, False):
+        _, check, fallback = _chain_replan(
+            tmp_path, f, *days, {"close_zone": [closed]}, seed=217, fresh=fresh
+        )
+        assert check["ok"] and fallback in ("fresh", None), fallback
+
+
+def _chain_replan(
+    tmp_path: Path, f: Path, first, start, last, raw: dict, *, seed: int, fresh: bool = False
+):
+    """As the chain property test: a.csv plans `first`, b.csv continues it (`--after`) from the
+    next day to `last`, c.csv re-plans b.csv from `start` with the changes `raw` (the CLI's path:
+    `Replan.of`, `plan_with_fallback`; `fresh`: as its fallback, without keeping the old shifts
+    and visits). The re-plan's `replan` report, check and fallback."""
+    from safecities.patrols.protocol import load_protocol
+    from safecities.patrols.replan import load_previous_plan, parse_changes
+    from safecities.patrols.service.plans import Replan, make_plan, plan_with_fallback
+
+    p = load_protocol(f)
+    run = {"time_limit": 6, "workers": 1, "seed": seed}
+    a, b, c = (tmp_path / f"{x}.csv" for x in "abc")
+    make_plan(p, f, first, first, a, **run)
+    first2 = first + timedelta(days=1)
+    prev = load_previous_plan(a, p, first2, last)
+    kw = {"history": prev["history"], "frozen_until": prev["frozen_until"]}
+    make_plan(p, f, first2, last, b, after=a, planner_kwargs=kw, **run)
+    changes = parse_changes(raw, p)
+    rp = Replan.of(p, b, start, last, changes, after=a)
+    if fresh:  # raises PlanRejected if the checker finds a violation
+        res, check = make_plan(p, f, start, last, c, extra_rows=rp.old["kept"], changes=changes,
+                               planner_kwargs=rp.planner_kwargs, after=a, **run)  # fmt: skip
+        return rp.report(res, "fresh"), check, "fresh"
+    res, check, fallback = plan_with_fallback(
+        rp, p, f, start, last, c, planner_kwargs=rp.planner_kwargs, after=a, **run
+    )
+    return rp.report(res, fallback), check, fallback

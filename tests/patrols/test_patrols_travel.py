@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from patrols_cli import planned_and_checked
+from patrols_cli import planned_and_checked, small_protocol
 
 from safecities.patrols.check import check_plan
 from safecities.patrols.export import _route_text, read_plan_rows, team_shifts
@@ -246,3 +246,43 @@ def test_a_replan_with_routes_keeps_the_hours_the_change_leaves_alone(
     assert visits(a, "2026-04-08 06:15", "2026-04-09 00:00") == visits(
         b, "2026-04-08 06:15", "2026-04-09 00:00"
     )
+
+
+def test_soldiers_starting_a_shift_pair_with_a_crew_that_need_not_travel(tmp_path: Path) -> None:
+    """A soldier starting its shift waits for its crew: paired with a crew that must first travel
+    to the soldiers' zones, its first visit came a journey late, so its duty period (from its
+    first visit, as the checker reads it) was shorter than the shift (found by the property
+    test: DEF-001 worked 5.75 h 08:15-14:00 of a 6 h shift). Soldiers starting a shift now take
+    the crew that can be in a soldiers' zone soonest."""
+    f = small_protocol(
+        tmp_path / "pair.yaml",
+        [("clemenceau", "cp-a", True, 1.0), ("peterbos", "cp-b", False, 1.0)],
+        police=6, defence=1, defence_size=1, cap=6, shift_starts=[6, 8], shift_length=6,
+        travel={"speed_kmh": 25},
+    )  # fmt: skip
+    for seed in (1, 2, 20):  # each broke the shift length before
+        planned_and_checked(f, date(2026, 4, 19), date(2026, 4, 20), tmp_path / "p.csv", seed=seed)
+
+
+def test_a_crew_comes_in_time_to_a_soldier_whose_crew_goes_off(tmp_path: Path) -> None:
+    """Found by the property test (shifts 8-18, 14-24 and 22-08, 5 km/h): at 18:00 the soldier
+    holding peterbos's minimum stays on while its crew goes off, no crew starts then, and the
+    nearest crew patrolling alone was 45 minutes away: the minimum lapsed 18:00-18:45. That
+    crew now leaves its patrol in time and is the soldier's pair from 18:00."""
+    f = small_protocol(
+        tmp_path / "meet.yaml",
+        [("clemenceau", "cp-a", False, 0.5), ("peterbos", "cp-b", True, 1.0, 1)],
+        police=8, defence=4, defence_size=2, cap=9, shift_starts=[8, 14, 22], shift_length=10,
+        travel={"speed_kmh": 5}, week=24,
+    )  # fmt: skip
+    planned_and_checked(f, date(2026, 4, 9), date(2026, 4, 9), tmp_path / "p.csv", seed=266)
+    # the same at 08:00 (shifts 6-16, 16-02, 22-08), the soldier staying on patrolling elsewhere
+    # (railway-north, 45 minutes away): it and its next crew leave their patrols in time
+    zones = [("clemenceau", "cp-a", True, 2.0, 1), ("peterbos", "cp-b", False, 2.0),
+             ("matonge", "cp-a", False, 0.5), ("railway-north", "cp-b", True, 2.0)]  # fmt: skip
+    f = small_protocol(
+        tmp_path / "meet2.yaml", zones, police=8, defence=4, defence_size=1, cap=7,
+        shift_starts=[6, 16, 22], shift_length=10, travel={"speed_kmh": 5}, rest=11,
+        max_patrols=3,
+    )  # fmt: skip
+    planned_and_checked(f, date(2026, 4, 2), date(2026, 4, 2), tmp_path / "q.csv", seed=620)

@@ -169,11 +169,11 @@ class Replan:
         across the seam stays the predecessor's."""
         from safecities.errors import InputError
         from safecities.patrols.planner import Grid
-        from safecities.patrols.replan import continued, load_old_plan
+        from safecities.patrols.replan import continued, duty_gap_q, load_old_plan
 
         grid = Grid(proto, first, last)
-        ho_q = proto.handover_minutes // 15
-        old = load_old_plan(old_plan, grid, ho_q)
+        ho_q, gap_q = proto.handover_minutes // 15, duty_gap_q(proto)
+        old = load_old_plan(old_plan, grid, ho_q, gap_q)
         blocked: dict[str, list] = {}
         for c in ch.get("unit_unavailable") or []:
             blocked.setdefault(c["unit"], []).append((c["from"], c["to"]))
@@ -186,7 +186,7 @@ class Replan:
             "before": old["kept"],
         }
         if after is not None:
-            pred = load_old_plan(after, grid, ho_q)
+            pred = load_old_plan(after, grid, ho_q, gap_q)
             kwargs["history"] = pred["history"] + kwargs["history"]
             # the re-plan starts where the old plan started: the seam is the predecessor's (a
             # later start: the old plan's kept rows carry the seam, and this raises)
@@ -199,6 +199,8 @@ class Replan:
         # unchanged hours keep their visits verbatim (with routes and handovers: where they hang
         # together with the hour before, `Planner._route_or_keep`)
         planner.reuse = self.old["reuse"]
+        # with routes, old hours are weighed against a fresh draw only under a new risk table
+        planner.reuse_compare = bool(self.changes.get("risk"))
 
     def report(self, result: PlanResult, fallback: str | None) -> dict[str, Any]:
         """The `replan` keys: rows kept, visits and shifts changed, and `fallback` (null, or why
