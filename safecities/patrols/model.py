@@ -400,7 +400,10 @@ class ChunkModel:
         gap: float = 0.002,
         seed: int = 0,
         backend: str = "cpsat",
+        subsolvers: list[str] | None = None,
     ) -> ChunkSolution:
+        """`subsolvers`: CP-SAT's workers by name ([] for its default portfolio); by default
+        `max_lp` and `default_lp` when there are 2 workers."""
         if backend == "highs" and not self.assumptions:
             return self.solve_highs(time_limit=time_limit, workers=workers, gap=gap, seed=seed)
         solver = cp_model.CpSolver()
@@ -409,12 +412,13 @@ class ChunkModel:
         p.num_workers = workers
         p.relative_gap_limit = gap
         p.random_seed = seed
-        if workers == 2 and not self.assumptions:
+        if subsolvers is None and workers == 2 and not self.assumptions:
             # CP-SAT's two-worker portfolio has no `max_lp` worker, whose stronger LP proves the
             # bound of these LP-tight models: a Brussels week with travel and handovers stayed at
             # a 1.5 % gap for 55 s without it and is proven in about 2 s with it (paired figures
             # over 54 weekly chunks of two instances: docs/patrols.md, "Benchmark")
-            p.subsolvers.extend(["max_lp", "default_lp"])
+            subsolvers = ["max_lp", "default_lp"]
+        p.subsolvers.extend(subsolvers or [])
         if self.assumptions:
             self.m.AddAssumptions(list(self.lits.values()))
         t0 = time.perf_counter()
