@@ -338,8 +338,12 @@ class Planner:
         ]
 
     def _patterns(
-        self, force: str, days: list[date], h0: int, wk: tuple[int, int]
+        self, force: str, days: list[date], h0: int, wk: tuple[int, int], shortest: int = 0
     ) -> list[Pattern]:
+        """`shortest`: re-planning, the fewest old shifts a unit has in the chunk; rosters that
+        short are enumerated too, so that a unit with few hours left in its week can keep its
+        old roster (an unchanged re-plan from a Wednesday dropped a soldier's one shift left:
+        only rosters of 3 or 4 days existed, all above its remaining 12 hours)."""
         wt = self.p.working_time[force]
         out = []
         limit = self.grid.n_tail if self.tail else self.grid.n
@@ -350,7 +354,8 @@ class Planner:
             # near-full-time patterns only (units may also stay off the whole chunk): the rosters
             # police and Defence use, and a model 3x smaller than all 2^7 day subsets
             most = min(len(days), int(wt.max_hours_per_week // L))
-            for r in range(max(1, most - self.pattern_slack), len(days) + 1):
+            lo = max(1, most - self.pattern_slack)
+            for r in range(min(lo, shortest) if shortest else lo, len(days) + 1):
                 for combo in itertools.combinations(range(len(days)), r):
                     if eve.intersection(combo):
                         continue
@@ -483,7 +488,13 @@ class Planner:
         max_end = h1 - h0
         for force in ("police", "defence"):
             wt = self.p.working_time[force]
-            pats[force] = self._patterns(force, days, h0, wk)
+            olds = [
+                sum(1 for a, _b in self.old_shifts.get(u.code, ()) if h0 <= a < h1)
+                for u in self.units[force]
+            ]
+            pats[force] = self._patterns(
+                force, days, h0, wk, min([k for k in olds if k], default=0)
+            )
             if pats[force]:
                 max_end = max(max_end, max(p.shifts[-1][1] for p in pats[force]))
             groups: dict[tuple, list[str]] = defaultdict(list)
