@@ -398,7 +398,9 @@ def plan_export(
     day: list[str] = typer.Option(
         None, "--day", help="Day(s) for the briefings (YYYY-MM-DD; default: every planned day)."
     ),
-    lang: str = typer.Option("en", "--lang", help="Language of the briefings: nl, fr or en."),
+    lang: str = typer.Option(
+        "en", "--lang", help="Language of the briefings and calendars: nl, fr or en."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """iCalendar per command post and a printable daily briefing (HTML) per command post."""

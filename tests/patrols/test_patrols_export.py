@@ -96,6 +96,18 @@ def test_one_event_per_team_shift_with_its_route(tmp_path: Path) -> None:
     assert mine.count("BEGIN:VEVENT") == sum(sh["team"] == crew for sh in shifts)
     soldier = next(u for sh in shifts for u in sh["soldier_units"])
     assert "Defence unit" in ics_for_team(df, soldier, p, "plan.csv")
+    # the command posts' languages: the same events, their texts in Dutch or French
+    for lang, words in (
+        ("fr", ("X-WR-CALNAME:Patrouilles mixtes cp-rail", "DESCRIPTION:Itinéraire: ",
+                "Patrouille mixte ")),
+        ("nl", ("X-WR-CALNAME:Gemengde patrouilles cp-rail", "DESCRIPTION:Route: ",
+                "Gemengde patrouille ")),
+    ):  # fmt: skip
+        other = ics_for_post(df, "cp-rail", p, "plan.csv", lang).replace("\r\n ", "")
+        assert other.count("BEGIN:VEVENT") == ics.count("BEGIN:VEVENT")
+        assert all(w in other for w in words), lang
+        assert "Mixed patrol" not in other and "Defence liaison" not in other
+    assert "Eenheid Defensie" in ics_for_team(df, soldier, p, "plan.csv", "nl")
 
 
 def test_briefing_in_three_languages_with_nothing_clipped(tmp_path: Path) -> None:

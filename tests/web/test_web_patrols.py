@@ -51,8 +51,11 @@ def test_calendar_marks_the_hour_with_a_violation(client, demo_accounts):
     )
     # railway-north is another post's zone: its minimum is not listed here
     assert "railway-north" not in r.text
-    assert f"/api/patrols/plans/{NAME}/calendar.ics?post={POST}" in r.text
-    assert f"/api/patrols/plans/{NAME}/briefing.pdf?post={POST}&amp;day=2026-04-06" in r.text
+    assert f"/api/patrols/plans/{NAME}/calendar.ics?post={POST}&amp;lang=en" in r.text
+    assert (
+        f"/api/patrols/plans/{NAME}/briefing.pdf?post={POST}&amp;day=2026-04-06&amp;lang=en"
+        in r.text
+    )
     # one team's own calendar: the crews and units working in this post's zones
     team_form = r.text[r.text.index('id="team-ics"') :].split("</form>")[0]
     assert f'action="/api/patrols/plans/{NAME}/calendar.ics"' in r.text
@@ -71,6 +74,13 @@ def test_calendar_in_dutch_and_french(client, demo_accounts, lang, words):
     client.get(f"/lang?code={lang}&next=/")
     r = client.get(f"/patrols/plans/{NAME}", params={"post": POST})
     assert r.status_code == 200 and all(w in r.text for w in words), r.text[:500]
+    # the downloads come in the page's language: calendars and briefings
+    assert f"calendar.ics?post={POST}&amp;lang={lang}" in r.text
+    assert f'<input type="hidden" name="lang" value="{lang}">' in r.text
+    assert f"briefing.pdf?post={POST}&amp;day=2026-04-06&amp;lang={lang}" in r.text
+    ics = client.get(f"/api/patrols/plans/{NAME}/calendar.ics", params={"post": POST, "lang": lang})
+    assert ics.status_code == 200
+    assert {"nl": "Gemengde patrouilles", "fr": "Patrouilles mixtes"}[lang] in ics.text
 
 
 def test_calendar_refusals_and_unknown_plans(client, demo_accounts):

@@ -411,10 +411,12 @@ def calendar_ics(
     team: Annotated[
         str | None, Query(max_length=40, description="Police crew or Defence unit code.")
     ] = None,
+    lang: Literal["nl", "fr", "en"] = Query("en"),
 ) -> Response:
     """The duties of a command post (`post`) or of one team (`team`) as iCalendar: one event per
-    team shift, its route (zone names, in order) in the description, times in UTC."""
-    body = svc.calendar_ics(name, post, team)
+    team shift, its route (zone names, in order) in the description, times in UTC; texts in
+    `lang`."""
+    body = svc.calendar_ics(name, post, team, lang)
     stem = name.removesuffix(".csv")
     return Response(
         body,

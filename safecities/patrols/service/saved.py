@@ -420,17 +420,19 @@ def _plan_frame(name: str, post: str | None = None):
     return proto, read_plan_rows(plan_file(name), proto)
 
 
-def calendar_ics(name: str, post: str | None = None, team: str | None = None) -> str:
+def calendar_ics(
+    name: str, post: str | None = None, team: str | None = None, lang: str = "en"
+) -> str:
     """The plan of one command post, or of one team (police crew or Defence unit), as iCalendar
-    (RFC 5545): one event per team shift, as `plan export` writes it."""
+    (RFC 5545): one event per team shift, as `plan export` writes it, its texts in `lang`."""
     from safecities.patrols.export import ics_for_post, ics_for_team
 
     if (post is None) == (team is None):
         raise InputError("give either post or team")
     proto, df = _plan_frame(name, post)
     if team is not None:
-        return ics_for_team(df, team, proto, name)
-    return ics_for_post(df, post, proto, name)
+        return ics_for_team(df, team, proto, name, lang)
+    return ics_for_post(df, post, proto, name, lang)
 
 
 def briefing_pdf(name: str, post: str, day: date, lang: str = "en") -> bytes:
