@@ -34,8 +34,9 @@ def protocols(draw) -> tuple[dict, date, date]:
                 "weight": draw(st.sampled_from([0.5, 1.0, 2.0])),
             }
         )
-    first = date(2026, 4, 1) + timedelta(days=draw(st.integers(0, 20)))
-    last = first + timedelta(days=draw(st.integers(0, 2)))
+    # from the protocol's first day (20 March) over the DST change (29 March), up to a week long
+    first = date(2026, 3, 20) + timedelta(days=draw(st.integers(0, 20)))
+    last = first + timedelta(days=draw(st.integers(0, 6)))
     fipa = []
     cap = draw(st.integers(0, 9))
     if cap and draw(st.booleans()):
@@ -160,7 +161,7 @@ def chains(draw) -> tuple[dict, date, date, date, date, dict]:
     after the plans were made)."""
     doc, first, last = draw(protocols())
     first2 = last + timedelta(days=1)
-    last2 = first2 + timedelta(days=draw(st.integers(0, 2)))
+    last2 = first2 + timedelta(days=draw(st.integers(0, 8)))  # across an ISO week's seam
     start, raw = draw(replans(doc, first2, last2))
     return doc, first, last, last2, start, raw
 
