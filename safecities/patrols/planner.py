@@ -1128,9 +1128,14 @@ class Planner:
                 for u in fresh:
                     if len(chosen) < need and u not in taken and u not in chosen:
                         chosen.append(u)
+                # police: the crews of the soldiers going there first, then crews patrolling
+                # alone; a crew taken from another soldier left it alone until a crew came (a
+                # soldier without a visit for 1.5 h read as two duty periods, 0.25 h apart)
+                crews = {q: sq for sq, q in self._pairs.items()} if size is not None else {}
                 cands = sorted(
                     (u for u in patrolling & staying if u not in taken and u not in holding),
-                    key=lambda u, z=z: (
+                    key=lambda u, z=z, crews=crews: (
+                        0 if going.get(crews.get(u, "")) == z else 1 if u not in crews else 2,
                         u not in cannot,
                         int(self.tq[self._loc[u][0], z]) if u in self._loc else 0,
                         u,

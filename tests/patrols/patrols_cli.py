@@ -92,6 +92,7 @@ def small_protocol(
     handover: int = 0,
     max_patrols: int = 2,
     diminishing: float = 0.3,
+    fipa: list[dict] | None = None,
 ):
     """A small protocol file like the property tests draw (posts cp-a and cp-b, the same working
     time for both forces): `zones` are (id, command post, soldiers allowed, weight[, minimum of
@@ -118,6 +119,7 @@ def small_protocol(
             {"prefix": "DEF", "force": "defence", "count": defence, "size": defence_size}],
         "planning": {"max_patrols_per_zone": max_patrols, "diminishing_returns": diminishing},
         "handover_minutes": handover,
+        "fipa": fipa or [],
     }  # fmt: skip
     if travel is not None:
         doc["travel"] = travel

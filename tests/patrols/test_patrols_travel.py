@@ -286,3 +286,20 @@ def test_a_crew_comes_in_time_to_a_soldier_whose_crew_goes_off(tmp_path: Path) -
         max_patrols=3,
     )  # fmt: skip
     planned_and_checked(f, date(2026, 4, 2), date(2026, 4, 2), tmp_path / "q.csv", seed=620)
+
+
+def test_the_crew_going_to_a_fipa_leaves_no_soldier_alone(tmp_path: Path) -> None:
+    """Found by the property test (5 km/h, a FIPA at 09:00 in a police-only zone): the crew sent
+    ahead to the FIPA was another soldier's, which then had no visit from 08:15 until a new crew
+    came at 09:45 (two duty periods for the checker: 0.25 h, then 1.5 h of rest). The crews of
+    the soldiers going to the FIPA go first, then crews patrolling alone."""
+    fipa = {"id": "f1", "date": "2026-04-01", "start": "09:00", "end": "10:00",
+            "zone": "clemenceau", "soldiers": 2}  # fmt: skip
+    f = small_protocol(
+        tmp_path / "fipa.yaml",
+        [("clemenceau", "cp-a", False, 1.0), ("peterbos", "cp-b", True, 1.0),
+         ("matonge", "cp-a", True, 0.5)],
+        police=3, defence=6, defence_size=2, cap=8, shift_starts=[8], shift_length=10,
+        travel={"speed_kmh": 5}, week=48, diminishing=0.9, fipa=[fipa],
+    )  # fmt: skip
+    planned_and_checked(f, date(2026, 3, 31), date(2026, 4, 4), tmp_path / "p.csv", seed=200)
