@@ -528,13 +528,22 @@ class Planner:
                     same = [i for i in ok if tuple(pats[force][i].shifts) == old]
                     mine = set(old)
                     # all of them where it can; else (a change hits the unit) as many as it can
+                    # (less each shift it did not have)
                     kept = {i: len(mine) for i in same} or {
-                        i: k for i in ok if (k := len(mine & set(pats[force][i].shifts)))
+                        i: k - len(set(pats[force][i].shifts) - mine)
+                        for i in ok
+                        if (k := len(mine & set(pats[force][i].shifts)))
                     }
                     for i, k in kept.items():
                         keep_bonus[force][(c, i)] = KEEP_BONUS * k
                     if kept:  # the solver starts from the most kept
                         hints[force][(c, max(kept, key=kept.__getitem__))] = len(groups[keys[c]])
+                elif self.old_shifts:
+                    # re-planning: a unit off duty in the old plan's days stays off unless a new
+                    # shift is needed (each costs as much as an old shift lost): without this, an
+                    # unchanged re-plan gave idle units shifts that pushed others' old ones out
+                    for i in ok:
+                        keep_bonus[force][(c, i)] = -KEEP_BONUS * len(pats[force][i].shifts)
                 # the patterns on which this class's units can also work every handover
                 ho_ok[force] |= {
                     (c, i)
@@ -543,7 +552,7 @@ class Planner:
                     and used + pats[force][i].week_hours_ho <= wt.max_hours_per_week + 1e-9
                 }
                 # warm start from the previous chunk: same relative state and same pattern shape
-                if not old and self._prev_n:
+                if not old and self._prev_n and not self.old_shifts:
                     rel = (None if last_end is None else last_end - h0, used)
                     size = len(groups[keys[c]])
                     for i in ok:

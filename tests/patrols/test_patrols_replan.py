@@ -358,3 +358,22 @@ def test_an_unchanged_replan_from_midweek_keeps_a_short_roster(tmp_path: Path) -
     )  # fmt: skip
     assert check["ok"] and fallback is None
     assert (report["changed_shifts"], report["changed_assignments"]) == (0, 0), report
+
+
+def test_an_unchanged_replan_gives_no_new_shift_to_a_unit_off_duty(tmp_path: Path) -> None:
+    """Found by the chain property test: re-planned from a Sunday, two crews off duty that day in
+    the old plan were given a Sunday night that pushed their own old shifts of Tuesday and
+    Wednesday out (no cost for a new shift). A unit off duty in the old plan's days now stays off
+    unless a new shift is needed: each costs as much as an old shift lost."""
+    zones = [("clemenceau", "cp-a", True, 0.5), ("peterbos", "cp-b", True, 0.5)]
+    f = small_protocol(
+        tmp_path / "p.yaml", zones, police=6, defence=2, defence_size=1, cap=0,
+        shift_starts=[6, 8, 22], shift_length=10, travel={"speed_kmh": 25}, rest=11, week=24,
+        max_patrols=2, diminishing=0.5,
+    )  # fmt: skip
+    report, check, fallback = _chain_replan(
+        tmp_path, f, date(2026, 3, 20), date(2026, 3, 22), date(2026, 3, 25), {}, seed=0
+    )
+    assert check["ok"] and fallback is None
+    assert (report["changed_shifts"], report["new_shifts"]) == (0, 0), report
+    assert report["changed_assignments"] == 0, report
