@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -160,6 +160,20 @@ def chunks_of(first: date, last: date) -> list[list[date]]:
 
 
 # --------------------------------------------------------------------------- the planner
+class _Hour(NamedTuple):
+    """One hour of a chunk to draw: grid hour H (chunk hour h), the units on duty, the chunk, the
+    model's coverage (mixed and all visits per zone and hour) and the model."""
+
+    H: int
+    h: int
+    police: list[str]
+    soldiers: list[str]
+    data: ChunkData
+    mixed_q: np.ndarray
+    total_q: np.ndarray
+    model: ChunkModel | None
+
+
 class Planner:
     def __init__(
         self,
@@ -845,33 +859,23 @@ class Planner:
                 self._fipa_pol_prev = dict(old.get("fipa_police", {}))
                 self._holders = self._holders_in(old["rows"], data.mins_at(h))
                 continue
+            hr = _Hour(H, h, police, soldiers, data, mixed_q, total_q, model)
             if old is not None and self._routes:
-                hour_rows, v = self._route_or_keep(
-                    old, H, h, police, soldiers, data, mixed_q, total_q, model
-                )
+                hour_rows, v = self._route_or_keep(old, hr)
                 rows.extend(hour_rows)
                 value += v
                 continue
             # an hour nobody works breaks no route: kept hours may go on after it
             self._kept_prev = self._kept_prev and not police and not soldiers and old is None
-            hour_rows, v = self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
+            hour_rows, v = self._fresh_hour(hr)
             rows.extend(hour_rows)
             value += v
         return rows, value
 
-    def _fresh_hour(
-        self,
-        H: int,
-        h: int,
-        police: list[str],
-        soldiers: list[str],
-        data: ChunkData,
-        mixed_q: np.ndarray,
-        total_q: np.ndarray,
-        model: ChunkModel | None,
-    ) -> tuple[list[list[Any]], float]:
+    def _fresh_hour(self, hr: _Hour) -> tuple[list[list[Any]], float]:
         """Hour H drawn afresh: its rows (the handover rows of the teams going off first) and,
         with travel, the value of its patrol visits."""
+        H, h, police, soldiers, data, mixed_q, total_q, model = hr
         rng, p = self.rng, self.p
         rows: list[list[Any]] = []
         # FIPA: keep the same soldier units where possible
@@ -1480,18 +1484,7 @@ class Planner:
             (ho if handover else mine).append(r)
         return mine, ho
 
-    def _route_or_keep(
-        self,
-        old: dict,
-        H: int,
-        h: int,
-        police: list[str],
-        soldiers: list[str],
-        data: ChunkData,
-        mixed_q: np.ndarray,
-        total_q: np.ndarray,
-        model: ChunkModel | None,
-    ) -> tuple[list[list[Any]], float]:
+    def _route_or_keep(self, old: dict, hr: _Hour) -> tuple[list[list[Any]], float]:
         """Re-planning with routes (travel) or handovers: hour H keeps its old visits when the
         same units are on duty, the same FIPA run, every zone visited is open, the hour hangs
         together with the one before (that was kept too, or every unit on duty is new: then the
@@ -1499,6 +1492,7 @@ class Planner:
         fresh draw (with travel and a new risk table, `reuse_compare`: the draw is made and
         compared; without travel: the coverage is the optimal one). Otherwise the fresh draw is
         the hour."""
+        H, h, police, soldiers, data, mixed_q, total_q, model = hr
         mine, ho_rows = self._split(old, H)
         units = [c for r in mine for c in f"{r[8]};{r[9]}".split(";") if c]
         fipa = {r[3]: len([u for u in r[9].split(";") if u]) for r in mine if r[7] == "fipa"}
@@ -1526,13 +1520,13 @@ class Planner:
             )
         if not ok:
             self._kept_prev = False
-            return self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
+            return self._fresh_hour(hr)
         # the hand-over rows: the old ones after a kept hour, this plan's after a drawn one
         keep = mine + (ho_rows if self._kept_prev else self._handover_rows(H))
         kept_value = self._value(mine, H, h, model)
         if self.tq is not None and self.reuse_compare:
             state = self._snapshot()
-            rows, value = self._fresh_hour(H, h, police, soldiers, data, mixed_q, total_q, model)
+            rows, value = self._fresh_hour(hr)
             # the old visits stay unless a fresh draw is clearly worth more (ties and rounding)
             if value > kept_value + 1e-3 * abs(value):
                 self._kept_prev = False

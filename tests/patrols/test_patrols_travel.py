@@ -150,6 +150,26 @@ def test_the_dst_night_hands_over_to_a_team_already_in_place(tmp_path: Path) -> 
     assert len(at7) == 2  # the night team's handover and its successor, there since 06:00 or so
 
 
+def _old_and_replan(tmp_path: Path, f: Path, seed: int, changes: dict, name: str = "new"):
+    """plan make 6-8 April 2026 (old.csv), then plan make --from-plan it from 7 April with
+    `changes`: (old, new, the re-plan's CLI result)."""
+    from patrols_cli import run_cli
+
+    old = tmp_path / "old.csv"
+    common = ["--protocol", str(f), "--seed", str(seed), "--workers", "1", "--json"]
+    if not old.exists():
+        res = run_cli(["plan", "make", "--from", "2026-04-06", "--to", "2026-04-08", "--out",
+                       str(old), *common])  # fmt: skip
+        assert res.exit_code == 0, res.stderr
+    ch = tmp_path / f"{name}.yaml"
+    ch.write_text(yaml.safe_dump(changes))
+    new = tmp_path / f"{name}.csv"
+    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
+                   str(old), "--changes", str(ch), "--out", str(new), *common])  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    return old, new, res
+
+
 def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None:
     """Re-planning keeps the past, the old shifts it can (handover visits read as the shift's own)
     and passes the check with the changes: routes continue from where the kept visits left."""
@@ -164,18 +184,11 @@ def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None
     # approvers see the field rules they decide on
     shown = json.loads(run_cli(["protocol", "show", str(pid), "--json"]).stdout)
     assert shown["handover_minutes"] == 15 and shown["travel"] == {"speed_kmh": 5}
-    old = tmp_path / "old.csv"
-    common = ["--protocol", str(f), "--seed", "4", "--workers", "1", "--json"]
-    res = run_cli(["plan", "make", "--from", "2026-04-06", "--to", "2026-04-08", "--out", str(old),
-                   *common])  # fmt: skip
-    assert res.exit_code == 0, res.stderr
-    ch = tmp_path / "changes.yaml"
     closed = {"zone": "clemenceau", "from": "2026-04-07T10:00", "to": "2026-04-07T16:00"}
-    ch.write_text(yaml.safe_dump({"units_out": ["DEF-002"], "close_zone": [closed]}))
-    new = tmp_path / "new.csv"
-    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
-                   str(old), "--changes", str(ch), "--out", str(new), *common])  # fmt: skip
-    assert res.exit_code == 0, res.stderr
+    old, new, res = _old_and_replan(
+        tmp_path, f, 4, {"units_out": ["DEF-002"], "close_zone": [closed]}
+    )
+    ch = tmp_path / "new.yaml"
     out = json.loads(res.stdout)
     assert out["check"]["ok"] and out["replan"]["old_shifts"] > 0
     assert out["replan"]["changed_shifts"] < out["replan"]["old_shifts"]
@@ -184,12 +197,7 @@ def test_a_replan_with_travel_and_handover_holds(tmp_path: Path, db_env) -> None
     rep = check_plan(new, f, changes=read_changes(ch, p))
     assert rep.ok, [v.message for v in rep.violations][:5]
     # unchanged: every shift and every visit kept (routes and handovers included), the old gap
-    empty = tmp_path / "none.yaml"
-    empty.write_text("{}\n")
-    same = tmp_path / "same.csv"
-    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
-                   str(old), "--changes", str(empty), "--out", str(same), *common])  # fmt: skip
-    assert res.exit_code == 0, res.stderr
+    _, same, res = _old_and_replan(tmp_path, f, 4, {}, "same")
     rp = json.loads(res.stdout)["replan"]
     assert rp["fallback"] is None and rp["changed_shifts"] == 0, rp
     assert rp["changed_assignments"] == rp["new_assignments"] == 0, rp
@@ -205,24 +213,15 @@ def test_a_replan_with_routes_keeps_the_hours_the_change_leaves_alone(
     handovers from the re-routed teams included); the whole passes the check."""
     import json
 
-    from patrols_cli import activate, run_cli
+    from patrols_cli import activate
 
     from safecities.patrols.replan import read_changes
 
     f = _protocol(tmp_path, {"speed_kmh": 5}, handover_minutes=15)
     activate(f)
-    old = tmp_path / "old.csv"
-    common = ["--protocol", str(f), "--seed", "2", "--workers", "1", "--json"]
-    res = run_cli(["plan", "make", "--from", "2026-04-06", "--to", "2026-04-08", "--out", str(old),
-                   *common])  # fmt: skip
-    assert res.exit_code == 0, res.stderr
-    ch = tmp_path / "changes.yaml"
     closed = {"zone": "peterbos", "from": "2026-04-07T10:00", "to": "2026-04-07T16:00"}
-    ch.write_text(yaml.safe_dump({"close_zone": [closed]}))
-    new = tmp_path / "new.csv"
-    res = run_cli(["plan", "make", "--from", "2026-04-07", "--to", "2026-04-08", "--from-plan",
-                   str(old), "--changes", str(ch), "--out", str(new), *common])  # fmt: skip
-    assert res.exit_code == 0, res.stderr
+    old, new, res = _old_and_replan(tmp_path, f, 2, {"close_zone": [closed]})
+    ch = tmp_path / "new.yaml"
     rp = json.loads(res.stdout)["replan"]
     assert rp["fallback"] is None and rp["changed_shifts"] == 0, rp
     assert 0 < rp["changed_assignments"] < rp["old_assignments"] / 2, rp
