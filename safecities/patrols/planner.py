@@ -270,6 +270,8 @@ class Planner:
         self.tq = protocol.travel_visits()
         self._loc: dict[str, tuple[int, int]] = {}  # unit -> (zone, quarter its last visit ended)
         self._succ: dict[str, list[tuple[str, str]]] = {}  # zone -> teams taking over next hour
+        # zone -> mixed patrols there at the end of an hour before its minimum starts (no travel)
+        self._arriving: dict[str, list[tuple[str, str]]] = {}
         # hours hang together (travel, handovers, minimum holders): re-planning keeps an old hour
         # only after a kept one or where every unit is new (`_route_or_keep`)
         self._routes = self.tq is not None or self.ho_q > 0
@@ -936,7 +938,9 @@ class Planner:
         spare = set(mixed_teams)
         for z in np.flatnonzero(mins_h):
             zid = self.zones[z]
-            keep = [t for t in self._holders.get(zid, []) if t in spare][: int(mins_h[z])]
+            # where the minimum starts: the teams there at the end of the hour before stay on
+            there = self._holders.get(zid, []) + self._arriving.get(zid, [])
+            keep = [t for t in there if t in spare][: int(mins_h[z])]
             spare -= set(keep)
             holders[zid] = keep
         for z in np.flatnonzero(mins_h):
@@ -968,12 +972,26 @@ class Planner:
         )
         t = self.grid.utc(H)
         fixed = [(team, self.zones.index(zid)) for zid, ts in holders.items() for team in ts]
+        # a zone whose minimum starts next hour (a fresh plan's first midnight): the mixed
+        # patrols there in the last visit become its holders (`_arriving`), else they would leave
+        # as the minimum starts with no relief there since a handover before (rule `handover`);
+        # so crews whose working time allows the handover at their shift's end take those visits
+        starts = set(
+            np.flatnonzero((data.mins_at(h + 1) > 0) & (mins_h == 0))
+            if self.ho_q and h + 1 < data.n_hours
+            else []
+        )
         for qq in range(Q):
             s = (t + timedelta(minutes=15 * qq)).astimezone(p.tz).isoformat()
             e = (t + timedelta(minutes=15 * (qq + 1))).astimezone(p.tz).isoformat()
             labels_m = rest_mix[qq * per_m : (qq + 1) * per_m]
             labels_o = po_rest[qq * n_po : (qq + 1) * n_po]
             shuffled = [movers[i] for i in rng.permutation(n_mix)]
+            if qq == Q - 1 and starts:
+                slots = sorted(range(n_mix), key=lambda k: labels_m[k] not in starts)
+                able = sorted(shuffled, key=lambda t: not self._can_hand_over(t, H))
+                for k, team in zip(slots, able, strict=True):
+                    shuffled[k] = team
             placed = fixed + list(zip(shuffled, labels_m, strict=True))
             for (pu, su), z in placed:
                 zid = self.zones[z]
@@ -983,6 +1001,9 @@ class Planner:
             ):
                 rows.append(self._row(s, e, self.zones[z], pu, self.psize, 0, pu, "", H))
             rows.extend(self._fipa_rows(s, e, fipa_units, fipa_pol, H))
+        self._arriving = {
+            self.zones[z]: [(pu, su) for (pu, su), zz in placed if zz == z] for z in starts
+        }
         return rows, 0.0
 
     def _fipa_rows(

@@ -139,3 +139,21 @@ def test_only_units_with_room_hold_a_minimum_through_a_handover(tmp_path: Path) 
     df = pd.read_csv(plan, keep_default_na=False)
     handed = df[df["end"].str[11:16].isin(["06:15", "14:15", "22:15"])]
     assert len(handed) > 0  # handovers worked by units with room (the checker found none over)
+
+
+def test_a_fresh_plan_holds_its_first_midnight_without_travel(tmp_path: Path) -> None:
+    """Brussels with a handover and no travel, a week not starting on the protocol's first day:
+    the plan begins with the eve's night, when no minimum holds yet. The mixed patrols in a
+    railway zone in the eve's last visit now hold its minimum from 00:00 (crews with room for
+    the handover); before, one left at 00:00 with no relief there since 23:45 and the checker
+    rejected the plan (rule `handover`), for every seed tried."""
+    from safecities.patrols.protocol import bundled_protocol_path
+
+    doc = read_document(bundled_protocol_path())[0]
+    doc.pop("travel")
+    assert doc["handover_minutes"] == 15
+    f = tmp_path / "no-travel.yaml"
+    f.write_text(yaml.safe_dump(doc))
+    out = _plan(f, date(2026, 4, 6), date(2026, 4, 7), tmp_path / "plan.csv")
+    report = check_plan(out, f)
+    assert report.ok, [v.message for v in report.violations][:3]
