@@ -856,10 +856,7 @@ class Planner:
                 and self._same_hour(old, police, soldiers, data, h, mixed_q, total_q)
             ):
                 rows.extend(old["rows"])  # nothing changed in this hour: keep the old visits
-                self._pairs = dict(old["pairs"])
-                self._fipa_prev = dict(old["fipa"])
-                self._fipa_pol_prev = dict(old.get("fipa_police", {}))
-                self._holders = self._holders_in(old["rows"], data.mins_at(h))
+                self._resume(old, old["rows"], data.mins_at(h))
                 continue
             hr = _Hour(H, h, police, soldiers, data, mixed_q, total_q, model)
             if old is not None and self._routes:
@@ -901,6 +898,7 @@ class Planner:
         cannot = self._nocap.get(H, set())
         on_next = set(self._on_duty("police", H + 1)) if self.tq is not None else set()
         next_soldiers = set(self._on_duty("defence", H + 1)) if self.tq is not None else set()
+        ok = np.flatnonzero(data.approved & data.open_at(h))  # where soldiers may patrol now
         # soldiers who can work a handover choose first, so that they find such crews
         for s in sorted(set(free) - set(pairs), key=lambda s: (s in cannot, s)):
             cands = sorted(free_police)
@@ -909,10 +907,9 @@ class Planner:
                 # a crew whose shift runs on as long as the soldiers' first: teams that
                 # outlast the hour can take over a zone minimum (the DST night, below)
                 stays = s in next_soldiers
-                ok = np.flatnonzero(data.approved & data.open_at(h))
                 q = min(
                     cands,
-                    key=lambda c, s=s, ok=ok: (
+                    key=lambda c, s=s: (
                         stays and c not in on_next,
                         (c in cannot) != (s in cannot),
                         self._apart(c, s, H, ok),
@@ -1476,15 +1473,33 @@ class Planner:
     def _same_hour(
         self, old: dict, police, soldiers, data: ChunkData, h: int, mixed_q, total_q
     ) -> bool:
-        if old["police"] != frozenset(police) or old["soldiers"] != frozenset(soldiers):
-            return False
+        return (
+            old["police"] == frozenset(police)
+            and old["soldiers"] == frozenset(soldiers)
+            and self._same_fipa(old, data, h)
+            and self._same_coverage(old["counts"], h, mixed_q, total_q)
+        )
+
+    @staticmethod
+    def _same_fipa(old: dict, data: ChunkData, h: int) -> bool:
+        """The old hour's FIPA hold as many soldier units as the chunk's FIPA need at hour h."""
         need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
-        if need != {fid: len(units) for fid, units in old["fipa"].items()}:
-            return False
-        for z, zid in enumerate(self.zones):
-            if old["counts"].get(zid, (0, 0)) != (int(mixed_q[z, h]), int(total_q[z, h])):
-                return False
-        return True
+        return need == {fid: len(units) for fid, units in old["fipa"].items()}
+
+    def _same_coverage(self, counts: dict, h: int, mixed_q, total_q) -> bool:
+        """`counts` (zone -> (mixed, all) visits of an old hour) is the model's coverage at h."""
+        return all(
+            tuple(counts.get(zid, (0, 0))) == (int(mixed_q[z, h]), int(total_q[z, h]))
+            for z, zid in enumerate(self.zones)
+        )
+
+    def _resume(self, old: dict, rows: list[list[Any]], mins: np.ndarray) -> None:
+        """The draw goes on after an old hour kept: its pairs, FIPA units and minimum holders
+        (`rows`: the hour's own rows, its handover rows left out)."""
+        self._pairs = dict(old["pairs"])
+        self._fipa_prev = dict(old["fipa"])
+        self._fipa_pol_prev = dict(old.get("fipa_police", {}))
+        self._holders = self._holders_in(rows, mins)
 
     def _split(self, old: dict, H: int) -> tuple[list[list[Any]], list[list[Any]]]:
         """An old hour's rows: its own, and the handover rows of the teams that went off at H
@@ -1516,8 +1531,6 @@ class Planner:
         H, h, police, soldiers, data, mixed_q, total_q, model = hr
         mine, ho_rows = self._split(old, H)
         units = [c for r in mine for c in f"{r[8]};{r[9]}".split(";") if c]
-        fipa = {r[3]: len([u for u in r[9].split(";") if u]) for r in mine if r[7] == "fipa"}
-        need = {fid: int(arr[h]) for fid, arr in data.fipa_units.items() if arr[h] > 0}
         open_h = data.open_at(h)
         here = set(police) | set(soldiers)
         fresh_units = not here & (
@@ -1525,20 +1538,17 @@ class Planner:
         )
         ok = (
             set(units) == here
-            and fipa == need
+            and self._same_fipa(old, data, h)
             and all(open_h[self.zones.index(r[2])] for r in mine if r[7] == "patrol")
             and (self._kept_prev or fresh_units)
         )
         if ok and self.tq is None:  # the coverage of a handover-only plan is the model's
             counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-            for r in mine:
+            for r in mine:  # the old hour's own visits, its handover rows left out
                 if r[7] == "patrol":
                     counts[r[2]][1] += 1
                     counts[r[2]][0] += bool(r[9])
-            ok = all(
-                tuple(counts.get(zid, (0, 0))) == (int(mixed_q[z, h]), int(total_q[z, h]))
-                for z, zid in enumerate(self.zones)
-            )
+            ok = self._same_coverage(counts, h, mixed_q, total_q)
         if not ok:
             self._kept_prev = False
             return self._fresh_hour(hr)
@@ -1553,13 +1563,7 @@ class Planner:
                 self._kept_prev = False
                 return rows, value
             self._restore(state)
-        pairs = {su: pu for r in mine if r[7] == "patrol" and r[9] for su, pu in [(r[9], r[8])]}
-        self._pairs = pairs
-        self._fipa_prev = {r[3]: [u for u in r[9].split(";") if u] for r in mine if r[7] == "fipa"}
-        self._fipa_pol_prev = {
-            r[3]: [u for u in r[8].split(";") if u] for r in mine if r[7] == "fipa"
-        }
-        self._holders = self._holders_in(mine, data.mins_at(h))
+        self._resume(old, mine, data.mins_at(h))
         self._succ = {}
         if self.tq is not None:
             self._locate(mine)

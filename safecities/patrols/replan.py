@@ -336,6 +336,4 @@ def needs_planning(protocol, d1, d2) -> bool:
         return True
     lo = datetime.combine(d1, datetime.min.time(), tzinfo=protocol.tz)
     hi = datetime.combine(d2 + timedelta(days=1), datetime.min.time(), tzinfo=protocol.tz)
-    return any(
-        lo < f.window(protocol.tz)[1] and f.window(protocol.tz)[0] < hi for f in protocol.fipa
-    )
+    return any(lo < e and s < hi for s, e in (f.window(protocol.tz) for f in protocol.fipa))
